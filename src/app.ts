@@ -1,0 +1,76 @@
+/** Wiring and lifecycle: config → dialect → store → rpc → listener, and an orderly stop. */
+import * as grpc from '@grpc/grpc-js';
+import type { Logger } from 'pino';
+import type { Config, ListenAddress } from './config';
+import { createDialect } from './dialect';
+import { Store } from './mvcc/store';
+import type { RpcContext } from './rpc/context';
+import { createGrpcServer } from './rpc/server';
+
+export interface App {
+  /** Where clients connect, e.g. "127.0.0.1:2379" or "unix:///run/strata.sock". */
+  address: string;
+  stop(): Promise<void>;
+}
+
+/** The raft term every header reports: one member never changes term. */
+const RAFT_TERM = 2;
+const SHUTDOWN_GRACE_MS = 5000;
+
+function bindTarget(l: ListenAddress): string {
+  if (l.kind === 'unix') return `unix:${l.path}`;
+  return l.host.includes(':') ? `[${l.host}]:${l.port}` : `${l.host}:${l.port}`;
+}
+
+export async function startApp(config: Config, log: Logger): Promise<App> {
+  const dialect = createDialect(config.endpoint);
+  const store = new Store(dialect, log, {
+    watchProgressNotifyIntervalMs: config.watchProgressNotifyIntervalMs,
+  });
+  await store.open();
+
+  const ctx: RpcContext = {
+    store,
+    log: log.child({ component: 'rpc' }),
+    limits: { maxRequestBytes: config.maxRequestBytes, maxTxnOps: config.maxTxnOps },
+    identity: {
+      cluster_id: store.identity.clusterId.toString(),
+      member_id: store.identity.memberId.toString(),
+      raft_term: RAFT_TERM,
+    },
+    version: config.emulatedEtcdVersion,
+    memberName: config.name,
+    clientUrls: [],
+    streams: new Set(),
+  };
+  const server = createGrpcServer(ctx);
+  const target = bindTarget(config.listen);
+  let port: number;
+  try {
+    port = await new Promise<number>((resolve, reject) =>
+      server.bindAsync(target, grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
+    );
+  } catch (e) {
+    await store.close();
+    throw new Error(`cannot listen on ${target}: ${(e as Error).message}`);
+  }
+  const address =
+    config.listen.kind === 'unix' ? `unix://${config.listen.path}` : `${config.listen.host}:${port}`;
+  ctx.clientUrls.push(config.listen.kind === 'unix' ? address : `http://${address}`);
+  log.info({ address, endpoint: config.endpoint.kind, version: config.emulatedEtcdVersion, revision: store.revision }, 'strata serving');
+
+  let stopping: Promise<void> | undefined;
+  const stop = (): Promise<void> =>
+    (stopping ??= (async () => {
+      log.info({ streams: ctx.streams.size }, 'stopping');
+      // New connections stop first; then long-lived streams end so in-flight calls can finish.
+      const drained = new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
+      for (const s of [...ctx.streams]) s.end();
+      const timer = setTimeout(() => server.forceShutdown(), SHUTDOWN_GRACE_MS);
+      await drained;
+      clearTimeout(timer);
+      await store.close();
+      log.info('stopped');
+    })());
+  return { address, stop };
+}

@@ -1,0 +1,84 @@
+/** Command-line flags (commander) with STRATA_* environment fallbacks, turned into a Config. */
+import { Command, CommanderError, Option } from 'commander';
+import { ConfigError, DEFAULTS, parseConfig, type Config, type RawOptions } from './config';
+
+export type CliResult = { kind: 'run'; config: Config } | { kind: 'exit'; code: number; output: string };
+
+interface Flags {
+  listenAddress?: string;
+  endpoint?: string;
+  datastoreEndpoint?: string;
+  logLevel?: string;
+  emulatedEtcdVersion?: string;
+  watchProgressNotifyInterval?: string;
+  maxRequestBytes?: string;
+  maxTxnOps?: string;
+  name?: string;
+}
+
+function opt(flags: string, description: string, env: string, def?: string): Option {
+  const o = new Option(flags, description).env(env);
+  return def === undefined ? o : o.default(def);
+}
+
+function buildProgram(version: string): Command {
+  return new Command('strata')
+    .description('An etcd v3 API server that keeps its data in SQL (SQLite, PostgreSQL, MySQL).')
+    .version(version, '-v, --version')
+    .addOption(opt('--listen-address <address>', 'client address: host:port or unix://path', 'STRATA_LISTEN_ADDRESS', DEFAULTS.listenAddress))
+    .addOption(opt('--endpoint <uri>', `storage endpoint (default "${DEFAULTS.endpoint}")`, 'STRATA_ENDPOINT'))
+    .addOption(opt('--datastore-endpoint <uri>', 'alias of --endpoint (k3s wording)', 'STRATA_DATASTORE_ENDPOINT'))
+    .addOption(opt('--log-level <level>', 'trace, debug, info, warn, error, fatal or silent', 'STRATA_LOG_LEVEL', DEFAULTS.logLevel))
+    .addOption(opt('--emulated-etcd-version <version>', 'etcd version to report to clients', 'STRATA_EMULATED_ETCD_VERSION', DEFAULTS.emulatedEtcdVersion))
+    .addOption(opt('--watch-progress-notify-interval <duration>', 'interval of watch progress notifications', 'STRATA_WATCH_PROGRESS_NOTIFY_INTERVAL', DEFAULTS.watchProgressNotifyInterval))
+    .addOption(opt('--max-request-bytes <bytes>', 'largest request accepted (etcd: 1.5 MiB)', 'STRATA_MAX_REQUEST_BYTES', DEFAULTS.maxRequestBytes))
+    .addOption(opt('--max-txn-ops <n>', 'most operations in one txn', 'STRATA_MAX_TXN_OPS', DEFAULTS.maxTxnOps))
+    .addOption(opt('--name <name>', 'member name reported by MemberList', 'STRATA_NAME', DEFAULTS.name))
+    .helpOption('-h, --help')
+    .showSuggestionAfterError(false)
+    .allowExcessArguments(false)
+    .exitOverride();
+}
+
+/** Parses argv (without node and script) and the environment; never exits the process itself. */
+export function parseCli(argv: string[], env: NodeJS.ProcessEnv, version: string): CliResult {
+  const program = buildProgram(version);
+  let out = '';
+  let err = '';
+  program.configureOutput({ writeOut: (s) => (out += s), writeErr: (s) => (err += s) });
+  const saved = process.env;
+  try {
+    // commander reads Option.env() from process.env; give it the environment we were handed.
+    process.env = env;
+    program.parse(argv, { from: 'user' });
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      if (e.exitCode === 0) return { kind: 'exit', code: 0, output: out };
+      return { kind: 'exit', code: 2, output: firstLine(err || e.message) };
+    }
+    throw e;
+  } finally {
+    process.env = saved;
+  }
+  const f = program.opts<Flags>();
+  const raw: RawOptions = {
+    listenAddress: f.listenAddress,
+    endpoint: f.endpoint ?? f.datastoreEndpoint,
+    logLevel: f.logLevel,
+    emulatedEtcdVersion: f.emulatedEtcdVersion,
+    watchProgressNotifyInterval: f.watchProgressNotifyInterval,
+    maxRequestBytes: f.maxRequestBytes,
+    maxTxnOps: f.maxTxnOps,
+    name: f.name,
+  };
+  try {
+    return { kind: 'run', config: parseConfig(raw) };
+  } catch (e) {
+    if (e instanceof ConfigError) return { kind: 'exit', code: 2, output: `error: ${e.message}` };
+    throw e;
+  }
+}
+
+function firstLine(s: string): string {
+  return s.trim().split('\n')[0];
+}

@@ -1,0 +1,28 @@
+/**
+ * SQLite tables. Keys and values are BLOBs, so ordering is bytewise (etcd's), never a collation.
+ * Every statement is idempotent; an upgrade adds statements, it never drops user data.
+ */
+export const SCHEMA = `
+CREATE TABLE IF NOT EXISTS log (
+  revision        INTEGER NOT NULL,
+  sub             INTEGER NOT NULL,
+  key             BLOB    NOT NULL,
+  create_revision INTEGER NOT NULL,
+  prev_revision   INTEGER NOT NULL,
+  version         INTEGER NOT NULL,
+  lease           INTEGER NOT NULL,
+  value           BLOB    NOT NULL,
+  deleted         INTEGER NOT NULL,
+  PRIMARY KEY (revision, sub)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS log_key_revision ON log (key, revision);
+CREATE TABLE IF NOT EXISTS meta (
+  name  TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS lease (
+  id         INTEGER PRIMARY KEY,
+  ttl        INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL
+);
+`;

@@ -1,0 +1,194 @@
+/** The SQLite dialect (better-sqlite3): one writer connection in WAL mode plus one reader. */
+import { mkdirSync } from 'node:fs';
+import * as path from 'node:path';
+import type BetterSqlite3 from 'better-sqlite3';
+import type { SqliteEndpoint } from '../../config';
+import type { DbSize, Dialect, LeaseRow, LogRow, WriteTx } from '../dialect';
+import { SCHEMA } from './schema';
+
+type Db = BetterSqlite3.Database;
+type Stmt = BetterSqlite3.Statement;
+
+interface RawRow {
+  revision: bigint;
+  sub: bigint;
+  key: Buffer;
+  create_revision: bigint;
+  prev_revision: bigint;
+  version: bigint;
+  lease: bigint;
+  value: Buffer;
+  deleted: bigint;
+}
+
+const ROW_COLUMNS = 'revision, sub, key, create_revision, prev_revision, version, lease, value, deleted';
+// SQLite's default limit on bound parameters is 32766; 9 columns per row.
+const INSERT_CHUNK = 256;
+
+function toRow(r: RawRow): LogRow {
+  return {
+    revision: Number(r.revision),
+    sub: Number(r.sub),
+    key: r.key,
+    createRevision: Number(r.create_revision),
+    prevRevision: Number(r.prev_revision),
+    version: Number(r.version),
+    lease: r.lease,
+    value: r.value,
+    deleted: r.deleted !== 0n,
+  };
+}
+
+export class SqliteDialect implements Dialect {
+  readonly name = 'sqlite';
+  private db!: Db;
+  private reader!: Db;
+  private stmts!: ReturnType<SqliteDialect['prepare']>;
+  private insertCache = new Map<number, Stmt>();
+
+  constructor(private readonly endpoint: SqliteEndpoint) {}
+
+  async open(): Promise<void> {
+    // Imported lazily: only the dialect in use loads its driver.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const Database = require('better-sqlite3') as typeof BetterSqlite3;
+    const file = this.endpoint.path;
+    if (file !== ':memory:') mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+    this.db = new Database(file, { timeout: this.endpoint.busyTimeoutMs });
+    this.db.pragma('journal_mode = WAL');
+    // NORMAL in WAL mode: a commit survives a crash of this process (kill -9); FULL also survives
+    // power loss at the cost of an fsync per commit. Chosen per endpoint (?_synchronous=FULL).
+    this.db.pragma(`synchronous = ${this.endpoint.synchronous}`);
+    this.db.defaultSafeIntegers(true);
+    this.db.exec(SCHEMA);
+    this.reader = new Database(file, { timeout: this.endpoint.busyTimeoutMs, readonly: true });
+    this.reader.defaultSafeIntegers(true);
+    this.stmts = this.prepare();
+  }
+
+  private prepare() {
+    const db = this.db;
+    return {
+      begin: db.prepare('BEGIN IMMEDIATE'),
+      commit: db.prepare('COMMIT'),
+      rollback: db.prepare('ROLLBACK'),
+      getMeta: db.prepare('SELECT value FROM meta WHERE name = ?'),
+      readerMeta: this.reader.prepare('SELECT value FROM meta WHERE name = ?'),
+      setMeta: db.prepare('INSERT INTO meta (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value'),
+      rowsAfter: db.prepare(`SELECT ${ROW_COLUMNS} FROM log WHERE revision > ? AND revision <= ? ORDER BY revision, sub`),
+      loadRows: this.reader.prepare(`SELECT ${ROW_COLUMNS} FROM log WHERE (revision, sub) > (?, ?) ORDER BY revision, sub LIMIT ?`),
+      upsertLease: db.prepare(
+        'INSERT INTO lease (id, ttl, expires_at) VALUES (?, ?, ?) ON CONFLICT (id) DO UPDATE SET ttl = excluded.ttl, expires_at = excluded.expires_at',
+      ),
+      deleteLease: db.prepare('DELETE FROM lease WHERE id = ?'),
+      loadLeases: this.reader.prepare('SELECT id, ttl, expires_at FROM lease'),
+      compactPrev: db.prepare(
+        'DELETE FROM log WHERE (key, revision) IN (SELECT key, prev_revision FROM log WHERE revision > ? AND revision <= ? AND prev_revision > 0)',
+      ),
+      compactTombstones: db.prepare('DELETE FROM log WHERE revision > ? AND revision <= ? AND deleted = 1'),
+      pageCount: this.reader.prepare('PRAGMA page_count'),
+      freeCount: this.reader.prepare('PRAGMA freelist_count'),
+      pageSize: this.reader.prepare('PRAGMA page_size'),
+    };
+  }
+
+  async close(): Promise<void> {
+    if (!this.db) return;
+    this.reader.close();
+    this.db.close();
+  }
+
+  private insertStmt(n: number): Stmt {
+    let s = this.insertCache.get(n);
+    if (!s) {
+      const one = '(?, ?, ?, ?, ?, ?, ?, ?, ?)';
+      s = this.db.prepare(`INSERT INTO log (${ROW_COLUMNS}) VALUES ${Array(n).fill(one).join(', ')}`);
+      this.insertCache.set(n, s);
+    }
+    return s;
+  }
+
+  private insert(rows: LogRow[]): void {
+    for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
+      const chunk = rows.slice(i, i + INSERT_CHUNK);
+      const params: unknown[] = [];
+      for (const r of chunk) {
+        params.push(r.revision, r.sub, r.key, r.createRevision, r.prevRevision, r.version, r.lease, r.value, r.deleted ? 1 : 0);
+      }
+      this.insertStmt(chunk.length).run(...params);
+    }
+  }
+
+  async write<T>(fn: (tx: WriteTx) => Promise<T>): Promise<T> {
+    const s = this.stmts;
+    const tx: WriteTx = {
+      lockFence: async () => Number((s.getMeta.get('revision') as { value: string }).value),
+      rowsAfter: async (after, upTo) => (s.rowsAfter.all(after, upTo) as RawRow[]).map(toRow),
+      insertRows: async (rows) => this.insert(rows),
+      setFence: async (rev) => void s.setMeta.run('revision', String(rev)),
+      // One machine, one clock: SQLite has no server of its own.
+      nowMs: async () => Date.now(),
+      upsertLease: async (l) => void s.upsertLease.run(l.id, l.ttl, l.expiresAt),
+      deleteLeases: async (ids) => {
+        for (const id of ids) s.deleteLease.run(id);
+      },
+      setMeta: async (name, value) => void s.setMeta.run(name, value),
+    };
+    s.begin.run();
+    try {
+      const out = await fn(tx);
+      s.commit.run();
+      return out;
+    } catch (e) {
+      if (this.db.inTransaction) s.rollback.run();
+      throw e;
+    }
+  }
+
+  async readFence(): Promise<number> {
+    return Number((this.stmts.readerMeta.get('revision') as { value: string }).value);
+  }
+
+  async loadRows(afterRevision: number, afterSub: number, limit: number): Promise<LogRow[]> {
+    return (this.stmts.loadRows.all(afterRevision, afterSub, limit) as RawRow[]).map(toRow);
+  }
+
+  async loadLeases(): Promise<LeaseRow[]> {
+    const rows = this.stmts.loadLeases.all() as Array<{ id: bigint; ttl: bigint; expires_at: bigint }>;
+    return rows.map((r) => ({ id: r.id, ttl: Number(r.ttl), expiresAt: Number(r.expires_at) }));
+  }
+
+  async getMeta(name: string): Promise<string | undefined> {
+    const r = this.stmts.readerMeta.get(name) as { value: string } | undefined;
+    return r?.value;
+  }
+
+  async compactWindow(after: number, upTo: number, progressKey: string): Promise<number> {
+    const s = this.stmts;
+    s.begin.run();
+    try {
+      // Predecessors first: a tombstone deleted first would hide the row it superseded.
+      const n = s.compactPrev.run(after, upTo).changes + s.compactTombstones.run(after, upTo).changes;
+      s.setMeta.run(progressKey, String(upTo));
+      s.commit.run();
+      return n;
+    } catch (e) {
+      if (this.db.inTransaction) s.rollback.run();
+      throw e;
+    }
+  }
+
+  async initMeta(defaults: Record<string, string>): Promise<void> {
+    const insert = this.db.prepare('INSERT INTO meta (name, value) VALUES (?, ?) ON CONFLICT (name) DO NOTHING');
+    this.db.transaction(() => {
+      for (const [name, value] of Object.entries(defaults)) insert.run(name, value);
+    })();
+  }
+
+  async dbSize(): Promise<DbSize> {
+    const pages = Number(this.stmts.pageCount.pluck().get());
+    const free = Number(this.stmts.freeCount.pluck().get());
+    const size = Number(this.stmts.pageSize.pluck().get());
+    return { size: pages * size, inUse: (pages - free) * size };
+  }
+}

@@ -1,0 +1,50 @@
+/**
+ * Physical compaction: deletes the rows a compaction made unreachable, in windows of revisions,
+ * each its own short transaction, so writers never wait long. Progress is kept in meta so a
+ * restart resumes where it stopped.
+ */
+import type { Logger } from 'pino';
+import type { Dialect } from '../dialect/dialect';
+
+const WINDOW = 1000;
+
+export class Compactor {
+  /** Revision up to which rows have been deleted. */
+  private done = 0;
+  private target = 0;
+  private running: Promise<void> | null = null;
+
+  constructor(
+    private readonly dialect: Dialect,
+    private readonly log: Logger,
+  ) {}
+
+  async init(): Promise<void> {
+    this.done = Number((await this.dialect.getMeta('compact_done')) ?? '0');
+  }
+
+  /** Asks for rows up to `rev` to be removed; resolves when they are. */
+  compactTo(rev: number): Promise<void> {
+    this.target = Math.max(this.target, rev);
+    if (!this.running) {
+      this.running = this.run().finally(() => (this.running = null));
+      return this.running;
+    }
+    // A run is under way; chain one more pass for the new target.
+    return this.running.then(() => this.compactTo(rev));
+  }
+
+  private async run(): Promise<void> {
+    const started = Date.now();
+    let deleted = 0;
+    const from = this.done;
+    while (this.done < this.target) {
+      const upTo = Math.min(this.target, this.done + WINDOW);
+      deleted += await this.dialect.compactWindow(this.done, upTo, 'compact_done');
+      this.done = upTo;
+      // Let queued requests in between windows.
+      await new Promise((r) => setImmediate(r));
+    }
+    if (this.done > from) this.log.info({ from, to: this.done, deleted, ms: Date.now() - started }, 'compacted log rows');
+  }
+}

@@ -1,0 +1,38 @@
+/**
+ * The log's meta rows, created once and never reset: the fence counter, the compaction point, the
+ * schema version and this store's cluster identity.
+ */
+import { randomBytes } from 'node:crypto';
+import type { Dialect } from '../dialect/dialect';
+
+export const SCHEMA_VERSION = 1;
+
+export interface StoreIdentity {
+  clusterId: bigint;
+  memberId: bigint;
+}
+
+function randomId(): string {
+  return (randomBytes(8).readBigUInt64BE() >> 1n).toString();
+}
+
+/** Opens the database, creates what is missing and refuses a schema newer than this build. */
+export async function openLog(dialect: Dialect): Promise<StoreIdentity> {
+  await dialect.open();
+  await dialect.initMeta({
+    schema_version: String(SCHEMA_VERSION),
+    // An empty etcd answers revision 1; the first write is revision 2.
+    revision: '1',
+    compact_revision: '0',
+    cluster_id: randomId(),
+    member_id: randomId(),
+  });
+  const version = Number(await dialect.getMeta('schema_version'));
+  if (version > SCHEMA_VERSION) {
+    throw new Error(`database schema version ${version} is newer than this strata (${SCHEMA_VERSION}); upgrade strata`);
+  }
+  return {
+    clusterId: BigInt((await dialect.getMeta('cluster_id')) ?? '0'),
+    memberId: BigInt((await dialect.getMeta('member_id')) ?? '0'),
+  };
+}

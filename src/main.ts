@@ -1,0 +1,50 @@
+#!/usr/bin/env node
+/** The strata command: the only file that touches process (argv, env, signals, exit code). */
+import pino from 'pino';
+import { startApp } from './app';
+import { parseCli } from './cli';
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const VERSION = (require('../package.json') as { version: string }).version;
+
+export async function run(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
+  const parsed = parseCli(argv, env, VERSION);
+  if (parsed.kind === 'exit') {
+    if (parsed.output) (parsed.code === 0 ? process.stdout : process.stderr).write(parsed.output.replace(/\n?$/, '\n'));
+    return parsed.code;
+  }
+  const config = parsed.config;
+  const log = pino({ level: config.logLevel, base: { app: 'strata' } });
+  let app;
+  try {
+    app = await startApp(config, log);
+  } catch (e) {
+    process.stderr.write(`error: ${(e as Error).message.split('\n')[0]}\n`);
+    return 1;
+  }
+  const running = app;
+  return new Promise<number>((resolve) => {
+    const shutdown = (signal: string) => {
+      log.info({ signal }, 'signal received');
+      running.stop().then(
+        () => resolve(0),
+        (e: unknown) => {
+          log.error({ err: e }, 'unclean stop');
+          resolve(1);
+        },
+      );
+    };
+    process.once('SIGTERM', () => shutdown('SIGTERM'));
+    process.once('SIGINT', () => shutdown('SIGINT'));
+  });
+}
+
+if (require.main === module) {
+  run(process.argv.slice(2), process.env).then(
+    (code) => process.exit(code),
+    (e: unknown) => {
+      process.stderr.write(`error: ${(e as Error)?.message ?? String(e)}\n`);
+      process.exit(1);
+    },
+  );
+}

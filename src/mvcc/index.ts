@@ -1,0 +1,149 @@
+/**
+ * The in-memory revision index: every key (in byte order) with its versions since the last
+ * compaction. Reads at any retained revision, txn compares and watch catch-up are answered here.
+ * Versions above `revision` belong to a batch still being committed and are invisible to reads.
+ */
+import { OrderedKeys } from './ordered-keys';
+
+/** One version of a key, written at revision (main, sub). */
+export interface Version {
+  readonly main: number;
+  readonly sub: number;
+  readonly createRevision: number;
+  readonly version: number;
+  readonly lease: bigint;
+  readonly value: Buffer;
+  /** A tombstone: the key was deleted at `main`. */
+  readonly deleted: boolean;
+}
+
+export class KeyHistory {
+  readonly versions: Version[] = [];
+  constructor(readonly k: string) {}
+
+  /** The version visible at `rev`, or undefined if the key did not exist then. */
+  at(rev: number): Version | undefined {
+    const vs = this.versions;
+    for (let i = vs.length - 1; i >= 0; i--) {
+      const v = vs[i];
+      if (v.main <= rev) return v.deleted ? undefined : v;
+    }
+    return undefined;
+  }
+
+  /** Index of the first version with main >= rev. */
+  firstFrom(rev: number): number {
+    const vs = this.versions;
+    let lo = 0;
+    let hi = vs.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (vs[mid].main < rev) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+}
+
+/** A key range as etcd means it: a point, [start, end), or everything from start on (end null). */
+export interface KeyRange {
+  start: string;
+  /** undefined: the single key `start`; null: no upper bound. */
+  end: string | null | undefined;
+}
+
+/** etcd's reading of (key, range_end): empty end is one key, "\0" is "from key on". */
+export function keyRange(key: Buffer, rangeEnd: Buffer | undefined): KeyRange {
+  const start = key.toString('latin1');
+  if (!rangeEnd || rangeEnd.length === 0) return { start, end: undefined };
+  if (rangeEnd.length === 1 && rangeEnd[0] === 0) return { start, end: null };
+  return { start, end: rangeEnd.toString('latin1') };
+}
+
+export function inRange(r: KeyRange, k: string): boolean {
+  if (r.end === undefined) return k === r.start;
+  return k >= r.start && (r.end === null || k < r.end);
+}
+
+export class RevisionIndex {
+  private readonly byKey = new Map<string, KeyHistory>();
+  private ordered = new OrderedKeys<KeyHistory>();
+  /** The last committed revision: reads at "now" read here. */
+  revision = 1;
+  /** Revisions below this have been compacted away. */
+  compactRevision = 0;
+
+  get keyCount(): number {
+    return this.ordered.size;
+  }
+
+  get(k: string): KeyHistory | undefined {
+    return this.byKey.get(k);
+  }
+
+  /** Histories of the keys in range, in byte order (including keys deleted at the latest revision). */
+  *histories(r: KeyRange): Generator<KeyHistory> {
+    if (r.end === undefined) {
+      const h = this.byKey.get(r.start);
+      if (h) yield h;
+      return;
+    }
+    if (r.end !== null && r.end <= r.start) return;
+    yield* this.ordered.range(r.start, r.end);
+  }
+
+  /** Appends a version; returns an undo function for a batch that fails to commit. */
+  append(k: string, v: Version): () => void {
+    let h = this.byKey.get(k);
+    const created = !h;
+    if (!h) {
+      h = new KeyHistory(k);
+      this.byKey.set(k, h);
+      this.ordered.insert(h);
+    }
+    h.versions.push(v);
+    const hist = h;
+    return () => {
+      hist.versions.pop();
+      if (created) {
+        this.byKey.delete(k);
+        this.ordered.remove(k);
+      }
+    };
+  }
+
+  /** Loads history in bulk at startup: versions arrive in revision order. */
+  load(entries: Iterable<[string, Version]>): void {
+    for (const [k, v] of entries) {
+      let h = this.byKey.get(k);
+      if (!h) {
+        h = new KeyHistory(k);
+        this.byKey.set(k, h);
+      }
+      h.versions.push(v);
+    }
+    const all = [...this.byKey.values()].sort((a, b) => (a.k < b.k ? -1 : a.k > b.k ? 1 : 0));
+    this.ordered = OrderedKeys.fromSorted(all);
+  }
+
+  /**
+   * Drops what compaction at `rev` makes unreachable: per key, every version older than the one
+   * visible at `rev`, and that one too if it is a tombstone.
+   */
+  compact(rev: number): void {
+    this.compactRevision = Math.max(this.compactRevision, rev);
+    const emptied: string[] = [];
+    for (const h of this.byKey.values()) {
+      const vs = h.versions;
+      let keep = h.firstFrom(rev + 1) - 1; // the version visible at rev
+      if (keep < 0) continue;
+      if (vs[keep].deleted) keep++;
+      if (keep > 0) vs.splice(0, keep);
+      if (vs.length === 0) emptied.push(h.k);
+    }
+    for (const k of emptied) {
+      this.byKey.delete(k);
+      this.ordered.remove(k);
+    }
+  }
+}

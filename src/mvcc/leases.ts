@@ -1,0 +1,104 @@
+/**
+ * Leases: the in-memory table (mirrored in the `lease` SQL table) and which keys each one holds.
+ * Changes happen only inside writer jobs, each paired with an undo. Expiry is judged against the
+ * database clock inside the writer's transaction, so no two instances can both expire a lease.
+ */
+import { randomBytes } from 'node:crypto';
+import type { LeaseRow } from '../dialect/dialect';
+import { Errors } from '../errors';
+import type { BatchContext } from '../log/writer';
+
+export interface Lease {
+  readonly id: bigint;
+  ttl: number;
+  expiresAt: number;
+  readonly keys: Set<string>;
+}
+
+/** etcd's minimum TTL with default raft timing: ceil(1.5 × election timeout) seconds. */
+export const MIN_TTL = 2;
+export const MAX_TTL = 9_000_000_000;
+
+export class LeaseTable {
+  private readonly leases = new Map<bigint, Lease>();
+
+  get(id: bigint): Lease | undefined {
+    return this.leases.get(id);
+  }
+
+  all(): IterableIterator<Lease> {
+    return this.leases.values();
+  }
+
+  load(rows: LeaseRow[]): void {
+    for (const r of rows) this.leases.set(r.id, { id: r.id, ttl: r.ttl, expiresAt: r.expiresAt, keys: new Set() });
+  }
+
+  /** Records at startup or from another instance's rows that `k` is held by lease `id`. */
+  attachLoaded(id: bigint, k: string): void {
+    this.leases.get(id)?.keys.add(k);
+  }
+
+  /** A key moves from lease `from` to lease `to` (0n: none). */
+  move(ctx: BatchContext | null, k: string, from: bigint, to: bigint): void {
+    if (from === to) return;
+    const a = from !== 0n ? this.leases.get(from) : undefined;
+    const b = to !== 0n ? this.leases.get(to) : undefined;
+    const hadA = a?.keys.delete(k) ?? false;
+    const hadB = b ? b.keys.has(k) : true;
+    b?.keys.add(k);
+    ctx?.onUndo(() => {
+      if (hadA) a?.keys.add(k);
+      if (b && !hadB) b.keys.delete(k);
+    });
+  }
+
+  /** Adds a lease (a job step). `ttl` is already within etcd's bounds. */
+  grant(ctx: BatchContext, requestedId: bigint, ttl: number): Lease {
+    let id = requestedId;
+    if (id === 0n) {
+      do id = randomBytes(8).readBigUInt64BE() >> 1n;
+      while (id === 0n || this.leases.has(id));
+    } else if (this.leases.has(id)) {
+      throw Errors.leaseExist();
+    }
+    const lease: Lease = { id, ttl, expiresAt: ctx.nowMs + ttl * 1000, keys: new Set() };
+    this.leases.set(id, lease);
+    ctx.onUndo(() => this.leases.delete(id));
+    ctx.upsertLease({ id, ttl, expiresAt: lease.expiresAt });
+    return lease;
+  }
+
+  /** Renews a lease; returns its TTL, or 0 when it is unknown or already expired. */
+  renew(ctx: BatchContext, id: bigint): number {
+    const lease = this.leases.get(id);
+    if (!lease || lease.expiresAt <= ctx.nowMs) return 0;
+    const before = lease.expiresAt;
+    lease.expiresAt = ctx.nowMs + lease.ttl * 1000;
+    ctx.onUndo(() => (lease.expiresAt = before));
+    ctx.upsertLease({ id, ttl: lease.ttl, expiresAt: lease.expiresAt });
+    return lease.ttl;
+  }
+
+  /** Drops a lease from the table (its keys are deleted by the caller first). */
+  remove(ctx: BatchContext, id: bigint): void {
+    const lease = this.leases.get(id);
+    if (!lease) return;
+    this.leases.delete(id);
+    ctx.onUndo(() => this.leases.set(id, lease));
+    ctx.deleteLease(id);
+  }
+
+  /** Leases whose expiry (by the local clock's view) has passed; the writer re-checks by the DB clock. */
+  expiredBy(nowMs: number): bigint[] {
+    const out: bigint[] = [];
+    for (const l of this.leases.values()) if (l.expiresAt <= nowMs) out.push(l.id);
+    return out;
+  }
+}
+
+/** etcd's TTL rules: too large is an error, too small is raised to the minimum. */
+export function effectiveTTL(ttl: number): number {
+  if (ttl > MAX_TTL) throw Errors.leaseTTLTooLarge();
+  return Math.max(ttl, MIN_TTL);
+}

@@ -1,0 +1,88 @@
+/** Range over the index at one revision, with etcd's limit, count, sort and revision filters. */
+import { keyRange, type RevisionIndex, type Version } from './index';
+import { SortOrder, SortTarget, type KeyValue, type RangeRequest } from './types';
+
+export function toKeyValue(k: string, v: Version, keysOnly = false): KeyValue {
+  return {
+    key: Buffer.from(k, 'latin1'),
+    create_revision: v.createRevision,
+    mod_revision: v.main,
+    version: v.version,
+    value: keysOnly ? EMPTY : v.value,
+    lease: v.lease,
+  };
+}
+const EMPTY = Buffer.alloc(0);
+
+export interface RangeResult {
+  kvs: KeyValue[];
+  count: number;
+  more: boolean;
+}
+
+/**
+ * Reads `req` at revision `rev` (already checked against the compacted and current revisions).
+ * As in etcd, `count` is every key in the range at `rev`; min/max filters and sort apply to the
+ * keys read, and limit last.
+ */
+export function readRange(index: RevisionIndex, req: RangeRequest, rev: number): RangeResult {
+  const r = keyRange(req.key, req.range_end);
+  const filtered =
+    req.min_mod_revision !== 0 || req.max_mod_revision !== 0 || req.min_create_revision !== 0 || req.max_create_revision !== 0;
+  let order = req.sort_order as SortOrder;
+  if (req.sort_target !== SortTarget.KEY && order === SortOrder.NONE) order = SortOrder.ASCEND;
+  // Keys come out in ascending key order, so that sort needs no work.
+  const sorted = order !== SortOrder.NONE && !(req.sort_target === SortTarget.KEY && order === SortOrder.ASCEND);
+  // Without sort or filters the first `limit` keys are the answer; otherwise all are read first.
+  const stopAt = req.limit > 0 && !sorted && !filtered ? req.limit : Infinity;
+
+  let count = 0;
+  const picked: Array<[string, Version]> = [];
+  for (const h of index.histories(r)) {
+    const v = h.at(rev);
+    if (!v) continue;
+    count++;
+    if (req.count_only || picked.length >= stopAt) continue;
+    if (filtered && !passes(req, v)) continue;
+    picked.push([h.k, v]);
+  }
+  if (req.count_only) return { kvs: [], count, more: false };
+
+  if (sorted) sortVersions(picked, req.sort_target as SortTarget, order);
+  let more = false;
+  if (req.limit > 0 && picked.length > req.limit) {
+    picked.length = req.limit;
+    more = true;
+  } else if (stopAt !== Infinity && count > picked.length) {
+    more = true;
+  }
+  return { kvs: picked.map(([k, v]) => toKeyValue(k, v, req.keys_only)), count, more };
+}
+
+function passes(req: RangeRequest, v: Version): boolean {
+  if (req.max_mod_revision !== 0 && v.main > req.max_mod_revision) return false;
+  if (req.min_mod_revision !== 0 && v.main < req.min_mod_revision) return false;
+  if (req.max_create_revision !== 0 && v.createRevision > req.max_create_revision) return false;
+  if (req.min_create_revision !== 0 && v.createRevision < req.min_create_revision) return false;
+  return true;
+}
+
+function sortVersions(items: Array<[string, Version]>, target: SortTarget, order: SortOrder): void {
+  const sign = order === SortOrder.DESCEND ? -1 : 1;
+  const cmp = (a: [string, Version], b: [string, Version]): number => {
+    switch (target) {
+      case SortTarget.KEY:
+        return a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0;
+      case SortTarget.VERSION:
+        return a[1].version - b[1].version;
+      case SortTarget.CREATE:
+        return a[1].createRevision - b[1].createRevision;
+      case SortTarget.MOD:
+        return a[1].main - b[1].main;
+      case SortTarget.VALUE:
+        return Buffer.compare(a[1].value, b[1].value);
+    }
+  };
+  // Array.prototype.sort is stable: ties keep ascending key order, as etcd answers them.
+  items.sort((a, b) => sign * cmp(a, b));
+}

@@ -1,0 +1,280 @@
+/**
+ * The etcd store, protocol-neutral: KV, leases, compaction and watches over the revision index,
+ * with every write going through the log writer and every linearizable read through the fence.
+ */
+import type { Logger } from 'pino';
+import type { Dialect, LogRow } from '../dialect/dialect';
+import { Errors } from '../errors';
+import { Compactor } from '../log/compactor';
+import { Fence } from '../log/fence';
+import { openLog, type StoreIdentity } from '../log/schema';
+import { Writer, type BatchContext } from '../log/writer';
+import { checkReadRevision, Mutation, txnWrites } from './apply';
+import { RevisionIndex, type Version } from './index';
+import { effectiveTTL, LeaseTable, type Lease } from './leases';
+import { readRange } from './range';
+import type {
+  CompactionRequest,
+  DeleteRangeRequest,
+  DeleteRangeResponse,
+  Header,
+  PutRequest,
+  PutResponse,
+  RangeRequest,
+  RangeResponse,
+  TxnRequest,
+  TxnResponse,
+} from './types';
+import { WatchHub, type WatchSink, type WatchStream } from './watch-hub';
+
+export interface StoreOptions {
+  watchProgressNotifyIntervalMs: number;
+  /** How often leases are checked for expiry. */
+  leaseCheckIntervalMs?: number;
+}
+
+export interface LeaseGrantResult {
+  header: Header;
+  ID: bigint;
+  TTL: number;
+}
+export interface LeaseTimeToLiveResult {
+  header: Header;
+  ID: bigint;
+  TTL: number;
+  grantedTTL: number;
+  keys: Buffer[];
+}
+
+const LOAD_CHUNK = 10_000;
+
+export class Store {
+  readonly index = new RevisionIndex();
+  readonly leases = new LeaseTable();
+  readonly hub: WatchHub;
+  private readonly writer: Writer;
+  private readonly fence: Fence;
+  private readonly compactor: Compactor;
+  private expiryTimer: NodeJS.Timeout | undefined;
+  private readonly expiring = new Set<bigint>();
+  identity: StoreIdentity = { clusterId: 0n, memberId: 0n };
+
+  private readonly log: Logger;
+
+  /** `baseLog` is the process logger; each component gets its own child. */
+  constructor(
+    readonly dialect: Dialect,
+    baseLog: Logger,
+    private readonly opts: StoreOptions,
+  ) {
+    const log = baseLog.child({ component: 'store' });
+    this.log = log;
+    this.hub = new WatchHub(this.index, baseLog.child({ component: 'watch' }), opts.watchProgressNotifyIntervalMs);
+    this.writer = new Writer(dialect, {
+      appliedRevision: () => this.index.revision,
+      applyRemote: (rows, upTo) => this.applyRemote(rows, upTo),
+      committed: (rows, upTo) => this.committed(rows, upTo),
+    }, baseLog.child({ component: 'writer' }));
+    this.fence = new Fence(dialect);
+    this.compactor = new Compactor(dialect, baseLog.child({ component: 'compactor' }));
+  }
+
+  /** Opens the database and loads the index, the leases and the compaction point. */
+  async open(): Promise<void> {
+    const started = Date.now();
+    this.identity = await openLog(this.dialect);
+    const compactRev = Number((await this.dialect.getMeta('compact_revision')) ?? '0');
+    const entries: Array<[string, Version]> = [];
+    let after = { rev: 0, sub: -1 };
+    for (;;) {
+      const rows = await this.dialect.loadRows(after.rev, after.sub, LOAD_CHUNK);
+      for (const r of rows) entries.push([r.key.toString('latin1'), rowVersion(r)]);
+      if (rows.length < LOAD_CHUNK) break;
+      const last = rows[rows.length - 1];
+      after = { rev: last.revision, sub: last.sub };
+    }
+    this.index.load(entries);
+    this.index.revision = await this.dialect.readFence();
+    this.index.compact(compactRev);
+    this.leases.load(await this.dialect.loadLeases());
+    for (const h of this.index.histories({ start: '', end: null })) {
+      const v = h.at(this.index.revision);
+      if (v && v.lease !== 0n) this.leases.attachLoaded(v.lease, h.k);
+    }
+    await this.compactor.init();
+    void this.compactor.compactTo(compactRev).catch((e: Error) => this.log.error({ err: e }, 'compaction failed'));
+    this.expiryTimer = setInterval(() => this.expireLeases(), this.opts.leaseCheckIntervalMs ?? 250);
+    this.expiryTimer.unref();
+    this.log.info(
+      { revision: this.index.revision, compactRevision: compactRev, keys: this.index.keyCount, rows: entries.length, ms: Date.now() - started },
+      'store loaded',
+    );
+  }
+
+  /** Stops timers and watches, lets queued writes commit, and closes the database. */
+  async close(): Promise<void> {
+    if (this.expiryTimer) clearInterval(this.expiryTimer);
+    this.hub.stop();
+    await this.writer.stop();
+    await this.dialect.close();
+  }
+
+  get revision(): number {
+    return this.index.revision;
+  }
+
+  get writerStats(): { batches: number; jobs: number } {
+    return this.writer.stats;
+  }
+
+  private committed(rows: LogRow[], upTo: number): void {
+    const prev = this.index.revision;
+    this.index.revision = upTo;
+    this.hub.notify(rows, prev);
+  }
+
+  private applyRemote(rows: LogRow[], upTo: number): void {
+    for (const r of rows) {
+      const k = r.key.toString('latin1');
+      const before = this.index.get(k)?.at(this.index.revision);
+      this.index.append(k, rowVersion(r));
+      this.leases.move(null, k, before?.lease ?? 0n, r.deleted ? 0n : r.lease);
+    }
+    this.committed(rows, upTo);
+  }
+
+  /** Waits until the index holds every committed revision (etcd's linearizable read). */
+  private async linearize(): Promise<void> {
+    const committed = await this.fence.committedRevision();
+    // Behind: a write batch catches up under the fence before anything else.
+    if (this.index.revision < committed) await this.writer.submit(() => undefined);
+  }
+
+  async range(req: RangeRequest): Promise<RangeResponse> {
+    if (!req.serializable) await this.linearize();
+    const cur = this.index.revision;
+    const { kvs, count, more } = readRange(this.index, req, checkReadRevision(this.index, req.revision, cur));
+    return { header: { revision: cur }, kvs, count, more };
+  }
+
+  put(req: PutRequest): Promise<PutResponse> {
+    return this.writer.submit((ctx) => this.mutate(ctx, (m) => m.put(req)));
+  }
+
+  deleteRange(req: DeleteRangeRequest): Promise<DeleteRangeResponse> {
+    return this.writer.submit((ctx) => this.mutate(ctx, (m) => m.deleteRange(req)));
+  }
+
+  async txn(req: TxnRequest): Promise<TxnResponse> {
+    if (txnWrites(req)) return this.writer.submit((ctx) => this.mutate(ctx, (m) => m.txn(req)));
+    await this.linearize();
+    return new Mutation(this.index, this.leases, null).txn(req);
+  }
+
+  private mutate<T>(ctx: BatchContext, fn: (m: Mutation) => T): T {
+    const m = new Mutation(this.index, this.leases, ctx);
+    const out = fn(m);
+    m.finish();
+    return out;
+  }
+
+  async compact(req: CompactionRequest): Promise<{ header: Header }> {
+    const rev = req.revision;
+    const current = await this.writer.submit((ctx) => {
+      if (rev > ctx.revision) throw Errors.futureRev();
+      if (rev <= this.index.compactRevision) throw Errors.compacted();
+      const before = this.index.compactRevision;
+      // Reads below `rev` fail from now on; history is trimmed once this commits.
+      this.index.compactRevision = rev;
+      ctx.onUndo(() => (this.index.compactRevision = before));
+      ctx.setMeta('compact_revision', String(rev));
+      return ctx.revision;
+    });
+    this.index.compact(rev);
+    this.hub.compacted();
+    const physical = this.compactor.compactTo(rev);
+    if (req.physical) await physical;
+    else physical.catch((e: Error) => this.log.error({ err: e }, 'compaction failed'));
+    return { header: { revision: current } };
+  }
+
+  async leaseGrant(id: bigint, ttl: number): Promise<LeaseGrantResult> {
+    const effective = effectiveTTL(ttl);
+    return this.writer.submit((ctx) => {
+      const lease = this.leases.grant(ctx, id, effective);
+      return { header: { revision: ctx.revision }, ID: lease.id, TTL: lease.ttl };
+    });
+  }
+
+  leaseRevoke(id: bigint): Promise<{ header: Header }> {
+    return this.writer.submit((ctx) => {
+      const lease = this.leases.get(id);
+      if (!lease) throw Errors.leaseNotFound();
+      return { header: { revision: this.revokeIn(ctx, lease) } };
+    });
+  }
+
+  /** Renews a lease; TTL 0 answers an unknown or expired lease, as etcd does. */
+  leaseKeepAlive(id: bigint): Promise<{ header: Header; ID: bigint; TTL: number }> {
+    return this.writer.submit((ctx) => ({ header: { revision: ctx.revision }, ID: id, TTL: this.leases.renew(ctx, id) }));
+  }
+
+  leaseTimeToLive(id: bigint, withKeys: boolean): LeaseTimeToLiveResult {
+    const header = { revision: this.index.revision };
+    const lease = this.leases.get(id);
+    if (!lease) return { header, ID: id, TTL: -1, grantedTTL: 0, keys: [] };
+    const remaining = Math.max(0, Math.trunc((lease.expiresAt - Date.now()) / 1000));
+    const keys = withKeys ? [...lease.keys].sort().map((k) => Buffer.from(k, 'latin1')) : [];
+    return { header, ID: id, TTL: remaining, grantedTTL: lease.ttl, keys };
+  }
+
+  leaseLeases(): { header: Header; leases: bigint[] } {
+    return { header: { revision: this.index.revision }, leases: [...this.leases.all()].map((l) => l.id) };
+  }
+
+  /** Deletes a lease's keys at one revision (in key order, as etcd does) and drops the lease. */
+  private revokeIn(ctx: BatchContext, lease: Lease): number {
+    const m = new Mutation(this.index, this.leases, ctx);
+    for (const k of [...lease.keys].sort()) m.deleteKey(k);
+    this.leases.remove(ctx, lease.id);
+    return m.finish();
+  }
+
+  private expireLeases(): void {
+    for (const id of this.leases.expiredBy(Date.now())) {
+      if (this.expiring.has(id)) continue;
+      this.expiring.add(id);
+      this.writer
+        .submit((ctx) => {
+          const lease = this.leases.get(id);
+          // Judged again by the database clock, under the fence.
+          if (!lease || lease.expiresAt > ctx.nowMs) return false;
+          this.revokeIn(ctx, lease);
+          return true;
+        })
+        .then((expired) => expired && this.log.info({ lease: id.toString(16) }, 'lease expired'))
+        .catch((e: Error) => this.log.warn({ err: e, lease: id.toString(16) }, 'lease expiry failed; will retry'))
+        .finally(() => this.expiring.delete(id));
+    }
+  }
+
+  openWatch(sink: WatchSink): WatchStream {
+    return this.hub.open(sink);
+  }
+
+  dbSize(): Promise<{ size: number; inUse: number }> {
+    return this.dialect.dbSize();
+  }
+}
+
+function rowVersion(r: LogRow): Version {
+  return {
+    main: r.revision,
+    sub: r.sub,
+    createRevision: r.createRevision,
+    version: r.version,
+    lease: r.lease,
+    value: r.value,
+    deleted: r.deleted,
+  };
+}

@@ -1,0 +1,145 @@
+/**
+ * etcd's request and response shapes as mvcc sees them: field names as in etcd's protos, revisions
+ * as numbers (checked safe integers), lease IDs as bigint, keys and values as bytes. No wire format.
+ */
+
+/** mvcc answers with the revision; the rpc layer adds cluster, member and term. */
+export interface Header {
+  revision: number;
+}
+
+export interface KeyValue {
+  key: Buffer;
+  create_revision: number;
+  mod_revision: number;
+  version: number;
+  value: Buffer;
+  lease: bigint;
+}
+
+export enum SortOrder {
+  NONE = 0,
+  ASCEND = 1,
+  DESCEND = 2,
+}
+export enum SortTarget {
+  KEY = 0,
+  VERSION = 1,
+  CREATE = 2,
+  MOD = 3,
+  VALUE = 4,
+}
+
+export interface RangeRequest {
+  key: Buffer;
+  range_end: Buffer;
+  limit: number;
+  revision: number;
+  sort_order: number;
+  sort_target: number;
+  serializable: boolean;
+  keys_only: boolean;
+  count_only: boolean;
+  min_mod_revision: number;
+  max_mod_revision: number;
+  min_create_revision: number;
+  max_create_revision: number;
+}
+export interface RangeResponse {
+  header: Header;
+  kvs: KeyValue[];
+  more: boolean;
+  count: number;
+}
+
+export interface PutRequest {
+  key: Buffer;
+  value: Buffer;
+  lease: bigint;
+  prev_kv: boolean;
+  ignore_value: boolean;
+  ignore_lease: boolean;
+}
+export interface PutResponse {
+  header: Header;
+  prev_kv?: KeyValue;
+}
+
+export interface DeleteRangeRequest {
+  key: Buffer;
+  range_end: Buffer;
+  prev_kv: boolean;
+}
+export interface DeleteRangeResponse {
+  header: Header;
+  deleted: number;
+  prev_kvs: KeyValue[];
+}
+
+export enum CompareResult {
+  EQUAL = 0,
+  GREATER = 1,
+  LESS = 2,
+  NOT_EQUAL = 3,
+}
+export enum CompareTarget {
+  VERSION = 0,
+  CREATE = 1,
+  MOD = 2,
+  VALUE = 3,
+  LEASE = 4,
+}
+export type CompareOperand =
+  | { kind: 'version'; value: number }
+  | { kind: 'create_revision'; value: number }
+  | { kind: 'mod_revision'; value: number }
+  | { kind: 'value'; value: Buffer }
+  | { kind: 'lease'; value: bigint }
+  | { kind: 'none' };
+
+export interface Compare {
+  result: number;
+  target: number;
+  key: Buffer;
+  range_end: Buffer;
+  operand: CompareOperand;
+}
+
+export type RequestOp =
+  | { kind: 'range'; range: RangeRequest }
+  | { kind: 'put'; put: PutRequest }
+  | { kind: 'delete_range'; delete_range: DeleteRangeRequest }
+  | { kind: 'txn'; txn: TxnRequest }
+  | { kind: 'empty' };
+
+export type ResponseOp =
+  | { kind: 'range'; range: RangeResponse }
+  | { kind: 'put'; put: PutResponse }
+  | { kind: 'delete_range'; delete_range: DeleteRangeResponse }
+  | { kind: 'txn'; txn: TxnResponse };
+
+export interface TxnRequest {
+  compare: Compare[];
+  success: RequestOp[];
+  failure: RequestOp[];
+}
+export interface TxnResponse {
+  header: Header;
+  succeeded: boolean;
+  responses: ResponseOp[];
+}
+
+export interface CompactionRequest {
+  revision: number;
+  physical: boolean;
+}
+
+export enum EventType {
+  PUT = 0,
+  DELETE = 1,
+}
+export interface Event {
+  type: EventType;
+  kv: KeyValue;
+  prev_kv?: KeyValue;
+}

@@ -1,0 +1,19 @@
+/** What every service handler needs: the store, limits, identity for headers, and a logger. */
+import type { Logger } from 'pino';
+import type { Store } from '../mvcc/store';
+import type { HeaderIdentity } from './codec';
+import type { Limits } from './validate';
+
+export interface RpcContext {
+  store: Store;
+  log: Logger;
+  limits: Limits;
+  /** Identity fields of response headers (cluster and member id, raft term). */
+  identity: HeaderIdentity;
+  version: string;
+  memberName: string;
+  /** URLs clients reach this member on. */
+  clientUrls: string[];
+  /** Long-lived streams, ended on shutdown. */
+  streams: Set<{ end(): void }>;
+}
