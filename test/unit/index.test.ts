@@ -1,0 +1,87 @@
+import { describe, expect, it } from 'vitest';
+import { inRange, keyRange, RevisionIndex, type Version } from '../../src/mvcc/index';
+import { OrderedKeys } from '../../src/mvcc/ordered-keys';
+
+const v = (main: number, extra: Partial<Version> = {}): Version => ({
+  main, sub: 0, createRevision: main, version: 1, lease: 0n, value: Buffer.from(`v${main}`), deleted: false, ...extra,
+});
+const keys = (it: Iterable<{ k: string }>) => [...it].map((x) => x.k);
+
+describe('OrderedKeys', () => {
+  it('keeps byte order across chunk splits and removals', () => {
+    const o = new OrderedKeys<{ k: string }>();
+    const all: string[] = [];
+    // A deterministic shuffle of 5,000 keys, including bytes above 0x7f.
+    for (let i = 0; i < 5000; i++) {
+      const n = (i * 7919) % 5000;
+      const k = String.fromCharCode(n % 256, (n >> 8) + 0x80, 0x41);
+      all.push(k);
+      o.insert({ k });
+    }
+    all.sort();
+    expect(keys(o.range('', null))).toEqual(all);
+    expect(o.size).toBe(5000);
+    for (let i = 0; i < all.length; i += 3) o.remove(all[i]);
+    const left = all.filter((_, i) => i % 3 !== 0);
+    expect(keys(o.range('', null))).toEqual(left);
+    const [a, b] = [left[100], left[2000]];
+    expect(keys(o.range(a, b))).toEqual(left.slice(100, 2000));
+    expect(keys(OrderedKeys.fromSorted(left.map((k) => ({ k }))).range(a, b))).toEqual(left.slice(100, 2000));
+  });
+});
+
+describe('keyRange', () => {
+  const b = (s: string) => Buffer.from(s, 'latin1');
+  it('reads range_end as etcd does', () => {
+    expect(keyRange(b('a'), Buffer.alloc(0))).toEqual({ start: 'a', end: undefined });
+    expect(keyRange(b('a'), Buffer.from([0]))).toEqual({ start: 'a', end: null });
+    expect(keyRange(b('a'), b('c'))).toEqual({ start: 'a', end: 'c' });
+    expect(inRange(keyRange(b('a'), b('c')), 'b\xff')).toBe(true);
+    expect(inRange(keyRange(b('a'), b('c')), 'c')).toBe(false);
+    expect(inRange(keyRange(b('\x00'), b('\x00')), '\xff\xff')).toBe(true);
+  });
+});
+
+describe('RevisionIndex', () => {
+  it('answers reads at any retained revision and hides tombstoned keys', () => {
+    const idx = new RevisionIndex();
+    idx.append('a', v(2));
+    idx.append('a', v(3, { createRevision: 2, version: 2 }));
+    idx.append('a', v(4, { deleted: true }));
+    idx.append('a', v(6));
+    idx.append('b', v(5));
+    const a = idx.get('a')!;
+    expect(a.at(1)).toBeUndefined();
+    expect(a.at(3)?.version).toBe(2);
+    expect(a.at(4)).toBeUndefined();
+    expect(a.at(5)).toBeUndefined();
+    expect(a.at(6)?.createRevision).toBe(6);
+    expect(keys(idx.histories({ start: 'a', end: null }))).toEqual(['a', 'b']);
+  });
+
+  it('undoes an append, removing a key it created', () => {
+    const idx = new RevisionIndex();
+    idx.append('a', v(2));
+    const undo = idx.append('b', v(3));
+    undo();
+    expect(idx.get('b')).toBeUndefined();
+    expect(keys(idx.histories({ start: '', end: null }))).toEqual(['a']);
+  });
+
+  it('compacts: keeps the version visible at the compact revision, drops dead keys', () => {
+    const idx = new RevisionIndex();
+    idx.append('a', v(2));
+    idx.append('a', v(3));
+    idx.append('a', v(5));
+    idx.append('gone', v(2));
+    idx.append('gone', v(4, { deleted: true }));
+    idx.append('later', v(4));
+    idx.append('later', v(6, { deleted: true }));
+    idx.compact(4);
+    expect(idx.compactRevision).toBe(4);
+    expect(idx.get('a')!.versions.map((x) => x.main)).toEqual([3, 5]);
+    expect(idx.get('gone')).toBeUndefined();
+    expect(idx.get('later')!.versions.map((x) => x.main)).toEqual([4, 6]);
+    expect(keys(idx.histories({ start: '', end: null }))).toEqual(['a', 'later']);
+  });
+});
