@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 /** The strata command: the only file that touches process (argv, env, signals, exit code). */
+import * as grpc from '@grpc/grpc-js';
 import pino from 'pino';
 import { startApp } from './app';
 import { parseCli } from './cli';
@@ -15,6 +16,10 @@ export async function run(argv: string[], env: NodeJS.ProcessEnv): Promise<numbe
   }
   const config = parsed.config;
   const log = pino({ level: config.logLevel, base: { app: 'strata' } });
+  // grpc-js logs to stderr on its own; route what matters through pino instead.
+  const grpcLog = log.child({ component: 'grpc' });
+  grpc.setLogger({ error: (...a: unknown[]) => grpcLog.debug(a.join(' ')), info: () => undefined, debug: () => undefined });
+  grpc.setLogVerbosity(grpc.logVerbosity.ERROR);
   let app;
   try {
     app = await startApp(config, log);
