@@ -29,12 +29,14 @@ export function readRange(index: RevisionIndex, req: RangeRequest, rev: number):
   const r = keyRange(req.key, req.range_end);
   const filtered =
     req.min_mod_revision !== 0 || req.max_mod_revision !== 0 || req.min_create_revision !== 0 || req.max_create_revision !== 0;
+  // As etcd: the fetch limit is decided on the requested order, before a non-key target defaults
+  // the order to ASCEND — so `--sort-by=VALUE --limit N` sorts only the first N+1 keys.
+  const fetchAll = req.sort_order !== SortOrder.NONE || filtered;
+  const fetchLimit = !fetchAll && req.limit > 0 ? req.limit + 1 : Infinity;
   let order = req.sort_order as SortOrder;
   if (req.sort_target !== SortTarget.KEY && order === SortOrder.NONE) order = SortOrder.ASCEND;
   // Keys come out in ascending key order, so that sort needs no work.
   const sorted = order !== SortOrder.NONE && !(req.sort_target === SortTarget.KEY && order === SortOrder.ASCEND);
-  // Without sort or filters the first `limit` keys are the answer; otherwise all are read first.
-  const stopAt = req.limit > 0 && !sorted && !filtered ? req.limit : Infinity;
 
   let count = 0;
   const picked: Array<[string, Version]> = [];
@@ -42,7 +44,7 @@ export function readRange(index: RevisionIndex, req: RangeRequest, rev: number):
     const v = h.at(rev);
     if (!v) continue;
     count++;
-    if (req.count_only || picked.length >= stopAt) continue;
+    if (req.count_only || picked.length >= fetchLimit) continue;
     if (filtered && !passes(req, v)) continue;
     picked.push([h.k, v]);
   }
@@ -52,8 +54,6 @@ export function readRange(index: RevisionIndex, req: RangeRequest, rev: number):
   let more = false;
   if (req.limit > 0 && picked.length > req.limit) {
     picked.length = req.limit;
-    more = true;
-  } else if (stopAt !== Infinity && count > picked.length) {
     more = true;
   }
   return { kvs: picked.map(([k, v]) => toKeyValue(k, v, req.keys_only)), count, more };

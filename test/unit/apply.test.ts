@@ -148,3 +148,14 @@ describe('errors', () => {
     expect(new EtcdError(Code.OutOfRange, 'x').code).toBe(11);
   });
 });
+
+describe('readRange limit with a non-key sort target and no order', () => {
+  it('sorts only the first limit+1 keys, as etcd does', () => {
+    const h = new Harness();
+    for (const [k, v] of [['a', '4'], ['b', '3'], ['c', '2'], ['d', '1'], ['e', '0']]) h.run((m) => m.put(putReq(k, v)));
+    const keysOf = (o: SortOrder) =>
+      readRange(h.index, rangeReq('a', 'z', { sort_target: SortTarget.VALUE, sort_order: o, limit: 2 }), h.index.revision).kvs.map((x) => x.key.toString());
+    expect(keysOf(SortOrder.NONE)).toEqual(['c', 'b']);
+    expect(keysOf(SortOrder.ASCEND)).toEqual(['e', 'd']);
+  });
+});
