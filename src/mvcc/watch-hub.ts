@@ -145,16 +145,17 @@ export class WatchStream {
   }
 
   /** Delivers one committed revision's events to the synced watchers of this stream. */
-  deliver(rev: number, events: Event[], prev: number): void {
+  deliver(rev: number, events: KeyedEvent[], prev: number): void {
     if (this.blocked) return;
     for (const w of this.watchers.values()) {
       // Only a watcher that has seen everything before this revision takes it live.
       if (w.catchingUp || w.nextRev > rev || w.nextRev <= prev) continue;
-      const mine = events.filter((e) => inRange(w.range, e.kv.key.toString('latin1')) && w.wants(e));
+      const mine: Event[] = [];
+      for (const e of events) if (inRange(w.range, e.k) && w.wants(e.ev)) mine.push(w.prevKv ? e.ev : stripPrev(e.ev));
       w.nextRev = rev + 1;
       if (mine.length > 0) {
         w.sentEvents = true;
-        this.send({ revision: rev, watch_id: w.id, events: w.prevKv ? mine : mine.map(stripPrev) });
+        this.send({ revision: rev, watch_id: w.id, events: mine });
         if (this.blocked) return;
       }
     }
@@ -176,6 +177,12 @@ export class WatchStream {
     this.watchers.clear();
     this.hub.streams.delete(this);
   }
+}
+
+/** An event with its key as a binary string, computed once for all watchers. */
+interface KeyedEvent {
+  k: string;
+  ev: Event;
 }
 
 function stripPrev(e: Event): Event {
@@ -217,8 +224,11 @@ export class WatchHub {
       let i = 0;
       while (i < rows.length) {
         const rev = rows[i].revision;
-        const events: Event[] = [];
-        for (; i < rows.length && rows[i].revision === rev; i++) events.push(this.rowEvent(rows[i]));
+        const events: KeyedEvent[] = [];
+        for (; i < rows.length && rows[i].revision === rev; i++) {
+          const k = rows[i].key.toString('latin1');
+          events.push({ k, ev: this.rowEvent(rows[i], k) });
+        }
         for (const s of this.streams) s.deliver(rev, events, prev);
         prev = rev;
       }
@@ -239,8 +249,7 @@ export class WatchHub {
     s.send({ revision: 0, watch_id: w.id, canceled: true, compact_revision: this.index.compactRevision, events: NO_EVENTS });
   }
 
-  private rowEvent(row: LogRow): Event {
-    const k = row.key.toString('latin1');
+  private rowEvent(row: LogRow, k: string): Event {
     if (row.deleted) {
       const kv = { key: row.key, create_revision: 0, mod_revision: row.revision, version: 0, value: Buffer.alloc(0), lease: 0n };
       return { type: EventType.DELETE, kv, prev_kv: this.prevOf(this.index.get(k), row.revision, row.sub, k) };
