@@ -69,4 +69,6 @@ export interface Dialect {
   /** Sets meta rows that do not exist yet; existing ones are left as they are. */
   initMeta(defaults: Record<string, string>): Promise<void>;
   dbSize(): Promise<DbSize>;
+  /** Returns unused space to the file system (etcd's Defragment). */
+  defragment(): Promise<void>;
 }

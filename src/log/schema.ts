@@ -23,7 +23,8 @@ export async function openLog(dialect: Dialect): Promise<StoreIdentity> {
     schema_version: String(SCHEMA_VERSION),
     // An empty etcd answers revision 1; the first write is revision 2.
     revision: '1',
-    compact_revision: '0',
+    // etcd starts below every revision, so Compact(0) on a fresh store succeeds once.
+    compact_revision: '-1',
     cluster_id: randomId(),
     member_id: randomId(),
   });

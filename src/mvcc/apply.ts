@@ -161,11 +161,18 @@ export class Mutation {
     for (const op of ok ? req.success : req.failure) if (op.kind === 'txn') this.decide(op.txn, paths);
   }
 
+  /** etcd checks every put on the chosen path first, then every range's revision. */
   private check(req: TxnRequest, paths: Map<TxnRequest, boolean>): void {
+    this.eachChosen(req, paths, (op) => op.kind === 'put' && this.checkPut(op.put));
+    this.eachChosen(req, paths, (op) => {
+      if (op.kind === 'range' && op.range.revision !== 0) checkReadRevision(this.index, op.range.revision, this.base);
+    });
+  }
+
+  private eachChosen(req: TxnRequest, paths: Map<TxnRequest, boolean>, fn: (op: RequestOp) => void): void {
     for (const op of paths.get(req) ? req.success : req.failure) {
-      if (op.kind === 'txn') this.check(op.txn, paths);
-      else if (op.kind === 'put') this.checkPut(op.put);
-      else if (op.kind === 'range' && op.range.revision !== 0) checkReadRevision(this.index, op.range.revision, this.base);
+      if (op.kind === 'txn') this.eachChosen(op.txn, paths, fn);
+      else fn(op);
     }
   }
 

@@ -70,8 +70,8 @@ export class RevisionIndex {
   private ordered = new OrderedKeys<KeyHistory>();
   /** The last committed revision: reads at "now" read here. */
   revision = 1;
-  /** Revisions below this have been compacted away. */
-  compactRevision = 0;
+  /** Revisions below this have been compacted away; -1 (as etcd) before the first compaction. */
+  compactRevision = -1;
 
   get keyCount(): number {
     return this.ordered.size;

@@ -83,7 +83,7 @@ export class Store {
   async open(): Promise<void> {
     const started = Date.now();
     this.identity = await openLog(this.dialect);
-    const compactRev = Number((await this.dialect.getMeta('compact_revision')) ?? '0');
+    const compactRev = Number((await this.dialect.getMeta('compact_revision')) ?? '-1');
     const entries: Array<[string, Version]> = [];
     let after = { rev: 0, sub: -1 };
     for (;;) {
@@ -260,6 +260,11 @@ export class Store {
 
   openWatch(sink: WatchSink): WatchStream {
     return this.hub.open(sink);
+  }
+
+  /** Gives free space back to the file system; writes wait meanwhile, as during etcd's defrag. */
+  defragment(): Promise<void> {
+    return this.writer.submit(() => undefined).then(() => this.dialect.defragment());
   }
 
   dbSize(): Promise<{ size: number; inUse: number }> {

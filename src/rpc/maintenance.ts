@@ -44,7 +44,8 @@ export function maintenanceCalls(ctx: RpcContext) {
       return { header: hdr(), alarms: [] };
     },
     MemberList: async () => ({
-      header: hdr(),
+      // etcd's cluster server fills the header but never a revision.
+      header: header(identity, { revision: 0 }),
       members: [{ ID: identity.member_id, name: ctx.memberName, peerURLs: [], clientURLs: ctx.clientUrls, isLearner: false }],
     }),
   };
@@ -58,7 +59,8 @@ export function maintenanceService(ctx: RpcContext): grpc.UntypedServiceImplemen
   return {
     Status: unary<Wire, Wire>(ctx.log, calls.Status),
     Alarm: unary<Wire, Wire>(ctx.log, calls.Alarm),
-    Defragment: missing(ctx, 'Defragment (the SQL database manages its own space)'),
+    // etcd answers an empty DefragmentResponse, without a header.
+    Defragment: unary<Wire, Wire>(ctx.log, async () => (await ctx.store.defragment(), {})),
     Hash: missing(ctx, 'Hash'),
     HashKV: missing(ctx, 'HashKV'),
     MoveLeader: missing(ctx, 'MoveLeader (strata has no raft leader)'),

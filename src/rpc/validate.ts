@@ -24,16 +24,21 @@ export function checkDeleteRange(r: DeleteRangeRequest): void {
 }
 
 export function checkTxn(r: TxnRequest, limits: Limits): void {
-  const max = limits.maxTxnOps;
-  if (r.compare.length > max || r.success.length > max || r.failure.length > max) throw Errors.tooManyOps();
-  for (const c of r.compare) if (c.key.length === 0) throw Errors.emptyKey();
-  for (const op of r.success) checkOp(op, limits);
-  for (const op of r.failure) checkOp(op, limits);
+  checkTxnOps(r, limits.maxTxnOps);
   checkIntervals(r.success);
   checkIntervals(r.failure);
 }
 
-function checkOp(op: RequestOp, limits: Limits): void {
+/** A nested txn may use what its parent left: etcd passes down maxTxnOps minus the parent's count. */
+function checkTxnOps(r: TxnRequest, budget: number): void {
+  const opc = Math.max(r.compare.length, r.success.length, r.failure.length);
+  if (opc > budget) throw Errors.tooManyOps();
+  for (const c of r.compare) if (c.key.length === 0) throw Errors.emptyKey();
+  for (const op of r.success) checkOp(op, budget - opc);
+  for (const op of r.failure) checkOp(op, budget - opc);
+}
+
+function checkOp(op: RequestOp, budget: number): void {
   switch (op.kind) {
     case 'range':
       return checkRange(op.range);
@@ -42,7 +47,7 @@ function checkOp(op: RequestOp, limits: Limits): void {
     case 'delete_range':
       return checkDeleteRange(op.delete_range);
     case 'txn':
-      return checkTxn(op.txn, limits);
+      return checkTxnOps(op.txn, budget);
     case 'empty':
       throw Errors.keyNotFound();
   }

@@ -33,6 +33,14 @@ describe('validation', () => {
     expect(() => checkTxn(txn([put('a'), put('b'), put('c')], [put('a'), put('b'), put('c')]), limits)).not.toThrow();
   });
 
+  it('gives a nested txn only what its parent left of the op budget', () => {
+    // limits.maxTxnOps is 3: one outer op leaves 2 for the nested txn.
+    expect(() => checkTxn(txn([{ kind: 'txn', txn: txn([put('a'), put('b')]) }]), limits)).not.toThrow();
+    expect(err(() => checkTxn(txn([{ kind: 'txn', txn: txn([put('a'), put('b'), put('c')]) }]), limits)).message).toBe(
+      'etcdserver: too many operations in txn request',
+    );
+  });
+
   it('finds duplicate keys as etcd does', () => {
     const dup = 'etcdserver: duplicate key given in txn request';
     expect(err(() => checkTxn(txn([put('a'), put('a')]), limits)).message).toBe(dup);

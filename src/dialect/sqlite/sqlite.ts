@@ -185,6 +185,12 @@ export class SqliteDialect implements Dialect {
     })();
   }
 
+  async defragment(): Promise<void> {
+    // VACUUM rewrites the file without free pages; the checkpoint first folds the WAL in.
+    this.db.pragma('wal_checkpoint(TRUNCATE)');
+    this.db.exec('VACUUM');
+  }
+
   async dbSize(): Promise<DbSize> {
     const pages = Number(this.stmts.pageCount.pluck().get());
     const free = Number(this.stmts.freeCount.pluck().get());
