@@ -4,7 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createClient, type EtcdClient } from '../helpers/client';
 import { freePort, sleep, waitFor } from '../helpers/ports';
-import { ETCD_BIN, STRATA_BIN, type Server } from '../helpers/servers';
+import { STRATA_BIN, startEtcd, type Server } from '../helpers/servers';
 
 export function requireBuild(): void {
   if (!existsSync(STRATA_BIN)) throw new Error(`${STRATA_BIN} is missing: run \`npm run build\` first`);
@@ -178,59 +178,5 @@ export async function startEtcdOn(dataDir: string): Promise<Server> {
     ports = [await freePort(), await freePort()];
     etcdPorts.set(dataDir, ports);
   }
-  const address = `127.0.0.1:${ports[0]}`;
-  const peer = `http://127.0.0.1:${ports[1]}`;
-  const proc = spawn(
-    ETCD_BIN,
-    [
-      '--name', 'default', '--data-dir', dataDir,
-      '--listen-client-urls', `http://${address}`, '--advertise-client-urls', `http://${address}`,
-      '--listen-peer-urls', peer, '--initial-advertise-peer-urls', peer,
-      '--initial-cluster', `default=${peer}`, '--log-level', 'error', '--logger', 'zap',
-    ],
-    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ETCD_UNSUPPORTED_ARCH: process.arch } },
-  );
-  let out = '';
-  proc.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  proc.stderr.on('data', (d: Buffer) => (out += d.toString()));
-  const exited = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)));
-  const server: Server = {
-    kind: 'etcd',
-    address,
-    url: `http://${address}`,
-    dataDir,
-    proc,
-    exited,
-    logs: () => out,
-    async stop() {
-      if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGTERM');
-      return exited;
-    },
-    async kill() {
-      if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
-      await exited;
-    },
-    cleanup() {
-      // the caller owns dataDir
-    },
-  };
-  let dead = false;
-  void exited.then(() => (dead = true));
-  const c = createClient(address);
-  try {
-    await waitFor(
-      async () => {
-        if (dead) throw new Error('exited');
-        await c.maintenance.Status({});
-        return true;
-      },
-      20_000,
-      `etcd at ${address}`,
-    ).catch((e: Error) => {
-      throw new Error(`${e.message}\n${out}`);
-    });
-  } finally {
-    c.close();
-  }
-  return server;
+  return startEtcd({ dataDir, ports });
 }

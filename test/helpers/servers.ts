@@ -120,10 +120,18 @@ export async function startStrata(opts: StrataOptions = {}): Promise<Server> {
   return server;
 }
 
-/** Spawns Debian's etcd (3.4) with a fresh data dir on free loopback ports. */
-export async function startEtcd(): Promise<Server> {
-  const dataDir = mkdtempSync(path.join(tmpdir(), 'etcd-test-'));
-  const [cport, pport] = [await freePort(), await freePort()];
+export interface EtcdOptions {
+  /** Reuse this data dir (a restart); the caller then owns it. Default: a fresh temp dir. */
+  dataDir?: string;
+  /** Client and peer ports; a restarted member must get its own back. Default: free ports. */
+  ports?: [number, number];
+}
+
+/** Spawns Debian's etcd (3.4) on loopback ports, by default with a fresh data dir. */
+export async function startEtcd(opts: EtcdOptions = {}): Promise<Server> {
+  const ownDir = !opts.dataDir;
+  const dataDir = opts.dataDir ?? mkdtempSync(path.join(tmpdir(), 'etcd-test-'));
+  const [cport, pport] = opts.ports ?? [await freePort(), await freePort()];
   const address = `127.0.0.1:${cport}`;
   const peer = `http://127.0.0.1:${pport}`;
   const proc = spawn(
@@ -136,7 +144,7 @@ export async function startEtcd(): Promise<Server> {
     ],
     { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ETCD_UNSUPPORTED_ARCH: process.arch } },
   );
-  const server = makeServer('etcd', proc, address, dataDir, true);
+  const server = makeServer('etcd', proc, address, dataDir, ownDir);
   await waitReady(address, server.exited, server.logs);
   return server;
 }
