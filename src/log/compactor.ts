@@ -13,6 +13,7 @@ export class Compactor {
   private done = 0;
   private target = 0;
   private running: Promise<void> | null = null;
+  private stopped = false;
 
   constructor(
     private readonly dialect: Dialect,
@@ -21,6 +22,12 @@ export class Compactor {
 
   async init(): Promise<void> {
     this.done = Number((await this.dialect.getMeta('compact_done')) ?? '0');
+  }
+
+  /** Stops after the window in progress; what is left resumes at the next start. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.running?.catch(() => undefined);
   }
 
   /** Asks for rows up to `rev` to be removed; resolves when they are. */
@@ -38,7 +45,7 @@ export class Compactor {
     const started = Date.now();
     let deleted = 0;
     const from = this.done;
-    while (this.done < this.target) {
+    while (this.done < this.target && !this.stopped) {
       const upTo = Math.min(this.target, this.done + WINDOW);
       deleted += await this.dialect.compactWindow(this.done, upTo, 'compact_done');
       this.done = upTo;

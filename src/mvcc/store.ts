@@ -116,6 +116,7 @@ export class Store {
     if (this.expiryTimer) clearInterval(this.expiryTimer);
     this.hub.stop();
     await this.writer.stop();
+    await this.compactor.stop();
     await this.dialect.close();
   }
 
