@@ -81,13 +81,13 @@ function decodeCompare(w: Wire): Compare {
 function decodeOp(w: Wire): RequestOp {
   switch (w.request) {
     case 'request_range':
-      return { kind: 'range', range: decodeRange(w.request_range) };
+      return { kind: 'range', range: decodeRange(w.request_range as Wire) };
     case 'request_put':
-      return { kind: 'put', put: decodePut(w.request_put) };
+      return { kind: 'put', put: decodePut(w.request_put as Wire) };
     case 'request_delete_range':
-      return { kind: 'delete_range', delete_range: decodeDeleteRange(w.request_delete_range) };
+      return { kind: 'delete_range', delete_range: decodeDeleteRange(w.request_delete_range as Wire) };
     case 'request_txn':
-      return { kind: 'txn', txn: decodeTxn(w.request_txn) };
+      return { kind: 'txn', txn: decodeTxn(w.request_txn as Wire) };
     default:
       return { kind: 'empty' };
   }

@@ -8,8 +8,7 @@ import * as protoLoader from '@grpc/proto-loader';
 
 export const REQUEST_SIZE = Symbol('requestSize');
 /** A decoded message: proto field names, int64 as strings, enums as numbers, bytes as Buffers. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type Wire = Record<string, any>;
+export type Wire = Record<string, unknown>;
 
 const PROTO_DIR = path.resolve(__dirname, '..', '..', 'proto');
 
