@@ -4,17 +4,8 @@ import { ConfigError, DEFAULTS, parseConfig, type Config, type RawOptions } from
 
 export type CliResult = { kind: 'run'; config: Config } | { kind: 'exit'; code: number; output: string };
 
-interface Flags {
-  listenAddress?: string;
-  endpoint?: string;
-  datastoreEndpoint?: string;
-  logLevel?: string;
-  emulatedEtcdVersion?: string;
-  watchProgressNotifyInterval?: string;
-  maxRequestBytes?: string;
-  maxTxnOps?: string;
-  name?: string;
-}
+/** The flags: every raw option, plus the k3s-style alias of --endpoint. */
+type Flags = RawOptions & { datastoreEndpoint?: string };
 
 function opt(flags: string, description: string, env: string, def?: string): Option {
   const o = new Option(flags, description).env(env);
@@ -60,17 +51,8 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv, version: string
   } finally {
     process.env = saved;
   }
-  const f = program.opts<Flags>();
-  const raw: RawOptions = {
-    listenAddress: f.listenAddress,
-    endpoint: f.endpoint ?? f.datastoreEndpoint,
-    logLevel: f.logLevel,
-    emulatedEtcdVersion: f.emulatedEtcdVersion,
-    watchProgressNotifyInterval: f.watchProgressNotifyInterval,
-    maxRequestBytes: f.maxRequestBytes,
-    maxTxnOps: f.maxTxnOps,
-    name: f.name,
-  };
+  const { datastoreEndpoint, ...flags } = program.opts<Flags>();
+  const raw: RawOptions = { ...flags, endpoint: flags.endpoint ?? datastoreEndpoint };
   try {
     return { kind: 'run', config: parseConfig(raw) };
   } catch (e) {
