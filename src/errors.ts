@@ -52,7 +52,6 @@ export const Errors = {
   leaseTTLTooLarge: e(Code.OutOfRange, 'etcdserver: too large lease TTL'),
   authNotEnabled: e(Code.FailedPrecondition, 'etcdserver: authentication is not enabled'),
   stopped: e(Code.Unavailable, 'etcdserver: server stopped'),
-  timeout: e(Code.Unavailable, 'etcdserver: request timed out'),
   /** A part of the etcd API strata does not serve; the message names it. */
   unimplemented: (what: string): EtcdError =>
     new EtcdError(Code.Unimplemented, `${what} is not implemented by strata`),

@@ -45,8 +45,6 @@ export class Writer {
   private running = false;
   private stopped = false;
   private idle: Array<() => void> = [];
-  /** Batches committed and jobs in them: exported as metrics. */
-  readonly stats = { batches: 0, jobs: 0 };
 
   constructor(
     private readonly dialect: Dialect,
@@ -135,8 +133,6 @@ export class Writer {
       for (const p of batch) p.reject(err);
       return;
     }
-    this.stats.batches++;
-    this.stats.jobs += batch.length;
     this.hooks.committed(rows, revision);
     batch.forEach((p, i) => {
       const o = outcomes[i];

@@ -124,10 +124,6 @@ export class Store {
     return this.index.revision;
   }
 
-  get writerStats(): { batches: number; jobs: number } {
-    return this.writer.stats;
-  }
-
   private committed(rows: LogRow[], upTo: number): void {
     const prev = this.index.revision;
     this.index.revision = upTo;
