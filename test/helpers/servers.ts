@@ -95,8 +95,8 @@ function makeServer(kind: Server['kind'], proc: ChildProcess, address: string, d
 }
 
 export interface StrataOptions {
-  /** Storage endpoint; defaults to a SQLite file in a fresh temp dir. */
-  endpoint?: string;
+  /** Storage endpoint, or a function of the server's data dir; defaults to a SQLite file there. */
+  endpoint?: string | ((dataDir: string) => string);
   /** Reuse this data dir (e.g. to restart on the same database). */
   dataDir?: string;
   args?: string[];
@@ -107,7 +107,8 @@ export interface StrataOptions {
 export async function startStrata(opts: StrataOptions = {}): Promise<Server> {
   const ownDir = !opts.dataDir;
   const dataDir = opts.dataDir ?? mkdtempSync(path.join(tmpdir(), 'strata-test-'));
-  const endpoint = opts.endpoint ?? `sqlite://${path.join(dataDir, 'state.db')}`;
+  const endpoint =
+    typeof opts.endpoint === 'function' ? opts.endpoint(dataDir) : (opts.endpoint ?? `sqlite://${path.join(dataDir, 'state.db')}`);
   const port = await freePort();
   const address = `127.0.0.1:${port}`;
   const proc = spawn(

@@ -1,5 +1,3 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { haveTool, ETCD_BIN, startEtcd, startStrata, type Server } from './servers';
 
@@ -11,14 +9,15 @@ export interface Backend {
   name: string;
   /** Whether it can run here; a reason when it cannot. In CI an unavailable backend fails. */
   available(): string | undefined;
-  endpoint(): string;
+  /** The endpoint for one strata process whose scratch dir (removed by its cleanup) is `dataDir`. */
+  endpoint(dataDir: string): string;
 }
 
 export const backends: Backend[] = [
   {
     name: 'sqlite',
     available: () => undefined,
-    endpoint: () => `sqlite://${path.join(mkdtempSync(path.join(tmpdir(), 'strata-sqlite-')), 'state.db')}`,
+    endpoint: (dataDir) => `sqlite://${path.join(dataDir, 'state.db')}`,
   },
 ];
 
@@ -44,7 +43,7 @@ export function targets(): Target[] {
       console.warn(`SKIPPED backend ${b.name}: ${why}`);
       continue;
     }
-    out.push({ name: b.name, start: () => startStrata({ endpoint: b.endpoint() }) });
+    out.push({ name: b.name, start: () => startStrata({ endpoint: (dir) => b.endpoint(dir) }) });
   }
   return out;
 }
