@@ -108,7 +108,8 @@ export class Mutation {
   deleteRange(req: DeleteRangeRequest): DeleteRangeResponse {
     const prev: KeyValue[] = [];
     let deleted = 0;
-    for (const h of [...this.index.histories(keyRange(req.key, req.range_end))]) {
+    // Deleting appends a version to keys that exist, so the key set being iterated never changes.
+    for (const h of this.index.histories(keyRange(req.key, req.range_end))) {
       const cur = h.at(this.readRev);
       if (!cur) continue;
       this.deleteKey(h.k, cur);

@@ -9,10 +9,9 @@ import { Compactor } from '../log/compactor';
 import { Fence } from '../log/fence';
 import { openLog, type StoreIdentity } from '../log/schema';
 import { Writer, type BatchContext } from '../log/writer';
-import { checkReadRevision, Mutation, txnWrites } from './apply';
+import { Mutation, txnWrites } from './apply';
 import { RevisionIndex, type Version } from './index';
 import { effectiveTTL, LeaseTable, type Lease } from './leases';
-import { readRange } from './range';
 import type {
   CompactionRequest,
   DeleteRangeRequest,
@@ -149,9 +148,7 @@ export class Store {
 
   async range(req: RangeRequest): Promise<RangeResponse> {
     if (!req.serializable) await this.linearize();
-    const cur = this.index.revision;
-    const { kvs, count, more } = readRange(this.index, req, checkReadRevision(this.index, req.revision, cur));
-    return { header: { revision: cur }, kvs, count, more };
+    return new Mutation(this.index, this.leases, null).range(req);
   }
 
   put(req: PutRequest): Promise<PutResponse> {

@@ -11,7 +11,7 @@ import type { LogRow } from '../dialect/dialect';
 import { WATCH_DUPLICATE_ID } from '../errors';
 import { inRange, keyRange, type KeyHistory, type KeyRange, type RevisionIndex, type Version } from './index';
 import { toKeyValue } from './range';
-import { EventType, type Event } from './types';
+import { EventType, type Event, type KeyValue } from './types';
 
 export interface WatchCreate {
   key: Buffer;
@@ -179,6 +179,13 @@ export class WatchStream {
   }
 }
 
+const EMPTY = Buffer.alloc(0);
+
+/** A DELETE event's kv, as etcd sends it: only the key and the revision of the delete. */
+function deletedKv(key: Buffer, rev: number): KeyValue {
+  return { key, create_revision: 0, mod_revision: rev, version: 0, value: EMPTY, lease: 0n };
+}
+
 /** An event with its key as a binary string, computed once for all watchers. */
 interface KeyedEvent {
   k: string;
@@ -251,7 +258,7 @@ export class WatchHub {
 
   private rowEvent(row: LogRow, k: string): Event {
     if (row.deleted) {
-      const kv = { key: row.key, create_revision: 0, mod_revision: row.revision, version: 0, value: Buffer.alloc(0), lease: 0n };
+      const kv = deletedKv(row.key, row.revision);
       return { type: EventType.DELETE, kv, prev_kv: this.prevOf(this.index.get(k), row.revision, row.sub, k) };
     }
     const kv = {
@@ -317,9 +324,7 @@ export class WatchHub {
         const type = v.deleted ? EventType.DELETE : EventType.PUT;
         if (type === EventType.PUT ? w.noPut : w.noDelete) continue;
         const before = i > 0 && !vs[i - 1].deleted ? vs[i - 1] : undefined;
-        const kv = v.deleted
-          ? { key: Buffer.from(h.k, 'latin1'), create_revision: 0, mod_revision: v.main, version: 0, value: Buffer.alloc(0), lease: 0n }
-          : toKeyValue(h.k, v);
+        const kv = v.deleted ? deletedKv(Buffer.from(h.k, 'latin1'), v.main) : toKeyValue(h.k, v);
         const isCreate = !v.deleted && v.createRevision === v.main;
         const prev_kv = w.prevKv && !isCreate && before ? toKeyValue(h.k, before) : undefined;
         found.push({ v, ev: { type, kv, prev_kv } });
