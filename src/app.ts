@@ -3,6 +3,7 @@ import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import type { Config, ListenAddress } from './config';
 import { createDialect } from './dialect';
+import { describeEndpoint } from './endpoint';
 import { Store } from './mvcc/store';
 import type { RpcContext } from './rpc/context';
 import { createGrpcServer } from './rpc/server';
@@ -23,9 +24,10 @@ function bindTarget(l: ListenAddress): string {
 }
 
 export async function startApp(config: Config, log: Logger): Promise<App> {
-  const dialect = createDialect(config.endpoint);
+  const dialect = createDialect(config.endpoint, config.datastore, log.child({ component: 'dialect' }));
   const store = new Store(dialect, log, {
     watchProgressNotifyIntervalMs: config.watchProgressNotifyIntervalMs,
+    pollIntervalMs: config.datastore.pollIntervalMs,
   });
   await store.open();
 
@@ -57,7 +59,7 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
   const address =
     config.listen.kind === 'unix' ? `unix://${config.listen.path}` : `${config.listen.host}:${port}`;
   ctx.clientUrls.push(config.listen.kind === 'unix' ? address : `http://${address}`);
-  log.info({ address, endpoint: config.endpoint.kind, version: config.emulatedEtcdVersion, revision: store.revision }, 'strata serving');
+  log.info({ address, endpoint: describeEndpoint(config.endpoint), version: config.emulatedEtcdVersion, revision: store.revision }, 'strata serving');
 
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> =>

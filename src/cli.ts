@@ -5,7 +5,12 @@ import { ConfigError, DEFAULTS, parseConfig, type Config, type RawOptions } from
 export type CliResult = { kind: 'run'; config: Config } | { kind: 'exit'; code: number; output: string };
 
 /** The flags: every raw option, plus the k3s-style alias of --endpoint. */
-type Flags = RawOptions & { datastoreEndpoint?: string };
+type Flags = RawOptions & {
+  datastoreEndpoint?: string;
+  datastoreCafile?: string;
+  datastoreCertfile?: string;
+  datastoreKeyfile?: string;
+};
 
 function opt(flags: string, description: string, env: string, def?: string): Option {
   const o = new Option(flags, description).env(env);
@@ -25,6 +30,16 @@ function buildProgram(version: string): Command {
     .addOption(opt('--max-request-bytes <bytes>', 'largest request accepted (etcd: 1.5 MiB)', 'STRATA_MAX_REQUEST_BYTES', DEFAULTS.maxRequestBytes))
     .addOption(opt('--max-txn-ops <n>', 'most operations in one txn', 'STRATA_MAX_TXN_OPS', DEFAULTS.maxTxnOps))
     .addOption(opt('--name <name>', 'member name reported by MemberList', 'STRATA_NAME', DEFAULTS.name))
+    .addOption(opt('--ca-file <path>', 'CA bundle to verify the database server (PostgreSQL, MySQL)', 'STRATA_CA_FILE'))
+    .addOption(opt('--cert-file <path>', 'client certificate for the database server', 'STRATA_CERT_FILE'))
+    .addOption(opt('--key-file <path>', 'client key for the database server', 'STRATA_KEY_FILE'))
+    .addOption(opt('--datastore-cafile <path>', 'alias of --ca-file (k3s wording)', 'STRATA_DATASTORE_CAFILE'))
+    .addOption(opt('--datastore-certfile <path>', 'alias of --cert-file (k3s wording)', 'STRATA_DATASTORE_CERTFILE'))
+    .addOption(opt('--datastore-keyfile <path>', 'alias of --key-file (k3s wording)', 'STRATA_DATASTORE_KEYFILE'))
+    .addOption(new Option('--skip-verify', "do not verify the database server's certificate").env('STRATA_SKIP_VERIFY'))
+    .addOption(opt('--datastore-max-open-connections <n>', 'database connections per strata process', 'STRATA_DATASTORE_MAX_OPEN_CONNECTIONS', DEFAULTS.datastoreMaxOpenConnections))
+    .addOption(opt('--datastore-connection-max-idle-time <duration>', 'close a database connection idle this long', 'STRATA_DATASTORE_CONNECTION_MAX_IDLE_TIME', DEFAULTS.datastoreConnectionMaxIdleTime))
+    .addOption(opt('--poll-interval <duration>', "how often to look for other instances' writes (MySQL, SQLite; PostgreSQL is notified)", 'STRATA_POLL_INTERVAL', DEFAULTS.pollInterval))
     .helpOption('-h, --help')
     .showSuggestionAfterError(false)
     .allowExcessArguments(false)
@@ -51,8 +66,14 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv, version: string
   } finally {
     process.env = saved;
   }
-  const { datastoreEndpoint, ...flags } = program.opts<Flags>();
-  const raw: RawOptions = { ...flags, endpoint: flags.endpoint ?? datastoreEndpoint };
+  const { datastoreEndpoint, datastoreCafile, datastoreCertfile, datastoreKeyfile, ...flags } = program.opts<Flags>();
+  const raw: RawOptions = {
+    ...flags,
+    endpoint: flags.endpoint ?? datastoreEndpoint,
+    caFile: flags.caFile ?? datastoreCafile,
+    certFile: flags.certFile ?? datastoreCertfile,
+    keyFile: flags.keyFile ?? datastoreKeyfile,
+  };
   try {
     return { kind: 'run', config: parseConfig(raw) };
   } catch (e) {

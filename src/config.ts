@@ -1,22 +1,39 @@
 /** strata's configuration: the type and a pure parser from flag/env strings. */
+import { ConfigError } from './config-error';
+import { parseEndpoint, type Endpoint } from './endpoint';
 
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
 const LOG_LEVELS: readonly LogLevel[] = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
 
 export type ListenAddress = { kind: 'tcp'; host: string; port: number } | { kind: 'unix'; path: string };
 
-export type SqliteSync = 'OFF' | 'NORMAL' | 'FULL' | 'EXTRA';
-export interface SqliteEndpoint {
-  kind: 'sqlite';
-  path: string;
-  synchronous: SqliteSync;
-  busyTimeoutMs: number;
+export type { Endpoint, MysqlEndpoint, PostgresEndpoint, SqliteEndpoint, SqliteSync } from './endpoint';
+export { parseEndpoint } from './endpoint';
+export { ConfigError } from './config-error';
+
+/** TLS to the database server (kine's --ca-file/--cert-file/--key-file/--skip-verify). */
+export interface DatastoreTls {
+  caFile?: string;
+  certFile?: string;
+  keyFile?: string;
+  skipVerify: boolean;
 }
-export type Endpoint = SqliteEndpoint;
+
+/** How strata uses the database server: connections, TLS and how it follows other instances. */
+export interface DatastoreOptions {
+  tls: DatastoreTls;
+  /** Most connections open at once (pool size). */
+  maxOpenConnections: number;
+  /** An idle connection is closed after this long. */
+  connectionMaxIdleMs: number;
+  /** How often the log is polled for other instances' writes where the database cannot notify. */
+  pollIntervalMs: number;
+}
 
 export interface Config {
   listen: ListenAddress;
   endpoint: Endpoint;
+  datastore: DatastoreOptions;
   logLevel: LogLevel;
   /** The etcd version strata reports (Status.version, /version). */
   emulatedEtcdVersion: string;
@@ -37,6 +54,13 @@ export interface RawOptions {
   maxRequestBytes?: string;
   maxTxnOps?: string;
   name?: string;
+  caFile?: string;
+  certFile?: string;
+  keyFile?: string;
+  skipVerify?: boolean;
+  datastoreMaxOpenConnections?: string;
+  datastoreConnectionMaxIdleTime?: string;
+  pollInterval?: string;
 }
 
 export const DEFAULTS = {
@@ -49,17 +73,21 @@ export const DEFAULTS = {
   maxRequestBytes: String(1.5 * 1024 * 1024),
   maxTxnOps: '128',
   name: 'strata',
+  datastoreMaxOpenConnections: '10',
+  datastoreConnectionMaxIdleTime: '2m',
+  pollInterval: '20ms',
 } as const;
-
-/** A configuration mistake: reported as one line, exit code 2. */
-export class ConfigError extends Error {
-  override name = 'ConfigError';
-}
 
 export function parseConfig(raw: RawOptions): Config {
   return {
     listen: parseListenAddress(raw.listenAddress ?? DEFAULTS.listenAddress),
     endpoint: parseEndpoint(raw.endpoint || DEFAULTS.endpoint),
+    datastore: {
+      tls: { caFile: raw.caFile || undefined, certFile: raw.certFile || undefined, keyFile: raw.keyFile || undefined, skipVerify: raw.skipVerify ?? false },
+      maxOpenConnections: parsePositiveInt(raw.datastoreMaxOpenConnections ?? DEFAULTS.datastoreMaxOpenConnections, 'datastore-max-open-connections'),
+      connectionMaxIdleMs: parseDuration(raw.datastoreConnectionMaxIdleTime ?? DEFAULTS.datastoreConnectionMaxIdleTime, 'datastore-connection-max-idle-time'),
+      pollIntervalMs: parseDuration(raw.pollInterval ?? DEFAULTS.pollInterval, 'poll-interval'),
+    },
     logLevel: parseLogLevel(raw.logLevel ?? DEFAULTS.logLevel),
     emulatedEtcdVersion: parseVersion(raw.emulatedEtcdVersion ?? DEFAULTS.emulatedEtcdVersion),
     watchProgressNotifyIntervalMs: parseDuration(
@@ -86,48 +114,6 @@ export function parseListenAddress(s: string): ListenAddress {
   }
   const host = m[1] === '' ? '0.0.0.0' : m[1].replace(/^\[|\]$/g, '');
   return { kind: 'tcp', host, port };
-}
-
-const SYNC_MODES: readonly SqliteSync[] = ['OFF', 'NORMAL', 'FULL', 'EXTRA'];
-
-export function parseEndpoint(s: string): Endpoint {
-  const idx = s.indexOf('://');
-  if (idx <= 0) {
-    throw new ConfigError(
-      `invalid datastore endpoint "${s}": expected a URI such as sqlite://./db/state.db`,
-    );
-  }
-  const scheme = s.slice(0, idx).toLowerCase();
-  const rest = s.slice(idx + 3);
-  switch (scheme) {
-    case 'sqlite':
-      return parseSqlite(rest, s);
-    case 'postgres':
-    case 'postgresql':
-    case 'mysql':
-      throw new ConfigError(`datastore "${scheme}" is not supported yet; use sqlite://`);
-    default:
-      throw new ConfigError(`invalid datastore endpoint "${s}": unknown scheme "${scheme}"`);
-  }
-}
-
-function parseSqlite(rest: string, whole: string): SqliteEndpoint {
-  const q = rest.indexOf('?');
-  const path = decodeURIComponent(q >= 0 ? rest.slice(0, q) : rest);
-  if (!path) throw new ConfigError(`invalid datastore endpoint "${whole}": no database file path`);
-  const params = new URLSearchParams(q >= 0 ? rest.slice(q + 1) : '');
-  // kine's DSN parameters are accepted; those that mean something to us are honoured.
-  const syncRaw = (params.get('_synchronous') ?? params.get('_sync') ?? 'NORMAL').toUpperCase();
-  const synchronous = /^\d$/.test(syncRaw) ? SYNC_MODES[Number(syncRaw)] : (syncRaw as SqliteSync);
-  if (!SYNC_MODES.includes(synchronous)) {
-    throw new ConfigError(`invalid datastore endpoint "${whole}": _synchronous must be one of ${SYNC_MODES.join(', ')}`);
-  }
-  const busy = params.get('_busy_timeout') ?? params.get('_timeout') ?? '30000';
-  const busyTimeoutMs = Number(busy);
-  if (!Number.isInteger(busyTimeoutMs) || busyTimeoutMs < 0) {
-    throw new ConfigError(`invalid datastore endpoint "${whole}": _busy_timeout must be milliseconds`);
-  }
-  return { kind: 'sqlite', path, synchronous, busyTimeoutMs };
 }
 
 function parseLogLevel(s: string): LogLevel {

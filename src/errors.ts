@@ -52,6 +52,9 @@ export const Errors = {
   leaseTTLTooLarge: e(Code.OutOfRange, 'etcdserver: too large lease TTL'),
   authNotEnabled: e(Code.FailedPrecondition, 'etcdserver: authentication is not enabled'),
   stopped: e(Code.Unavailable, 'etcdserver: server stopped'),
+  timeout: e(Code.Unavailable, 'etcdserver: request timed out'),
+  keyTooLong: (max: number): EtcdError =>
+    new EtcdError(Code.InvalidArgument, `etcdserver: key is too long (strata stores keys of at most ${max} bytes)`),
   /** A part of the etcd API strata does not serve; the message names it. */
   unimplemented: (what: string): EtcdError =>
     new EtcdError(Code.Unimplemented, `${what} is not implemented by strata`),

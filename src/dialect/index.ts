@@ -1,13 +1,22 @@
 /** Picks the dialect for an endpoint; each driver module is loaded only when used. */
-import type { Endpoint } from '../config';
+import type { Logger } from 'pino';
+import type { DatastoreOptions, Endpoint } from '../config';
 import type { Dialect } from './dialect';
 
-export function createDialect(endpoint: Endpoint): Dialect {
+/* eslint-disable @typescript-eslint/no-require-imports */
+export function createDialect(endpoint: Endpoint, opts: DatastoreOptions, log: Logger): Dialect {
   switch (endpoint.kind) {
     case 'sqlite': {
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
       const { SqliteDialect } = require('./sqlite/sqlite') as typeof import('./sqlite/sqlite');
       return new SqliteDialect(endpoint);
+    }
+    case 'postgres': {
+      const { PostgresDialect } = require('./postgres/postgres') as typeof import('./postgres/postgres');
+      return new PostgresDialect(endpoint, opts, log);
+    }
+    case 'mysql': {
+      const { MysqlDialect } = require('./mysql/mysql') as typeof import('./mysql/mysql');
+      return new MysqlDialect(endpoint, opts, log);
     }
   }
 }

@@ -1,18 +1,19 @@
 /**
- * Linearizable reads: learn the committed revision with one primary-key read of the fence row,
+ * Linearizable reads: learn the committed marks (revision, compaction, lease stamp) with one
+ * primary-key read of meta,
  * shared by every read that arrives while no read is in flight. A read that arrives while a fence
  * read is already in flight waits for the next one, which starts after it arrived — sharing the
  * earlier one could miss a write acknowledged in between.
  */
-import type { Dialect } from '../dialect/dialect';
+import type { Dialect, Marks } from '../dialect/dialect';
 
 export class Fence {
-  private inFlight: Promise<number> | null = null;
-  private next: Promise<number> | null = null;
+  private inFlight: Promise<Marks> | null = null;
+  private next: Promise<Marks> | null = null;
 
   constructor(private readonly dialect: Dialect) {}
 
-  committedRevision(): Promise<number> {
+  committed(): Promise<Marks> {
     if (!this.inFlight) return this.start();
     if (!this.next) {
       this.next = this.inFlight.then(
@@ -23,9 +24,9 @@ export class Fence {
     return this.next;
   }
 
-  private start(): Promise<number> {
+  private start(): Promise<Marks> {
     this.next = null;
-    const p = this.dialect.readFence().finally(() => {
+    const p = this.dialect.readMarks().finally(() => {
       if (this.inFlight === p) this.inFlight = null;
     });
     this.inFlight = p;

@@ -25,6 +25,7 @@ export async function openLog(dialect: Dialect): Promise<StoreIdentity> {
     revision: '1',
     // etcd starts below every revision, so Compact(0) on a fresh store succeeds once.
     compact_revision: '-1',
+    lease_stamp: '0',
     cluster_id: randomId(),
     member_id: randomId(),
   });

@@ -21,6 +21,11 @@ export const MAX_TTL = 9_000_000_000;
 
 export class LeaseTable {
   private readonly leases = new Map<bigint, Lease>();
+  /**
+   * Keys attached, by another instance's rows, to a lease this table has not heard of yet (rows and
+   * lease snapshots are read separately); a later sync adopts them.
+   */
+  private readonly orphans = new Map<bigint, Set<string>>();
 
   get(id: bigint): Lease | undefined {
     return this.leases.get(id);
@@ -44,6 +49,14 @@ export class LeaseTable {
     if (from === to) return;
     const a = from !== 0n ? this.leases.get(from) : undefined;
     const b = to !== 0n ? this.leases.get(to) : undefined;
+    if (!ctx) {
+      if (from !== 0n && !a) this.orphans.get(from)?.delete(k);
+      if (to !== 0n && !b) {
+        let keys = this.orphans.get(to);
+        if (!keys) this.orphans.set(to, (keys = new Set()));
+        keys.add(k);
+      }
+    }
     const hadA = a?.keys.delete(k) ?? false;
     const hadB = b ? b.keys.has(k) : true;
     b?.keys.add(k);
@@ -51,6 +64,27 @@ export class LeaseTable {
       if (hadA) a?.keys.add(k);
       if (b && !hadB) b.keys.delete(k);
     });
+  }
+
+  /**
+   * Makes the table match the database's lease rows (another instance granted, renewed, revoked or
+   * expired leases). Keys stay attached to the leases that remain.
+   */
+  sync(rows: LeaseRow[]): void {
+    const seen = new Set<bigint>();
+    for (const r of rows) {
+      seen.add(r.id);
+      const l = this.leases.get(r.id);
+      if (l) {
+        l.ttl = r.ttl;
+        l.expiresAt = r.expiresAt;
+        continue;
+      }
+      const keys = this.orphans.get(r.id) ?? new Set<string>();
+      this.orphans.delete(r.id);
+      this.leases.set(r.id, { id: r.id, ttl: r.ttl, expiresAt: r.expiresAt, keys });
+    }
+    for (const id of [...this.leases.keys()]) if (!seen.has(id)) this.leases.delete(id);
   }
 
   /** Adds a lease (a job step). `ttl` is already within etcd's bounds. */

@@ -3,10 +3,13 @@
  * with every write going through the log writer and every linearizable read through the fence.
  */
 import type { Logger } from 'pino';
-import type { Dialect, LogRow } from '../dialect/dialect';
+import { randomBytes } from 'node:crypto';
+import type { Dialect, LeaseRow, LogRow } from '../dialect/dialect';
 import { Errors } from '../errors';
 import { Compactor } from '../log/compactor';
 import { Fence } from '../log/fence';
+import { Follower } from '../log/follower';
+import { Tailer } from '../log/tailer';
 import { openLog, type StoreIdentity } from '../log/schema';
 import { Writer, type BatchContext } from '../log/writer';
 import { Mutation, txnWrites } from './apply';
@@ -30,6 +33,8 @@ export interface StoreOptions {
   watchProgressNotifyIntervalMs: number;
   /** How often leases are checked for expiry. */
   leaseCheckIntervalMs?: number;
+  /** How often the log is polled for other instances' writes (databases without notifications). */
+  pollIntervalMs?: number;
 }
 
 export interface LeaseGrantResult {
@@ -53,6 +58,8 @@ export class Store {
   readonly hub: WatchHub;
   private readonly writer: Writer;
   private readonly fence: Fence;
+  private readonly follower: Follower;
+  private readonly tailer: Tailer;
   private readonly compactor: Compactor;
   private expiryTimer: NodeJS.Timeout | undefined;
   private readonly expiring = new Set<bigint>();
@@ -69,12 +76,23 @@ export class Store {
     const log = baseLog.child({ component: 'store' });
     this.log = log;
     this.hub = new WatchHub(this.index, baseLog.child({ component: 'watch' }), opts.watchProgressNotifyIntervalMs);
-    this.writer = new Writer(dialect, {
+    this.follower = new Follower({
       appliedRevision: () => this.index.revision,
+      compactRevision: () => this.index.compactRevision,
       applyRemote: (rows, upTo) => this.applyRemote(rows, upTo),
-      committed: (rows, upTo) => this.committed(rows, upTo),
-    }, baseLog.child({ component: 'writer' }));
+      syncLeases: (rows) => this.syncLeases(rows),
+      compactRemote: (rev) => this.compactRemote(rev),
+    });
+    const instanceId = randomBytes(6).toString('hex');
+    this.writer = new Writer(
+      dialect,
+      this.follower,
+      { committed: (rows, upTo) => this.committed(rows, upTo) },
+      baseLog.child({ component: 'writer' }),
+      instanceId,
+    );
     this.fence = new Fence(dialect);
+    this.tailer = new Tailer(dialect, this.follower, baseLog.child({ component: 'tailer' }), opts.pollIntervalMs ?? 20);
     this.compactor = new Compactor(dialect, baseLog.child({ component: 'compactor' }));
   }
 
@@ -82,26 +100,30 @@ export class Store {
   async open(): Promise<void> {
     const started = Date.now();
     this.identity = await openLog(this.dialect);
-    const compactRev = Number((await this.dialect.getMeta('compact_revision')) ?? '-1');
+    // The marks first: rows other instances commit during the load are left to the tailer.
+    const marks = await this.dialect.readMarks();
+    const compactRev = marks.compactRevision;
     const entries: Array<[string, Version]> = [];
     let after = { rev: 0, sub: -1 };
     for (;;) {
       const rows = await this.dialect.loadRows(after.rev, after.sub, LOAD_CHUNK);
-      for (const r of rows) entries.push([r.key.toString('latin1'), rowVersion(r)]);
-      if (rows.length < LOAD_CHUNK) break;
+      for (const r of rows) if (r.revision <= marks.revision) entries.push([r.key.toString('latin1'), rowVersion(r)]);
+      if (rows.length < LOAD_CHUNK || rows[rows.length - 1].revision > marks.revision) break;
       const last = rows[rows.length - 1];
       after = { rev: last.revision, sub: last.sub };
     }
     this.index.load(entries);
-    this.index.revision = await this.dialect.readFence();
+    this.index.revision = marks.revision;
     this.index.compact(compactRev);
     this.leases.load(await this.dialect.loadLeases());
+    this.follower.leaseStamp = marks.leaseStamp;
     for (const h of this.index.histories({ start: '', end: null })) {
       const v = h.at(this.index.revision);
       if (v && v.lease !== 0n) this.leases.attachLoaded(v.lease, h.k);
     }
     await this.compactor.init();
     void this.compactor.compactTo(compactRev).catch((e: Error) => this.log.error({ err: e }, 'compaction failed'));
+    await this.tailer.start();
     this.expiryTimer = setInterval(() => this.expireLeases(), this.opts.leaseCheckIntervalMs ?? 250);
     this.expiryTimer.unref();
     this.log.info(
@@ -113,6 +135,7 @@ export class Store {
   /** Stops timers and watches, lets queued writes commit, and closes the database. */
   async close(): Promise<void> {
     if (this.expiryTimer) clearInterval(this.expiryTimer);
+    await this.tailer.stop();
     this.hub.stop();
     await this.writer.stop();
     await this.compactor.stop();
@@ -130,7 +153,9 @@ export class Store {
   }
 
   private applyRemote(rows: LogRow[], upTo: number): void {
+    if (upTo <= this.index.revision) return;
     for (const r of rows) {
+      if (r.revision <= this.index.revision) continue;
       const k = r.key.toString('latin1');
       const before = this.index.get(k)?.at(this.index.revision);
       this.index.append(k, rowVersion(r));
@@ -139,11 +164,19 @@ export class Store {
     this.committed(rows, upTo);
   }
 
-  /** Waits until the index holds every committed revision (etcd's linearizable read). */
+  private syncLeases(rows: LeaseRow[]): void {
+    this.leases.sync(rows);
+  }
+
+  private compactRemote(rev: number): void {
+    this.index.compact(rev);
+    this.hub.compacted();
+    this.log.info({ revision: rev }, 'compaction by another instance applied');
+  }
+
+  /** Waits until memory holds everything committed before the call (etcd's linearizable read). */
   private async linearize(): Promise<void> {
-    const committed = await this.fence.committedRevision();
-    // Behind: a write batch catches up under the fence before anything else.
-    if (this.index.revision < committed) await this.writer.submit(() => undefined);
+    await this.tailer.catchUpTo(await this.fence.committed());
   }
 
   async range(req: RangeRequest): Promise<RangeResponse> {
@@ -213,7 +246,8 @@ export class Store {
     return this.writer.submit((ctx) => ({ header: { revision: ctx.revision }, ID: id, TTL: this.leases.renew(ctx, id) }));
   }
 
-  leaseTimeToLive(id: bigint, withKeys: boolean): LeaseTimeToLiveResult {
+  async leaseTimeToLive(id: bigint, withKeys: boolean): Promise<LeaseTimeToLiveResult> {
+    await this.linearize();
     const header = { revision: this.index.revision };
     const lease = this.leases.get(id);
     if (!lease) return { header, ID: id, TTL: -1, grantedTTL: 0, keys: [] };
@@ -222,7 +256,8 @@ export class Store {
     return { header, ID: id, TTL: remaining, grantedTTL: lease.ttl, keys };
   }
 
-  leaseLeases(): { header: Header; leases: bigint[] } {
+  async leaseLeases(): Promise<{ header: Header; leases: bigint[] }> {
+    await this.linearize();
     return { header: { revision: this.index.revision }, leases: [...this.leases.all()].map((l) => l.id) };
   }
 

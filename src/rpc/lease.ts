@@ -16,11 +16,11 @@ export function leaseCalls(ctx: RpcContext) {
     },
     LeaseRevoke: async (w: Wire) => ({ header: header(identity, (await store.leaseRevoke(id(w))).header) }),
     LeaseTimeToLive: async (w: Wire) => {
-      const r = store.leaseTimeToLive(id(w), !!w.keys);
+      const r = await store.leaseTimeToLive(id(w), !!w.keys);
       return { header: header(identity, r.header), ID: r.ID.toString(), TTL: r.TTL, grantedTTL: r.grantedTTL, keys: r.keys };
     },
     LeaseLeases: async () => {
-      const r = store.leaseLeases();
+      const r = await store.leaseLeases();
       return { header: header(identity, r.header), leases: r.leases.map((l) => ({ ID: l.toString() })) };
     },
     LeaseKeepAlive: async (w: Wire) => {

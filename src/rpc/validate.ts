@@ -1,5 +1,6 @@
 /** etcd's request checks (etcdserver/api/v3rpc/key.go), with its exact errors. */
 import { Errors } from '../errors';
+import { MAX_KEY_BYTES } from '../limits';
 import { inRange, keyRange, type KeyRange } from '../mvcc/index';
 import type { DeleteRangeRequest, PutRequest, RangeRequest, RequestOp, TxnRequest } from '../mvcc/types';
 
@@ -17,6 +18,8 @@ export function checkPut(r: PutRequest): void {
   if (r.key.length === 0) throw Errors.emptyKey();
   if (r.ignore_value && r.value.length !== 0) throw Errors.valueProvided();
   if (r.ignore_lease && r.lease !== 0n) throw Errors.leaseProvided();
+  // strata's own limit (limits.ts), the same on every backend.
+  if (r.key.length > MAX_KEY_BYTES) throw Errors.keyTooLong(MAX_KEY_BYTES);
 }
 
 export function checkDeleteRange(r: DeleteRangeRequest): void {

@@ -70,7 +70,14 @@ async function waitReady(address: string, exited: Promise<number | null>, logs: 
   }
 }
 
-function makeServer(kind: Server['kind'], proc: ChildProcess, address: string, dataDir: string, ownDir: boolean): Server {
+function makeServer(
+  kind: Server['kind'],
+  proc: ChildProcess,
+  address: string,
+  dataDir: string,
+  ownDir: boolean,
+  onCleanup?: (dataDir: string) => void,
+): Server {
   const { exited, logs } = track(proc);
   return {
     kind,
@@ -89,7 +96,9 @@ function makeServer(kind: Server['kind'], proc: ChildProcess, address: string, d
       await exited;
     },
     cleanup() {
-      if (ownDir) rmSync(dataDir, { recursive: true, force: true });
+      if (!ownDir) return;
+      onCleanup?.(dataDir);
+      rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }
@@ -101,6 +110,8 @@ export interface StrataOptions {
   dataDir?: string;
   args?: string[];
   env?: Record<string, string>;
+  /** Runs at cleanup with the data dir, e.g. to drop the server's database. */
+  onCleanup?: (dataDir: string) => void;
 }
 
 /** Spawns the built strata CLI on a free port and waits until it answers. */
@@ -116,7 +127,7 @@ export async function startStrata(opts: StrataOptions = {}): Promise<Server> {
     [STRATA_BIN, '--listen-address', address, '--endpoint', endpoint, '--log-level', 'warn', ...(opts.args ?? [])],
     { env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
-  const server = makeServer('strata', proc, address, dataDir, ownDir);
+  const server = makeServer('strata', proc, address, dataDir, ownDir, opts.onCleanup);
   await waitReady(address, server.exited, server.logs);
   return server;
 }

@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { parseCli } from '../../src/cli';
-import { ConfigError, parseConfig, parseDuration, parseEndpoint, parseListenAddress } from '../../src/config';
+import { ConfigError, parseConfig, parseDuration, parseEndpoint, parseListenAddress, type Endpoint } from '../../src/config';
+import { redact } from '../../src/endpoint';
+
+const sqlitePath = (e: Endpoint): string | undefined => (e.kind === 'sqlite' ? e.path : undefined);
 
 describe('parseConfig', () => {
   it('has etcd-like defaults', () => {
@@ -24,10 +27,51 @@ describe('parseConfig', () => {
   });
 
   it('parses sqlite endpoints, kine parameters included', () => {
-    expect(parseEndpoint('sqlite:///var/lib/s.db').path).toBe('/var/lib/s.db');
+    expect(sqlitePath(parseEndpoint('sqlite:///var/lib/s.db'))).toBe('/var/lib/s.db');
     const e = parseEndpoint('sqlite://./db/state.db?_journal=WAL&cache=shared&_busy_timeout=5000&_synchronous=FULL');
     expect(e).toEqual({ kind: 'sqlite', path: './db/state.db', synchronous: 'FULL', busyTimeoutMs: 5000 });
-    expect(parseEndpoint('sqlite://x.db?_synchronous=2').synchronous).toBe('FULL');
+    expect(parseEndpoint('sqlite://x.db?_synchronous=2')).toMatchObject({ synchronous: 'FULL' });
+  });
+
+  it('parses postgres endpoints as libpq URLs', () => {
+    expect(parseEndpoint('postgres://u:p%40ss@db.example:6432/Kube?sslmode=verify-full&sslrootcert=/ca.pem')).toEqual({
+      kind: 'postgres',
+      host: 'db.example',
+      port: 6432,
+      socketPath: undefined,
+      user: 'u',
+      password: 'p@ss',
+      database: 'kube',
+      tls: 'verify-full',
+      params: { sslmode: 'verify-full', sslrootcert: '/ca.pem' },
+    });
+    expect(parseEndpoint('postgresql://localhost/')).toMatchObject({ port: 5432, user: 'postgres', database: 'kubernetes', tls: 'prefer' });
+    expect(parseEndpoint('postgres://u@[::1]:5433/db?sslmode=disable')).toMatchObject({ host: '::1', port: 5433, tls: 'disable' });
+    expect(parseEndpoint('postgres:///db?host=/var/run/postgresql')).toMatchObject({ socketPath: '/var/run/postgresql' });
+  });
+
+  it('parses mysql endpoints in the go-sql-driver (k3s) form and the URL form', () => {
+    expect(parseEndpoint('mysql://root:s3cr:t@tcp(10.0.0.5:3307)/k3s?tls=skip-verify')).toEqual({
+      kind: 'mysql',
+      host: '10.0.0.5',
+      port: 3307,
+      socketPath: undefined,
+      user: 'root',
+      password: 's3cr:t',
+      database: 'k3s',
+      tls: 'require',
+      params: { tls: 'skip-verify' },
+    });
+    expect(parseEndpoint('mysql://app:pw@db:3306/strata')).toMatchObject({ host: 'db', port: 3306, user: 'app', database: 'strata', tls: 'disable' });
+    expect(parseEndpoint('mysql://root@unix(/run/mysqld/mysqld.sock)/k')).toMatchObject({ socketPath: '/run/mysqld/mysqld.sock', database: 'k' });
+    expect(parseEndpoint('mysql://root@tcp(127.0.0.1)/')).toMatchObject({ port: 3306, database: 'kubernetes' });
+  });
+
+  it('keeps passwords out of messages', () => {
+    expect(redact('postgres://u:hunter2@h/db')).toBe('postgres://u:***@h/db');
+    expect(() => parseEndpoint('postgres://u:hunter2@h:99999/db')).toThrow(/postgres:\/\/u:\*\*\*@h:99999\/db/);
+    expect(() => parseEndpoint('mysql://u:hunter2@tcp(h:1)/db?tls=maybe')).toThrow(/tls must be/);
+    expect(() => parseEndpoint('postgres://u@h/bad;name')).toThrow(/database name/);
   });
 
   it('rejects bad endpoints with one clear message', () => {
@@ -54,7 +98,7 @@ describe('parseCli', () => {
     expect(r.kind).toBe('run');
     if (r.kind === 'run') {
       expect(r.config.listen).toEqual({ kind: 'tcp', host: '127.0.0.1', port: 1 });
-      expect(r.config.endpoint.path).toBe('/a.db');
+      expect(sqlitePath(r.config.endpoint)).toBe('/a.db');
       expect(r.config.maxTxnOps).toBe(5);
     }
   });
@@ -62,18 +106,31 @@ describe('parseCli', () => {
   it('falls back to STRATA_* variables, flags win', () => {
     const env = { STRATA_ENDPOINT: 'sqlite:///env.db', STRATA_LOG_LEVEL: 'debug', STRATA_LISTEN_ADDRESS: ':9' };
     const r = run([], env);
-    expect(r.kind === 'run' && [r.config.endpoint.path, r.config.logLevel, r.config.listen]).toEqual([
+    expect(r.kind === 'run' && [sqlitePath(r.config.endpoint), r.config.logLevel, r.config.listen]).toEqual([
       '/env.db', 'debug', { kind: 'tcp', host: '0.0.0.0', port: 9 },
     ]);
     const f = run(['--endpoint', 'sqlite:///flag.db'], env);
-    expect(f.kind === 'run' && f.config.endpoint.path).toBe('/flag.db');
+    expect(f.kind === 'run' && sqlitePath(f.config.endpoint)).toBe('/flag.db');
+  });
+
+  it('reads the database TLS, pool and poll flags, with k3s aliases', () => {
+    const r = run(['--datastore-cafile', '/ca', '--cert-file', '/c', '--skip-verify', '--datastore-max-open-connections', '3', '--poll-interval', '50ms']);
+    expect(r.kind === 'run' && r.config.datastore).toEqual({
+      tls: { caFile: '/ca', certFile: '/c', keyFile: undefined, skipVerify: true },
+      maxOpenConnections: 3,
+      connectionMaxIdleMs: 120_000,
+      pollIntervalMs: 50,
+    });
+    const e = run([], { STRATA_KEY_FILE: '/k', STRATA_POLL_INTERVAL: '1s' });
+    expect(e.kind === 'run' && [e.config.datastore.tls.keyFile, e.config.datastore.pollIntervalMs]).toEqual(['/k', 1000]);
+    expect(run(['--datastore-max-open-connections', '0']).kind).toBe('exit');
   });
 
   it('takes --datastore-endpoint as an alias of --endpoint', () => {
     const r = run(['--datastore-endpoint', 'sqlite:///k3s.db']);
-    expect(r.kind === 'run' && r.config.endpoint.path).toBe('/k3s.db');
+    expect(r.kind === 'run' && sqlitePath(r.config.endpoint)).toBe('/k3s.db');
     const e = run([], { STRATA_DATASTORE_ENDPOINT: 'sqlite:///k3s-env.db' });
-    expect(e.kind === 'run' && e.config.endpoint.path).toBe('/k3s-env.db');
+    expect(e.kind === 'run' && sqlitePath(e.config.endpoint)).toBe('/k3s-env.db');
   });
 
   it('answers a bad flag or value with one line and exit code 2', () => {

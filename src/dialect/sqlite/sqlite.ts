@@ -3,7 +3,8 @@ import { mkdirSync } from 'node:fs';
 import * as path from 'node:path';
 import type BetterSqlite3 from 'better-sqlite3';
 import type { SqliteEndpoint } from '../../config';
-import type { DbSize, Dialect, LeaseRow, LogRow, WriteTx } from '../dialect';
+import type { DbSize, Dialect, LeaseRow, LogRow, Marks, WriteTx } from '../dialect';
+import { MARK_LIST, marksFrom } from '../marks';
 import { SCHEMA } from './schema';
 
 type Db = BetterSqlite3.Database;
@@ -25,6 +26,16 @@ const ROW_COLUMNS = 'revision, sub, key, create_revision, prev_revision, version
 // SQLite's default limit on bound parameters is 32766; 9 columns per row.
 const INSERT_CHUNK = 256;
 
+type MetaRow = { name: string; value: string };
+
+function leaseRows(rows: unknown[]): LeaseRow[] {
+  return (rows as Array<{ id: bigint; ttl: bigint; expires_at: bigint }>).map((r) => ({
+    id: r.id,
+    ttl: Number(r.ttl),
+    expiresAt: Number(r.expires_at),
+  }));
+}
+
 function toRow(r: RawRow): LogRow {
   return {
     revision: Number(r.revision),
@@ -41,10 +52,13 @@ function toRow(r: RawRow): LogRow {
 
 export class SqliteDialect implements Dialect {
   readonly name = 'sqlite';
+  // Several processes on one file would poll; there is no server to announce commits.
+  readonly notifies = false;
   private db!: Db;
   private reader!: Db;
   private stmts!: ReturnType<SqliteDialect['prepare']>;
   private insertCache = new Map<number, Stmt>();
+  private metaCache = new Map<number, Stmt>();
 
   constructor(private readonly endpoint: SqliteEndpoint) {}
 
@@ -72,16 +86,20 @@ export class SqliteDialect implements Dialect {
       begin: db.prepare('BEGIN IMMEDIATE'),
       commit: db.prepare('COMMIT'),
       rollback: db.prepare('ROLLBACK'),
-      getMeta: db.prepare('SELECT value FROM meta WHERE name = ?'),
+      marks: db.prepare(`SELECT name, value FROM meta WHERE name IN (${MARK_LIST.map(() => '?').join(', ')})`),
+      readerMarks: this.reader.prepare(`SELECT name, value FROM meta WHERE name IN (${MARK_LIST.map(() => '?').join(', ')})`),
       readerMeta: this.reader.prepare('SELECT value FROM meta WHERE name = ?'),
       setMeta: db.prepare('INSERT INTO meta (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value'),
+      deleteMeta: db.prepare('DELETE FROM meta WHERE name = ?'),
       rowsAfter: db.prepare(`SELECT ${ROW_COLUMNS} FROM log WHERE revision > ? AND revision <= ? ORDER BY revision, sub`),
+      readerRowsAfter: this.reader.prepare(`SELECT ${ROW_COLUMNS} FROM log WHERE revision > ? AND revision <= ? ORDER BY revision, sub`),
       loadRows: this.reader.prepare(`SELECT ${ROW_COLUMNS} FROM log WHERE (revision, sub) > (?, ?) ORDER BY revision, sub LIMIT ?`),
       upsertLease: db.prepare(
         'INSERT INTO lease (id, ttl, expires_at) VALUES (?, ?, ?) ON CONFLICT (id) DO UPDATE SET ttl = excluded.ttl, expires_at = excluded.expires_at',
       ),
       deleteLease: db.prepare('DELETE FROM lease WHERE id = ?'),
-      loadLeases: this.reader.prepare('SELECT id, ttl, expires_at FROM lease'),
+      loadLeases: db.prepare('SELECT id, ttl, expires_at FROM lease'),
+      readerLoadLeases: this.reader.prepare('SELECT id, ttl, expires_at FROM lease'),
       compactPrev: db.prepare(
         'DELETE FROM log WHERE (key, revision) IN (SELECT key, prev_revision FROM log WHERE revision > ? AND revision <= ? AND prev_revision > 0)',
       ),
@@ -119,20 +137,35 @@ export class SqliteDialect implements Dialect {
     }
   }
 
+  /** One multi-row upsert of meta rows. */
+  private setMetaRows(entries: Record<string, string>): void {
+    const flat = Object.entries(entries).flat();
+    const n = flat.length / 2;
+    let st = this.metaCache.get(n);
+    if (!st) {
+      const values = Array(n).fill('(?, ?)').join(', ');
+      st = this.db.prepare(`INSERT INTO meta (name, value) VALUES ${values} ON CONFLICT (name) DO UPDATE SET value = excluded.value`);
+      this.metaCache.set(n, st);
+    }
+    st.run(...flat);
+  }
+
   async write<T>(fn: (tx: WriteTx) => Promise<T>): Promise<T> {
     const s = this.stmts;
     const tx: WriteTx = {
-      lockFence: async () => Number((s.getMeta.get('revision') as { value: string }).value),
-      rowsAfter: async (after, upTo) => (s.rowsAfter.all(after, upTo) as RawRow[]).map(toRow),
-      insertRows: async (rows) => this.insert(rows),
-      setFence: async (rev) => void s.setMeta.run('revision', String(rev)),
+      // BEGIN IMMEDIATE already holds the database's one write lock: that is the fence.
       // One machine, one clock: SQLite has no server of its own.
-      nowMs: async () => Date.now(),
-      upsertLease: async (l) => void s.upsertLease.run(l.id, l.ttl, l.expiresAt),
+      lockFence: async () => ({ ...marksFrom(s.marks.all(...MARK_LIST) as MetaRow[]), nowMs: Date.now() }),
+      rowsAfter: async (after, upTo) => (s.rowsAfter.all(after, upTo) as RawRow[]).map(toRow),
+      loadLeases: async () => leaseRows(s.loadLeases.all()),
+      insertRows: async (rows) => this.insert(rows),
+      upsertLeases: async (leases) => {
+        for (const l of leases) s.upsertLease.run(l.id, l.ttl, l.expiresAt);
+      },
       deleteLeases: async (ids) => {
         for (const id of ids) s.deleteLease.run(id);
       },
-      setMeta: async (name, value) => void s.setMeta.run(name, value),
+      setMeta: async (entries) => this.setMetaRows(entries),
     };
     s.begin.run();
     try {
@@ -145,8 +178,12 @@ export class SqliteDialect implements Dialect {
     }
   }
 
-  async readFence(): Promise<number> {
-    return Number((this.stmts.readerMeta.get('revision') as { value: string }).value);
+  async readMarks(): Promise<Marks> {
+    return marksFrom(this.stmts.readerMarks.all(...MARK_LIST) as MetaRow[]);
+  }
+
+  async rowsAfter(after: number, upTo: number): Promise<LogRow[]> {
+    return (this.stmts.readerRowsAfter.all(after, upTo) as RawRow[]).map(toRow);
   }
 
   async loadRows(afterRevision: number, afterSub: number, limit: number): Promise<LogRow[]> {
@@ -154,8 +191,16 @@ export class SqliteDialect implements Dialect {
   }
 
   async loadLeases(): Promise<LeaseRow[]> {
-    const rows = this.stmts.loadLeases.all() as Array<{ id: bigint; ttl: bigint; expires_at: bigint }>;
-    return rows.map((r) => ({ id: r.id, ttl: Number(r.ttl), expiresAt: Number(r.expires_at) }));
+    return leaseRows(this.stmts.readerLoadLeases.all());
+  }
+
+  async deleteMeta(name: string): Promise<void> {
+    this.stmts.deleteMeta.run(name);
+  }
+
+  isTransient(e: unknown): boolean {
+    const code = (e as { code?: string } | undefined)?.code ?? '';
+    return code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED');
   }
 
   async getMeta(name: string): Promise<string | undefined> {

@@ -1,0 +1,183 @@
+/**
+ * Datastore endpoint strings, as users already write them for kine and k3s:
+ *   sqlite://./db/state.db?_synchronous=FULL
+ *   postgres://user:pass@host:5432/db?sslmode=verify-full   (also postgresql://)
+ *   mysql://user:pass@tcp(host:3306)/db?tls=true             (go-sql-driver form, k3s)
+ *   mysql://user:pass@host:3306/db
+ * Pure parsing: nothing here connects. Passwords stay inside the parsed value; `redactEndpoint`
+ * gives the form that may be logged.
+ */
+import { ConfigError } from './config-error';
+
+export type SqliteSync = 'OFF' | 'NORMAL' | 'FULL' | 'EXTRA';
+export interface SqliteEndpoint {
+  kind: 'sqlite';
+  path: string;
+  synchronous: SqliteSync;
+  busyTimeoutMs: number;
+}
+
+/** Connection facts shared by the two server databases. */
+export interface ServerEndpoint {
+  host: string;
+  port: number;
+  /** A unix socket instead of host:port. */
+  socketPath?: string;
+  user: string;
+  password: string;
+  database: string;
+  /** TLS asked for by the endpoint itself; the --ca-file/--cert-file/--key-file flags add to it. */
+  tls: 'disable' | 'prefer' | 'require' | 'verify-ca' | 'verify-full';
+  /** Parameters passed through to the driver (libpq-style for PostgreSQL). */
+  params: Record<string, string>;
+}
+export interface PostgresEndpoint extends ServerEndpoint {
+  kind: 'postgres';
+}
+export interface MysqlEndpoint extends ServerEndpoint {
+  kind: 'mysql';
+}
+export type Endpoint = SqliteEndpoint | PostgresEndpoint | MysqlEndpoint;
+
+/** kine's default database name, so a k3s endpoint without one lands where kine's would. */
+export const DEFAULT_DATABASE = 'kubernetes';
+
+const SYNC_MODES: readonly SqliteSync[] = ['OFF', 'NORMAL', 'FULL', 'EXTRA'];
+
+export function parseEndpoint(s: string): Endpoint {
+  const idx = s.indexOf('://');
+  if (idx <= 0) {
+    throw new ConfigError(`invalid datastore endpoint "${redact(s)}": expected a URI such as sqlite://./db/state.db`);
+  }
+  const scheme = s.slice(0, idx).toLowerCase();
+  const rest = s.slice(idx + 3);
+  switch (scheme) {
+    case 'sqlite':
+      return parseSqlite(rest, s);
+    case 'postgres':
+    case 'postgresql':
+      return { kind: 'postgres', ...parseServer(rest, s, 5432, 'postgres') };
+    case 'mysql':
+      return { kind: 'mysql', ...parseServer(rest, s, 3306, 'mysql') };
+    default:
+      throw new ConfigError(`invalid datastore endpoint "${redact(s)}": unknown scheme "${scheme}"`);
+  }
+}
+
+function parseSqlite(rest: string, whole: string): SqliteEndpoint {
+  const q = rest.indexOf('?');
+  const path = decodeURIComponent(q >= 0 ? rest.slice(0, q) : rest);
+  if (!path) throw new ConfigError(`invalid datastore endpoint "${whole}": no database file path`);
+  const params = new URLSearchParams(q >= 0 ? rest.slice(q + 1) : '');
+  // kine's DSN parameters are accepted; those that mean something to us are honoured.
+  const syncRaw = (params.get('_synchronous') ?? params.get('_sync') ?? 'NORMAL').toUpperCase();
+  const synchronous = /^\d$/.test(syncRaw) ? SYNC_MODES[Number(syncRaw)] : (syncRaw as SqliteSync);
+  if (!SYNC_MODES.includes(synchronous)) {
+    throw new ConfigError(`invalid datastore endpoint "${whole}": _synchronous must be one of ${SYNC_MODES.join(', ')}`);
+  }
+  const busy = params.get('_busy_timeout') ?? params.get('_timeout') ?? '30000';
+  const busyTimeoutMs = Number(busy);
+  if (!Number.isInteger(busyTimeoutMs) || busyTimeoutMs < 0) {
+    throw new ConfigError(`invalid datastore endpoint "${whole}": _busy_timeout must be milliseconds`);
+  }
+  return { kind: 'sqlite', path, synchronous, busyTimeoutMs };
+}
+
+/**
+ * `user:pass@host:port/db?params`, `user:pass@tcp(host:port)/db?params` or
+ * `user:pass@unix(/path.sock)/db`. The password may hold any character but '@' unescaped; the
+ * last '@' before the host part separates it, as libpq and go-sql-driver both allow.
+ */
+function parseServer(rest: string, whole: string, defaultPort: number, flavour: 'postgres' | 'mysql'): ServerEndpoint {
+  const bad = (why: string) => new ConfigError(`invalid datastore endpoint "${redact(whole)}": ${why}`);
+  const q = rest.indexOf('?');
+  const params = Object.fromEntries(new URLSearchParams(q >= 0 ? rest.slice(q + 1) : ''));
+  const beforeQuery = q >= 0 ? rest.slice(0, q) : rest;
+  const wrappedAt = beforeQuery.search(/@(tcp|unix)\(/);
+  // Database names cannot hold '@', so the last one ends the user info, whatever the password holds.
+  const at = wrappedAt >= 0 ? wrappedAt : beforeQuery.lastIndexOf('@');
+  const userinfo = at >= 0 ? beforeQuery.slice(0, at) : '';
+  const hostAndPath = at >= 0 ? beforeQuery.slice(at + 1) : beforeQuery;
+  const colon = userinfo.indexOf(':');
+  const user = decode(colon >= 0 ? userinfo.slice(0, colon) : userinfo, bad);
+  const password = decode(colon >= 0 ? userinfo.slice(colon + 1) : '', bad);
+
+  let hostPart: string;
+  let path: string;
+  let socketPath: string | undefined;
+  const wrapped = /^(tcp|unix)\(([^)]*)\)(.*)$/.exec(hostAndPath);
+  if (wrapped) {
+    if (wrapped[1] === 'unix') socketPath = wrapped[2];
+    hostPart = wrapped[1] === 'tcp' ? wrapped[2] : '';
+    path = wrapped[3];
+  } else {
+    const slash = hostAndPath.indexOf('/');
+    hostPart = slash >= 0 ? hostAndPath.slice(0, slash) : hostAndPath;
+    path = slash >= 0 ? hostAndPath.slice(slash) : '';
+  }
+  const hp = /^(\[[0-9a-fA-F:.]+\]|[^:]*)(?::(\d{1,5}))?$/.exec(hostPart);
+  if (!hp) throw bad(`cannot read host and port from "${hostPart}"`);
+  const host = hp[1].replace(/^\[|\]$/g, '') || params.host || '127.0.0.1';
+  const port = hp[2] ? Number(hp[2]) : Number(params.port ?? defaultPort);
+  if (!Number.isInteger(port) || port <= 0 || port > 65535) throw bad('port must be 1-65535');
+  if (path && !path.startsWith('/')) throw bad(`expected "/database" after the host, got "${path}"`);
+  const database = decode(path.replace(/^\//, ''), bad) || params.dbname || DEFAULT_DATABASE;
+  if (!/^[A-Za-z0-9_$-]{1,63}$/.test(database)) {
+    throw bad(`database name "${database}" must be 1-63 letters, digits, '_', '$' or '-'`);
+  }
+  if (host.startsWith('/')) socketPath = host;
+  return {
+    host,
+    port,
+    socketPath,
+    user: user || params.user || (flavour === 'postgres' ? 'postgres' : 'root'),
+    password,
+    // kine lower-cases PostgreSQL database names; an unquoted name in SQL means the same.
+    database: flavour === 'postgres' ? database.toLowerCase() : database,
+    tls: flavour === 'postgres' ? pgTls(params.sslmode, bad) : mysqlTls(params.tls, bad),
+    params,
+  };
+}
+
+function decode(s: string, bad: (why: string) => ConfigError): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    throw bad('bad percent-encoding');
+  }
+}
+
+function pgTls(mode: string | undefined, bad: (why: string) => ConfigError): ServerEndpoint['tls'] {
+  const m = mode ?? 'prefer';
+  if (m === 'allow') return 'prefer';
+  if (['disable', 'prefer', 'require', 'verify-ca', 'verify-full'].includes(m)) return m as ServerEndpoint['tls'];
+  throw bad(`sslmode must be disable, allow, prefer, require, verify-ca or verify-full`);
+}
+
+/** go-sql-driver's tls parameter: true, false, skip-verify, preferred. */
+function mysqlTls(mode: string | undefined, bad: (why: string) => ConfigError): ServerEndpoint['tls'] {
+  switch (mode ?? 'false') {
+    case 'false':
+      return 'disable';
+    case 'preferred':
+      return 'prefer';
+    case 'skip-verify':
+      return 'require';
+    case 'true':
+      return 'verify-full';
+    default:
+      throw bad('tls must be true, false, skip-verify or preferred');
+  }
+}
+
+/** The endpoint with any password replaced, for logs and error messages. */
+export function redact(s: string): string {
+  return s.replace(/^([a-z]+:\/\/[^:@/]*:)[^@]*@/i, '$1***@');
+}
+
+/** A loggable description of a parsed endpoint. */
+export function describeEndpoint(e: Endpoint): string {
+  if (e.kind === 'sqlite') return `sqlite://${e.path}`;
+  const where = e.socketPath ? `unix(${e.socketPath})` : `${e.host}:${e.port}`;
+  return `${e.kind}://${e.user}@${where}/${e.database}`;
+}

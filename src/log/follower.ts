@@ -1,0 +1,62 @@
+/**
+ * Following the shared log: brings the in-memory state up to the marks another instance left, from
+ * a LogSource (the writer's transaction under the fence, or plain reads for the tailer).
+ *
+ * Every change to in-memory state — a local write batch or a catch-up pass — runs through
+ * `exclusive`, one at a time. A catch-up pass therefore never sees a batch's uncommitted changes,
+ * and a lease snapshot can never overwrite a newer local change.
+ */
+import type { LeaseRow, LogRow, LogSource, Marks } from '../dialect/dialect';
+
+export interface FollowerHooks {
+  appliedRevision(): number;
+  compactRevision(): number;
+  /** Rows another instance committed, up to revision `upTo` (leases already synced). */
+  applyRemote(rows: LogRow[], upTo: number): void;
+  /** The lease table as the database has it now. */
+  syncLeases(leases: LeaseRow[]): void;
+  /** Another instance compacted the log at `rev`. */
+  compactRemote(rev: number): void;
+}
+
+/** Rows are fetched in windows of revisions, so a long lag never means one huge read. */
+const WINDOW = 1000;
+
+export class Follower {
+  /** The lease stamp the in-memory lease table matches. */
+  leaseStamp: string | undefined;
+  private tail: Promise<unknown> = Promise.resolve();
+
+  constructor(private readonly hooks: FollowerHooks) {}
+
+  /** Runs fn after every earlier exclusive section has finished. */
+  exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.tail.then(fn, fn);
+    this.tail = run.catch(() => undefined);
+    return run;
+  }
+
+  /** True when memory is behind `marks`. */
+  behind(marks: Marks): boolean {
+    return (
+      marks.revision > this.hooks.appliedRevision() ||
+      marks.compactRevision > this.hooks.compactRevision() ||
+      marks.leaseStamp !== this.leaseStamp
+    );
+  }
+
+  /** Applies what changed up to `marks`. Call inside `exclusive`. */
+  async catchUp(source: LogSource, marks: Marks): Promise<void> {
+    // Leases first: a remote row may attach a key to a lease granted since the last sync.
+    if (marks.leaseStamp !== this.leaseStamp) {
+      this.hooks.syncLeases(await source.loadLeases());
+      this.leaseStamp = marks.leaseStamp;
+    }
+    for (let applied = this.hooks.appliedRevision(); applied < marks.revision; ) {
+      const upTo = Math.min(marks.revision, applied + WINDOW);
+      this.hooks.applyRemote(await source.rowsAfter(applied, upTo), upTo);
+      applied = upTo;
+    }
+    if (marks.compactRevision > this.hooks.compactRevision()) this.hooks.compactRemote(marks.compactRevision);
+  }
+}

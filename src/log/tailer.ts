@@ -1,0 +1,77 @@
+/**
+ * The tailer: applies what other instances committed to this one's index, leases and watchers.
+ * It wakes on the database's notification where there is one (PostgreSQL LISTEN/NOTIFY) and polls
+ * the marks otherwise; a poll is one primary-key read. Linearizable reads do not wait for it: they
+ * read the marks themselves and catch up through `catchUpTo`.
+ */
+import type { Logger } from 'pino';
+import type { Dialect, Marks } from '../dialect/dialect';
+import type { Follower } from './follower';
+
+/** With notifications, a slow poll only guards against a notification lost to a reconnect. */
+const NOTIFIED_POLL_MS = 1000;
+
+export class Tailer {
+  private timer: NodeJS.Timeout | undefined;
+  private pass: Promise<void> | null = null;
+  private again = false;
+  private stopped = false;
+  private failing = false;
+
+  constructor(
+    private readonly dialect: Dialect,
+    private readonly follower: Follower,
+    private readonly log: Logger,
+    private readonly pollIntervalMs: number,
+  ) {}
+
+  async start(): Promise<void> {
+    if (this.dialect.listen) await this.dialect.listen(() => this.poke());
+    const interval = this.dialect.notifies ? NOTIFIED_POLL_MS : this.pollIntervalMs;
+    this.timer = setInterval(() => this.poke(), interval);
+    this.timer.unref();
+  }
+
+  /** Stops polling and waits for a pass in progress. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    await this.pass?.catch(() => undefined);
+  }
+
+  /** Something may have changed: run a pass now, or one more after the pass in progress. */
+  poke(): void {
+    if (this.stopped) return;
+    if (this.pass) {
+      this.again = true;
+      return;
+    }
+    this.pass = this.run().finally(() => {
+      this.pass = null;
+      if (this.again) {
+        this.again = false;
+        this.poke();
+      }
+    });
+  }
+
+  /** Brings memory up to `marks` (read by the caller after its request arrived). */
+  catchUpTo(marks: Marks): Promise<void> {
+    if (!this.follower.behind(marks)) return Promise.resolve();
+    return this.follower.exclusive(async () => {
+      if (this.follower.behind(marks)) await this.follower.catchUp(this.dialect, marks);
+    });
+  }
+
+  private async run(): Promise<void> {
+    try {
+      await this.catchUpTo(await this.dialect.readMarks());
+      if (this.failing) this.log.info('log tail recovered');
+      this.failing = false;
+    } catch (e) {
+      // Logged once per outage; the next tick tries again.
+      if (!this.failing) this.log.error({ err: e }, 'log tail failed; retrying');
+      this.failing = true;
+    }
+  }
+}
