@@ -29,7 +29,12 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
     watchProgressNotifyIntervalMs: config.watchProgressNotifyIntervalMs,
     pollIntervalMs: config.datastore.pollIntervalMs,
   });
-  await store.open();
+  try {
+    await store.open();
+  } catch (e) {
+    await dialect.close().catch(() => undefined);
+    throw new Error(`cannot open ${describeEndpoint(config.endpoint)}: ${(e as Error).message}`);
+  }
 
   const ctx: RpcContext = {
     store,
