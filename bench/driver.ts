@@ -1,0 +1,169 @@
+/**
+ * `npm run bench`: strata (SQLite, PostgreSQL, MySQL) against Debian's etcd, same workloads, one run.
+ *
+ *   npm run bench                          full run (3 rounds), writes bench/results/<time>.jsonl and docs/benchmarks.md
+ *   npm run bench -- --quick               1 round, 1 s windows
+ *   npm run bench -- --targets sqlite,etcd only these targets
+ *   npm run bench -- --only put-64,get-lin-64 --no-memory
+ *   npm run bench -- --rounds 5 --duration 3
+ *   npm run bench -- --no-docs             keep docs/benchmarks.md as it is
+ *   npm run bench -- --report <file.jsonl> regenerate docs/benchmarks.md from saved results
+ *   npm run bench -- --profile             strata on SQLite under node --cpu-prof for put-64, get-lin-64,
+ *                                          txn-update-64 (and txn-create-64), summarised
+ */
+import { appendFileSync, copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { readProfile, renderSummary, summarise } from './lib/cpuprofile';
+import { BENCH_DIR, buildLoadgen, runLoadgen } from './lib/loadgen';
+import { FULL, QUICK, workloads, type Sizes } from './lib/plan';
+import { readLines, renderTables, writeDocs } from './lib/report';
+import { runBench } from './lib/runner';
+import { ALL_TARGETS, freshSlot, releaseSlot, ROOT, start, unavailable, type TargetName } from './lib/targets';
+
+interface Cli {
+  sizes: Sizes;
+  targets: TargetName[];
+  only?: string[];
+  skipMemory: boolean;
+  docs: boolean;
+  report?: string;
+  profile: boolean;
+  profileSeconds: number;
+}
+
+function parseArgs(argv: string[]): Cli {
+  const cli: Cli = { sizes: { ...FULL }, targets: [...ALL_TARGETS], skipMemory: false, docs: true, profile: false, profileSeconds: 8 };
+  const overrides: Partial<Sizes> = {};
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const next = () => {
+      const v = argv[++i];
+      if (v === undefined) usage(`${a} needs a value`);
+      return v;
+    };
+    if (a === '--quick') cli.sizes = { ...QUICK };
+    else if (a === '--targets') {
+      const ts = next().split(',').map((t) => t.trim()) as TargetName[];
+      for (const t of ts) if (!ALL_TARGETS.includes(t)) usage(`unknown target ${t} (one of ${ALL_TARGETS.join(', ')})`);
+      cli.targets = ts;
+    } else if (a === '--only') cli.only = next().split(',');
+    else if (a === '--rounds') overrides.rounds = positive(a, next());
+    else if (a === '--duration') overrides.duration = overrides.watchDuration = positive(a, next());
+    else if (a === '--no-memory') cli.skipMemory = true;
+    else if (a === '--no-docs') cli.docs = false;
+    else if (a === '--report') cli.report = next();
+    else if (a === '--profile') cli.profile = true;
+    else if (a === '--profile-seconds') cli.profileSeconds = positive(a, next());
+    else if (a === '--help' || a === '-h') usage();
+    else usage(`unknown option ${a}`);
+  }
+  cli.sizes = { ...cli.sizes, ...overrides };
+  if (cli.only) {
+    const known = [...workloads(cli.sizes).map((w) => w.id)];
+    for (const id of cli.only) if (!known.includes(id)) usage(`unknown workload ${id} (one of ${known.join(', ')})`);
+  }
+  return cli;
+}
+
+function positive(flag: string, v: string): number {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n <= 0) usage(`${flag} needs a positive number`);
+  return n;
+}
+
+function usage(msg?: string): never {
+  if (msg) process.stderr.write(`error: ${msg}\n`);
+  process.stderr.write(
+    'usage: npm run bench -- [--quick] [--targets sqlite,postgres,mysql,etcd] [--only id,...] [--rounds N] [--duration S]\n' +
+      '                        [--no-memory] [--no-docs] [--report results.jsonl] [--profile [--profile-seconds S]]\n',
+  );
+  process.exit(msg ? 2 : 0);
+}
+
+function stamp(): string {
+  return new Date().toISOString().replace(/:/g, '-').replace(/\..*$/, '');
+}
+
+const log = (m: string) => process.stderr.write(`${m}\n`);
+const DOCS = path.join(ROOT, 'docs/benchmarks.md');
+
+async function benchmark(cli: Cli): Promise<void> {
+  const t0 = Date.now();
+  log('building the load generator (Go, GOPATH mode, offline)…');
+  const loadgen = buildLoadgen();
+  const resultsDir = path.join(BENCH_DIR, 'results');
+  mkdirSync(resultsDir, { recursive: true });
+  const file = path.join(resultsDir, `${stamp()}.jsonl`);
+  log(`results: ${path.relative(ROOT, file)}`);
+  const lines = await runBench({
+    sizes: cli.sizes,
+    targets: cli.targets,
+    loadgen,
+    only: cli.only,
+    skipMemory: cli.skipMemory,
+    log,
+    emit: (l) => appendFileSync(file, `${JSON.stringify(l)}\n`),
+  });
+  const secs = (Date.now() - t0) / 1000;
+  appendFileSync(file, `${JSON.stringify({ run: lines[0]?.run, kind: 'done', wall_s: Math.round(secs) })}\n`);
+  process.stdout.write(`\n${renderTables(lines)}\n`);
+  if (cli.docs) {
+    writeDocs(DOCS, lines, path.relative(ROOT, file));
+    log(`wrote ${path.relative(ROOT, DOCS)}`);
+  }
+  log(`benchmark took ${Math.floor(secs / 60)} min ${Math.round(secs % 60)} s`);
+}
+
+/** strata on SQLite under node --cpu-prof, one server per workload; summaries on stdout. */
+async function profile(cli: Cli): Promise<void> {
+  const why = unavailable('sqlite');
+  if (why) throw new Error(why);
+  const loadgen = buildLoadgen();
+  const ids = cli.only ?? ['put-64', 'get-lin-64', 'txn-update-64', 'txn-create-64'];
+  const plan = workloads({ ...cli.sizes, duration: cli.profileSeconds, warmup: 0.5 }).filter((w) => ids.includes(w.id));
+  const outDir = path.join(BENCH_DIR, '.build', 'profiles', stamp());
+  mkdirSync(outDir, { recursive: true });
+  const md: string[] = [];
+  for (const w of plan) {
+    const slot = await freshSlot('sqlite');
+    const profDir = mkdtempSync(path.join(tmpdir(), 'strata-prof-'));
+    try {
+      const server = await start(slot, { loadgen, nodeArgs: ['--cpu-prof', '--cpu-prof-dir', profDir, '--cpu-prof-name', `${w.id}.cpuprofile`] });
+      const [res] = await runLoadgen(loadgen, { endpoint: server.address, ...w.args, pids: server.pids(), tag: `profile/${w.id}` });
+      await server.child.stop();
+      const files = readdirSync(profDir).filter((f) => f.endsWith('.cpuprofile'));
+      if (files.length === 0) throw new Error(`no profile written for ${w.id}: ${server.child.output().slice(-1000)}`);
+      const dest = path.join(outDir, files[0]);
+      copyFileSync(path.join(profDir, files[0]), dest);
+      const s = summarise(readProfile(dest), 25);
+      const title = `${w.id} on SQLite: ${String(res.ops_per_s)} ops/s, p99 ${String(res.p99_ms)} ms, server CPU ${String(res.server_cpu_pct)}%, client CPU ${String(res.client_cpu_pct)}%`;
+      md.push(renderSummary(title, s));
+      log(`profiled ${w.id}: ${path.relative(ROOT, dest)}`);
+    } finally {
+      rmSync(profDir, { recursive: true, force: true });
+      releaseSlot(slot);
+    }
+  }
+  const summaryFile = path.join(outDir, 'summary.md');
+  writeFileSync(summaryFile, md.join('\n'));
+  process.stdout.write(md.join('\n'));
+  log(`profiles and summary: ${path.relative(ROOT, outDir)}`);
+}
+
+async function main(): Promise<void> {
+  const cli = parseArgs(process.argv.slice(2));
+  if (cli.report) {
+    const lines = readLines(cli.report);
+    process.stdout.write(`${renderTables(lines)}\n`);
+    if (cli.docs) writeDocs(DOCS, lines, path.relative(ROOT, path.resolve(cli.report)));
+    return;
+  }
+  if (cli.profile) return profile(cli);
+  return benchmark(cli);
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`bench failed: ${(e as Error)?.stack ?? String(e)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,164 @@
+/**
+ * Runs the plan: for each round, every target in turn (the order rotates per round, so drift in the
+ * machine's load spreads over all of them), each on a fresh data dir: the workloads, then the memory
+ * figure and the restart on a second fresh data dir. Every measurement becomes one JSON line.
+ */
+import { cpus, release, totalmem } from 'node:os';
+import { runLoadgen, type Line } from './loadgen';
+import { workloads, type Sizes } from './plan';
+import { loadAverage, rssMiB, run, sleep } from './proc';
+import { ETCD_BIN, SkipTarget, freshSlot, releaseSlot, start, unavailable, type Started, type TargetName } from './targets';
+
+export interface RunOptions {
+  sizes: Sizes;
+  targets: TargetName[];
+  loadgen: string;
+  /** Called with every line as soon as it exists (the driver appends it to the results file). */
+  emit?: (line: Line) => void;
+  log?: (msg: string) => void;
+  /** Skip the memory/restart figure (it loads memKeys keys per target and round). */
+  skipMemory?: boolean;
+  /** Only these workload ids (default: all). */
+  only?: string[];
+}
+
+function firstLine(s: string): string {
+  return s.trim().split('\n')[0] ?? '';
+}
+
+/** A description of this machine and of the versions under test. */
+export function machineLine(): Line {
+  const c = cpus();
+  const ver = (bin: string, args: string[], pick: (s: string) => string) => {
+    const r = run(bin, args, { timeoutMs: 10_000 });
+    return r.code === 0 ? pick(r.stdout) : 'not available';
+  };
+  const meminfo = run('/bin/cat', ['/proc/meminfo']).stdout;
+  const memTotal = /MemTotal:\s+(\d+)/.exec(meminfo);
+  return {
+    kind: 'machine',
+    cores: c.length,
+    cpu_model: c[0]?.model ?? 'unknown',
+    mem_gib: Math.round(((memTotal ? Number(memTotal[1]) * 1024 : totalmem()) / 2 ** 30) * 10) / 10,
+    kernel: release(),
+    node: process.version,
+    etcd: ver(ETCD_BIN, ['--version'], (s) => firstLine(s).replace(/^etcd Version:\s*/, '')),
+    go: ver('/usr/bin/go', ['version'], firstLine),
+    postgres: ver('/usr/bin/psql', ['-h', '127.0.0.1', '-U', 'postgres', '-d', 'postgres', '-Atc', 'show server_version'], firstLine),
+    mariadb: ver('/usr/bin/mariadb', ['--protocol=tcp', '-h', '127.0.0.1', '-u', 'root', '-Nse', 'select version()'], firstLine),
+    load_avg: loadAverage(),
+  };
+}
+
+export async function runBench(opts: RunOptions): Promise<Line[]> {
+  const lines: Line[] = [];
+  const runId = new Date().toISOString();
+  const log = opts.log ?? (() => undefined);
+  const emit = (l: Line) => {
+    const line = { run: runId, ...l };
+    lines.push(line);
+    opts.emit?.(line);
+  };
+  emit(machineLine());
+  emit({ kind: 'plan', sizes: opts.sizes as unknown as Record<string, unknown>, targets: opts.targets });
+
+  const active: TargetName[] = [];
+  for (const t of opts.targets) {
+    const why = unavailable(t);
+    if (why) {
+      log(`SKIPPED ${t}: ${why}`);
+      emit({ kind: 'skip', target: t, reason: why });
+    } else active.push(t);
+  }
+  const plan = workloads(opts.sizes).filter((w) => !opts.only || opts.only.includes(w.id));
+  const skipped = new Set<TargetName>();
+
+  for (let round = 0; round < opts.sizes.rounds; round++) {
+    const order = active.map((_, i) => active[(i + round) % active.length]);
+    for (const target of order) {
+      if (skipped.has(target)) continue;
+      const tag = { target, round };
+      // 1. The workloads, on one fresh server.
+      const slot = await freshSlot(target);
+      let server: Started | undefined;
+      try {
+        server = await start(slot, { loadgen: opts.loadgen });
+        log(`round ${round + 1}/${opts.sizes.rounds} ${target}: started in ${server.readySeconds.toFixed(2)} s`);
+        for (const w of plan) {
+          try {
+            const [res] = await runLoadgen(opts.loadgen, { endpoint: server.address, ...w.args, pids: server.pids(), tag: `${target}/${round}/${w.id}` });
+            emit({ kind: 'result', ...tag, id: w.id, group: w.group, load_avg: loadAverage(), ...res });
+            log(`  ${target} ${w.id}: ${summary(res)}`);
+          } catch (e) {
+            emit({ kind: 'error', ...tag, id: w.id, error: (e as Error).message });
+            log(`  ${target} ${w.id}: ERROR ${(e as Error).message}`);
+          }
+          if (server.child.dead()) throw new Error(`${target} died during ${w.id}: ${server.child.output().slice(-2000)}`);
+        }
+      } catch (e) {
+        if (e instanceof SkipTarget) {
+          skipped.add(target);
+          log(`SKIPPED ${target}: ${e.message}`);
+          emit({ kind: 'skip', target, reason: e.message });
+        } else {
+          emit({ kind: 'error', ...tag, id: 'server', error: (e as Error).message });
+          log(`  ${target}: ERROR ${(e as Error).message}`);
+        }
+      } finally {
+        await server?.child.stop();
+        releaseSlot(slot);
+      }
+      if (skipped.has(target) || opts.skipMemory) continue;
+      // 2. Memory after loading memKeys keys, then the time to restart on that database.
+      await memoryAndRestart(opts, target, tag, emit, log).catch((e: Error) => {
+        emit({ kind: 'error', ...tag, id: 'memory', error: e.message });
+        log(`  ${target} memory: ERROR ${e.message}`);
+      });
+    }
+  }
+  return lines;
+}
+
+async function memoryAndRestart(
+  opts: RunOptions,
+  target: TargetName,
+  tag: { target: TargetName; round: number },
+  emit: (l: Line) => void,
+  log: (m: string) => void,
+): Promise<void> {
+  const s = opts.sizes;
+  const slot = await freshSlot(target);
+  let server: Started | undefined;
+  try {
+    server = await start(slot, { loadgen: opts.loadgen });
+    const rssEmpty = rssMiB(server.child.pid);
+    const [load] = await runLoadgen(
+      opts.loadgen,
+      { endpoint: server.address, workload: 'load', keys: s.memKeys, 'value-size': s.memValueSize, prefix: 'bench/mem/', batch: 100, pids: server.pids() },
+      600_000,
+    );
+    await sleep(1000); // let the server settle (pending commits, timers) before reading RSS
+    const rss = rssMiB(server.child.pid);
+    emit({ kind: 'result', ...tag, id: 'memory', group: 'memory', keys: s.memKeys, value_size: s.memValueSize, rss_mib: round1(rss), rss_empty_mib: round1(rssEmpty), load_s: load.duration_s, server_cpu_s: load.server_cpu_s, client_cpu_s: load.client_cpu_s, db_cpu_s: load.db_cpu_s, load_avg: loadAverage() });
+    log(`  ${target} memory: RSS ${rss.toFixed(1)} MiB after ${s.memKeys} keys (loaded in ${String(load.duration_s)} s)`);
+    const code = await server.child.stop();
+    server = undefined;
+    const restarted = await start(slot, { loadgen: opts.loadgen, timeoutMs: 120_000 });
+    server = restarted;
+    const rssAfter = rssMiB(restarted.child.pid);
+    emit({ kind: 'result', ...tag, id: 'restart', group: 'memory', keys: s.memKeys, ready_s: restarted.readySeconds, stop_exit_code: code, rss_after_restart_mib: round1(rssAfter), load_avg: loadAverage() });
+    log(`  ${target} restart: answered a linearizable get ${restarted.readySeconds.toFixed(2)} s after spawn`);
+  } finally {
+    await server?.child.stop();
+    releaseSlot(slot);
+  }
+}
+
+function round1(x: number): number {
+  return Math.round(x * 10) / 10;
+}
+
+function summary(l: Line): string {
+  if (l.workload === 'watch') return `p50 ${String(l.p50_ms)} ms p99 ${String(l.p99_ms)} ms, missing ${String(l.events_missing)}, server CPU ${String(l.server_cpu_pct)}%`;
+  return `${String(l.ops_per_s)} ops/s p50 ${String(l.p50_ms)} ms p99 ${String(l.p99_ms)} ms, errors ${String(l.errors)}, CPU client ${String(l.client_cpu_pct)}% server ${String(l.server_cpu_pct)}%`;
+}
