@@ -1,0 +1,169 @@
+/**
+ * Several strata processes on one shared PostgreSQL / MySQL database (issue 3): one database per
+ * test file and backend, every instance started with the same endpoint string, all of them
+ * stopped and the database dropped afterwards. SQLite is not a shared-database backend.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { createClient, WatchReader, type EtcdClient, type Msg } from '../helpers/client';
+import { startStrata, type Server } from '../helpers/servers';
+import { availableBackends, type Backend } from '../helpers/targets';
+import { requireBuild } from './strata-cli';
+
+export interface Cluster {
+  backend: Backend;
+  /** The one endpoint string every instance is started with. */
+  endpoint: string;
+  servers: Server[];
+  clients: EtcdClient[];
+  /** Starts instance i again on the same database (after it was killed or stopped). */
+  restart(i: number): Promise<void>;
+  /** Streams opened by a test; closed after the file. */
+  track<T extends { close(): void }>(x: T): T;
+  /** A fresh key prefix, unique within this file's database. */
+  prefix(name: string): string;
+}
+
+/** The backends several instances can share: every available one but SQLite. */
+export function sharedBackends(): Backend[] {
+  const only = process.env.STRATA_TEST_BACKENDS?.split(',');
+  return availableBackends().filter((b) => b.name !== 'sqlite' && (!only || only.includes(b.name)));
+}
+
+/**
+ * One describe block per shared backend, with `count` instances on one fresh database. The
+ * instances are started together, as an HA deployment starts: the database does not exist yet.
+ */
+export function forEachSharedBackend(suite: string, count: number, body: (cl: Cluster) => void, args: string[] = []): void {
+  const list = sharedBackends();
+  if (list.length === 0) {
+    describe.skip(suite, () => {
+      test('no shared-database backend (postgres, mysql) reachable here', () => undefined);
+    });
+    return;
+  }
+  for (const backend of list) {
+    describe(`${suite} [${backend.name}]`, () => {
+      const dbDir = mkdtempSync(path.join(tmpdir(), 'strata-multi-'));
+      const open: Array<{ close(): void }> = [];
+      let seq = 0;
+      const cl: Cluster = {
+        backend,
+        endpoint: backend.endpoint(dbDir),
+        servers: [],
+        clients: [],
+        async restart(i) {
+          cl.clients[i]?.close();
+          const old = cl.servers[i];
+          await old.kill();
+          old.cleanup();
+          cl.servers[i] = await startStrata({ endpoint: cl.endpoint, args });
+          cl.clients[i] = createClient(cl.servers[i].address);
+        },
+        track(x) {
+          open.push(x);
+          return x;
+        },
+        prefix(name) {
+          seq++;
+          return `/multi/${suite}/${String(seq).padStart(3, '0')}-${name}/`;
+        },
+      };
+      beforeAll(async () => {
+        requireBuild();
+        const started = await Promise.allSettled(Array.from({ length: count }, () => startStrata({ endpoint: cl.endpoint, args })));
+        for (const r of started) if (r.status === 'fulfilled') cl.servers.push(r.value);
+        const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+        if (failed) throw new Error(`${count} instances started together on one new ${backend.name} database: ${String(failed.reason)}`);
+        cl.clients.push(...cl.servers.map((s) => createClient(s.address)));
+      });
+      afterAll(async () => {
+        for (const x of open.splice(0)) {
+          try {
+            x.close();
+          } catch {
+            // already closed
+          }
+        }
+        for (const c of cl.clients) c.close();
+        const exits: Array<{ address: string; code: number | null; logs: string }> = [];
+        for (const s of cl.servers) {
+          exits.push({ address: s.address, code: await s.stop(), logs: s.logs() });
+          s.cleanup();
+        }
+        try {
+          backend.drop(dbDir);
+        } finally {
+          rmSync(dbDir, { recursive: true, force: true });
+        }
+        // SIGTERM ends each instance cleanly (exit 0) even with others on the database.
+        for (const e of exits) expect(e.code, `instance at ${e.address} exit code; logs:\n${e.logs}`).toBe(0);
+      });
+      body(cl);
+    });
+  }
+}
+
+/** Rejects with `what` if `p` has not settled within `ms`. */
+export async function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what}`)), ms);
+  });
+  try {
+    return await Promise.race([p, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** int64 fields arrive as decimal strings. */
+export function num(x: unknown): number {
+  const v = Number(x);
+  if (!Number.isSafeInteger(v)) throw new Error(`not a safe integer: ${String(x)}`);
+  return v;
+}
+
+/** Opens a watch on `c` and waits for its created response; returns the reader and the watch id. */
+export async function openWatch(cl: Cluster, c: EtcdClient, req: Msg): Promise<{ w: WatchReader; id: string; created: Msg }> {
+  const w = cl.track(new WatchReader(c.watch()));
+  w.send({ create_request: req });
+  await w.until((rs) => rs.some((r) => r.created), 10_000).catch((e: Error) => {
+    throw new Error(`watch was not created within 10 s: ${e.message.slice(0, 500)}`);
+  });
+  const created = w.responses.find((r) => r.created) as Msg;
+  return { w, id: String(created.watch_id), created };
+}
+
+/** Events of one watch, flattened. */
+export function watchEvents(w: WatchReader, id: string): Msg[] {
+  return w.responses.filter((r) => String(r.watch_id) === id).flatMap((r) => (r.events ?? []) as Msg[]);
+}
+
+/** Waits until the watch has an event at revision ≥ rev; a short message (not every response) on timeout. */
+export async function waitWatchRev(w: WatchReader, id: string, rev: number, ms: number, what: string): Promise<Msg[]> {
+  try {
+    await w.until(() => watchEvents(w, id).some((e) => num(e.kv.mod_revision) >= rev), ms);
+  } catch (e) {
+    const evs = watchEvents(w, id);
+    const last = evs.length > 0 ? num(evs[evs.length - 1].kv.mod_revision) : 'none';
+    throw new Error(`${what}: no event at revision ≥ ${rev} within ${ms} ms (${evs.length} events, last at ${last}; ${(e as Error).message.slice(0, 200)})`);
+  }
+  return watchEvents(w, id);
+}
+
+/** Runs `count` tasks with at most `width` in flight. */
+export async function pool(count: number, width: number, task: (i: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(width, count) }, async () => {
+      for (;;) {
+        const i = next++;
+        if (i >= count) return;
+        await task(i);
+      }
+    }),
+  );
+}
