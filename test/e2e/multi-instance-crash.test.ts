@@ -114,4 +114,26 @@ forEachSharedBackend('multi-instance-crash', INSTANCES, (cl: Cluster) => {
         `${lost.length} unanswered on the victim (${unackedStored} of them committed), ${revs.length} revisions, no gaps`,
     );
   }, 90_000);
+
+  test('a lease whose granting instance was killed still expires, once, through the others', async () => {
+    const p = cl.prefix('orphan-lease');
+    const TTL = 2;
+    const watches = await Promise.all([0, 1].map((i) => openWatch(cl, cl.clients[i], { key: b(p), range_end: prefixEnd(p) })));
+    const grant = await cl.clients[VICTIM].lease.LeaseGrant({ TTL, ID: 0 });
+    const keys = [`${p}a`, `${p}b`, `${p}c`];
+    let last = 0;
+    for (const [i, k] of keys.entries()) last = num((await cl.clients[i % INSTANCES].kv.Put({ key: b(k), value: b('v'), lease: grant.ID })).header.revision);
+    await cl.servers[VICTIM].kill();
+    for (const [i, { w, id }] of watches.entries()) await waitWatchRev(w, id, last + 1, TTL * 1000 + 8_000, `expiry on instance ${i} after the grantor was killed`);
+    const sentinel = num((await cl.clients[0].kv.Put({ key: b(p + 'zz'), value: b('end') })).header.revision);
+    for (const [i, { w, id }] of watches.entries()) {
+      const evs = await waitWatchRev(w, id, sentinel, 10_000, `sentinel on instance ${i}`);
+      const dels = evs.filter((e) => e.type === 'DELETE');
+      expect(dels.map((e) => [s(e.kv.key), num(e.kv.mod_revision)]), `DELETE events on instance ${i}`).toEqual(keys.map((k) => [k, sentinel - 1]));
+    }
+    for (const i of [0, 1]) expect(num((await cl.clients[i].lease.LeaseTimeToLive({ ID: grant.ID })).TTL)).toBe(-1);
+    await cl.restart(VICTIM);
+    expect(num((await cl.clients[VICTIM].lease.LeaseTimeToLive({ ID: grant.ID })).TTL)).toBe(-1);
+    expect((await cl.clients[VICTIM].kv.Range({ key: b(p), range_end: prefixEnd(p) })).kvs.map((x: Msg) => s(x.key))).toEqual([p + 'zz']);
+  });
 });
