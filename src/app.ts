@@ -1,12 +1,11 @@
 /** Wiring and lifecycle: config → dialect → store → rpc → listener, and an orderly stop. */
-import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
-import type { Config, ListenAddress } from './config';
+import type { Config } from './config';
 import { createDialect } from './dialect';
 import { describeEndpoint } from './endpoint';
+import { startServing, type Serving } from './listener';
 import { Store } from './mvcc/store';
 import type { RpcContext } from './rpc/context';
-import { createGrpcServer } from './rpc/server';
 
 export interface App {
   /** Where clients connect, e.g. "127.0.0.1:2379" or "unix:///run/strata.sock". */
@@ -17,11 +16,6 @@ export interface App {
 /** The raft term every header reports: one member never changes term. */
 const RAFT_TERM = 2;
 const SHUTDOWN_GRACE_MS = 5000;
-
-function bindTarget(l: ListenAddress): string {
-  if (l.kind === 'unix') return `unix:${l.path}`;
-  return l.host.includes(':') ? `[${l.host}]:${l.port}` : `${l.host}:${l.port}`;
-}
 
 export async function startApp(config: Config, log: Logger): Promise<App> {
   const dialect = createDialect(config.endpoint, config.datastore, log.child({ component: 'dialect' }));
@@ -50,19 +44,16 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
     clientUrls: [],
     streams: new Set(),
   };
-  const server = createGrpcServer(ctx);
-  const target = bindTarget(config.listen);
-  let port: number;
+  // One port for gRPC, the JSON gateway, /version, /health and /metrics (src/listener).
+  let serving: Serving;
   try {
-    port = await new Promise<number>((resolve, reject) =>
-      server.bindAsync(target, grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
-    );
+    serving = await startServing(config.listen, ctx, { probe: () => dialect.readMarks() }, log);
   } catch (e) {
     await store.close();
-    throw new Error(`cannot listen on ${target}: ${(e as Error).message}`);
+    const where = config.listen.kind === 'unix' ? config.listen.path : `${config.listen.host}:${config.listen.port}`;
+    throw new Error(`cannot listen on ${where}: ${(e as Error).message}`);
   }
-  const address =
-    config.listen.kind === 'unix' ? `unix://${config.listen.path}` : `${config.listen.host}:${port}`;
+  const address = serving.address;
   ctx.clientUrls.push(config.listen.kind === 'unix' ? address : `http://${address}`);
   log.info({ address, endpoint: describeEndpoint(config.endpoint), version: config.emulatedEtcdVersion, revision: store.revision }, 'strata serving');
 
@@ -70,10 +61,10 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
   const stop = (): Promise<void> =>
     (stopping ??= (async () => {
       log.info({ streams: ctx.streams.size }, 'stopping');
-      // New connections stop first; then long-lived streams end so in-flight calls can finish.
-      const drained = new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
+      // New connections stop first; then long-lived streams (gRPC and gateway) end so in-flight calls can finish.
+      const drained = serving.drain();
       for (const s of [...ctx.streams]) s.end();
-      const timer = setTimeout(() => server.forceShutdown(), SHUTDOWN_GRACE_MS);
+      const timer = setTimeout(() => serving.force(), SHUTDOWN_GRACE_MS);
       await drained;
       clearTimeout(timer);
       await store.close();

@@ -58,6 +58,11 @@ export const Errors = {
   /** A part of the etcd API strata does not serve; the message names it. */
   unimplemented: (what: string): EtcdError =>
     new EtcdError(Code.Unimplemented, `${what} is not implemented by strata`),
+  /** A gateway request body that is not the JSON of its message (the text says what is wrong). */
+  badRequest: (message: string): EtcdError => new EtcdError(Code.InvalidArgument, message),
+  /** A request larger than the server accepts at all (grpc's receive limit). */
+  messageTooLarge: (size: number, max: number): EtcdError =>
+    new EtcdError(Code.ResourceExhausted, `grpc: received message larger than max (${size} vs. ${max})`),
   /** A storage failure that is not the client's fault. */
   internal: (message: string): EtcdError => new EtcdError(Code.Unavailable, `etcdserver: ${message}`),
 } as const;

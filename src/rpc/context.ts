@@ -14,6 +14,6 @@ export interface RpcContext {
   memberName: string;
   /** URLs clients reach this member on. */
   clientUrls: string[];
-  /** Long-lived streams, ended on shutdown. */
-  streams: Set<{ end(): void }>;
+  /** Long-lived streams (gRPC and gateway), ended on shutdown; the kind feeds /metrics. */
+  streams: Set<{ kind: 'watch' | 'keepalive'; end(): void }>;
 }

@@ -1,9 +1,9 @@
 /** etcd's KV service over gRPC: decode, check, call the store, encode. */
 import type * as grpc from '@grpc/grpc-js';
 import { decodeDeleteRange, decodePut, decodeRange, decodeTxn, encodeDeleteRange, encodePut, encodeRange, encodeTxn, header } from './codec';
+import { serviceFromCalls } from './calls';
 import type { RpcContext } from './context';
 import { requestSize, type Wire } from './proto';
-import { unary } from './status';
 import { checkDeleteRange, checkPut, checkRange, checkSize, checkTxn } from './validate';
 
 /** The KV calls, protocol-neutral over wire objects: the gRPC service and the gateway share them. */
@@ -41,8 +41,5 @@ export function kvCalls(ctx: RpcContext) {
 }
 
 export function kvService(ctx: RpcContext): grpc.UntypedServiceImplementation {
-  const calls = kvCalls(ctx);
-  const out: grpc.UntypedServiceImplementation = {};
-  for (const [name, fn] of Object.entries(calls)) out[name] = unary<Wire, Wire>(ctx.log, fn);
-  return out;
+  return serviceFromCalls(ctx, kvCalls(ctx));
 }

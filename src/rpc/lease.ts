@@ -1,9 +1,10 @@
 /** etcd's Lease service. IDs travel as int64 strings; the store keeps them as bigint. */
 import type * as grpc from '@grpc/grpc-js';
+import { serviceFromCalls, type StreamSink } from './calls';
 import { header } from './codec';
 import type { RpcContext } from './context';
 import type { Wire } from './proto';
-import { toServiceError, unary } from './status';
+import { toServiceError } from './status';
 
 const id = (w: Wire): bigint => BigInt((w.ID as string | undefined) || '0');
 
@@ -30,46 +31,63 @@ export function leaseCalls(ctx: RpcContext) {
   };
 }
 
-export function leaseService(ctx: RpcContext): grpc.UntypedServiceImplementation {
+export interface KeepAliveSession {
+  /** One LeaseKeepAliveRequest; answers go out in request order. */
+  handle(w: Wire): void;
+  /** The client sent its last request: end once every request is answered. */
+  finish(): void;
+  /** Ends at once (client gone, shutdown). */
+  close(): void;
+}
+
+/** A keepalive stream over any transport: the gRPC service and the JSON gateway both use it. */
+export function openKeepAliveSession(ctx: RpcContext, sink: StreamSink): KeepAliveSession {
   const calls = leaseCalls(ctx);
-  const LeaseKeepAlive: grpc.handleBidiStreamingCall<Wire, Wire> = (call) => {
-    // Answers go out in request order; the stream ends once the client is done and all are answered.
-    let chain: Promise<void> = Promise.resolve();
-    let done = false;
-    const handle = {
-      end: () => {
-        if (done) return;
-        done = true;
-        ctx.streams.delete(handle);
-        call.end();
-      },
-    };
-    ctx.streams.add(handle);
-    call.on('data', (w: Wire) => {
+  let chain: Promise<void> = Promise.resolve();
+  let done = false;
+  const handle = {
+    kind: 'keepalive' as const,
+    end: () => {
+      if (done) return;
+      done = true;
+      ctx.streams.delete(handle);
+      sink.end();
+    },
+  };
+  ctx.streams.add(handle);
+  return {
+    handle: (w) => {
       chain = chain.then(() =>
         calls.LeaseKeepAlive(w).then(
           (res) => {
-            if (!done) call.write(res);
+            if (!done) sink.write(res);
           },
           (e: unknown) => {
-            if (!done) {
-              done = true;
-              ctx.streams.delete(handle);
-              call.emit('error', toServiceError(e, ctx.log));
-            }
+            if (done) return;
+            done = true;
+            ctx.streams.delete(handle);
+            sink.error(e);
           },
         ),
       );
+    },
+    finish: () => void chain.then(handle.end),
+    close: handle.end,
+  };
+}
+
+export function leaseService(ctx: RpcContext): grpc.UntypedServiceImplementation {
+  const { LeaseKeepAlive: _stream, ...unaryCalls } = leaseCalls(ctx);
+  const LeaseKeepAlive: grpc.handleBidiStreamingCall<Wire, Wire> = (call) => {
+    const session = openKeepAliveSession(ctx, {
+      write: (w) => call.write(w),
+      end: () => call.end(),
+      error: (e) => call.emit('error', toServiceError(e, ctx.log)),
     });
-    call.on('end', () => void chain.then(handle.end));
-    call.on('cancelled', handle.end);
-    call.on('error', handle.end);
+    call.on('data', (w: Wire) => session.handle(w));
+    call.on('end', () => session.finish());
+    call.on('cancelled', () => session.close());
+    call.on('error', () => session.close());
   };
-  return {
-    LeaseGrant: unary<Wire, Wire>(ctx.log, calls.LeaseGrant),
-    LeaseRevoke: unary<Wire, Wire>(ctx.log, calls.LeaseRevoke),
-    LeaseTimeToLive: unary<Wire, Wire>(ctx.log, calls.LeaseTimeToLive),
-    LeaseLeases: unary<Wire, Wire>(ctx.log, calls.LeaseLeases),
-    LeaseKeepAlive,
-  };
+  return { ...serviceFromCalls(ctx, unaryCalls), LeaseKeepAlive };
 }

@@ -14,14 +14,21 @@ const PROTO_DIR = path.resolve(__dirname, '..', '..', 'proto');
 
 export type ServiceName = 'KV' | 'Watch' | 'Lease' | 'Cluster' | 'Maintenance' | 'Auth';
 
-export function loadServices(): Record<ServiceName, grpc.ServiceDefinition> {
-  const pkg = protoLoader.loadSync(['rpc.proto'], {
+let loaded: protoLoader.PackageDefinition | undefined;
+
+/** etcd's protos as proto-loader reads them (once per process): the gRPC services and the gateway share them. */
+export function loadPackage(): protoLoader.PackageDefinition {
+  return (loaded ??= protoLoader.loadSync(['rpc.proto'], {
     includeDirs: [PROTO_DIR],
     keepCase: true,
     longs: String,
     defaults: true,
     oneofs: true,
-  });
+  }));
+}
+
+export function loadServices(): Record<ServiceName, grpc.ServiceDefinition> {
+  const pkg = loadPackage();
   const out = {} as Record<ServiceName, grpc.ServiceDefinition>;
   for (const name of ['KV', 'Watch', 'Lease', 'Cluster', 'Maintenance', 'Auth'] as const) {
     const def = pkg[`etcdserverpb.${name}`] as grpc.ServiceDefinition;

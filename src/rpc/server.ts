@@ -10,8 +10,9 @@ import { watchService } from './watch';
 /** etcd allows receiving max-request-bytes plus this much, then checks the request itself. */
 const RECEIVE_SLACK = 512 * 1024;
 
-export function createGrpcServer(ctx: RpcContext): grpc.Server {
+export function createGrpcServer(ctx: RpcContext, interceptors: grpc.ServerInterceptor[] = []): grpc.Server {
   const server = new grpc.Server({
+    interceptors,
     'grpc.max_receive_message_length': ctx.limits.maxRequestBytes + RECEIVE_SLACK,
     'grpc.max_send_message_length': -1,
     // No ping policy to set: grpc-js servers answer every client keepalive ping, so

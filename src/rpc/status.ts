@@ -14,6 +14,58 @@ export function toServiceError(e: unknown, log: Logger): Partial<grpc.ServiceErr
   return { code: err.code as number as grpc.status, details: err.message, message: err.message };
 }
 
+/**
+ * gRPC code → HTTP status, as the grpc-gateway runtime of etcd 3.5 (v1.16) maps it. FailedPrecondition
+ * is 400 there; Debian's etcd 3.4 build links an older gateway that answered 412.
+ */
+const HTTP_STATUS: Record<Code, number> = {
+  [Code.OK]: 200,
+  [Code.Canceled]: 408,
+  [Code.Unknown]: 500,
+  [Code.InvalidArgument]: 400,
+  [Code.DeadlineExceeded]: 504,
+  [Code.NotFound]: 404,
+  [Code.AlreadyExists]: 409,
+  [Code.PermissionDenied]: 403,
+  [Code.ResourceExhausted]: 429,
+  [Code.FailedPrecondition]: 400,
+  [Code.Aborted]: 409,
+  [Code.OutOfRange]: 400,
+  [Code.Unimplemented]: 501,
+  [Code.Internal]: 500,
+  [Code.Unavailable]: 503,
+  [Code.DataLoss]: 500,
+  [Code.Unauthenticated]: 401,
+};
+
+export function httpStatusFromCode(code: Code): number {
+  return HTTP_STATUS[code] ?? 500;
+}
+
+/** A unary gateway error body: `{"error","message","code"}` in the gateway's field order. */
+export function toGatewayError(e: unknown, log: Logger): { status: number; body: { error: string; message: string; code: number } } {
+  const err = toEtcdError(e, log);
+  return { status: httpStatusFromCode(err.code), body: { error: err.message, message: err.message, code: err.code } };
+}
+
+/** A gateway stream error line's payload (grpc-gateway's runtime.StreamError, zero fields left out). */
+export function toGatewayStreamError(e: unknown, log: Logger): { status: number; body: Record<string, unknown> } {
+  const err = toEtcdError(e, log);
+  const status = httpStatusFromCode(err.code);
+  const body: Record<string, unknown> = {};
+  if (err.code !== Code.OK) body.grpc_code = err.code;
+  body.http_code = status;
+  if (err.message) body.message = err.message;
+  body.http_status = STATUS_TEXT[status] ?? '';
+  return { status, body };
+}
+
+const STATUS_TEXT: Record<number, string> = {
+  400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 408: 'Request Timeout',
+  409: 'Conflict', 429: 'Too Many Requests', 500: 'Internal Server Error', 501: 'Not Implemented',
+  503: 'Service Unavailable', 504: 'Gateway Timeout',
+};
+
 /** Wraps a promise-returning handler as a grpc-js unary handler. */
 export function unary<Req, Res>(
   log: Logger,

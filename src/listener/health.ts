@@ -1,0 +1,49 @@
+/**
+ * GET /health as etcd 3.5 answers it: {"health":"true","reason":""}, or 503 with
+ * {"health":"false","reason":…}. strata has no raft and no alarms; what can fail is the database,
+ * so the check is one cheap database round trip (the revision fence) bounded by a timeout.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Logger } from 'pino';
+import { sendText } from '../rpc/gateway/reply';
+
+export interface HealthOptions {
+  /** One cheap read from the database; rejects when it is unreachable. */
+  probe(): Promise<unknown>;
+  timeoutMs: number;
+  log: Logger;
+}
+
+export interface Health {
+  health: 'true' | 'false';
+  reason: string;
+}
+
+export async function checkHealth(o: HealthOptions, serializable: boolean): Promise<Health> {
+  // etcd's ?serializable=true answers from the local member without a consensus read; strata's
+  // local state is its memory, so it skips the database round trip.
+  if (serializable) return { health: 'true', reason: '' };
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${o.timeoutMs} ms`)), o.timeoutMs);
+  });
+  try {
+    await Promise.race([o.probe(), timeout]);
+    return { health: 'true', reason: '' };
+  } catch (e) {
+    o.log.warn({ err: e }, 'health check failed');
+    return { health: 'false', reason: `DATABASE UNREACHABLE: ${(e as Error).message}` };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+export function serveHealth(o: HealthOptions, req: IncomingMessage, res: ServerResponse, url: URL): void {
+  if (req.method !== 'GET') return sendText(res, 405, 'Method Not Allowed', { Allow: 'GET' });
+  void checkHealth(o, url.searchParams.get('serializable') === 'true').then((h) => {
+    if (res.destroyed) return;
+    const text = JSON.stringify(h);
+    res.writeHead(h.health === 'true' ? 200 : 503, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) });
+    res.end(text);
+  });
+}
