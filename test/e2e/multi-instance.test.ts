@@ -295,4 +295,53 @@ forEachSharedBackend('multi-instance', INSTANCES, (cl: Cluster) => {
       expect((await C(i).kv.Range({ key })).kvs.map((x: Msg) => [s(x.value), num(x.version)])).toEqual([['3', 3]]);
     }
   });
+
+  test('watches from past revisions, opened on another instance while one writes, replay and then follow without a gap', async () => {
+    const p = cl.prefix('watch-from-past');
+    const N = 400;
+    const revs: number[] = [];
+    const opened: Array<{ start: number; w: Awaited<ReturnType<typeof openWatch>> }> = [];
+    const writer = (async () => {
+      for (let i = 0; i < N; i++) revs.push(rev(await C(0).kv.Put({ key: b(`${p}k${i % 10}`), value: b(String(i)) })));
+    })();
+    // While instance 0 writes, open watches on 1 and 2 from revisions already written.
+    for (let j = 0; j < 8; j++) {
+      await within(
+        new Promise<void>((resolve) => {
+          const check = (): void => (revs.length >= (j + 1) * 40 ? resolve() : void setTimeout(check, 2));
+          check();
+        }),
+        20_000,
+        `${(j + 1) * 40} puts through instance 0`,
+      );
+      const start = revs[j * 30];
+      opened.push({ start, w: await openWatch(cl, C(1 + (j % 2)), { key: b(p), range_end: prefixEnd(p), start_revision: start }) });
+    }
+    await within(writer, 30_000, `${N} puts through instance 0`);
+    const last = revs[revs.length - 1];
+    for (const [j, { start, w: { w, id } }] of opened.entries()) {
+      const evs = await waitWatchRev(w, id, last, 15_000, `watch ${j} from r${start} on instance ${1 + (j % 2)}`);
+      const want = revs.filter((r) => r >= start);
+      expect(evs.map((e) => num(e.kv.mod_revision)), `watch ${j} from r${start}: every revision once, in order`).toEqual(want);
+      expect(evs.map((e) => s(e.kv.value))).toEqual(want.map((r) => String(revs.indexOf(r))));
+    }
+  });
+
+  test('a lease revoked through one instance cannot be used through another', async () => {
+    const p = cl.prefix('lease-revoked');
+    const grant = await C(0).lease.LeaseGrant({ TTL: 60, ID: 0 });
+    await C(1).kv.Put({ key: b(p + 'a'), value: b('1'), lease: grant.ID });
+    await C(2).lease.LeaseRevoke({ ID: grant.ID });
+    await expectGrpcError(C(1).kv.Put({ key: b(p + 'b'), value: b('1'), lease: grant.ID }), 5, 'etcdserver: requested lease not found');
+    await expectGrpcError(C(0).lease.LeaseRevoke({ ID: grant.ID }), 5, 'etcdserver: requested lease not found');
+    const ka = C(1).keepAlive();
+    cl.track({ close: () => ka.cancel() });
+    const answer = new Promise<Msg>((resolve, reject) => {
+      ka.on('data', resolve);
+      ka.on('error', reject);
+    });
+    ka.write({ ID: grant.ID });
+    expect(num((await within(answer, 10_000, 'keepalive answer')).TTL), 'keepalive of a revoked lease through another instance').toBe(0);
+    for (let i = 0; i < INSTANCES; i++) expect((await C(i).kv.Range({ key: b(p), range_end: prefixEnd(p) })).kvs, `keys through ${i}`).toEqual([]);
+  });
 });
