@@ -32,9 +32,9 @@ export interface Server {
  * Whether an external tool is present. In CI (CI=true) a missing tool is an error, never a silent
  * skip; elsewhere the caller skips and we print why.
  */
-export function haveTool(bin: string, what: string): boolean {
+export function haveTool(bin: string, what: string, install = 'apt-get install -y etcd-server etcd-client'): boolean {
   if (existsSync(bin)) return true;
-  const msg = `${what} not found at ${bin}; install it (apt-get install -y etcd-server etcd-client)`;
+  const msg = `${what} not found at ${bin}; install it (${install})`;
   if (process.env.CI === 'true') throw new Error(`CI requires ${msg}`);
   // eslint-disable-next-line no-console
   console.warn(`SKIPPED: ${msg}`);
