@@ -113,7 +113,7 @@ export class Mutation {
       const cur = h.at(this.readRev);
       if (!cur) continue;
       this.deleteKey(h.k, cur);
-      if (req.prev_kv) prev.push(toKeyValue(h.k, cur));
+      if (req.prev_kv) prev.push(toKeyValue(h.key, cur));
       deleted++;
     }
     return { header: { revision: this.readRev }, deleted, prev_kvs: prev };

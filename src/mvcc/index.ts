@@ -19,7 +19,13 @@ export interface Version {
 
 export class KeyHistory {
   readonly versions: Version[] = [];
+  private buf: Buffer | undefined;
   constructor(readonly k: string) {}
+
+  /** The key as bytes, made once: responses reuse it instead of converting per read. */
+  get key(): Buffer {
+    return (this.buf ??= Buffer.from(this.k, 'latin1'));
+  }
 
   /** The version visible at `rev`, or undefined if the key did not exist then. */
   at(rev: number): Version | undefined {
@@ -90,6 +96,17 @@ export class RevisionIndex {
     }
     if (r.end !== null && r.end <= r.start) return;
     yield* this.ordered.range(r.start, r.end);
+  }
+
+  /** Calls fn for each key's history in range, in byte order, until fn returns false. */
+  forEachHistory(r: KeyRange, fn: (h: KeyHistory) => boolean | void): void {
+    if (r.end === undefined) {
+      const h = this.byKey.get(r.start);
+      if (h) fn(h);
+      return;
+    }
+    if (r.end !== null && r.end <= r.start) return;
+    this.ordered.forEach(r.start, r.end, fn);
   }
 
   /** Appends a version; returns an undo function for a batch that fails to commit. */

@@ -86,4 +86,25 @@ export class OrderedKeys<T extends Keyed> {
       }
     }
   }
+
+  /**
+   * The same walk as `range` without a generator (several times faster on hot paths such as
+   * counting a 10,000-key prefix): `fn` returns false to stop early.
+   */
+  forEach(start: string, end: string | null, fn: (item: T) => boolean | void): void {
+    if (this.chunks.length === 0) return;
+    const chunks = this.chunks;
+    let ci = this.chunkFor(start);
+    let i = OrderedKeys.lowerBound(chunks[ci], start);
+    for (; ci < chunks.length; ci++, i = 0) {
+      const c = chunks[ci];
+      // Only the chunk holding `end` needs per-key comparisons against it.
+      const last = c[c.length - 1].k;
+      const bounded = end !== null && last >= end;
+      for (; i < c.length; i++) {
+        if (bounded && c[i].k >= (end as string)) return;
+        if (fn(c[i]) === false) return;
+      }
+    }
+  }
 }

@@ -1,10 +1,11 @@
 /** Range over the index at one revision, with etcd's limit, count, sort and revision filters. */
-import { keyRange, type RevisionIndex, type Version } from './index';
+import { keyRange, type KeyHistory, type RevisionIndex, type Version } from './index';
 import { SortOrder, SortTarget, type KeyValue, type RangeRequest } from './types';
 
-export function toKeyValue(k: string, v: Version, keysOnly = false): KeyValue {
+/** A version as etcd's KeyValue; `key` is the key's bytes (a binary string is converted). */
+export function toKeyValue(key: string | Buffer, v: Version, keysOnly = false): KeyValue {
   return {
-    key: Buffer.from(k, 'latin1'),
+    key: typeof key === 'string' ? Buffer.from(key, 'latin1') : key,
     create_revision: v.createRevision,
     mod_revision: v.main,
     version: v.version,
@@ -39,16 +40,19 @@ export function readRange(index: RevisionIndex, req: RangeRequest, rev: number):
   const sorted = order !== SortOrder.NONE && !(req.sort_target === SortTarget.KEY && order === SortOrder.ASCEND);
 
   let count = 0;
-  const picked: Array<[string, Version]> = [];
-  for (const h of index.histories(r)) {
-    const v = h.at(rev);
-    if (!v) continue;
-    count++;
-    if (req.count_only || picked.length >= fetchLimit) continue;
-    if (filtered && !passes(req, v)) continue;
-    picked.push([h.k, v]);
+  const picked: Array<[KeyHistory, Version]> = [];
+  if (req.count_only) {
+    index.forEachHistory(r, (h) => void (h.at(rev) && count++));
+    return { kvs: [], count, more: false };
   }
-  if (req.count_only) return { kvs: [], count, more: false };
+  index.forEachHistory(r, (h) => {
+    const v = h.at(rev);
+    if (!v) return;
+    count++;
+    if (picked.length >= fetchLimit) return;
+    if (filtered && !passes(req, v)) return;
+    picked.push([h, v]);
+  });
 
   if (sorted) sortVersions(picked, req.sort_target as SortTarget, order);
   let more = false;
@@ -56,7 +60,7 @@ export function readRange(index: RevisionIndex, req: RangeRequest, rev: number):
     picked.length = req.limit;
     more = true;
   }
-  return { kvs: picked.map(([k, v]) => toKeyValue(k, v, req.keys_only)), count, more };
+  return { kvs: picked.map(([h, v]) => toKeyValue(h.key, v, req.keys_only)), count, more };
 }
 
 function passes(req: RangeRequest, v: Version): boolean {
@@ -67,12 +71,12 @@ function passes(req: RangeRequest, v: Version): boolean {
   return true;
 }
 
-function sortVersions(items: Array<[string, Version]>, target: SortTarget, order: SortOrder): void {
+function sortVersions(items: Array<[KeyHistory, Version]>, target: SortTarget, order: SortOrder): void {
   const sign = order === SortOrder.DESCEND ? -1 : 1;
-  const cmp = (a: [string, Version], b: [string, Version]): number => {
+  const cmp = (a: [KeyHistory, Version], b: [KeyHistory, Version]): number => {
     switch (target) {
       case SortTarget.KEY:
-        return a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0;
+        return a[0].k < b[0].k ? -1 : a[0].k > b[0].k ? 1 : 0;
       case SortTarget.VERSION:
         return a[1].version - b[1].version;
       case SortTarget.CREATE:

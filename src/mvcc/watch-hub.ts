@@ -70,6 +70,13 @@ export class WatchStream {
   private nextId = 0;
   private blocked = false;
   private progressPending = false;
+  /**
+   * Live events not yet sent, per watcher: revisions committed before the stream's next flush go
+   * out in one response per watcher (a revision is never split), so a busy process sends fewer,
+   * larger messages instead of falling behind.
+   */
+  private pending = new Map<Watcher, { revision: number; events: Event[] }>();
+  private flushScheduled = false;
   closed = false;
 
   constructor(
@@ -139,9 +146,31 @@ export class WatchStream {
     return this.blocked;
   }
 
+  /** Sends a response after everything pending, so responses keep their order. */
   send(resp: WatchResponse): void {
     if (this.closed) return;
+    this.flush();
     if (!this.sink.send(resp)) this.blocked = true;
+  }
+
+  private flush(): void {
+    if (this.pending.size === 0) return;
+    const pending = this.pending;
+    this.pending = new Map();
+    // nextRev already moved past these events: they go out even if the sink fills up meanwhile.
+    for (const [w, p] of pending) {
+      if (this.closed) return;
+      if (!this.sink.send({ revision: p.revision, watch_id: w.id, events: p.events })) this.blocked = true;
+    }
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    setImmediate(() => {
+      this.flushScheduled = false;
+      this.flush();
+    });
   }
 
   /** Delivers one committed revision's events to the synced watchers of this stream. */
@@ -155,8 +184,14 @@ export class WatchStream {
       w.nextRev = rev + 1;
       if (mine.length > 0) {
         w.sentEvents = true;
-        this.send({ revision: rev, watch_id: w.id, events: mine });
-        if (this.blocked) return;
+        const p = this.pending.get(w);
+        if (p) {
+          p.revision = rev;
+          for (const e of mine) p.events.push(e);
+        } else {
+          this.pending.set(w, { revision: rev, events: mine });
+        }
+        this.scheduleFlush();
       }
     }
   }
@@ -174,6 +209,7 @@ export class WatchStream {
 
   close(): void {
     this.closed = true;
+    this.pending.clear();
     this.watchers.clear();
     this.hub.streams.delete(this);
   }
@@ -279,7 +315,7 @@ export class WatchHub {
     const vs = h.versions;
     for (let i = vs.length - 1; i >= 0; i--) {
       const v = vs[i];
-      if (v.main < rev || (v.main === rev && v.sub < sub)) return v.deleted ? undefined : toKeyValue(k, v);
+      if (v.main < rev || (v.main === rev && v.sub < sub)) return v.deleted ? undefined : toKeyValue(h.key, v);
     }
     return undefined;
   }
@@ -324,9 +360,9 @@ export class WatchHub {
         const type = v.deleted ? EventType.DELETE : EventType.PUT;
         if (type === EventType.PUT ? w.noPut : w.noDelete) continue;
         const before = i > 0 && !vs[i - 1].deleted ? vs[i - 1] : undefined;
-        const kv = v.deleted ? deletedKv(Buffer.from(h.k, 'latin1'), v.main) : toKeyValue(h.k, v);
+        const kv = v.deleted ? deletedKv(h.key, v.main) : toKeyValue(h.key, v);
         const isCreate = !v.deleted && v.createRevision === v.main;
-        const prev_kv = w.prevKv && !isCreate && before ? toKeyValue(h.k, before) : undefined;
+        const prev_kv = w.prevKv && !isCreate && before ? toKeyValue(h.key, before) : undefined;
         found.push({ v, ev: { type, kv, prev_kv } });
       }
     }
