@@ -121,7 +121,9 @@ async function profile(cli: Cli): Promise<void> {
   if (why) throw new Error(why);
   const loadgen = buildLoadgen();
   const ids = cli.only ?? ['put-64', 'get-lin-64', 'txn-update-64', 'txn-create-64'];
-  const plan = workloads({ ...cli.sizes, duration: cli.profileSeconds, warmup: 0.5 }).filter((w) => ids.includes(w.id));
+  const plan = workloads({ ...cli.sizes, duration: cli.profileSeconds, watchDuration: cli.profileSeconds, warmup: 0.5 }).filter((w) =>
+    ids.includes(w.id),
+  );
   const outDir = path.join(BENCH_DIR, '.build', 'profiles', stamp());
   mkdirSync(outDir, { recursive: true });
   const md: string[] = [];
@@ -137,7 +139,11 @@ async function profile(cli: Cli): Promise<void> {
       const dest = path.join(outDir, files[0]);
       copyFileSync(path.join(profDir, files[0]), dest);
       const s = summarise(readProfile(dest), 25);
-      const title = `${w.id} on SQLite: ${String(res.ops_per_s)} ops/s, p99 ${String(res.p99_ms)} ms, server CPU ${String(res.server_cpu_pct)}%, client CPU ${String(res.client_cpu_pct)}%`;
+      const figure =
+        w.group === 'watch'
+          ? `delivery p50 ${String(res.p50_ms)} ms, p99 ${String(res.p99_ms)} ms`
+          : `${String(res.ops_per_s)} ops/s, p99 ${String(res.p99_ms)} ms`;
+      const title = `${w.id} on SQLite under --cpu-prof: ${figure}, server CPU ${String(res.server_cpu_pct)}%, client CPU ${String(res.client_cpu_pct)}%`;
       md.push(renderSummary(title, s));
       log(`profiled ${w.id}: ${path.relative(ROOT, dest)}`);
     } finally {

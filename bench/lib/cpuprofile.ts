@@ -64,6 +64,8 @@ export function componentOf(frame: CallFrame): string {
   if (n === '(garbage collector)') return 'GC';
   if (n === '(program)') return '(program: native, not attributed)';
   const u = shortUrl(frame.url);
+  // protobufjs compiles each message type's coder with new Function: no script URL, telltale names.
+  if (!u && /\$(encode|decode|fromObject|toObject|verify)$/.test(n)) return 'protobufjs (generated coders)';
   if (!u) return 'native (V8 builtins, C++)';
   if (u.startsWith('dist/')) {
     const parts = u.split('/');
