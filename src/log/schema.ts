@@ -5,7 +5,8 @@
 import { randomBytes } from 'node:crypto';
 import type { Dialect } from '../dialect/dialect';
 
-export const SCHEMA_VERSION = 1;
+/** 2: the (key, revision) index is gone (schema 1 had it); the lease_stamp mark exists. */
+export const SCHEMA_VERSION = 2;
 
 export interface StoreIdentity {
   clusterId: bigint;
@@ -33,6 +34,8 @@ export async function openLog(dialect: Dialect): Promise<StoreIdentity> {
   if (version > SCHEMA_VERSION) {
     throw new Error(`database schema version ${version} is newer than this strata (${SCHEMA_VERSION}); upgrade strata`);
   }
+  // dialect.open() has already applied every (idempotent) upgrade statement.
+  if (version < SCHEMA_VERSION) await dialect.write((tx) => tx.setMeta({ schema_version: String(SCHEMA_VERSION) }));
   return {
     clusterId: BigInt((await dialect.getMeta('cluster_id')) ?? '0'),
     memberId: BigInt((await dialect.getMeta('member_id')) ?? '0'),

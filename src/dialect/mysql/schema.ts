@@ -1,7 +1,8 @@
 /**
- * MySQL / MariaDB tables (InnoDB). Keys are VARBINARY, compared bytewise (etcd's order), and
- * `key` + `revision` must fit InnoDB's 3072-byte index limit: hence MAX_KEY_BYTES. Values are
- * LONGBLOB. Only SQL that MySQL 8 and MariaDB both accept. Every statement is idempotent.
+ * MySQL / MariaDB tables (InnoDB). Keys are VARBINARY(MAX_KEY_BYTES), compared bytewise (etcd's
+ * order); values LONGBLOB. There is no index by key: nothing reads by key (the index is in memory,
+ * compaction joins on the primary key). Only SQL that MySQL 8 and MariaDB both accept. Every
+ * statement is idempotent.
  */
 import { MAX_KEY_BYTES } from '../../limits';
 
@@ -19,8 +20,7 @@ export const SCHEMA: readonly string[] = [
     lease           BIGINT          NOT NULL,
     value           LONGBLOB        NOT NULL,
     deleted         TINYINT         NOT NULL,
-    PRIMARY KEY (revision, sub),
-    KEY log_key_revision (\`key\`, revision)
+    PRIMARY KEY (revision, sub)
   ) ENGINE = InnoDB ROW_FORMAT = DYNAMIC`,
   `CREATE TABLE IF NOT EXISTS meta (
     name  VARCHAR(128) NOT NULL PRIMARY KEY,

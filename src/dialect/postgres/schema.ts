@@ -23,7 +23,8 @@ export const SCHEMA: readonly string[] = [
     deleted         BOOLEAN NOT NULL,
     PRIMARY KEY (revision, sub)
   )`,
-  'CREATE INDEX IF NOT EXISTS log_key_revision ON log (key, revision)',
+  // Nothing reads by key (the index is in memory; compaction joins on the primary key).
+  'DROP INDEX IF EXISTS log_key_revision',
   'CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL)',
   'CREATE TABLE IF NOT EXISTS lease (id BIGINT PRIMARY KEY, ttl BIGINT NOT NULL, expires_at BIGINT NOT NULL)',
   `CREATE OR REPLACE FUNCTION strata_notify() RETURNS trigger LANGUAGE plpgsql AS $$

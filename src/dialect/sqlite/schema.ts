@@ -17,7 +17,9 @@ CREATE TABLE IF NOT EXISTS log (
   deleted         INTEGER NOT NULL,
   PRIMARY KEY (revision, sub)
 );
-CREATE INDEX IF NOT EXISTS log_key_revision ON log (key, revision);
+-- Schema 1 had an index on (key, revision); nothing reads by key (the index lives in memory and
+-- compaction finds predecessors through the primary key), and it cost a random page per write.
+DROP INDEX IF EXISTS log_key_revision;
 CREATE TABLE IF NOT EXISTS meta (
   name  TEXT PRIMARY KEY,
   value TEXT NOT NULL

@@ -100,8 +100,10 @@ export class SqliteDialect implements Dialect {
       deleteLease: db.prepare('DELETE FROM lease WHERE id = ?'),
       loadLeases: db.prepare('SELECT id, ttl, expires_at FROM lease'),
       readerLoadLeases: this.reader.prepare('SELECT id, ttl, expires_at FROM lease'),
+      // The predecessor is found through the primary key: (revision = prev_revision) holds few rows.
       compactPrev: db.prepare(
-        'DELETE FROM log WHERE (key, revision) IN (SELECT key, prev_revision FROM log WHERE revision > ? AND revision <= ? AND prev_revision > 0)',
+        `DELETE FROM log WHERE rowid IN (SELECT p.rowid FROM log n JOIN log p ON p.revision = n.prev_revision AND p.key = n.key
+         WHERE n.revision > ? AND n.revision <= ? AND n.prev_revision > 0)`,
       ),
       compactTombstones: db.prepare('DELETE FROM log WHERE revision > ? AND revision <= ? AND deleted = 1'),
       pageCount: this.reader.prepare('PRAGMA page_count'),
