@@ -180,7 +180,7 @@ export class WatchStream {
       // Only a watcher that has seen everything before this revision takes it live.
       if (w.catchingUp || w.nextRev > rev || w.nextRev <= prev) continue;
       const mine: Event[] = [];
-      for (const e of events) if (inRange(w.range, e.k) && w.wants(e.ev)) mine.push(w.prevKv ? e.ev : stripPrev(e.ev));
+      for (const e of events) if (inRange(w.range, e.k) && w.wants(e.ev)) mine.push(w.prevKv ? e.ev : (e.bare ??= stripPrev(e.ev)));
       w.nextRev = rev + 1;
       if (mine.length > 0) {
         w.sentEvents = true;
@@ -226,6 +226,8 @@ function deletedKv(key: Buffer, rev: number): KeyValue {
 interface KeyedEvent {
   k: string;
   ev: Event;
+  /** The event without prev_kv, made once for every watcher that did not ask for it. */
+  bare?: Event;
 }
 
 function stripPrev(e: Event): Event {

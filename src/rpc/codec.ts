@@ -166,8 +166,15 @@ export function encodeTxn(r: TxnResponse, top: HeaderIdentity | null): Wire {
   return { header: top ? header(top, r.header) : r.header, succeeded: r.succeeded, responses: r.responses.map(encodeOp) };
 }
 
+/** One wire object per event, so an event fanned out to many watchers is encoded once. */
+const eventWire = new WeakMap<Event, Wire>();
 function encodeEvent(e: Event): Wire {
-  return { type: e.type, kv: encodeKv(e.kv), prev_kv: e.prev_kv ? encodeKv(e.prev_kv) : undefined };
+  let w = eventWire.get(e);
+  if (!w) {
+    w = { type: e.type, kv: encodeKv(e.kv), prev_kv: e.prev_kv ? encodeKv(e.prev_kv) : undefined };
+    eventWire.set(e, w);
+  }
+  return w;
 }
 
 export function encodeWatch(r: WatchResponse, id: HeaderIdentity): Wire {

@@ -5,6 +5,7 @@
 import * as path from 'node:path';
 import type * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
+import { FAST_ENCODERS } from './fast-encode';
 
 export const REQUEST_SIZE = Symbol('requestSize');
 /** A decoded message: proto field names, int64 as strings, enums as numbers, bytes as Buffers. */
@@ -35,8 +36,10 @@ export function loadServices(): Record<ServiceName, grpc.ServiceDefinition> {
     const wrapped: Record<string, grpc.MethodDefinition<unknown, unknown>> = {};
     for (const [method, m] of Object.entries(def)) {
       const decode = m.requestDeserialize;
+      const fast = FAST_ENCODERS[name]?.[method];
       wrapped[method] = {
         ...m,
+        ...(fast ? { responseSerialize: (r: unknown) => fast(r as Wire) } : {}),
         requestDeserialize: (buf: Buffer) => {
           const obj = decode(buf) as Wire;
           obj[REQUEST_SIZE as unknown as string] = buf.length;
