@@ -112,7 +112,8 @@ async function benchmark(cli: Cli): Promise<void> {
     writeDocs(DOCS, lines, path.relative(ROOT, file));
     log(`wrote ${path.relative(ROOT, DOCS)}`);
   }
-  log(`benchmark took ${Math.floor(secs / 60)} min ${Math.round(secs % 60)} s`);
+  const whole = Math.round(secs);
+  log(`benchmark took ${Math.floor(whole / 60)} min ${whole % 60} s`);
 }
 
 /** strata on SQLite under node --cpu-prof, one server per workload; summaries on stdout. */

@@ -276,6 +276,8 @@ export function renderTables(lines: Line[]): string {
         `Node ${String(m.node)}; etcd ${String(m.etcd)}; ${String(m.go)}; PostgreSQL ${String(m.postgres)}; MariaDB ${String(m.mariadb)}.`,
     );
   out.push(`- Run ${[...s.runs].join(', ')}: ${num(sizes.rounds)} round(s); targets in rotating order per round, each on a fresh data dir / database.`);
+  if (m?.strata_commit)
+    out.push(`- strata: commit ${String(m.strata_commit)}${m.strata_src_dirty ? ', with uncommitted changes in src/ (built as found)' : ''}.`);
   const la = s.loadAverages();
   if (la.length)
     out.push(

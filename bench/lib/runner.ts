@@ -7,7 +7,7 @@ import { cpus, release, totalmem } from 'node:os';
 import { runLoadgen, type Line } from './loadgen';
 import { workloads, type Sizes } from './plan';
 import { loadAverage, rssMiB, run, sleep } from './proc';
-import { ETCD_BIN, SkipTarget, freshSlot, releaseSlot, start, unavailable, type Started, type TargetName } from './targets';
+import { ETCD_BIN, ROOT, SkipTarget, freshSlot, releaseSlot, start, unavailable, type Started, type TargetName } from './targets';
 
 export interface RunOptions {
   sizes: Sizes;
@@ -34,6 +34,10 @@ export function machineLine(): Line {
     return r.code === 0 ? pick(r.stdout) : 'not available';
   };
   const meminfo = run('/bin/cat', ['/proc/meminfo']).stdout;
+  // Which strata was measured: the commit, and whether src/ had uncommitted changes (dist/ is built from the tree).
+  const git = (args: string[]) => run('git', ['-C', ROOT, ...args], { timeoutMs: 10_000 });
+  const commit = git(['rev-parse', '--short', 'HEAD']);
+  const dirty = git(['status', '--porcelain', '--', 'src']);
   const memTotal = /MemTotal:\s+(\d+)/.exec(meminfo);
   return {
     kind: 'machine',
@@ -46,6 +50,8 @@ export function machineLine(): Line {
     go: ver('/usr/bin/go', ['version'], firstLine),
     postgres: ver('/usr/bin/psql', ['-h', '127.0.0.1', '-U', 'postgres', '-d', 'postgres', '-Atc', 'show server_version'], firstLine),
     mariadb: ver('/usr/bin/mariadb', ['--protocol=tcp', '-h', '127.0.0.1', '-u', 'root', '-Nse', 'select version()'], firstLine),
+    strata_commit: commit.code === 0 ? commit.stdout.trim() : 'unknown',
+    strata_src_dirty: dirty.code === 0 ? dirty.stdout.trim().length > 0 : null,
     load_avg: loadAverage(),
   };
 }
