@@ -7,50 +7,12 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseEndpoint, type DatastoreOptions, type Endpoint } from '../../src/config';
+import { parseEndpoint } from '../../src/config';
 import { CommitUnknownError, type Dialect, type WriteTx } from '../../src/dialect/dialect';
-import { MysqlDialect } from '../../src/dialect/mysql/mysql';
-import { PostgresDialect } from '../../src/dialect/postgres/postgres';
-import { SqliteDialect } from '../../src/dialect/sqlite/sqlite';
 import { Store } from '../../src/mvcc/store';
-import type { PutRequest, RangeRequest } from '../../src/mvcc/types';
 import { availableBackends } from '../helpers/targets';
-
-const OPTS: DatastoreOptions = { tls: { skipVerify: false }, maxOpenConnections: 4, connectionMaxIdleMs: 60_000, pollIntervalMs: 20 };
-const log = pino({ level: 'silent' });
-
-const put = (key: string, value: string): PutRequest => ({
-  key: Buffer.from(key),
-  value: Buffer.from(value),
-  lease: 0n,
-  prev_kv: false,
-  ignore_value: false,
-  ignore_lease: false,
-});
-const get = (key: string): RangeRequest => ({
-  key: Buffer.from(key),
-  range_end: Buffer.alloc(0),
-  limit: 0,
-  revision: 0,
-  sort_order: 0,
-  sort_target: 0,
-  serializable: false,
-  keys_only: false,
-  count_only: false,
-  min_mod_revision: 0,
-  max_mod_revision: 0,
-  min_create_revision: 0,
-  max_create_revision: 0,
-});
-
-/** As src/dialect/index.ts, with static imports (vitest cannot follow the lazy require of .ts). */
-function dialectFor(e: Endpoint): Dialect {
-  if (e.kind === 'sqlite') return new SqliteDialect(e);
-  if (e.kind === 'postgres') return new PostgresDialect(e, OPTS, log);
-  return new MysqlDialect(e, OPTS, log);
-}
+import { dialectFor, log, put, range as get } from './helpers';
 
 type Fault = 'lost-ack' | 'lost-before-commit' | 'transient';
 

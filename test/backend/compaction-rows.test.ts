@@ -5,27 +5,12 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseEndpoint, type DatastoreOptions, type Endpoint } from '../../src/config';
+import { parseEndpoint } from '../../src/config';
 import type { Dialect } from '../../src/dialect/dialect';
-import { MysqlDialect } from '../../src/dialect/mysql/mysql';
-import { PostgresDialect } from '../../src/dialect/postgres/postgres';
-import { SqliteDialect } from '../../src/dialect/sqlite/sqlite';
 import { Store } from '../../src/mvcc/store';
 import { availableBackends } from '../helpers/targets';
-
-const OPTS: DatastoreOptions = { tls: { skipVerify: false }, maxOpenConnections: 2, connectionMaxIdleMs: 60_000, pollIntervalMs: 20 };
-const log = pino({ level: 'silent' });
-
-function dialectFor(e: Endpoint): Dialect {
-  if (e.kind === 'sqlite') return new SqliteDialect(e);
-  if (e.kind === 'postgres') return new PostgresDialect(e, OPTS, log);
-  return new MysqlDialect(e, OPTS, log);
-}
-
-const put = (key: string, value: string) => ({ key: Buffer.from(key), value: Buffer.from(value), lease: 0n, prev_kv: false, ignore_value: false, ignore_lease: false });
-const del = (key: string) => ({ key: Buffer.from(key), range_end: Buffer.alloc(0), prev_kv: false });
+import { del, dialectFor, log, put } from './helpers';
 
 for (const backend of availableBackends()) {
   describe(`physical compaction [${backend.name}]`, () => {

@@ -9,35 +9,12 @@ import * as path from 'node:path';
 import Database from 'better-sqlite3';
 import mysql from 'mysql2/promise';
 import { Client } from 'pg';
-import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseEndpoint, type DatastoreOptions, type Endpoint } from '../../src/config';
-import type { Dialect } from '../../src/dialect/dialect';
-import { MysqlDialect } from '../../src/dialect/mysql/mysql';
-import { PostgresDialect } from '../../src/dialect/postgres/postgres';
-import { SqliteDialect } from '../../src/dialect/sqlite/sqlite';
+import { parseEndpoint, type Endpoint } from '../../src/config';
 import { SCHEMA_VERSION } from '../../src/log/schema';
 import { Store } from '../../src/mvcc/store';
-import type { PutRequest } from '../../src/mvcc/types';
 import { availableBackends } from '../helpers/targets';
-
-const OPTS: DatastoreOptions = { tls: { skipVerify: false }, maxOpenConnections: 2, connectionMaxIdleMs: 60_000, pollIntervalMs: 20 };
-const log = pino({ level: 'silent' });
-
-function dialectFor(e: Endpoint): Dialect {
-  if (e.kind === 'sqlite') return new SqliteDialect(e);
-  if (e.kind === 'postgres') return new PostgresDialect(e, OPTS, log);
-  return new MysqlDialect(e, OPTS, log);
-}
-
-const put = (key: string, value: string): PutRequest => ({
-  key: Buffer.from(key),
-  value: Buffer.from(value),
-  lease: 0n,
-  prev_kv: false,
-  ignore_value: false,
-  ignore_lease: false,
-});
+import { dialectFor, log, put, range } from './helpers';
 
 /** Raw SQL on the backend's database, outside strata. */
 async function rawSql(e: Endpoint, statements: string[]): Promise<Array<Record<string, unknown>[]>> {
@@ -105,7 +82,7 @@ for (const backend of availableBackends()) {
       for (let open = 0; open < 2; open++) {
         await withStore(endpoint, async (s) => {
           expect(s.revision).toBe(6);
-          const r = await s.range({ ...rangeAll, key: Buffer.from('k'), range_end: Buffer.from('l') });
+          const r = await s.range(range('k', 'l'));
           expect(r.kvs.map((kv) => kv.value.toString())).toEqual(['v0', 'v1', 'v2', 'v3', 'v4']);
           // Writes work after the upgrade, and the new mark is maintained.
           await s.leaseGrant(0n, 60);
@@ -131,19 +108,3 @@ for (const backend of availableBackends()) {
     });
   });
 }
-
-const rangeAll = {
-  key: Buffer.alloc(0),
-  range_end: Buffer.alloc(0),
-  limit: 0,
-  revision: 0,
-  sort_order: 0,
-  sort_target: 0,
-  serializable: false,
-  keys_only: false,
-  count_only: false,
-  min_mod_revision: 0,
-  max_mod_revision: 0,
-  min_create_revision: 0,
-  max_create_revision: 0,
-};
