@@ -5,12 +5,13 @@
  * Statements go through the binary protocol (prepared, values sent raw); multi-row statements come
  * in power-of-two sizes so each connection prepares only a handful of shapes.
  */
-import type { Pool, PoolConnection, RowDataPacket } from 'mysql2/promise';
+import type { Pool, PoolConnection, ResultSetHeader, RowDataPacket } from 'mysql2/promise';
 import type { Logger } from 'pino';
 import type { DatastoreOptions, MysqlEndpoint } from '../../config';
-import { CommitUnknownError, type DbSize, type Dialect, type LeaseRow, type LogRow, type Marks, type WriteTx } from '../dialect';
+import { type DbSize, type Dialect, type LeaseRow, type LogRow, type Marks, type WriteTx } from '../dialect';
 import { MARK_LIST, marksFrom } from '../marks';
 import { tlsOptions } from '../tls';
+import { inTransaction } from '../transaction';
 import { SCHEMA, SCHEMA_LOCK } from './schema';
 
 type Mysql = typeof import('mysql2/promise');
@@ -172,26 +173,8 @@ export class MysqlDialect implements Dialect {
 
   async write<T>(fn: (tx: WriteTx) => Promise<T>): Promise<T> {
     const c = await this.pool.getConnection();
-    let broken = false;
-    try {
-      await c.query('START TRANSACTION');
-      const out = await fn(this.tx(c));
-      try {
-        await c.query('COMMIT');
-      } catch (e) {
-        if (!isConnectionError(e)) throw e;
-        broken = true;
-        throw new CommitUnknownError(e);
-      }
-      return out;
-    } catch (e) {
-      if (isConnectionError(e)) broken = true;
-      if (!broken) await c.query('ROLLBACK').catch(() => (broken = true));
-      throw e;
-    } finally {
-      if (broken) c.destroy();
-      else c.release();
-    }
+    const conn = { exec: (sql: string) => c.query(sql), release: (broken: boolean) => (broken ? c.destroy() : c.release()) };
+    return inTransaction(conn, 'START TRANSACTION', isConnectionError, () => fn(this.tx(c)));
   }
 
   private tx(c: PoolConnection): WriteTx {
@@ -289,20 +272,14 @@ export class MysqlDialect implements Dialect {
 
   async compactWindow(after: number, upTo: number, progressKey: string): Promise<number> {
     const c = await this.pool.getConnection();
-    try {
-      await c.query('START TRANSACTION');
+    const conn = { exec: (sql: string) => c.query(sql), release: (broken: boolean) => (broken ? c.destroy() : c.release()) };
+    return inTransaction(conn, 'START TRANSACTION', isConnectionError, async () => {
       // Predecessors first: a tombstone deleted first would hide the row it superseded.
-      const [prev] = await c.execute<import('mysql2').ResultSetHeader>(Q.compactPrev, [after, upTo]);
-      const [tomb] = await c.execute<import('mysql2').ResultSetHeader>(Q.compactTombstones, [after, upTo]);
+      const [prev] = await c.execute<ResultSetHeader>(Q.compactPrev, [after, upTo]);
+      const [tomb] = await c.execute<ResultSetHeader>(Q.compactTombstones, [after, upTo]);
       await this.setMetaOn(c, { [progressKey]: String(upTo) });
-      await c.query('COMMIT');
       return prev.affectedRows + tomb.affectedRows;
-    } catch (e) {
-      await c.query('ROLLBACK').catch(() => undefined);
-      throw e;
-    } finally {
-      c.release();
-    }
+    });
   }
 
   async dbSize(): Promise<DbSize> {

@@ -6,9 +6,10 @@
 import type { Client, ClientConfig, Pool, PoolClient, QueryConfig } from 'pg';
 import type { Logger } from 'pino';
 import type { DatastoreOptions, PostgresEndpoint } from '../../config';
-import { CommitUnknownError, type DbSize, type Dialect, type LeaseRow, type LogRow, type Marks, type WriteTx } from '../dialect';
+import { type DbSize, type Dialect, type LeaseRow, type LogRow, type Marks, type WriteTx } from '../dialect';
 import { MARK_LIST, marksFrom } from '../marks';
 import { tlsOptions } from '../tls';
+import { inTransaction } from '../transaction';
 import { NOTIFY_CHANNEL, SCHEMA, SCHEMA_LOCK_ID } from './schema';
 
 type Pg = typeof import('pg');
@@ -196,24 +197,8 @@ export class PostgresDialect implements Dialect {
 
   async write<T>(fn: (tx: WriteTx) => Promise<T>): Promise<T> {
     const c = await this.pool.connect();
-    let broken = false;
-    try {
-      await c.query('BEGIN');
-      const out = await fn(this.tx(c));
-      try {
-        await c.query('COMMIT');
-      } catch (e) {
-        if (!isConnectionError(e)) throw e;
-        broken = true;
-        throw new CommitUnknownError(e);
-      }
-      return out;
-    } catch (e) {
-      if (!broken) await c.query('ROLLBACK').catch(() => (broken = true));
-      throw e;
-    } finally {
-      c.release(broken);
-    }
+    const conn = { exec: (sql: string) => c.query(sql), release: (broken: boolean) => c.release(broken) };
+    return inTransaction(conn, 'BEGIN', isConnectionError, () => fn(this.tx(c)));
   }
 
   private tx(c: PoolClient): WriteTx {
@@ -300,20 +285,14 @@ export class PostgresDialect implements Dialect {
 
   async compactWindow(after: number, upTo: number, progressKey: string): Promise<number> {
     const c = await this.pool.connect();
-    try {
-      await c.query('BEGIN');
+    const conn = { exec: (sql: string) => c.query(sql), release: (broken: boolean) => c.release(broken) };
+    return inTransaction(conn, 'BEGIN', isConnectionError, async () => {
       // Predecessors first: a tombstone deleted first would hide the row it superseded.
       const prev = await c.query(named('compactPrev', [after, upTo]));
       const tomb = await c.query(named('compactTombstones', [after, upTo]));
       await c.query(named('setMeta', [[progressKey], [String(upTo)]]));
-      await c.query('COMMIT');
       return (prev.rowCount ?? 0) + (tomb.rowCount ?? 0);
-    } catch (e) {
-      await c.query('ROLLBACK').catch(() => undefined);
-      throw e;
-    } finally {
-      c.release();
-    }
+    });
   }
 
   async dbSize(): Promise<DbSize> {
