@@ -17,6 +17,11 @@ export interface FollowerHooks {
   syncLeases(leases: LeaseRow[]): void;
   /** Another instance compacted the log at `rev`. */
   compactRemote(rev: number): void;
+  /**
+   * Rebuilds memory from the database up to `marks`: rows this instance never applied may have
+   * been deleted by another instance's compaction, so they cannot be caught up one by one.
+   */
+  reload(marks: Marks): Promise<void>;
 }
 
 /** Rows are fetched in windows of revisions, so a long lag never means one huge read. */
@@ -45,18 +50,37 @@ export class Follower {
     );
   }
 
-  /** Applies what changed up to `marks`. Call inside `exclusive`. */
-  async catchUp(source: LogSource, marks: Marks): Promise<void> {
+  /**
+   * Applies what changed up to `marks`. Call inside `exclusive`. `recheck` reads the marks again
+   * after the rows were fetched — needed outside the fence, where a compaction can commit (and
+   * delete rows) between reading the marks and reading the rows.
+   */
+  async catchUp(source: LogSource, marks: Marks, recheck?: () => Promise<Marks>): Promise<void> {
+    const applied = this.hooks.appliedRevision();
+    // Compacted past what we applied: the rows in between may be gone.
+    if (marks.compactRevision > applied) return this.reloadTo(marks);
+    const leases = marks.leaseStamp !== this.leaseStamp ? await source.loadLeases() : undefined;
+    const windows: Array<{ rows: LogRow[]; upTo: number }> = [];
+    for (let from = applied; from < marks.revision; ) {
+      const upTo = Math.min(marks.revision, from + WINDOW);
+      windows.push({ rows: await source.rowsAfter(from, upTo), upTo });
+      from = upTo;
+    }
+    if (recheck) {
+      const now = await recheck();
+      if (now.compactRevision > applied) return this.reloadTo(now);
+    }
     // Leases first: a remote row may attach a key to a lease granted since the last sync.
-    if (marks.leaseStamp !== this.leaseStamp) {
-      this.hooks.syncLeases(await source.loadLeases());
+    if (leases) {
+      this.hooks.syncLeases(leases);
       this.leaseStamp = marks.leaseStamp;
     }
-    for (let applied = this.hooks.appliedRevision(); applied < marks.revision; ) {
-      const upTo = Math.min(marks.revision, applied + WINDOW);
-      this.hooks.applyRemote(await source.rowsAfter(applied, upTo), upTo);
-      applied = upTo;
-    }
+    for (const w of windows) this.hooks.applyRemote(w.rows, w.upTo);
     if (marks.compactRevision > this.hooks.compactRevision()) this.hooks.compactRemote(marks.compactRevision);
+  }
+
+  private async reloadTo(marks: Marks): Promise<void> {
+    await this.hooks.reload(marks);
+    this.leaseStamp = marks.leaseStamp;
   }
 }

@@ -59,7 +59,7 @@ export class Tailer {
   catchUpTo(marks: Marks): Promise<void> {
     if (!this.follower.behind(marks)) return Promise.resolve();
     return this.follower.exclusive(async () => {
-      if (this.follower.behind(marks)) await this.follower.catchUp(this.dialect, marks);
+      if (this.follower.behind(marks)) await this.follower.catchUp(this.dialect, marks, () => this.dialect.readMarks());
     });
   }
 

@@ -129,6 +129,14 @@ export class RevisionIndex {
     };
   }
 
+  /** Forgets everything, before a reload from the database. */
+  reset(): void {
+    this.byKey.clear();
+    this.ordered = new OrderedKeys<KeyHistory>();
+    this.revision = 1;
+    this.compactRevision = -1;
+  }
+
   /** Loads history in bulk at startup: versions arrive in revision order. */
   load(entries: Iterable<[string, Version]>): void {
     for (const [k, v] of entries) {

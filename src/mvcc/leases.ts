@@ -35,7 +35,10 @@ export class LeaseTable {
     return this.leases.values();
   }
 
-  load(rows: LeaseRow[]): void {
+  /** Replaces the table with the database's rows; keys are attached afterwards (attachLoaded). */
+  reset(rows: LeaseRow[]): void {
+    this.leases.clear();
+    this.orphans.clear();
     for (const r of rows) this.leases.set(r.id, { id: r.id, ttl: r.ttl, expiresAt: r.expiresAt, keys: new Set() });
   }
 

@@ -4,7 +4,7 @@
  */
 import type { Logger } from 'pino';
 import { randomBytes } from 'node:crypto';
-import type { Dialect, LeaseRow, LogRow } from '../dialect/dialect';
+import type { Dialect, LeaseRow, LogRow, Marks } from '../dialect/dialect';
 import { Errors } from '../errors';
 import { Compactor } from '../log/compactor';
 import { Fence } from '../log/fence';
@@ -82,6 +82,7 @@ export class Store {
       applyRemote: (rows, upTo) => this.applyRemote(rows, upTo),
       syncLeases: (rows) => this.syncLeases(rows),
       compactRemote: (rev) => this.compactRemote(rev),
+      reload: (marks) => this.reload(marks),
     });
     const instanceId = randomBytes(6).toString('hex');
     this.writer = new Writer(
@@ -100,35 +101,65 @@ export class Store {
   async open(): Promise<void> {
     const started = Date.now();
     this.identity = await openLog(this.dialect);
-    // The marks first: rows other instances commit during the load are left to the tailer.
-    const marks = await this.dialect.readMarks();
+    const { marks, rows } = await this.loadState(await this.dialect.readMarks());
     const compactRev = marks.compactRevision;
-    const entries: Array<[string, Version]> = [];
-    let after = { rev: 0, sub: -1 };
-    for (;;) {
-      const rows = await this.dialect.loadRows(after.rev, after.sub, LOAD_CHUNK);
-      for (const r of rows) if (r.revision <= marks.revision) entries.push([r.key.toString('latin1'), rowVersion(r)]);
-      if (rows.length < LOAD_CHUNK || rows[rows.length - 1].revision > marks.revision) break;
-      const last = rows[rows.length - 1];
-      after = { rev: last.revision, sub: last.sub };
-    }
-    this.index.load(entries);
-    this.index.revision = marks.revision;
-    this.index.compact(compactRev);
-    this.leases.load(await this.dialect.loadLeases());
-    this.follower.leaseStamp = marks.leaseStamp;
-    for (const h of this.index.histories({ start: '', end: null })) {
-      const v = h.at(this.index.revision);
-      if (v && v.lease !== 0n) this.leases.attachLoaded(v.lease, h.k);
-    }
     await this.compactor.init();
     void this.compactor.compactTo(compactRev).catch((e: Error) => this.log.error({ err: e }, 'compaction failed'));
     await this.tailer.start();
     this.expiryTimer = setInterval(() => this.expireLeases(), this.opts.leaseCheckIntervalMs ?? 250);
     this.expiryTimer.unref();
     this.log.info(
-      { revision: this.index.revision, compactRevision: compactRev, keys: this.index.keyCount, rows: entries.length, ms: Date.now() - started },
+      { revision: this.index.revision, compactRevision: compactRev, keys: this.index.keyCount, rows, ms: Date.now() - started },
       'store loaded',
+    );
+  }
+
+  /**
+   * Replaces memory (index, leases) with the database's state at `marks`: at start, and when this
+   * instance fell behind a compaction that may have deleted rows it never applied. Rows committed
+   * after the marks are left to the tailer. A compaction committed during the load may delete rows
+   * under it (a tombstone after its key's put was read), so the load repeats until none did.
+   */
+  private async loadState(first: Marks): Promise<{ marks: Marks; rows: number }> {
+    for (let marks = first; ; ) {
+      const entries: Array<[string, Version]> = [];
+      let after = { rev: 0, sub: -1 };
+      for (;;) {
+        const rows = await this.dialect.loadRows(after.rev, after.sub, LOAD_CHUNK);
+        for (const r of rows) if (r.revision <= marks.revision) entries.push([r.key.toString('latin1'), rowVersion(r)]);
+        if (rows.length < LOAD_CHUNK || rows[rows.length - 1].revision > marks.revision) break;
+        const last = rows[rows.length - 1];
+        after = { rev: last.revision, sub: last.sub };
+      }
+      const leases = await this.dialect.loadLeases();
+      const now = await this.dialect.readMarks();
+      if (now.compactRevision !== marks.compactRevision) {
+        marks = now;
+        continue;
+      }
+      this.index.reset();
+      this.index.load(entries);
+      this.index.revision = marks.revision;
+      this.index.compact(marks.compactRevision);
+      this.leases.reset(leases);
+      this.follower.leaseStamp = marks.leaseStamp;
+      this.index.forEachHistory({ start: '', end: null }, (h) => {
+        const v = h.at(this.index.revision);
+        if (v && v.lease !== 0n) this.leases.attachLoaded(v.lease, h.k);
+      });
+      return { marks, rows: entries.length };
+    }
+  }
+
+  /** Fell behind a compaction: reload, then watchers behind it are cancelled and the rest catch up. */
+  private async reload(marks: Marks): Promise<void> {
+    const started = Date.now();
+    const from = this.index.revision;
+    const loaded = await this.loadState(marks);
+    this.hub.reloaded();
+    this.log.warn(
+      { from, revision: loaded.marks.revision, compactRevision: loaded.marks.compactRevision, rows: loaded.rows, ms: Date.now() - started },
+      'fell behind a compaction by another instance; reloaded from the database',
     );
   }
 

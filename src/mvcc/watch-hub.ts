@@ -288,6 +288,21 @@ export class WatchHub {
     }
   }
 
+  /**
+   * After the index was rebuilt from the database (this instance fell behind a compaction): a
+   * watcher that still needed compacted revisions gets etcd's compacted cancel; every other one
+   * behind the index catches up from the rebuilt history.
+   */
+  reloaded(): void {
+    for (const s of this.streams) {
+      for (const w of [...s.watchers.values()]) {
+        if (w.nextRev < this.index.compactRevision) this.cancelCompacted(s, w);
+        else if (w.nextRev <= this.index.revision) this.scheduleCatchUp(s, w);
+      }
+      s.maybeSendProgress();
+    }
+  }
+
   private cancelCompacted(s: WatchStream, w: Watcher): void {
     s.watchers.delete(w.id);
     // etcd's watchable store sends this response without a revision, so its header says 0.
