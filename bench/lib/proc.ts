@@ -33,6 +33,9 @@ export interface Child {
   stdout(): string;
   /** SIGTERM, then SIGKILL after `graceMs`; resolves with the exit code. */
   stop(graceMs?: number): Promise<number | null>;
+  /** SIGSTOP / SIGCONT: a paused server uses no CPU while another one is measured. */
+  pause(): void;
+  resume(): void;
 }
 
 export function spawnChild(bin: string, args: string[], env?: NodeJS.ProcessEnv): Child {
@@ -68,8 +71,15 @@ export function spawnChild(bin: string, args: string[], env?: NodeJS.ProcessEnv)
     dead: () => isDead,
     output: () => out,
     stdout: () => stdout,
+    pause() {
+      if (!isDead) proc.kill('SIGSTOP');
+    },
+    resume() {
+      if (!isDead) proc.kill('SIGCONT');
+    },
     async stop(graceMs = 20_000) {
       if (isDead) return exited;
+      proc.kill('SIGCONT'); // a paused process would hold SIGTERM pending
       proc.kill('SIGTERM');
       const timer = setTimeout(() => {
         if (!isDead) proc.kill('SIGKILL');

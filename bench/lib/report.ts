@@ -275,7 +275,7 @@ export function renderTables(lines: Line[]): string {
       `- Machine: ${String(m.cores)} cores (${String(m.cpu_model)}), ${String(m.mem_gib)} GiB RAM, Linux ${String(m.kernel)}; ` +
         `Node ${String(m.node)}; etcd ${String(m.etcd)}; ${String(m.go)}; PostgreSQL ${String(m.postgres)}; MariaDB ${String(m.mariadb)}.`,
     );
-  out.push(`- Run ${[...s.runs].join(', ')}: ${num(sizes.rounds)} round(s); targets in rotating order per round, each on a fresh data dir / database.`);
+  out.push(`- Run ${[...s.runs].join(', ')}: ${num(sizes.rounds)} round(s); in each, every target on a fresh data dir / database, each workload run on all targets back to back (order rotating per round, the others paused with SIGSTOP), then memory and restart one target at a time.`);
   if (m?.strata_commit)
     out.push(`- strata: commit ${String(m.strata_commit)}${m.strata_src_dirty ? ', with uncommitted changes in src/ (built as found)' : ''}.`);
   const la = s.loadAverages();

@@ -1,13 +1,13 @@
 /**
- * Runs the plan: for each round, every target in turn (the order rotates per round, so drift in the
- * machine's load spreads over all of them), each on a fresh data dir: the workloads, then the memory
- * figure and the restart on a second fresh data dir. Every measurement becomes one JSON line.
+ * Runs the plan. Each round starts every target on a fresh data dir, then runs each workload on all
+ * of them back to back (the order of targets rotates per round), then takes the memory figure and
+ * the restart of each target on a second fresh data dir. Every measurement becomes one JSON line.
  */
 import { cpus, release, totalmem } from 'node:os';
 import { runLoadgen, type Line } from './loadgen';
 import { workloads, type Sizes } from './plan';
 import { loadAverage, rssMiB, run, sleep } from './proc';
-import { ETCD_BIN, ROOT, SkipTarget, freshSlot, releaseSlot, start, unavailable, type Started, type TargetName } from './targets';
+import { ETCD_BIN, ROOT, SkipTarget, freshSlot, releaseSlot, start, unavailable, type Slot, type Started, type TargetName } from './targets';
 
 export interface RunOptions {
   sizes: Sizes;
@@ -80,17 +80,37 @@ export async function runBench(opts: RunOptions): Promise<Line[]> {
   const skipped = new Set<TargetName>();
 
   for (let round = 0; round < opts.sizes.rounds; round++) {
-    const order = active.map((_, i) => active[(i + round) % active.length]);
-    for (const target of order) {
-      if (skipped.has(target)) continue;
-      const tag = { target, round };
-      // 1. The workloads, on one fresh server.
-      const slot = await freshSlot(target);
-      let server: Started | undefined;
-      try {
-        server = await start(slot, { loadgen: opts.loadgen });
-        log(`round ${round + 1}/${opts.sizes.rounds} ${target}: started in ${server.readySeconds.toFixed(2)} s`);
-        for (const w of plan) {
+    const order = active.filter((t) => !skipped.has(t)).map((_, i, live) => live[(i + round) % live.length]);
+    // 1. Every target on a fresh server, all up at once, so each workload runs on every target back
+    //    to back: the figures compared are seconds apart, not minutes, and a change in the machine's
+    //    other load hits all targets alike. The servers not being measured are paused (SIGSTOP):
+    //    an idle strata on MySQL still polls its log every 20 ms, about 5% of a core.
+    const up = new Map<TargetName, { slot: Slot; server: Started }>();
+    try {
+      for (const target of order) {
+        const slot = await freshSlot(target);
+        try {
+          const server = await start(slot, { loadgen: opts.loadgen });
+          server.child.pause();
+          up.set(target, { slot, server });
+          log(`round ${round + 1}/${opts.sizes.rounds} ${target}: started in ${server.readySeconds.toFixed(2)} s`);
+        } catch (e) {
+          releaseSlot(slot);
+          if (e instanceof SkipTarget) {
+            skipped.add(target);
+            log(`SKIPPED ${target}: ${e.message}`);
+            emit({ kind: 'skip', target, reason: e.message });
+          } else {
+            emit({ kind: 'error', target, round, id: 'server', error: (e as Error).message });
+            log(`  ${target}: ERROR ${(e as Error).message}`);
+          }
+        }
+      }
+      for (const w of plan) {
+        for (const [target, { server }] of up) {
+          const tag = { target, round };
+          server.child.resume();
+          await sleep(100); // let timers that fell due while paused run before the window opens
           try {
             const [res] = await runLoadgen(opts.loadgen, { endpoint: server.address, ...w.args, pids: server.pids(), tag: `${target}/${round}/${w.id}` });
             emit({ kind: 'result', ...tag, id: w.id, group: w.group, load_avg: loadAverage(), ...res });
@@ -98,24 +118,29 @@ export async function runBench(opts: RunOptions): Promise<Line[]> {
           } catch (e) {
             emit({ kind: 'error', ...tag, id: w.id, error: (e as Error).message });
             log(`  ${target} ${w.id}: ERROR ${(e as Error).message}`);
+          } finally {
+            server.child.pause();
           }
-          if (server.child.dead()) throw new Error(`${target} died during ${w.id}: ${server.child.output().slice(-2000)}`);
+          if (server.child.dead()) {
+            const msg = `${target} died during ${w.id}: ${server.child.output().slice(-2000)}`;
+            emit({ kind: 'error', ...tag, id: 'server', error: msg });
+            log(`  ${msg}`);
+            up.delete(target);
+          }
         }
-      } catch (e) {
-        if (e instanceof SkipTarget) {
-          skipped.add(target);
-          log(`SKIPPED ${target}: ${e.message}`);
-          emit({ kind: 'skip', target, reason: e.message });
-        } else {
-          emit({ kind: 'error', ...tag, id: 'server', error: (e as Error).message });
-          log(`  ${target}: ERROR ${(e as Error).message}`);
-        }
-      } finally {
-        await server?.child.stop();
+      }
+    } finally {
+      for (const { slot, server } of up.values()) {
+        await server.child.stop();
         releaseSlot(slot);
       }
-      if (skipped.has(target) || opts.skipMemory) continue;
-      // 2. Memory after loading memKeys keys, then the time to restart on that database.
+    }
+    // 2. Memory after loading memKeys keys, then the time to restart on that database: one target
+    //    at a time (loading is the heaviest step, and RSS should not depend on a neighbour).
+    if (opts.skipMemory) continue;
+    for (const target of order) {
+      if (skipped.has(target)) continue;
+      const tag = { target, round };
       await memoryAndRestart(opts, target, tag, emit, log).catch((e: Error) => {
         emit({ kind: 'error', ...tag, id: 'memory', error: e.message });
         log(`  ${target} memory: ERROR ${e.message}`);
