@@ -3,7 +3,7 @@ import { mkdirSync } from 'node:fs';
 import * as path from 'node:path';
 import type BetterSqlite3 from 'better-sqlite3';
 import type { SqliteEndpoint } from '../../config';
-import type { DbSize, Dialect, LeaseRow, LogRow, Marks, WriteTx } from '../dialect';
+import { MARK_NAMES, type DbSize, type Dialect, type LeaseRow, type LogRow, type Marks, type WriteTx } from '../dialect';
 import { MARK_LIST, marksFrom } from '../marks';
 import { SCHEMA } from './schema';
 
@@ -27,6 +27,15 @@ const ROW_COLUMNS = 'revision, sub, key, create_revision, prev_revision, version
 const INSERT_CHUNK = 256;
 
 type MetaRow = { name: string; value: string };
+
+/** `marks` after a transaction wrote `entries` to meta. */
+function applyMarks(marks: Marks, entries: Record<string, string>): Marks {
+  const m = { ...marks };
+  if (entries[MARK_NAMES.revision] !== undefined) m.revision = Number(entries[MARK_NAMES.revision]);
+  if (entries[MARK_NAMES.compactRevision] !== undefined) m.compactRevision = Number(entries[MARK_NAMES.compactRevision]);
+  if (entries[MARK_NAMES.leaseStamp] !== undefined) m.leaseStamp = entries[MARK_NAMES.leaseStamp];
+  return m;
+}
 
 function leaseRows(rows: unknown[]): LeaseRow[] {
   return (rows as Array<{ id: bigint; ttl: bigint; expires_at: bigint }>).map((r) => ({
@@ -59,6 +68,9 @@ export class SqliteDialect implements Dialect {
   private stmts!: ReturnType<SqliteDialect['prepare']>;
   private insertCache = new Map<number, Stmt>();
   private metaCache = new Map<number, Stmt>();
+  /** The committed marks, valid while the writer connection's data_version is `version`. */
+  private marksCache: { marks: Marks; version: bigint } | undefined;
+  private turnMarks: Marks | undefined;
 
   constructor(private readonly endpoint: SqliteEndpoint) {}
 
@@ -91,6 +103,7 @@ export class SqliteDialect implements Dialect {
       readerMeta: this.reader.prepare('SELECT value FROM meta WHERE name = ?'),
       setMeta: db.prepare('INSERT INTO meta (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value'),
       deleteMeta: db.prepare('DELETE FROM meta WHERE name = ?'),
+      dataVersion: db.prepare('PRAGMA data_version').pluck(),
       rowsAfter: db.prepare(`SELECT ${ROW_COLUMNS} FROM log WHERE revision > ? AND revision <= ? ORDER BY revision, sub`),
       readerRowsAfter: this.reader.prepare(`SELECT ${ROW_COLUMNS} FROM log WHERE revision > ? AND revision <= ? ORDER BY revision, sub`),
       loadRows: this.reader.prepare(`SELECT ${ROW_COLUMNS} FROM log WHERE (revision, sub) > (?, ?) ORDER BY revision, sub LIMIT ?`),
@@ -154,10 +167,17 @@ export class SqliteDialect implements Dialect {
 
   async write<T>(fn: (tx: WriteTx) => Promise<T>): Promise<T> {
     const s = this.stmts;
+    // What this transaction saw and wrote of the marks, for the cache once it commits.
+    let seen: { marks: Marks; version: bigint } | undefined;
+    const written: Record<string, string> = {};
     const tx: WriteTx = {
       // BEGIN IMMEDIATE already holds the database's one write lock: that is the fence.
       // One machine, one clock: SQLite has no server of its own.
-      lockFence: async () => ({ ...marksFrom(s.marks.all(...MARK_LIST) as MetaRow[]), nowMs: Date.now() }),
+      lockFence: async () => {
+        const marks = marksFrom(s.marks.all(...MARK_LIST) as MetaRow[]);
+        seen = { marks, version: s.dataVersion.get() as bigint };
+        return { ...marks, nowMs: Date.now() };
+      },
       rowsAfter: async (after, upTo) => (s.rowsAfter.all(after, upTo) as RawRow[]).map(toRow),
       loadLeases: async () => leaseRows(s.loadLeases.all()),
       insertRows: async (rows) => this.insert(rows),
@@ -167,12 +187,17 @@ export class SqliteDialect implements Dialect {
       deleteLeases: async (ids) => {
         for (const id of ids) s.deleteLease.run(id);
       },
-      setMeta: async (entries) => this.setMetaRows(entries),
+      setMeta: async (entries) => {
+        this.setMetaRows(entries);
+        Object.assign(written, entries);
+      },
     };
     s.begin.run();
     try {
       const out = await fn(tx);
       s.commit.run();
+      if (seen) this.marksCache = { marks: applyMarks(seen.marks, written), version: seen.version };
+      this.turnMarks = undefined;
       return out;
     } catch (e) {
       if (this.db.inTransaction) s.rollback.run();
@@ -180,8 +205,23 @@ export class SqliteDialect implements Dialect {
     }
   }
 
+  /**
+   * The marks, usually without touching the database: `PRAGMA data_version` on the writer's
+   * connection changes only when another connection (another process) commits, and this process's
+   * own commits update the cache. A linearizable read thus costs a counter check, not a query.
+   */
   async readMarks(): Promise<Marks> {
-    return marksFrom(this.stmts.readerMarks.all(...MARK_LIST) as MetaRow[]);
+    // Reads handled in the same event-loop turn all arrived before its first check (the poll
+    // phase hands over only data already received), so one check serves them all.
+    if (this.turnMarks) return { ...this.turnMarks };
+    const version = this.stmts.dataVersion.get() as bigint;
+    if (this.marksCache?.version !== version) {
+      // Read through the reader: the writer's connection may be inside an uncommitted batch.
+      this.marksCache = { marks: marksFrom(this.stmts.readerMarks.all(...MARK_LIST) as MetaRow[]), version };
+    }
+    this.turnMarks = this.marksCache.marks;
+    setImmediate(() => (this.turnMarks = undefined));
+    return { ...this.marksCache.marks };
   }
 
   async rowsAfter(after: number, upTo: number): Promise<LogRow[]> {
