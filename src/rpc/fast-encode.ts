@@ -32,16 +32,33 @@ function varintSize(v: number): number {
   return n;
 }
 
+/**
+ * Varint bytes of int64 values given as strings or negative numbers (the cluster and member ids of
+ * every header, lease ids, watch_id -1): computed with BigInt once per distinct value.
+ */
+const slowVarints = new Map<Int64, Buffer>();
+const SLOW_VARINTS_MAX = 4096;
+function slowVarint(v: Int64): Buffer {
+  let buf = slowVarints.get(v);
+  if (buf) return buf;
+  const bytes: number[] = [];
+  let b = u64(v);
+  while (b >= 0x80n) {
+    bytes.push(Number(b & 0x7fn) | 0x80);
+    b >>= 7n;
+  }
+  bytes.push(Number(b));
+  buf = Buffer.from(bytes);
+  if (slowVarints.size >= SLOW_VARINTS_MAX) slowVarints.clear();
+  slowVarints.set(v, buf);
+  return buf;
+}
+
+const isFast = (v: Int64): v is number => typeof v === 'number' && v >= 0 && v <= Number.MAX_SAFE_INTEGER;
+
 /** Size of an int64 field's varint; small non-negative numbers take the fast path. */
 function int64Size(v: Int64): number {
-  if (typeof v === 'number' && v >= 0 && v <= Number.MAX_SAFE_INTEGER) return varintSize(v);
-  let b = u64(v);
-  let n = 1;
-  while (b >= 0x80n) {
-    b >>= 7n;
-    n++;
-  }
-  return n;
+  return isFast(v) ? varintSize(v) : slowVarint(v).length;
 }
 
 class Writer {
@@ -58,13 +75,10 @@ class Writer {
   }
 
   int64(v: Int64): void {
-    if (typeof v === 'number' && v >= 0 && v <= Number.MAX_SAFE_INTEGER) return this.varint(v);
-    let b = u64(v);
-    while (b >= 0x80n) {
-      this.buf[this.pos++] = Number(b & 0x7fn) | 0x80;
-      b >>= 7n;
-    }
-    this.buf[this.pos++] = Number(b);
+    if (isFast(v)) return this.varint(v);
+    const bytes = slowVarint(v);
+    this.buf.set(bytes, this.pos);
+    this.pos += bytes.length;
   }
 
   tag(field: number, wire: number): void {
