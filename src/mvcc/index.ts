@@ -116,7 +116,7 @@ export class RevisionIndex {
     if (!h) {
       h = new KeyHistory(k);
       this.byKey.set(k, h);
-      this.ordered.insert(h);
+      this.ordered.insert(h, this.isLive);
     }
     h.versions.push(v);
     const hist = h;
@@ -127,6 +127,45 @@ export class RevisionIndex {
         this.ordered.remove(k);
       }
     };
+  }
+
+  /** Whether a key exists at the committed revision (what the per-chunk live counts count). */
+  private readonly isLive = (h: KeyHistory): boolean => h.at(this.revision) !== undefined;
+
+  /** Recounts live keys per chunk; after a bulk load, once `revision` is set. */
+  recountLive(): void {
+    this.ordered.recountLive(this.isLive);
+  }
+
+  /** Live keys in range at the committed revision, without visiting every key. */
+  countLive(r: KeyRange): number {
+    if (r.end === undefined) return this.byKey.get(r.start)?.at(this.revision) ? 1 : 0;
+    if (r.end !== null && r.end <= r.start) return 0;
+    return this.ordered.countLive(r.start, r.end, this.isLive);
+  }
+
+  /**
+   * Makes `rows` (their versions already in the histories) visible: the committed revision moves
+   * to `upTo`, and the live counts follow.
+   */
+  commitTo(rows: ReadonlyArray<{ key: Buffer; revision: number; sub: number; deleted: boolean }>, upTo: number): void {
+    this.noteCommitted(rows);
+    this.revision = upTo;
+  }
+
+  private noteCommitted(rows: ReadonlyArray<{ key: Buffer; revision: number; sub: number; deleted: boolean }>): void {
+    for (const r of rows) {
+      const k = r.key.toString('latin1');
+      const h = this.byKey.get(k);
+      if (!h) continue;
+      const vs = h.versions;
+      let i = vs.length - 1;
+      while (i >= 0 && !(vs[i].main === r.revision && vs[i].sub === r.sub)) i--;
+      if (i < 0) continue;
+      const wasLive = i > 0 && !vs[i - 1].deleted;
+      const nowLive = !r.deleted;
+      if (wasLive !== nowLive) this.ordered.addLive(k, nowLive ? 1 : -1);
+    }
   }
 
   /** Forgets everything, before a reload from the database. */
@@ -149,6 +188,7 @@ export class RevisionIndex {
     }
     const all = [...this.byKey.values()].sort((a, b) => (a.k < b.k ? -1 : a.k > b.k ? 1 : 0));
     this.ordered = OrderedKeys.fromSorted(all);
+    // Liveness is judged at `revision`, which the caller sets after loading: see recountLive.
   }
 
   /**

@@ -10,6 +10,8 @@ export interface Keyed {
 
 export class OrderedKeys<T extends Keyed> {
   private chunks: T[][] = [];
+  /** Per chunk, how many of its items are "live" (the owner's notion; see `addLive`). */
+  private live: number[] = [];
   private count = 0;
 
   get size(): number {
@@ -20,6 +22,7 @@ export class OrderedKeys<T extends Keyed> {
   static fromSorted<T extends Keyed>(items: T[]): OrderedKeys<T> {
     const o = new OrderedKeys<T>();
     for (let i = 0; i < items.length; i += MAX_CHUNK / 2) o.chunks.push(items.slice(i, i + MAX_CHUNK / 2));
+    o.live = o.chunks.map(() => 0);
     o.count = items.length;
     return o;
   }
@@ -49,18 +52,27 @@ export class OrderedKeys<T extends Keyed> {
     return lo;
   }
 
-  insert(item: T): void {
+  /** Inserts an item that is not live; `isLive` recounts the halves when a chunk splits. */
+  insert(item: T, isLive: (item: T) => boolean): void {
     this.count++;
     if (this.chunks.length === 0) {
       this.chunks.push([item]);
+      this.live.push(0);
       return;
     }
     const ci = this.chunkFor(item.k);
     const c = this.chunks[ci];
     c.splice(OrderedKeys.lowerBound(c, item.k), 0, item);
-    if (c.length > MAX_CHUNK) this.chunks.splice(ci + 1, 0, c.splice(MAX_CHUNK / 2));
+    if (c.length > MAX_CHUNK) {
+      const upper = c.splice(MAX_CHUNK / 2);
+      this.chunks.splice(ci + 1, 0, upper);
+      const upperLive = countIf(upper, isLive);
+      this.live.splice(ci + 1, 0, upperLive);
+      this.live[ci] -= upperLive;
+    }
   }
 
+  /** Removes an item that is not live. */
   remove(k: string): void {
     if (this.chunks.length === 0) return;
     const ci = this.chunkFor(k);
@@ -69,8 +81,41 @@ export class OrderedKeys<T extends Keyed> {
     if (i < c.length && c[i].k === k) {
       c.splice(i, 1);
       this.count--;
-      if (c.length === 0) this.chunks.splice(ci, 1);
+      if (c.length === 0) {
+        this.chunks.splice(ci, 1);
+        this.live.splice(ci, 1);
+      }
     }
+  }
+
+  /** The item with key `k` became live (+1) or stopped being live (-1). */
+  addLive(k: string, delta: number): void {
+    if (this.chunks.length > 0) this.live[this.chunkFor(k)] += delta;
+  }
+
+  /** Recounts every chunk (after a bulk load, once liveness can be judged). */
+  recountLive(isLive: (item: T) => boolean): void {
+    this.live = this.chunks.map((c) => countIf(c, isLive));
+  }
+
+  /**
+   * Live items with start <= k < end (`end` null: no bound): whole chunks by their count, only the
+   * chunks at the edges item by item.
+   */
+  countLive(start: string, end: string | null, isLive: (item: T) => boolean): number {
+    const chunks = this.chunks;
+    if (chunks.length === 0) return 0;
+    let n = 0;
+    for (let ci = this.chunkFor(start); ci < chunks.length; ci++) {
+      const c = chunks[ci];
+      if (end !== null && c[0].k >= end) break;
+      if (c[0].k >= start && (end === null || c[c.length - 1].k < end)) {
+        n += this.live[ci];
+        continue;
+      }
+      for (const item of c) if (item.k >= start && (end === null || item.k < end) && isLive(item)) n++;
+    }
+    return n;
   }
 
   /** Items with start <= k < end, in order; `end` null means no upper bound. */
@@ -107,4 +152,10 @@ export class OrderedKeys<T extends Keyed> {
       }
     }
   }
+}
+
+function countIf<T>(items: T[], pred: (item: T) => boolean): number {
+  let n = 0;
+  for (const item of items) if (pred(item)) n++;
+  return n;
 }

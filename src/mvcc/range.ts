@@ -42,6 +42,8 @@ export function readRange(index: RevisionIndex, req: RangeRequest, rev: number):
   let count = 0;
   const picked: Array<[KeyHistory, Version]> = [];
   if (req.count_only) {
+    // At the committed revision the per-chunk live counts answer without a walk.
+    if (rev === index.revision) return { kvs: [], count: index.countLive(r), more: false };
     index.forEachHistory(r, (h) => void (h.at(rev) && count++));
     return { kvs: [], count, more: false };
   }

@@ -141,6 +141,7 @@ export class Store {
       this.index.load(entries);
       this.index.revision = marks.revision;
       this.index.compact(marks.compactRevision);
+      this.index.recountLive();
       this.leases.reset(leases);
       this.follower.leaseStamp = marks.leaseStamp;
       this.index.forEachHistory({ start: '', end: null }, (h) => {
@@ -179,20 +180,20 @@ export class Store {
 
   private committed(rows: LogRow[], upTo: number): void {
     const prev = this.index.revision;
-    this.index.revision = upTo;
+    this.index.commitTo(rows, upTo);
     this.hub.notify(rows, prev);
   }
 
   private applyRemote(rows: LogRow[], upTo: number): void {
     if (upTo <= this.index.revision) return;
-    for (const r of rows) {
-      if (r.revision <= this.index.revision) continue;
+    const fresh = rows.filter((r) => r.revision > this.index.revision);
+    for (const r of fresh) {
       const k = r.key.toString('latin1');
       const before = this.index.get(k)?.at(this.index.revision);
       this.index.append(k, rowVersion(r));
       this.leases.move(null, k, before?.lease ?? 0n, r.deleted ? 0n : r.lease);
     }
-    this.committed(rows, upTo);
+    this.committed(fresh, upTo);
   }
 
   private syncLeases(rows: LeaseRow[]): void {

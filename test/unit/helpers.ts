@@ -42,7 +42,7 @@ export class Harness {
     try {
       const out = fn(m, ctx);
       m.finish();
-      this.index.revision = ctx.revision;
+      this.index.commitTo(staged, ctx.revision);
       this.rows.push(...staged);
       return out;
     } catch (e) {

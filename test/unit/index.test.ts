@@ -8,6 +8,35 @@ const v = (main: number, extra: Partial<Version> = {}): Version => ({
 const keys = (it: Iterable<{ k: string }>) => [...it].map((x) => x.k);
 
 describe('OrderedKeys', () => {
+  it('counts live items per chunk as a full walk would, across splits, removals and changes', () => {
+    const live = new Set<string>();
+    const isLive = (x: { k: string }) => live.has(x.k);
+    const o = new OrderedKeys<{ k: string }>();
+    const all: string[] = [];
+    for (let i = 0; i < 3000; i++) {
+      const k = `key/${String((i * 7919) % 3000).padStart(4, '0')}`;
+      all.push(k);
+      o.insert({ k }, isLive);
+      // Every third key becomes live right after its insert, as a commit would make it.
+      if (i % 3 === 0) {
+        live.add(k);
+        o.addLive(k, 1);
+      }
+    }
+    for (let i = 0; i < 3000; i += 7) {
+      const k = all[i];
+      if (live.delete(k)) o.addLive(k, -1);
+      else if (i % 2 === 0) o.remove(k);
+    }
+    all.sort();
+    const walk = (a: string, b: string | null) => all.filter((k) => k >= a && (b === null || k < b) && live.has(k)).length;
+    for (const [a, b] of [['', null], ['key/0100', 'key/2500'], ['key/1', 'key/2'], ['key/0999', 'key/1000'], ['zzz', null], ['key/2999', null]] as const) {
+      expect(o.countLive(a, b, isLive), `${a}..${b}`).toBe(walk(a, b));
+    }
+    o.recountLive(isLive);
+    expect(o.countLive('', null, isLive)).toBe(live.size);
+  });
+
   it('keeps byte order across chunk splits and removals', () => {
     const o = new OrderedKeys<{ k: string }>();
     const all: string[] = [];
@@ -16,7 +45,7 @@ describe('OrderedKeys', () => {
       const n = (i * 7919) % 5000;
       const k = String.fromCharCode(n % 256, (n >> 8) + 0x80, 0x41);
       all.push(k);
-      o.insert({ k });
+      o.insert({ k }, () => false);
     }
     all.sort();
     expect(keys(o.range('', null))).toEqual(all);
