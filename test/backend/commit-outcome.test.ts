@@ -90,7 +90,8 @@ for (const backend of availableBackends()) {
       const real = dialect.write.bind(dialect);
       dialect.write = async () => {
         dialect.write = real;
-        throw new Error('injected: disk full');
+        // A server's own error, as each driver reports a full disk (not a connection problem).
+        throw Object.assign(new Error('injected: disk full'), { code: dialect.name === 'sqlite' ? 'SQLITE_FULL' : '53100', errno: 1021 });
       };
       await expect(store.put(put('doomed', 'x'))).rejects.toThrow(/storage error: injected: disk full/);
       expect(store.revision).toBe(before);

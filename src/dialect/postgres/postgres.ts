@@ -61,6 +61,10 @@ const CONNECTION_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMED
 function isConnectionError(e: unknown): boolean {
   const err = e as { code?: string; message?: string } | undefined;
   if (err?.code && (CONNECTION_CODES.has(err.code) || err.code.startsWith('08') || err.code.startsWith('57P'))) return true;
+  // node-postgres's own errors (no SQLSTATE, a plain Error: "Connection terminated unexpectedly",
+  // "Client has encountered a connection error and is not queryable", pool timeouts, …) all come
+  // from the connection, not from the statement.
+  if (e instanceof Error && e.constructor === Error && !err?.code) return true;
   return /Connection terminated|connection.*(closed|ended)|Client has encountered a connection error/i.test(err?.message ?? '');
 }
 
