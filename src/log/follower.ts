@@ -18,8 +18,9 @@ export interface FollowerHooks {
   /** Another instance compacted the log at `rev`. */
   compactRemote(rev: number): void;
   /**
-   * Rebuilds memory from the database up to `marks`: rows this instance never applied may have
-   * been deleted by another instance's compaction, so they cannot be caught up one by one.
+   * Rebuilds memory from the database up to `marks` (or later ones) and sets `leaseStamp` to the
+   * marks it loaded: rows this instance never applied may have been deleted by another instance's
+   * compaction, so they cannot be caught up one by one.
    */
   reload(marks: Marks): Promise<void>;
 }
@@ -58,7 +59,7 @@ export class Follower {
   async catchUp(source: LogSource, marks: Marks, recheck?: () => Promise<Marks>): Promise<void> {
     const applied = this.hooks.appliedRevision();
     // Compacted past what we applied: the rows in between may be gone.
-    if (marks.compactRevision > applied) return this.reloadTo(marks);
+    if (marks.compactRevision > applied) return this.hooks.reload(marks);
     const leases = marks.leaseStamp !== this.leaseStamp ? await source.loadLeases() : undefined;
     const windows: Array<{ rows: LogRow[]; upTo: number }> = [];
     for (let from = applied; from < marks.revision; ) {
@@ -68,7 +69,7 @@ export class Follower {
     }
     if (recheck) {
       const now = await recheck();
-      if (now.compactRevision > applied) return this.reloadTo(now);
+      if (now.compactRevision > applied) return this.hooks.reload(now);
     }
     // Leases first: a remote row may attach a key to a lease granted since the last sync.
     if (leases) {
@@ -79,8 +80,5 @@ export class Follower {
     if (marks.compactRevision > this.hooks.compactRevision()) this.hooks.compactRemote(marks.compactRevision);
   }
 
-  private async reloadTo(marks: Marks): Promise<void> {
-    await this.hooks.reload(marks);
-    this.leaseStamp = marks.leaseStamp;
-  }
+
 }

@@ -181,14 +181,16 @@ export class Writer {
 
   private async store(tx: WriteTx, ev: Evaluated): Promise<void> {
     if (ev.rows.length > 0) await tx.insertRows(ev.rows);
-    // Each lease's last change wins: one statement may not touch a row twice.
-    const last = new Map<bigint, LeaseRow | null>();
-    for (const op of ev.leaseOps) typeof op === 'bigint' ? last.set(op, null) : last.set(op.id, op);
-    const upserts = [...last.values()].filter((l): l is LeaseRow => l !== null);
-    const deletes = [...last].filter(([, l]) => l === null).map(([id]) => id);
-    if (upserts.length > 0) await tx.upsertLeases(upserts);
-    if (deletes.length > 0) await tx.deleteLeases(deletes);
-    if (Object.keys(ev.meta).length > 0) await tx.setMeta(ev.meta);
+    if (ev.leaseOps.length > 0) {
+      // Each lease's last change wins: one statement may not touch a row twice.
+      const last = new Map<bigint, LeaseRow | null>();
+      for (const op of ev.leaseOps) typeof op === 'bigint' ? last.set(op, null) : last.set(op.id, op);
+      const upserts = [...last.values()].filter((l): l is LeaseRow => l !== null);
+      const deletes = [...last].filter(([, l]) => l === null).map(([id]) => id);
+      if (upserts.length > 0) await tx.upsertLeases(upserts);
+      if (deletes.length > 0) await tx.deleteLeases(deletes);
+    }
+    if (ev.meta[this.stampName] !== undefined) await tx.setMeta(ev.meta);
   }
 
   /**
@@ -198,7 +200,8 @@ export class Writer {
    * catch-up applies the rows from the database like another instance's.
    */
   private async resolveUnknown(ev: Evaluated, stamp: string, e: CommitUnknownError): Promise<unknown> {
-    if (Object.keys(ev.meta).length === 0) return undefined;
+    // Nothing was written (no stamp): the outcome does not matter.
+    if (ev.meta[this.stampName] === undefined) return undefined;
     const deadline = Date.now() + READBACK_DEADLINE_MS;
     for (let delay = 50; ; delay = Math.min(delay * 2, 1000)) {
       try {

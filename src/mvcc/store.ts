@@ -4,7 +4,7 @@
  */
 import type { Logger } from 'pino';
 import { randomBytes } from 'node:crypto';
-import type { Dialect, LeaseRow, LogRow, Marks } from '../dialect/dialect';
+import type { Dialect, LogRow, Marks } from '../dialect/dialect';
 import { Errors } from '../errors';
 import { Compactor } from '../log/compactor';
 import { Fence } from '../log/fence';
@@ -80,7 +80,7 @@ export class Store {
       appliedRevision: () => this.index.revision,
       compactRevision: () => this.index.compactRevision,
       applyRemote: (rows, upTo) => this.applyRemote(rows, upTo),
-      syncLeases: (rows) => this.syncLeases(rows),
+      syncLeases: (rows) => this.leases.sync(rows),
       compactRemote: (rev) => this.compactRemote(rev),
       reload: (marks) => this.reload(marks),
     });
@@ -194,10 +194,6 @@ export class Store {
       this.leases.move(null, k, before?.lease ?? 0n, r.deleted ? 0n : r.lease);
     }
     this.committed(fresh, upTo);
-  }
-
-  private syncLeases(rows: LeaseRow[]): void {
-    this.leases.sync(rows);
   }
 
   private compactRemote(rev: number): void {
