@@ -3,13 +3,19 @@
  * same endpoints the conformance targets use. Static imports, because vitest cannot follow the
  * lazy require of a .ts dialect in src/dialect/index.ts.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
 import pino from 'pino';
-import type { DatastoreOptions, Endpoint } from '../../src/config';
+import { afterAll, beforeAll } from 'vitest';
+import { parseEndpoint, type DatastoreOptions, type Endpoint } from '../../src/config';
 import type { Dialect } from '../../src/dialect/dialect';
 import { MysqlDialect } from '../../src/dialect/mysql/mysql';
 import { PostgresDialect } from '../../src/dialect/postgres/postgres';
 import { SqliteDialect } from '../../src/dialect/sqlite/sqlite';
+import { Store } from '../../src/mvcc/store';
 import type { DeleteRangeRequest, PutRequest, RangeRequest } from '../../src/mvcc/types';
+import type { Backend } from '../helpers/targets';
 
 export const OPTS: DatastoreOptions = { tls: { skipVerify: false }, maxOpenConnections: 4, connectionMaxIdleMs: 60_000, pollIntervalMs: 20 };
 export const log = pino({ level: 'silent' });
@@ -47,3 +53,24 @@ export const range = (key: string, rangeEnd = ''): RangeRequest => ({
   min_create_revision: 0,
   max_create_revision: 0,
 });
+
+/**
+ * A Store on `backend`, opened before the suite's tests on a database of its own and closed and
+ * dropped after them. Call inside a describe; read `dialect` and `store` inside the tests.
+ */
+export function storePerSuite(backend: Backend, name: string): { dialect: Dialect; store: Store } {
+  const fixture = {} as { dialect: Dialect; store: Store };
+  let dir = '';
+  beforeAll(async () => {
+    dir = mkdtempSync(path.join(tmpdir(), `strata-${name}-`));
+    fixture.dialect = dialectFor(parseEndpoint(backend.endpoint(dir)));
+    fixture.store = new Store(fixture.dialect, log, { watchProgressNotifyIntervalMs: 60_000 });
+    await fixture.store.open();
+  });
+  afterAll(async () => {
+    await fixture.store?.close();
+    backend.drop(dir);
+    rmSync(dir, { recursive: true, force: true });
+  });
+  return fixture;
+}
