@@ -133,7 +133,12 @@ export class MysqlDialect implements Dialect {
       waitForConnections: true,
     });
     // Each statement sees what committed before it; no gap locks between writers and the compactor.
-    this.pool.pool.on('connection', (c) => void c.query('SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED'));
+    this.pool.pool.on('connection', (c) => {
+      // A connection that dies while idle or between two queries must not end the process: the
+      // next query on it fails and the writer retries.
+      c.on('error', (err: Error) => this.log.warn({ err }, 'database connection failed'));
+      void c.query('SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED');
+    });
     const c = await this.pool.getConnection();
     try {
       const [[lock]] = await c.query<RowDataPacket[]>('SELECT GET_LOCK(?, 60) AS ok', [SCHEMA_LOCK]);

@@ -127,6 +127,10 @@ export class PostgresDialect implements Dialect {
     });
     // An idle connection dropped by the server must not take the process down; the next query reconnects.
     this.pool.on('error', (err) => this.log.warn({ err }, 'idle database connection failed'));
+    // A checked-out client whose connection dies between two queries emits 'error' with no
+    // listener of the pool's attached, which would end the process; the next query on it fails and
+    // the writer retries, so logging is all that is needed here.
+    this.pool.on('connect', (client) => client.on('error', (err) => this.log.warn({ err }, 'database connection failed')));
     const c = await this.pool.connect();
     try {
       await c.query('BEGIN');
