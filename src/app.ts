@@ -47,7 +47,7 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
   // One port for gRPC, the JSON gateway, /version, /health and /metrics (src/listener).
   let serving: Serving;
   try {
-    serving = await startServing(config.listen, ctx, { probe: () => dialect.readMarks() }, log);
+    serving = await startServing(config.listen, ctx, { probe: () => store.ping() }, log);
   } catch (e) {
     await store.close();
     const where = config.listen.kind === 'unix' ? config.listen.path : `${config.listen.host}:${config.listen.port}`;

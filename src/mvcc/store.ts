@@ -19,15 +19,23 @@ import type {
   CompactionRequest,
   DeleteRangeRequest,
   DeleteRangeResponse,
-  Header,
   PutRequest,
   PutResponse,
   RangeRequest,
   RangeResponse,
   TxnRequest,
   TxnResponse,
+  CompactionResponse,
+  DbSize,
+  LeaseGrantResponse,
+  LeaseKeepAliveResponse,
+  LeaseLeasesResponse,
+  LeaseRevokeResponse,
+  LeaseTimeToLiveResponse,
+  WatchSink,
+  WatchStream,
 } from './types';
-import { WatchHub, type WatchSink, type WatchStream } from './watch-hub';
+import { WatchHub } from './watch-hub';
 
 export interface StoreOptions {
   watchProgressNotifyIntervalMs: number;
@@ -37,18 +45,6 @@ export interface StoreOptions {
   pollIntervalMs?: number;
 }
 
-export interface LeaseGrantResult {
-  header: Header;
-  ID: bigint;
-  TTL: number;
-}
-export interface LeaseTimeToLiveResult {
-  header: Header;
-  ID: bigint;
-  TTL: number;
-  grantedTTL: number;
-  keys: Buffer[];
-}
 
 const LOAD_CHUNK = 10_000;
 
@@ -233,7 +229,7 @@ export class Store {
     return out;
   }
 
-  async compact(req: CompactionRequest): Promise<{ header: Header }> {
+  async compact(req: CompactionRequest): Promise<CompactionResponse> {
     const rev = req.revision;
     const current = await this.writer.submit((ctx) => {
       if (rev > ctx.revision) throw Errors.futureRev();
@@ -253,7 +249,7 @@ export class Store {
     return { header: { revision: current } };
   }
 
-  async leaseGrant(id: bigint, ttl: number): Promise<LeaseGrantResult> {
+  async leaseGrant(id: bigint, ttl: number): Promise<LeaseGrantResponse> {
     const effective = effectiveTTL(ttl);
     return this.writer.submit((ctx) => {
       const lease = this.leases.grant(ctx, id, effective);
@@ -261,7 +257,7 @@ export class Store {
     });
   }
 
-  leaseRevoke(id: bigint): Promise<{ header: Header }> {
+  leaseRevoke(id: bigint): Promise<LeaseRevokeResponse> {
     return this.writer.submit((ctx) => {
       const lease = this.leases.get(id);
       if (!lease) throw Errors.leaseNotFound();
@@ -270,11 +266,11 @@ export class Store {
   }
 
   /** Renews a lease; TTL 0 answers an unknown or expired lease, as etcd does. */
-  leaseKeepAlive(id: bigint): Promise<{ header: Header; ID: bigint; TTL: number }> {
+  leaseKeepAlive(id: bigint): Promise<LeaseKeepAliveResponse> {
     return this.writer.submit((ctx) => ({ header: { revision: ctx.revision }, ID: id, TTL: this.leases.renew(ctx, id) }));
   }
 
-  async leaseTimeToLive(id: bigint, withKeys: boolean): Promise<LeaseTimeToLiveResult> {
+  async leaseTimeToLive(id: bigint, withKeys: boolean): Promise<LeaseTimeToLiveResponse> {
     await this.linearize();
     const header = { revision: this.index.revision };
     const lease = this.leases.get(id);
@@ -284,7 +280,7 @@ export class Store {
     return { header, ID: id, TTL: remaining, grantedTTL: lease.ttl, keys };
   }
 
-  async leaseLeases(): Promise<{ header: Header; leases: bigint[] }> {
+  async leaseLeases(): Promise<LeaseLeasesResponse> {
     await this.linearize();
     return { header: { revision: this.index.revision }, leases: [...this.leases.all()].map((l) => l.id) };
   }
@@ -324,8 +320,13 @@ export class Store {
     return this.writer.submit(() => undefined).then(() => this.dialect.defragment());
   }
 
-  dbSize(): Promise<{ size: number; inUse: number }> {
+  dbSize(): Promise<DbSize> {
     return this.dialect.dbSize();
+  }
+
+  /** One cheap database round trip (GET /health); rejects when the database is unreachable. */
+  async ping(): Promise<void> {
+    await this.dialect.readMarks();
   }
 }
 

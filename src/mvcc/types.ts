@@ -143,3 +143,82 @@ export interface Event {
   kv: KeyValue;
   prev_kv?: KeyValue;
 }
+
+export interface LeaseGrantResponse {
+  header: Header;
+  ID: bigint;
+  TTL: number;
+}
+export interface LeaseRevokeResponse {
+  header: Header;
+}
+export interface LeaseKeepAliveResponse {
+  header: Header;
+  ID: bigint;
+  /** 0 for an unknown or expired lease, as etcd answers. */
+  TTL: number;
+}
+export interface LeaseTimeToLiveResponse {
+  header: Header;
+  ID: bigint;
+  /** Seconds left; -1 for an unknown lease. */
+  TTL: number;
+  grantedTTL: number;
+  keys: Buffer[];
+}
+export interface LeaseLeasesResponse {
+  header: Header;
+  leases: bigint[];
+}
+export interface CompactionResponse {
+  header: Header;
+}
+
+/** What the database occupies (etcd's Status dbSize and dbSizeInUse). */
+export interface DbSize {
+  /** Bytes the database occupies. */
+  size: number;
+  /** Bytes holding live data. */
+  inUse: number;
+}
+
+export interface WatchCreate {
+  key: Buffer;
+  range_end: Buffer;
+  start_revision: number;
+  progress_notify: boolean;
+  /** Event types to leave out: 0 = PUT (NOPUT), 1 = DELETE (NODELETE). */
+  filters: number[];
+  prev_kv: boolean;
+  watch_id: number;
+  fragment: boolean;
+}
+
+export interface WatchResponse {
+  /** Revision for the response header. */
+  revision: number;
+  watch_id: number;
+  created?: boolean;
+  canceled?: boolean;
+  compact_revision?: number;
+  cancel_reason?: string;
+  events: Event[];
+}
+
+/** Where a watch stream's responses go (the rpc layer). */
+export interface WatchSink {
+  /** Sends one response; returns false when the stream's buffer is full (then call drained()). */
+  send(resp: WatchResponse): boolean;
+}
+
+/** One client watch stream, carrying many watchers. */
+export interface WatchStream {
+  /** Creates a watcher; answers `created` (or created+canceled) before any of its events. */
+  create(req: WatchCreate): void;
+  cancel(watchId: number): void;
+  /** RequestProgress: answered with watch_id -1 once every watcher of the stream is synced. */
+  requestProgress(): void;
+  /** The sink has room again after send() returned false. */
+  drained(): void;
+  close(): void;
+}

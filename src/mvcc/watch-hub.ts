@@ -11,36 +11,7 @@ import type { LogRow } from '../dialect/dialect';
 import { WATCH_DUPLICATE_ID } from '../errors';
 import { inRange, keyRange, type KeyHistory, type KeyRange, type RevisionIndex, type Version } from './index';
 import { toKeyValue } from './range';
-import { EventType, type Event, type KeyValue } from './types';
-
-export interface WatchCreate {
-  key: Buffer;
-  range_end: Buffer;
-  start_revision: number;
-  progress_notify: boolean;
-  /** Event types to leave out: 0 = PUT (NOPUT), 1 = DELETE (NODELETE). */
-  filters: number[];
-  prev_kv: boolean;
-  watch_id: number;
-  fragment: boolean;
-}
-
-export interface WatchResponse {
-  /** Revision for the response header. */
-  revision: number;
-  watch_id: number;
-  created?: boolean;
-  canceled?: boolean;
-  compact_revision?: number;
-  cancel_reason?: string;
-  events: Event[];
-}
-
-/** Where a stream's responses go (the rpc layer). */
-export interface WatchSink {
-  /** Sends one response; returns false when the stream's buffer is full (then wait for drained()). */
-  send(resp: WatchResponse): boolean;
-}
+import { EventType, type Event, type KeyValue, type WatchCreate, type WatchResponse, type WatchSink, type WatchStream as WatchStreamApi } from './types';
 
 /** Revisions a catch-up reads at once, so one slow watcher cannot stall the process. */
 const CATCH_UP_REVS = 1000;
@@ -65,7 +36,7 @@ class Watcher {
   }
 }
 
-export class WatchStream {
+export class WatchStream implements WatchStreamApi {
   readonly watchers = new Map<number, Watcher>();
   private nextId = 0;
   private blocked = false;

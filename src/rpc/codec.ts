@@ -1,5 +1,4 @@
 /** Wire messages (as proto-loader decodes them) to mvcc types and back. */
-import type { WatchCreate, WatchResponse } from '../mvcc/watch-hub';
 import type {
   Compare,
   CompareOperand,
@@ -16,6 +15,8 @@ import type {
   ResponseOp,
   TxnRequest,
   TxnResponse,
+  WatchCreate,
+  WatchResponse,
 } from '../mvcc/types';
 import type { Wire } from './proto';
 
