@@ -1,9 +1,10 @@
-/** Wiring and lifecycle: config → dialect → store → rpc → listener, and an orderly stop. */
+/** Wiring and lifecycle: config → dialect → log → store → rpc → listener, and an orderly stop. */
 import type { Logger } from 'pino';
 import type { Config } from './config';
 import { createDialect } from './dialect';
 import { describeEndpoint } from './endpoint';
 import { startServing, type Serving } from './listener';
+import { Log } from './log/log';
 import { Store } from './mvcc/store';
 import type { RpcContext } from './rpc/context';
 
@@ -19,9 +20,8 @@ const SHUTDOWN_GRACE_MS = 5000;
 
 export async function startApp(config: Config, log: Logger): Promise<App> {
   const dialect = createDialect(config.endpoint, config.datastore, log.child({ component: 'dialect' }));
-  const store = new Store(dialect, log, {
+  const store = new Store(new Log(dialect, log, { pollIntervalMs: config.datastore.pollIntervalMs }), log, {
     watchProgressNotifyIntervalMs: config.watchProgressNotifyIntervalMs,
-    pollIntervalMs: config.datastore.pollIntervalMs,
   });
   try {
     await store.open();

@@ -1,7 +1,8 @@
 /**
  * The one interface to a SQL database. Everything above this layer is written once; each database
- * implements it in its own folder (sqlite/, and postgres/ and mysql/ with the next issue). A dialect
- * knows SQL text, types, placeholders, errors and transactions — never etcd semantics.
+ * implements it in its own folder (sqlite/, postgres/, mysql/), each with the same file set. A
+ * dialect stores rows of three tables (log, meta, lease) and knows SQL text, types, placeholders,
+ * errors and transactions — never what a meta row means: the log layer names the rows it reads.
  */
 
 /** One row of the append-only log: one change of one key at revision (revision, sub). */
@@ -25,18 +26,12 @@ export interface LeaseRow {
   expiresAt: number;
 }
 
-/** The meta rows every instance follows: changed only by a transaction that holds the fence. */
-export interface Marks {
-  /** The last committed revision (the fence counter). */
-  revision: number;
-  compactRevision: number;
-  /** Changes whenever any lease row changes; an instance that sees a new stamp reloads leases. */
-  leaseStamp: string;
-}
-export const MARK_NAMES = { revision: 'revision', compactRevision: 'compact_revision', leaseStamp: 'lease_stamp' } as const;
+/** Meta rows by name, as read; a name without a row is absent. */
+export type MetaValues = ReadonlyMap<string, string>;
 
-/** What the fence lock returns: the marks, and the database clock read in the same statement. */
-export interface FenceState extends Marks {
+/** What locking the fence rows returns: their values, and the database clock read in the same statement. */
+export interface LockedMeta {
+  values: MetaValues;
   /** The database clock, in milliseconds since the epoch. */
   nowMs: number;
 }
@@ -48,10 +43,13 @@ export interface LogSource {
   loadLeases(): Promise<LeaseRow[]>;
 }
 
-/** Operations inside one write transaction, which holds the fence (the revision counter row). */
+/** Operations inside one write transaction. */
 export interface WriteTx extends LogSource {
-  /** Locks the fence row (so writers of every instance take turns) and reads the marks. */
-  lockFence(): Promise<FenceState>;
+  /**
+   * Locks the named meta rows (the fence: writers of every instance take turns on them), in name
+   * order so lockers never deadlock, and reads them with the database clock.
+   */
+  lockMeta(names: readonly string[]): Promise<LockedMeta>;
   insertRows(rows: LogRow[]): Promise<void>;
   upsertLeases(leases: LeaseRow[]): Promise<void>;
   deleteLeases(ids: bigint[]): Promise<void>;
@@ -64,6 +62,19 @@ export interface DbSize {
   size: number;
   /** Bytes holding live data. */
   inUse: number;
+}
+
+/** What a database can do beyond the interface's common ground; see DEFAULT_CAPABILITIES. */
+export interface Capabilities {
+  /** Commits by other instances are announced through `listen`; without it the log is polled. */
+  readonly notifications: boolean;
+}
+
+export const DEFAULT_CAPABILITIES: Capabilities = { notifications: false };
+
+export interface OpenOptions {
+  /** Meta rows whose changes are announced to listening instances, where the database can. */
+  announce: readonly string[];
 }
 
 /**
@@ -79,32 +90,45 @@ export class CommitUnknownError extends Error {
 
 export interface Dialect extends LogSource {
   readonly name: string;
-  /** Other instances' commits are announced (PostgreSQL LISTEN/NOTIFY); otherwise strata polls. */
-  readonly notifies: boolean;
+  readonly capabilities: Capabilities;
   /** Connects, creates the database if missing, and creates or upgrades the schema idempotently. */
-  open(): Promise<void>;
+  open(options: OpenOptions): Promise<void>;
   close(): Promise<void>;
   /** Runs fn in one transaction; commits if fn resolves, rolls back if it throws. */
   write<T>(fn: (tx: WriteTx) => Promise<T>): Promise<T>;
-  /** The marks, read outside any write transaction (primary-key reads of meta). */
-  readMarks(): Promise<Marks>;
-  /** Up to `limit` rows after (revision, sub), ordered by (revision, sub). */
-  loadRows(afterRevision: number, afterSub: number, limit: number): Promise<LogRow[]>;
+  /**
+   * The named meta rows as committed, read outside any write transaction. A dialect may answer
+   * from a cache only where it can prove nothing was committed since (SQLite's data_version).
+   */
+  readMeta(names: readonly string[]): Promise<MetaValues>;
+  /** One meta row, always read from the database (no cache): a lost COMMIT is resolved with it. */
   getMeta(name: string): Promise<string | undefined>;
   deleteMeta(name: string): Promise<void>;
+  /** Sets meta rows that do not exist yet; existing ones are left as they are. */
+  initMeta(defaults: Record<string, string>): Promise<void>;
+  /** Up to `limit` rows after (revision, sub), ordered by (revision, sub). */
+  loadRows(afterRevision: number, afterSub: number, limit: number): Promise<LogRow[]>;
   /**
    * Deletes, in one short transaction, the rows made obsolete by revisions in (after, upTo]:
    * each such row's predecessor (its key at prev_revision) and every tombstone; records `upTo` as
    * meta `progressKey` in the same transaction. Returns the number of rows deleted.
    */
   compactWindow(after: number, upTo: number, progressKey: string): Promise<number>;
-  /** Sets meta rows that do not exist yet; existing ones are left as they are. */
-  initMeta(defaults: Record<string, string>): Promise<void>;
   dbSize(): Promise<DbSize>;
   /** Returns unused space to the file system (etcd's Defragment). */
   defragment(): Promise<void>;
+  /** One cheap round trip; rejects when the database cannot be reached. */
+  ping(): Promise<void>;
   /** A failure worth retrying the whole transaction for: deadlock, serialization, lost connection. */
   isTransient(e: unknown): boolean;
-  /** Calls `onChange` whenever another instance may have committed; resolves once listening. */
-  listen?(onChange: () => void): Promise<void>;
+  /**
+   * Calls `onChange` whenever another instance may have committed; resolves once listening. Only
+   * called when `capabilities.notifications` is set.
+   */
+  listen(onChange: () => void): Promise<void>;
+}
+
+/** `listen` of a database that cannot announce commits. */
+export function cannotListen(dialect: string): () => Promise<void> {
+  return () => Promise.reject(new Error(`${dialect} cannot announce commits; the log is polled`));
 }

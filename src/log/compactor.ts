@@ -5,6 +5,7 @@
  */
 import type { Logger } from 'pino';
 import type { Dialect } from '../dialect/dialect';
+import { META } from './meta';
 
 const WINDOW = 1000;
 
@@ -21,7 +22,7 @@ export class Compactor {
   ) {}
 
   async init(): Promise<void> {
-    this.done = Number((await this.dialect.getMeta('compact_done')) ?? '0');
+    this.done = Number((await this.dialect.getMeta(META.compactDone)) ?? '0');
   }
 
   /** Stops after the window in progress; what is left resumes at the next start. */
@@ -47,7 +48,7 @@ export class Compactor {
     const from = this.done;
     while (this.done < this.target && !this.stopped) {
       const upTo = Math.min(this.target, this.done + WINDOW);
-      deleted += await this.dialect.compactWindow(this.done, upTo, 'compact_done');
+      deleted += await this.dialect.compactWindow(this.done, upTo, META.compactDone);
       this.done = upTo;
       // Let queued requests in between windows.
       await new Promise((r) => setImmediate(r));

@@ -1,11 +1,11 @@
 /**
  * Linearizable reads: learn the committed marks (revision, compaction, lease stamp) with one
- * primary-key read of meta,
- * shared by every read that arrives while no read is in flight. A read that arrives while a fence
- * read is already in flight waits for the next one, which starts after it arrived — sharing the
- * earlier one could miss a write acknowledged in between.
+ * primary-key read of meta, shared by every read that arrives while no read is in flight. A read
+ * that arrives while a fence read is already in flight waits for the next one, which starts after
+ * it arrived — sharing the earlier one could miss a write acknowledged in between.
  */
-import type { Dialect, Marks } from '../dialect/dialect';
+import type { Dialect } from '../dialect/dialect';
+import { MARKS, marksFrom, type Marks } from './meta';
 
 export class Fence {
   private inFlight: Promise<Marks> | null = null;
@@ -24,9 +24,14 @@ export class Fence {
     return this.next;
   }
 
+  /** The marks as committed now, read on their own (not shared with other readers). */
+  async read(): Promise<Marks> {
+    return marksFrom(await this.dialect.readMeta(MARKS));
+  }
+
   private start(): Promise<Marks> {
     this.next = null;
-    const p = this.dialect.readMarks().finally(() => {
+    const p = this.read().finally(() => {
       if (this.inFlight === p) this.inFlight = null;
     });
     this.inFlight = p;

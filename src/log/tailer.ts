@@ -1,12 +1,14 @@
 /**
- * The tailer: applies what other instances committed to this one's index, leases and watchers.
- * It wakes on the database's notification where there is one (PostgreSQL LISTEN/NOTIFY) and polls
- * the marks otherwise; a poll is one primary-key read. Linearizable reads do not wait for it: they
- * read the marks themselves and catch up through `catchUpTo`.
+ * The tailer: decides when to look for what other instances committed. It wakes on the database's
+ * notification where there is one (PostgreSQL LISTEN/NOTIFY) and polls the marks otherwise; a poll
+ * is one primary-key read. Linearizable reads do not wait for it: they read the marks themselves
+ * and bring memory up to them through `syncTo`.
  */
 import type { Logger } from 'pino';
-import type { Dialect, Marks } from '../dialect/dialect';
+import type { Dialect } from '../dialect/dialect';
+import type { Fence } from './fence';
 import type { Follower } from './follower';
+import type { Marks } from './meta';
 
 /** With notifications, a slow poll only guards against a notification lost to a reconnect. */
 const NOTIFIED_POLL_MS = 1000;
@@ -20,15 +22,16 @@ export class Tailer {
 
   constructor(
     private readonly dialect: Dialect,
+    private readonly fence: Fence,
     private readonly follower: Follower,
     private readonly log: Logger,
     private readonly pollIntervalMs: number,
   ) {}
 
   async start(): Promise<void> {
-    if (this.dialect.listen) await this.dialect.listen(() => this.poke());
-    const interval = this.dialect.notifies ? NOTIFIED_POLL_MS : this.pollIntervalMs;
-    this.timer = setInterval(() => this.poke(), interval);
+    const notified = this.dialect.capabilities.notifications;
+    if (notified) await this.dialect.listen(() => this.poke());
+    this.timer = setInterval(() => this.poke(), notified ? NOTIFIED_POLL_MS : this.pollIntervalMs);
     this.timer.unref();
   }
 
@@ -56,16 +59,16 @@ export class Tailer {
   }
 
   /** Brings memory up to `marks` (read by the caller after its request arrived). */
-  catchUpTo(marks: Marks): Promise<void> {
+  syncTo(marks: Marks): Promise<void> {
     if (!this.follower.behind(marks)) return Promise.resolve();
     return this.follower.exclusive(async () => {
-      if (this.follower.behind(marks)) await this.follower.catchUp(this.dialect, marks, () => this.dialect.readMarks());
+      if (this.follower.behind(marks)) await this.follower.advance(this.dialect, marks, () => this.fence.read());
     });
   }
 
   private async run(): Promise<void> {
     try {
-      await this.catchUpTo(await this.dialect.readMarks());
+      await this.syncTo(await this.fence.read());
       if (this.failing) this.log.info('log tail recovered');
       this.failing = false;
     } catch (e) {

@@ -1,50 +1,27 @@
 /**
  * The writer loop: every queued write of a moment goes into one SQL transaction (group commit).
- * The transaction first locks the fence row; if another instance committed meanwhile, its rows are
+ * The transaction first locks the fence rows; if another instance committed meanwhile, its rows are
  * applied before anything is evaluated, so every compare sees the latest committed state. Jobs are
  * evaluated in order, each change-making job taking the next revision; then one multi-row INSERT,
  * one fence update, one COMMIT, and only then is any caller answered.
  */
 import type { Logger } from 'pino';
-import { CommitUnknownError, MARK_NAMES, type Dialect, type LeaseRow, type LogRow, type WriteTx } from '../dialect/dialect';
+import { CommitUnknownError, type Dialect, type WriteTx } from '../dialect/dialect';
 import { EtcdError, Errors } from '../errors';
 import type { Follower } from './follower';
+import { MARKS, marksFrom, META, writerStampName } from './meta';
+import { BatchState, type Job } from './batch';
 
-export interface BatchContext {
-  /** The last revision taken: the committed one plus those given to earlier jobs of this batch. */
-  revision: number;
-  /** The database clock at the start of the batch. */
-  readonly nowMs: number;
-  stage(row: LogRow): void;
-  upsertLease(lease: LeaseRow): void;
-  deleteLease(id: bigint): void;
-  setMeta(name: string, value: string): void;
-  /** Registers an in-memory change to revert if the job fails or the batch does not commit. */
-  onUndo(fn: () => void): void;
+/** A batch evaluated against the state under the fence, and the meta rows its transaction writes. */
+interface Evaluated {
+  state: BatchState;
+  meta: Record<string, string>;
 }
 
-export interface WriterHooks {
-  /** This batch committed: the store is now at `upTo`, and `rows` are its changes. */
-  committed(rows: LogRow[], upTo: number): void;
-}
-
-type Job<T> = (ctx: BatchContext) => T;
 interface Pending {
   job: Job<unknown>;
   resolve(v: unknown): void;
   reject(e: unknown): void;
-}
-
-/** What one evaluation of a batch produced, to be written in its transaction. */
-interface Evaluated {
-  rows: LogRow[];
-  /** Lease changes in order: a row to upsert, or an id to delete. */
-  leaseOps: Array<LeaseRow | bigint>;
-  meta: Record<string, string>;
-  undo: Array<() => void>;
-  outcomes: Array<{ ok: boolean; value: unknown }>;
-  revision: number;
-  leaseStamp: string | undefined;
 }
 
 const MAX_BATCH = 1024;
@@ -53,7 +30,7 @@ const RETRY_DELAYS_MS = [0, 20, 100, 250, 500, 1000, 2000];
 /** How long a commit with an unknown outcome is read back for before the batch fails. */
 const READBACK_DEADLINE_MS = 30_000;
 
-export class Writer {
+export class BatchWriter {
   private queue: Pending[] = [];
   private running = false;
   private stopped = false;
@@ -65,11 +42,10 @@ export class Writer {
   constructor(
     private readonly dialect: Dialect,
     private readonly follower: Follower,
-    private readonly hooks: WriterHooks,
     private readonly log: Logger,
     instanceId: string,
   ) {
-    this.stampName = `writer.${instanceId}`;
+    this.stampName = writerStampName(instanceId);
   }
 
   /** Queues a job; it runs inside the next batch and its result is delivered after COMMIT. */
@@ -116,8 +92,8 @@ export class Writer {
         failure = e;
         if (e instanceof CommitUnknownError && ev) failure = await this.resolveUnknown(ev, stamp, e);
       }
-      if (failure === undefined && ev) return this.finish(batch, ev);
-      if (ev) for (let i = ev.undo.length - 1; i >= 0; i--) ev.undo[i]();
+      if (failure === undefined && ev) return this.finish(batch, ev.state);
+      ev?.state.undoAll();
       const transient = failure instanceof CommitUnknownError || this.dialect.isTransient(failure);
       if (transient && attempt + 1 < RETRY_DELAYS_MS.length && !(failure instanceof EtcdError)) {
         this.log.warn({ err: failure, attempt: attempt + 1, jobs: batch.length }, 'write batch failed; retrying');
@@ -134,70 +110,41 @@ export class Writer {
 
   /** Catches up under the fence, then runs every job in order against the latest state. */
   private async evaluate(tx: WriteTx, batch: Pending[], stamp: string): Promise<Evaluated> {
-    const fence = await tx.lockFence();
+    const locked = await tx.lockMeta(MARKS);
+    const fence = marksFrom(locked.values);
     // Another instance committed meanwhile: its changes come first, so every compare sees them.
-    if (this.follower.behind(fence)) await this.follower.catchUp(tx, fence);
-    const ev: Evaluated = {
-      rows: [],
-      leaseOps: [],
-      meta: {},
-      undo: [],
-      outcomes: [],
-      revision: fence.revision,
-      leaseStamp: undefined,
-    };
-    const ctx: BatchContext = {
-      revision: fence.revision,
-      nowMs: fence.nowMs,
-      stage: (r) => void ev.rows.push(r),
-      upsertLease: (l) => void ev.leaseOps.push(l),
-      deleteLease: (id) => void ev.leaseOps.push(id),
-      setMeta: (name, value) => void (ev.meta[name] = value),
-      onUndo: (fn) => void ev.undo.push(fn),
-    };
-    for (const p of batch) {
-      const mark = { rev: ctx.revision, rows: ev.rows.length, leases: ev.leaseOps.length, undo: ev.undo.length };
-      try {
-        ev.outcomes.push({ ok: true, value: p.job(ctx) });
-      } catch (e) {
-        // The job's own partial changes go; earlier jobs of the batch stand.
-        for (let i = ev.undo.length - 1; i >= mark.undo; i--) ev.undo[i]();
-        ev.undo.length = mark.undo;
-        ev.rows.length = mark.rows;
-        ev.leaseOps.length = mark.leases;
-        ctx.revision = mark.rev;
-        ev.outcomes.push({ ok: false, value: e });
-      }
-    }
-    ev.revision = ctx.revision;
-    if (ev.revision !== fence.revision) ev.meta[MARK_NAMES.revision] = String(ev.revision);
-    if (ev.leaseOps.length > 0) {
-      ev.leaseStamp = `${this.stampName}.${stamp}`;
-      ev.meta[MARK_NAMES.leaseStamp] = ev.leaseStamp;
-    }
-    if (Object.keys(ev.meta).length > 0) ev.meta[this.stampName] = stamp;
-    return ev;
+    if (this.follower.behind(fence)) await this.follower.advance(tx, fence);
+    const state = new BatchState(fence.revision, locked.nowMs);
+    for (const p of batch) state.run(p.job);
+    return { state, meta: this.metaOf(state, fence.revision, stamp) };
   }
 
-  private async store(tx: WriteTx, ev: Evaluated): Promise<void> {
-    if (ev.rows.length > 0) await tx.insertRows(ev.rows);
-    if (ev.leaseOps.length > 0) {
-      // Each lease's last change wins: one statement may not touch a row twice.
-      const last = new Map<bigint, LeaseRow | null>();
-      for (const op of ev.leaseOps) typeof op === 'bigint' ? last.set(op, null) : last.set(op.id, op);
-      const upserts = [...last.values()].filter((l): l is LeaseRow => l !== null);
-      const deletes = [...last].filter(([, l]) => l === null).map(([id]) => id);
-      if (upserts.length > 0) await tx.upsertLeases(upserts);
-      if (deletes.length > 0) await tx.deleteLeases(deletes);
+  /** The meta rows a batch writes: the marks it moved, and this process's stamp if it wrote anything. */
+  private metaOf(state: BatchState, fenceRevision: number, stamp: string): Record<string, string> {
+    const meta: Record<string, string> = {};
+    if (state.revision !== fenceRevision) meta[META.revision] = String(state.revision);
+    if (state.compactedTo !== undefined) meta[META.compactRevision] = String(state.compactedTo);
+    if (state.leaseOps.length > 0) {
+      state.leaseStamp = `${this.stampName}.${stamp}`;
+      meta[META.leaseStamp] = state.leaseStamp;
     }
-    if (ev.meta[this.stampName] !== undefined) await tx.setMeta(ev.meta);
+    if (Object.keys(meta).length > 0) meta[this.stampName] = stamp;
+    return meta;
+  }
+
+  private async store(tx: WriteTx, { state, meta }: Evaluated): Promise<void> {
+    if (state.rows.length > 0) await tx.insertRows(state.rows);
+    const { upserts, deletes } = state.leaseChanges();
+    if (upserts.length > 0) await tx.upsertLeases(upserts);
+    if (deletes.length > 0) await tx.deleteLeases(deletes);
+    if (meta[this.stampName] !== undefined) await tx.setMeta(meta);
   }
 
   /**
    * The connection died during COMMIT: did our stamp land? Reads back until the deadline. Returns
    * undefined when it landed, the original error (a retry follows) when it did not, and etcd's
    * timeout when nobody can tell. Undoing in memory is right even then: had it landed, the next
-   * catch-up applies the rows from the database like another instance's.
+   * pass of the follower applies the rows from the database like another instance's.
    */
   private async resolveUnknown(ev: Evaluated, stamp: string, e: CommitUnknownError): Promise<unknown> {
     // Nothing was written (no stamp): the outcome does not matter.
@@ -218,11 +165,11 @@ export class Writer {
     }
   }
 
-  private finish(batch: Pending[], ev: Evaluated): void {
-    if (ev.leaseStamp) this.follower.leaseStamp = ev.leaseStamp;
-    this.hooks.committed(ev.rows, ev.revision);
+  private finish(batch: Pending[], state: BatchState): void {
+    if (state.leaseStamp) this.follower.leaseStamp = state.leaseStamp;
+    state.committed();
     batch.forEach((p, i) => {
-      const o = ev.outcomes[i];
+      const o = state.outcomes[i];
       if (o.ok) p.resolve(o.value);
       else p.reject(o.value);
     });

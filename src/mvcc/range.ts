@@ -1,19 +1,31 @@
 /** Range over the index at one revision, with etcd's limit, count, sort and revision filters. */
-import { keyRange, type KeyHistory, type RevisionIndex, type Version } from './index';
+import { Errors } from '../errors';
+import type { LogRow } from '../log/types';
+import { keyRange } from './key-range';
+import type { KeyHistory, RevisionIndex } from './revision-index';
 import { SortOrder, SortTarget, type KeyValue, type RangeRequest } from './types';
 
-/** A version as etcd's KeyValue; `key` is the key's bytes (a binary string is converted). */
-export function toKeyValue(key: string | Buffer, v: Version, keysOnly = false): KeyValue {
+const EMPTY = Buffer.alloc(0);
+
+/** Checks a read revision against the compacted and current revisions, as etcd's mvcc does. */
+export function checkReadRevision(index: RevisionIndex, requested: number, current: number): number {
+  if (requested > current) throw Errors.futureRev();
+  const rev = requested <= 0 ? current : requested;
+  if (rev < index.compactRevision) throw Errors.compacted();
+  return rev;
+}
+
+/** A version as etcd's KeyValue. */
+export function toKeyValue(v: LogRow, keysOnly = false): KeyValue {
   return {
-    key: typeof key === 'string' ? Buffer.from(key, 'latin1') : key,
+    key: v.key,
     create_revision: v.createRevision,
-    mod_revision: v.main,
+    mod_revision: v.revision,
     version: v.version,
     value: keysOnly ? EMPTY : v.value,
     lease: v.lease,
   };
 }
-const EMPTY = Buffer.alloc(0);
 
 export interface RangeResult {
   kvs: KeyValue[];
@@ -40,7 +52,7 @@ export function readRange(index: RevisionIndex, req: RangeRequest, rev: number):
   const sorted = order !== SortOrder.NONE && !(req.sort_target === SortTarget.KEY && order === SortOrder.ASCEND);
 
   let count = 0;
-  const picked: Array<[KeyHistory, Version]> = [];
+  const picked: Array<[KeyHistory, LogRow]> = [];
   if (req.count_only) {
     // At the committed revision the per-chunk live counts answer without a walk.
     if (rev === index.revision) return { kvs: [], count: index.countLive(r), more: false };
@@ -56,26 +68,26 @@ export function readRange(index: RevisionIndex, req: RangeRequest, rev: number):
     picked.push([h, v]);
   });
 
-  if (sorted) sortVersions(picked, req.sort_target as SortTarget, order);
+  if (sorted) sortLogRows(picked, req.sort_target as SortTarget, order);
   let more = false;
   if (req.limit > 0 && picked.length > req.limit) {
     picked.length = req.limit;
     more = true;
   }
-  return { kvs: picked.map(([h, v]) => toKeyValue(h.key, v, req.keys_only)), count, more };
+  return { kvs: picked.map(([, v]) => toKeyValue(v, req.keys_only)), count, more };
 }
 
-function passes(req: RangeRequest, v: Version): boolean {
-  if (req.max_mod_revision !== 0 && v.main > req.max_mod_revision) return false;
-  if (req.min_mod_revision !== 0 && v.main < req.min_mod_revision) return false;
+function passes(req: RangeRequest, v: LogRow): boolean {
+  if (req.max_mod_revision !== 0 && v.revision > req.max_mod_revision) return false;
+  if (req.min_mod_revision !== 0 && v.revision < req.min_mod_revision) return false;
   if (req.max_create_revision !== 0 && v.createRevision > req.max_create_revision) return false;
   if (req.min_create_revision !== 0 && v.createRevision < req.min_create_revision) return false;
   return true;
 }
 
-function sortVersions(items: Array<[KeyHistory, Version]>, target: SortTarget, order: SortOrder): void {
+function sortLogRows(items: Array<[KeyHistory, LogRow]>, target: SortTarget, order: SortOrder): void {
   const sign = order === SortOrder.DESCEND ? -1 : 1;
-  const cmp = (a: [KeyHistory, Version], b: [KeyHistory, Version]): number => {
+  const cmp = (a: [KeyHistory, LogRow], b: [KeyHistory, LogRow]): number => {
     switch (target) {
       case SortTarget.KEY:
         return a[0].k < b[0].k ? -1 : a[0].k > b[0].k ? 1 : 0;
@@ -84,7 +96,7 @@ function sortVersions(items: Array<[KeyHistory, Version]>, target: SortTarget, o
       case SortTarget.CREATE:
         return a[1].createRevision - b[1].createRevision;
       case SortTarget.MOD:
-        return a[1].main - b[1].main;
+        return a[1].revision - b[1].revision;
       case SortTarget.VALUE:
         return Buffer.compare(a[1].value, b[1].value);
     }

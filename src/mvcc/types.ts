@@ -175,12 +175,7 @@ export interface CompactionResponse {
 }
 
 /** What the database occupies (etcd's Status dbSize and dbSizeInUse). */
-export interface DbSize {
-  /** Bytes the database occupies. */
-  size: number;
-  /** Bytes holding live data. */
-  inUse: number;
-}
+export type { DbSize } from '../log/types';
 
 export interface WatchCreate {
   key: Buffer;

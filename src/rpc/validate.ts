@@ -1,7 +1,7 @@
 /** etcd's request checks (etcdserver/api/v3rpc/key.go), with its exact errors. */
 import { Errors } from '../errors';
 import { MAX_KEY_BYTES } from '../limits';
-import { inRange, keyRange, type KeyRange } from '../mvcc/index';
+import { inRange, keyRange, type KeyRange } from '../mvcc/key-range';
 import type { DeleteRangeRequest, PutRequest, RangeRequest, RequestOp, TxnRequest } from '../mvcc/types';
 
 export interface Limits {

@@ -6,6 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { CommitUnknownError, type Dialect, type WriteTx } from '../../src/dialect/dialect';
+import { MARKS, marksFrom } from '../../src/log/meta';
 import { availableBackends } from '../helpers/targets';
 import { put, range as get, storePerSuite } from './helpers';
 
@@ -62,7 +63,7 @@ for (const backend of availableBackends()) {
         // The log itself holds each write once, at consecutive revisions.
         const rows = (await fx.dialect.rowsAfter(before, before + keys.length + 5)).filter((row) => row.key.toString().startsWith(fault));
         expect(rows.map((row) => row.revision)).toEqual(keys.map((_, i) => before + 1 + i));
-        expect((await fx.dialect.readMarks()).revision).toBe(before + keys.length);
+        expect(marksFrom(await fx.dialect.readMeta(MARKS)).revision).toBe(before + keys.length);
       });
     }
 

@@ -13,6 +13,7 @@ import type { Dialect } from '../../src/dialect/dialect';
 import { MysqlDialect } from '../../src/dialect/mysql/mysql';
 import { PostgresDialect } from '../../src/dialect/postgres/postgres';
 import { SqliteDialect } from '../../src/dialect/sqlite/sqlite';
+import { Log } from '../../src/log/log';
 import { Store } from '../../src/mvcc/store';
 import type { DeleteRangeRequest, PutRequest, RangeRequest } from '../../src/mvcc/types';
 import type { Backend } from '../helpers/targets';
@@ -24,6 +25,11 @@ export function dialectFor(e: Endpoint): Dialect {
   if (e.kind === 'sqlite') return new SqliteDialect(e);
   if (e.kind === 'postgres') return new PostgresDialect(e, OPTS, log);
   return new MysqlDialect(e, OPTS, log);
+}
+
+/** A Store over its own Log over `dialect`, as app.ts builds them. */
+export function storeOn(dialect: Dialect): Store {
+  return new Store(new Log(dialect, log, { pollIntervalMs: OPTS.pollIntervalMs }), log, { watchProgressNotifyIntervalMs: 60_000 });
 }
 
 export const put = (key: string, value: string): PutRequest => ({
@@ -64,7 +70,7 @@ export function storePerSuite(backend: Backend, name: string): { dialect: Dialec
   beforeAll(async () => {
     dir = mkdtempSync(path.join(tmpdir(), `strata-${name}-`));
     fixture.dialect = dialectFor(parseEndpoint(backend.endpoint(dir)));
-    fixture.store = new Store(fixture.dialect, log, { watchProgressNotifyIntervalMs: 60_000 });
+    fixture.store = storeOn(fixture.dialect);
     await fixture.store.open();
   });
   afterAll(async () => {

@@ -14,7 +14,7 @@ import { parseEndpoint, type Endpoint } from '../../src/config';
 import { SCHEMA_VERSION } from '../../src/log/schema';
 import { Store } from '../../src/mvcc/store';
 import { availableBackends } from '../helpers/targets';
-import { dialectFor, log, put, range } from './helpers';
+import { dialectFor, put, range, storeOn } from './helpers';
 
 /** Raw SQL on the backend's database, outside strata. */
 async function rawSql(e: Endpoint, statements: string[]): Promise<Array<Record<string, unknown>[]>> {
@@ -46,7 +46,7 @@ async function rawSql(e: Endpoint, statements: string[]): Promise<Array<Record<s
 }
 
 async function withStore<T>(e: Endpoint, fn: (s: Store) => Promise<T>): Promise<T> {
-  const store = new Store(dialectFor(e), log, { watchProgressNotifyIntervalMs: 60_000 });
+  const store = storeOn(dialectFor(e));
   await store.open();
   try {
     return await fn(store);

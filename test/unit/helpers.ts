@@ -1,9 +1,9 @@
-import type { LogRow } from '../../src/dialect/dialect';
-import type { BatchContext } from '../../src/log/writer';
-import { Mutation } from '../../src/mvcc/apply';
-import { RevisionIndex } from '../../src/mvcc/index';
-import { LeaseTable } from '../../src/mvcc/leases';
+import { BatchState } from '../../src/log/batch';
+import type { Batch, LogRow } from '../../src/log/types';
+import { LeaseTable } from '../../src/mvcc/lease-table';
+import { RevisionIndex } from '../../src/mvcc/revision-index';
 import type { PutRequest, RangeRequest } from '../../src/mvcc/types';
+import { WriteTxn } from '../../src/mvcc/write-txn';
 
 export const b = (s: string): Buffer => Buffer.from(s, 'latin1');
 
@@ -19,34 +19,24 @@ export function putReq(key: string, value: string, extra: Partial<PutRequest> = 
   return { key: b(key), value: b(value), lease: 0n, prev_kv: false, ignore_value: false, ignore_lease: false, ...extra };
 }
 
-/** An in-memory stand-in for the writer: runs jobs as one batch per call, committing at once. */
+/** A write request run as a one-job batch that commits at once (the log's own batch bookkeeping, no SQL). */
 export class Harness {
   readonly index = new RevisionIndex();
   readonly leases = new LeaseTable();
   readonly rows: LogRow[] = [];
   now = 1_000_000;
 
-  run<T>(fn: (m: Mutation, ctx: BatchContext) => T): T {
-    const undo: Array<() => void> = [];
-    const staged: LogRow[] = [];
-    const ctx: BatchContext = {
-      revision: this.index.revision,
-      nowMs: this.now,
-      stage: (r) => void staged.push(r),
-      upsertLease: () => undefined,
-      deleteLease: () => undefined,
-      setMeta: () => undefined,
-      onUndo: (f) => void undo.push(f),
-    };
-    const m = new Mutation(this.index, this.leases, ctx);
+  run<T>(fn: (w: WriteTxn, batch: Batch) => T): T {
+    const batch = new BatchState(this.index.revision, this.now);
+    const w = new WriteTxn(this.index, this.leases, batch, (changes, rev) => this.index.commitTo(changes, rev));
     try {
-      const out = fn(m, ctx);
-      m.finish();
-      this.index.commitTo(staged, ctx.revision);
-      this.rows.push(...staged);
+      const out = fn(w, batch);
+      w.finish();
+      batch.committed();
+      this.rows.push(...batch.rows);
       return out;
     } catch (e) {
-      for (let i = undo.length - 1; i >= 0; i--) undo[i]();
+      batch.undoAll();
       throw e;
     }
   }

@@ -1,9 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { inRange, keyRange, RevisionIndex, type Version } from '../../src/mvcc/index';
+import type { LogRow } from '../../src/log/types';
+import { inRange, keyRange } from '../../src/mvcc/key-range';
 import { OrderedKeys } from '../../src/mvcc/ordered-keys';
+import { RevisionIndex } from '../../src/mvcc/revision-index';
 
-const v = (main: number, extra: Partial<Version> = {}): Version => ({
-  main, sub: 0, createRevision: main, version: 1, lease: 0n, value: Buffer.from(`v${main}`), deleted: false, ...extra,
+/** A version of `key` written at `revision`. */
+const v = (revision: number, extra: Partial<LogRow> = {}, key = 'k'): LogRow => ({
+  revision, sub: 0, key: Buffer.from(key, 'latin1'), createRevision: revision, prevRevision: 0, version: 1, lease: 0n,
+  value: Buffer.from(`v${revision}`), deleted: false, ...extra,
 });
 const keys = (it: Iterable<{ k: string }>) => [...it].map((x) => x.k);
 
@@ -91,8 +95,8 @@ describe('RevisionIndex', () => {
   it('undoes an append, removing a key it created', () => {
     const idx = new RevisionIndex();
     idx.append('a', v(2));
-    const undo = idx.append('b', v(3));
-    undo();
+    const change = idx.append('b', v(3));
+    idx.revert(change);
     expect(idx.get('b')).toBeUndefined();
     expect(keys(idx.histories({ start: '', end: null }))).toEqual(['a']);
   });
@@ -108,9 +112,9 @@ describe('RevisionIndex', () => {
     idx.append('later', v(6, { deleted: true }));
     idx.compact(4);
     expect(idx.compactRevision).toBe(4);
-    expect(idx.get('a')!.versions.map((x) => x.main)).toEqual([3, 5]);
+    expect(idx.get('a')!.versions.map((x) => x.revision)).toEqual([3, 5]);
     expect(idx.get('gone')).toBeUndefined();
-    expect(idx.get('later')!.versions.map((x) => x.main)).toEqual([4, 6]);
+    expect(idx.get('later')!.versions.map((x) => x.revision)).toEqual([4, 6]);
     expect(keys(idx.histories({ start: '', end: null }))).toEqual(['a', 'later']);
   });
 });

@@ -8,8 +8,16 @@
 import type { Pool, PoolConnection, ResultSetHeader, RowDataPacket } from 'mysql2/promise';
 import type { Logger } from 'pino';
 import type { DatastoreOptions, MysqlEndpoint } from '../../config';
-import { type DbSize, type Dialect, type LeaseRow, type LogRow, type Marks, type WriteTx } from '../dialect';
-import { MARK_LIST, marksFrom } from '../marks';
+import {
+  cannotListen,
+  DEFAULT_CAPABILITIES,
+  type DbSize,
+  type Dialect,
+  type LeaseRow,
+  type LogRow,
+  type MetaValues,
+  type WriteTx,
+} from '../dialect';
 import { tlsOptions } from '../tls';
 import { inTransaction } from '../transaction';
 import { SCHEMA, SCHEMA_LOCK } from './schema';
@@ -31,12 +39,9 @@ interface RawRow extends RowDataPacket {
 
 const ROW_COLUMNS = 'revision, sub, `key`, create_revision, prev_revision, version, lease, value, deleted';
 const MAX_CHUNK = 256;
-const MARKS_IN = `(${MARK_LIST.map(() => '?').join(', ')})`;
+const inList = (n: number): string => `(${Array(n).fill('?').join(', ')})`;
 
 const Q = {
-  marks: `SELECT name, value FROM meta WHERE name IN ${MARKS_IN}`,
-  lockFence: `SELECT name, value, CAST(UNIX_TIMESTAMP(NOW(3)) * 1000 AS SIGNED) AS now
-              FROM meta WHERE name IN ${MARKS_IN} ORDER BY name FOR UPDATE`,
   rowsAfter: `SELECT ${ROW_COLUMNS} FROM log WHERE revision > ? AND revision <= ? ORDER BY revision, sub`,
   // Spelled out rather than (revision, sub) > (?, ?), which MariaDB does not turn into a range scan.
   loadRows: `SELECT ${ROW_COLUMNS} FROM log WHERE revision > ? OR (revision = ? AND sub > ?) ORDER BY revision, sub LIMIT ?`,
@@ -48,6 +53,9 @@ const Q = {
 
 const many = (n: number, one: string): string => Array(n).fill(one).join(', ');
 const SQL_SHAPES = {
+  meta: (n: number) => `SELECT name, value FROM meta WHERE name IN ${inList(n)}`,
+  lockMeta: (n: number) => `SELECT name, value, CAST(UNIX_TIMESTAMP(NOW(3)) * 1000 AS SIGNED) AS now
+                            FROM meta WHERE name IN ${inList(n)} ORDER BY name FOR UPDATE`,
   insert: (n: number) => `INSERT INTO log (${ROW_COLUMNS}) VALUES ${many(n, '(?, ?, ?, ?, ?, ?, ?, ?, ?)')}`,
   setMeta: (n: number) => `INSERT INTO meta (name, value) VALUES ${many(n, '(?, ?)')} ON DUPLICATE KEY UPDATE value = VALUES(value)`,
   upsertLeases: (n: number) =>
@@ -93,7 +101,8 @@ function toRow(r: RawRow): LogRow {
 
 export class MysqlDialect implements Dialect {
   readonly name = 'mysql';
-  readonly notifies = false;
+  readonly capabilities = DEFAULT_CAPABILITIES;
+  readonly listen = cannotListen('mysql');
   private mysql!: Mysql;
   private pool!: Pool;
   /** Value bytes per multi-row INSERT: half the server's max_allowed_packet. */
@@ -184,10 +193,9 @@ export class MysqlDialect implements Dialect {
 
   private tx(c: PoolConnection): WriteTx {
     return {
-      lockFence: async () => {
-        const [rows] = await c.execute<RowDataPacket[]>(Q.lockFence, [...MARK_LIST]);
-        const marks = marksFrom(rows as Array<{ name: string; value: string }>);
-        return { ...marks, nowMs: Number(rows[0]?.now ?? Date.now()) };
+      lockMeta: async (names) => {
+        const [rows] = await c.execute<RowDataPacket[]>(SQL_SHAPES.lockMeta(names.length), [...names]);
+        return { values: new Map(rows.map((r) => [r.name as string, r.value as string])), nowMs: Number(rows[0]?.now ?? Date.now()) };
       },
       rowsAfter: (after, upTo) => this.rowsAfterOn(c, after, upTo),
       loadLeases: () => this.loadLeasesOn(c),
@@ -238,9 +246,13 @@ export class MysqlDialect implements Dialect {
     return rows.map((r) => ({ id: BigInt(r.id as string), ttl: Number(r.ttl), expiresAt: Number(r.expires_at) }));
   }
 
-  async readMarks(): Promise<Marks> {
-    const [rows] = await this.pool.execute<RowDataPacket[]>(Q.marks, [...MARK_LIST]);
-    return marksFrom(rows as Array<{ name: string; value: string }>);
+  async readMeta(names: readonly string[]): Promise<MetaValues> {
+    const [rows] = await this.pool.execute<RowDataPacket[]>(SQL_SHAPES.meta(names.length), [...names]);
+    return new Map(rows.map((r) => [r.name as string, r.value as string]));
+  }
+
+  async ping(): Promise<void> {
+    await this.pool.query('SELECT 1');
   }
 
   rowsAfter(after: number, upTo: number): Promise<LogRow[]> {

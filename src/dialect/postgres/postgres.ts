@@ -6,11 +6,19 @@
 import type { Client, ClientConfig, Pool, PoolClient, QueryConfig } from 'pg';
 import type { Logger } from 'pino';
 import type { DatastoreOptions, PostgresEndpoint } from '../../config';
-import { type DbSize, type Dialect, type LeaseRow, type LogRow, type Marks, type WriteTx } from '../dialect';
-import { MARK_LIST, marksFrom } from '../marks';
+import {
+  DEFAULT_CAPABILITIES,
+  type DbSize,
+  type Dialect,
+  type LeaseRow,
+  type LogRow,
+  type MetaValues,
+  type OpenOptions,
+  type WriteTx,
+} from '../dialect';
 import { tlsOptions } from '../tls';
 import { inTransaction } from '../transaction';
-import { NOTIFY_CHANNEL, SCHEMA, SCHEMA_LOCK_ID } from './schema';
+import { NOTIFY_CHANNEL, schema, SCHEMA_LOCK_ID } from './schema';
 
 type Pg = typeof import('pg');
 type Queryable = Pick<PoolClient, 'query'>;
@@ -33,9 +41,9 @@ const INSERT_ROWS = 1000;
 const INSERT_BYTES = 16 << 20;
 
 const Q = {
-  marks: `SELECT name, value FROM meta WHERE name = ANY($1::text[])`,
-  lockFence: `SELECT name, value, (extract(epoch FROM clock_timestamp()) * 1000)::bigint AS now
-              FROM meta WHERE name = ANY($1::text[]) ORDER BY name FOR UPDATE`,
+  meta: `SELECT name, value FROM meta WHERE name = ANY($1::text[])`,
+  lockMeta: `SELECT name, value, (extract(epoch FROM clock_timestamp()) * 1000)::bigint AS now
+             FROM meta WHERE name = ANY($1::text[]) ORDER BY name FOR UPDATE`,
   rowsAfter: `SELECT ${ROW_COLUMNS} FROM log WHERE revision > $1 AND revision <= $2 ORDER BY revision, sub`,
   loadRows: `SELECT ${ROW_COLUMNS} FROM log WHERE (revision, sub) > ($1, $2) ORDER BY revision, sub LIMIT $3`,
   insert: `INSERT INTO log (${ROW_COLUMNS}) SELECT * FROM unnest($1::bigint[], $2::int[], $3::bytea[], $4::bigint[],
@@ -88,7 +96,7 @@ function toLease(r: { id: string; ttl: string; expires_at: string }): LeaseRow {
 
 export class PostgresDialect implements Dialect {
   readonly name = 'postgres';
-  readonly notifies = true;
+  readonly capabilities = { ...DEFAULT_CAPABILITIES, notifications: true };
   private pg!: Pg;
   private pool!: Pool;
   private listener: Client | undefined;
@@ -116,7 +124,7 @@ export class PostgresDialect implements Dialect {
     };
   }
 
-  async open(): Promise<void> {
+  async open(options: OpenOptions): Promise<void> {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     this.pg = require('pg') as Pg;
     await this.ensureDatabase();
@@ -135,7 +143,7 @@ export class PostgresDialect implements Dialect {
     try {
       await c.query('BEGIN');
       await c.query('SELECT pg_advisory_xact_lock($1)', [SCHEMA_LOCK_ID.toString()]);
-      for (const stmt of SCHEMA) await c.query(stmt);
+      for (const stmt of schema(options.announce)) await c.query(stmt);
       await c.query('COMMIT');
     } catch (e) {
       await c.query('ROLLBACK').catch(() => undefined);
@@ -211,9 +219,9 @@ export class PostgresDialect implements Dialect {
 
   private tx(c: PoolClient): WriteTx {
     return {
-      lockFence: async () => {
-        const r = await c.query<{ name: string; value: string; now: string }>(named('lockFence', [MARK_LIST]));
-        return { ...marksFrom(r.rows), nowMs: Number(r.rows[0]?.now ?? Date.now()) };
+      lockMeta: async (names) => {
+        const r = await c.query<{ name: string; value: string; now: string }>(named('lockMeta', [names]));
+        return { values: new Map(r.rows.map((m) => [m.name, m.value])), nowMs: Number(r.rows[0]?.now ?? Date.now()) };
       },
       rowsAfter: (after, upTo) => this.rowsAfterOn(c, after, upTo),
       loadLeases: () => this.loadLeasesOn(c),
@@ -259,8 +267,13 @@ export class PostgresDialect implements Dialect {
     return (await c.query<{ id: string; ttl: string; expires_at: string }>(named('loadLeases', []))).rows.map(toLease);
   }
 
-  async readMarks(): Promise<Marks> {
-    return marksFrom((await this.pool.query<{ name: string; value: string }>(named('marks', [MARK_LIST]))).rows);
+  async readMeta(names: readonly string[]): Promise<MetaValues> {
+    const r = await this.pool.query<{ name: string; value: string }>(named('meta', [names]));
+    return new Map(r.rows.map((m) => [m.name, m.value]));
+  }
+
+  async ping(): Promise<void> {
+    await this.pool.query('SELECT 1');
   }
 
   rowsAfter(after: number, upTo: number): Promise<LogRow[]> {

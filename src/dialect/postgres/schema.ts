@@ -10,7 +10,10 @@ export const NOTIFY_CHANNEL = 'strata_log';
 /** Serialises schema creation between instances starting at the same moment. */
 export const SCHEMA_LOCK_ID = 0x5374726174610001n;
 
-export const SCHEMA: readonly string[] = [
+/** The schema's statements; a change of one of the `announce` meta rows notifies listeners. */
+export function schema(announce: readonly string[]): string[] {
+  const names = announce.map((n) => `'${n.replace(/'/g, "''")}'`).join(', ');
+  return [
   `CREATE TABLE IF NOT EXISTS log (
     revision        BIGINT  NOT NULL,
     sub             INTEGER NOT NULL,
@@ -35,8 +38,9 @@ export const SCHEMA: readonly string[] = [
   `DO $$ BEGIN
      IF NOT EXISTS (SELECT 1 FROM pg_trigger WHERE tgname = 'meta_notify' AND tgrelid = 'meta'::regclass) THEN
        CREATE TRIGGER meta_notify AFTER INSERT OR UPDATE ON meta FOR EACH ROW
-         WHEN (NEW.name IN ('revision', 'compact_revision', 'lease_stamp'))
+         WHEN (NEW.name IN (${names}))
          EXECUTE FUNCTION strata_notify();
      END IF;
    END $$`,
 ];
+}

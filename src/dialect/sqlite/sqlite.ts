@@ -3,8 +3,16 @@ import { mkdirSync } from 'node:fs';
 import * as path from 'node:path';
 import type BetterSqlite3 from 'better-sqlite3';
 import type { SqliteEndpoint } from '../../config';
-import { MARK_NAMES, type DbSize, type Dialect, type LeaseRow, type LogRow, type Marks, type WriteTx } from '../dialect';
-import { MARK_LIST, marksFrom } from '../marks';
+import {
+  cannotListen,
+  DEFAULT_CAPABILITIES,
+  type DbSize,
+  type Dialect,
+  type LeaseRow,
+  type LogRow,
+  type MetaValues,
+  type WriteTx,
+} from '../dialect';
 import { SCHEMA } from './schema';
 
 type Db = BetterSqlite3.Database;
@@ -28,13 +36,20 @@ const INSERT_CHUNK = 256;
 
 type MetaRow = { name: string; value: string };
 
-/** `marks` after a transaction wrote `entries` to meta. */
-function applyMarks(marks: Marks, entries: Record<string, string>): Marks {
-  const m = { ...marks };
-  if (entries[MARK_NAMES.revision] !== undefined) m.revision = Number(entries[MARK_NAMES.revision]);
-  if (entries[MARK_NAMES.compactRevision] !== undefined) m.compactRevision = Number(entries[MARK_NAMES.compactRevision]);
-  if (entries[MARK_NAMES.leaseStamp] !== undefined) m.leaseStamp = entries[MARK_NAMES.leaseStamp];
-  return m;
+const metaMap = (rows: unknown[]): Map<string, string> => new Map((rows as MetaRow[]).map((r) => [r.name, r.value]));
+
+/** `values` after a transaction wrote `entries` to meta (only the names `values` holds rows for). */
+function applyWritten(values: MetaValues, names: readonly string[], entries: Record<string, string>): MetaValues {
+  const out = new Map(values);
+  for (const n of names) if (entries[n] !== undefined) out.set(n, entries[n]);
+  return out;
+}
+
+/** A cached read of some meta rows, valid while the writer connection's data_version is `version`. */
+interface CachedMeta {
+  names: readonly string[];
+  values: MetaValues;
+  version: bigint;
 }
 
 function leaseRows(rows: unknown[]): LeaseRow[] {
@@ -61,16 +76,16 @@ function toRow(r: RawRow): LogRow {
 
 export class SqliteDialect implements Dialect {
   readonly name = 'sqlite';
-  // Several processes on one file would poll; there is no server to announce commits.
-  readonly notifies = false;
+  // Several processes on one file poll; there is no server to announce commits.
+  readonly capabilities = DEFAULT_CAPABILITIES;
+  readonly listen = cannotListen('sqlite');
   private db!: Db;
   private reader!: Db;
   private stmts!: ReturnType<SqliteDialect['prepare']>;
   private insertCache = new Map<number, Stmt>();
   private metaCache = new Map<number, Stmt>();
-  /** The committed marks, valid while the writer connection's data_version is `version`. */
-  private marksCache: { marks: Marks; version: bigint } | undefined;
-  private turnMarks: Marks | undefined;
+  /** Committed meta rows by the names read, valid while data_version holds. */
+  private readCache = new Map<string, CachedMeta>();
 
   constructor(private readonly endpoint: SqliteEndpoint) {}
 
@@ -98,9 +113,10 @@ export class SqliteDialect implements Dialect {
       begin: db.prepare('BEGIN IMMEDIATE'),
       commit: db.prepare('COMMIT'),
       rollback: db.prepare('ROLLBACK'),
-      marks: db.prepare(`SELECT name, value FROM meta WHERE name IN (${MARK_LIST.map(() => '?').join(', ')})`),
-      readerMarks: this.reader.prepare(`SELECT name, value FROM meta WHERE name IN (${MARK_LIST.map(() => '?').join(', ')})`),
-      readerMeta: this.reader.prepare('SELECT value FROM meta WHERE name = ?'),
+      meta: db.prepare('SELECT name, value FROM meta WHERE name IN (SELECT value FROM json_each(?))'),
+      readerMeta: this.reader.prepare('SELECT name, value FROM meta WHERE name IN (SELECT value FROM json_each(?))'),
+      readerOneMeta: this.reader.prepare('SELECT value FROM meta WHERE name = ?'),
+      ping: this.reader.prepare('SELECT 1'),
       setMeta: db.prepare('INSERT INTO meta (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value'),
       deleteMeta: db.prepare('DELETE FROM meta WHERE name = ?'),
       dataVersion: db.prepare('PRAGMA data_version').pluck(),
@@ -167,16 +183,16 @@ export class SqliteDialect implements Dialect {
 
   async write<T>(fn: (tx: WriteTx) => Promise<T>): Promise<T> {
     const s = this.stmts;
-    // What this transaction saw and wrote of the marks, for the cache once it commits.
-    let seen: { marks: Marks; version: bigint } | undefined;
+    // What this transaction read under the lock and wrote of meta, for the cache once it commits.
+    let seen: CachedMeta | undefined;
     const written: Record<string, string> = {};
     const tx: WriteTx = {
       // BEGIN IMMEDIATE already holds the database's one write lock: that is the fence.
       // One machine, one clock: SQLite has no server of its own.
-      lockFence: async () => {
-        const marks = marksFrom(s.marks.all(...MARK_LIST) as MetaRow[]);
-        seen = { marks, version: s.dataVersion.get() as bigint };
-        return { ...marks, nowMs: Date.now() };
+      lockMeta: async (names) => {
+        const values = metaMap(s.meta.all(JSON.stringify(names)));
+        seen = { names, values, version: s.dataVersion.get() as bigint };
+        return { values, nowMs: Date.now() };
       },
       rowsAfter: async (after, upTo) => (s.rowsAfter.all(after, upTo) as RawRow[]).map(toRow),
       loadLeases: async () => leaseRows(s.loadLeases.all()),
@@ -196,8 +212,9 @@ export class SqliteDialect implements Dialect {
     try {
       const out = await fn(tx);
       s.commit.run();
-      if (seen) this.marksCache = { marks: applyMarks(seen.marks, written), version: seen.version };
-      this.turnMarks = undefined;
+      // This commit did not move data_version (it counts other connections' commits only).
+      this.readCache.clear();
+      if (seen) this.readCache.set(seen.names.join('\0'), { ...seen, values: applyWritten(seen.values, seen.names, written) });
       return out;
     } catch (e) {
       if (this.db.inTransaction) s.rollback.run();
@@ -206,22 +223,26 @@ export class SqliteDialect implements Dialect {
   }
 
   /**
-   * The marks, usually without touching the database: `PRAGMA data_version` on the writer's
+   * Meta rows, usually without touching the database: `PRAGMA data_version` on the writer's
    * connection changes only when another connection (another process) commits, and this process's
-   * own commits update the cache. A linearizable read thus costs a counter check, not a query.
+   * own commits update the cache. A linearizable read thus costs a counter check (about 1 µs), not
+   * a query. The check is made for every read: an answer shared by the reads of one event-loop
+   * turn would be stale for a read whose request arrived after a timer (the tailer's poll) checked.
    */
-  async readMarks(): Promise<Marks> {
-    // Reads handled in the same event-loop turn all arrived before its first check (the poll
-    // phase hands over only data already received), so one check serves them all.
-    if (this.turnMarks) return { ...this.turnMarks };
+  async readMeta(names: readonly string[]): Promise<MetaValues> {
+    const key = names.join('\0');
     const version = this.stmts.dataVersion.get() as bigint;
-    if (this.marksCache?.version !== version) {
+    let cached = this.readCache.get(key);
+    if (cached?.version !== version) {
       // Read through the reader: the writer's connection may be inside an uncommitted batch.
-      this.marksCache = { marks: marksFrom(this.stmts.readerMarks.all(...MARK_LIST) as MetaRow[]), version };
+      cached = { names, values: metaMap(this.stmts.readerMeta.all(JSON.stringify(names))), version };
+      this.readCache.set(key, cached);
     }
-    this.turnMarks = this.marksCache.marks;
-    setImmediate(() => (this.turnMarks = undefined));
-    return { ...this.marksCache.marks };
+    return cached.values;
+  }
+
+  async ping(): Promise<void> {
+    this.stmts.ping.get();
   }
 
   async rowsAfter(after: number, upTo: number): Promise<LogRow[]> {
@@ -246,7 +267,7 @@ export class SqliteDialect implements Dialect {
   }
 
   async getMeta(name: string): Promise<string | undefined> {
-    const r = this.stmts.readerMeta.get(name) as { value: string } | undefined;
+    const r = this.stmts.readerOneMeta.get(name) as { value: string } | undefined;
     return r?.value;
   }
 

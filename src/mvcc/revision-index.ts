@@ -1,74 +1,55 @@
 /**
  * The in-memory revision index: every key (in byte order) with its versions since the last
- * compaction. Reads at any retained revision, txn compares and watch catch-up are answered here.
- * Versions above `revision` belong to a batch still being committed and are invisible to reads.
+ * compaction. Reads at any retained revision, txn compares and watch replay are answered here. A
+ * version is the log row that wrote it. Versions above `revision` belong to a batch still being
+ * committed and are invisible to reads.
  */
+import type { LogRow } from '../log/types';
+import type { KeyRange } from './key-range';
 import { OrderedKeys } from './ordered-keys';
 
-/** One version of a key, written at revision (main, sub). */
-export interface Version {
-  readonly main: number;
-  readonly sub: number;
-  readonly createRevision: number;
-  readonly version: number;
-  readonly lease: bigint;
-  readonly value: Buffer;
-  /** A tombstone: the key was deleted at `main`. */
-  readonly deleted: boolean;
-}
-
 export class KeyHistory {
-  readonly versions: Version[] = [];
-  private buf: Buffer | undefined;
-  constructor(readonly k: string) {}
-
-  /** The key as bytes, made once: responses reuse it instead of converting per read. */
-  get key(): Buffer {
-    return (this.buf ??= Buffer.from(this.k, 'latin1'));
-  }
+  readonly versions: LogRow[] = [];
+  constructor(
+    readonly k: string,
+    /** The key as bytes, shared by every version and every response. */
+    readonly key: Buffer,
+  ) {}
 
   /** The version visible at `rev`, or undefined if the key did not exist then. */
-  at(rev: number): Version | undefined {
+  at(rev: number): LogRow | undefined {
     const vs = this.versions;
     for (let i = vs.length - 1; i >= 0; i--) {
       const v = vs[i];
-      if (v.main <= rev) return v.deleted ? undefined : v;
+      if (v.revision <= rev) return v.deleted ? undefined : v;
     }
     return undefined;
   }
 
-  /** Index of the first version with main >= rev. */
+  /** Index of the first version with revision >= rev. */
   firstFrom(rev: number): number {
     const vs = this.versions;
     let lo = 0;
     let hi = vs.length;
     while (lo < hi) {
       const mid = (lo + hi) >> 1;
-      if (vs[mid].main < rev) lo = mid + 1;
+      if (vs[mid].revision < rev) lo = mid + 1;
       else hi = mid;
     }
     return lo;
   }
 }
 
-/** A key range as etcd means it: a point, [start, end), or everything from start on (end null). */
-export interface KeyRange {
-  start: string;
-  /** undefined: the single key `start`; null: no upper bound. */
-  end: string | null | undefined;
+/** A new version of a key and the version it follows (a tombstone, or none, for a create). */
+export interface Change {
+  readonly h: KeyHistory;
+  readonly row: LogRow;
+  readonly prev: LogRow | undefined;
 }
 
-/** etcd's reading of (key, range_end): empty end is one key, "\0" is "from key on". */
-export function keyRange(key: Buffer, rangeEnd: Buffer | undefined): KeyRange {
-  const start = key.toString('latin1');
-  if (!rangeEnd || rangeEnd.length === 0) return { start, end: undefined };
-  if (rangeEnd.length === 1 && rangeEnd[0] === 0) return { start, end: null };
-  return { start, end: rangeEnd.toString('latin1') };
-}
-
-export function inRange(r: KeyRange, k: string): boolean {
-  if (r.end === undefined) return k === r.start;
-  return k >= r.start && (r.end === null || k < r.end);
+/** The version a change follows, if the key was live before it. */
+export function livePrev(c: Change): LogRow | undefined {
+  return c.prev && !c.prev.deleted ? c.prev : undefined;
 }
 
 export class RevisionIndex {
@@ -109,24 +90,31 @@ export class RevisionIndex {
     this.ordered.forEach(r.start, r.end, fn);
   }
 
-  /** Appends a version; returns an undo function for a batch that fails to commit. */
-  append(k: string, v: Version): () => void {
+  /**
+   * Appends a version of key `k` (binary string of `row.key`); the row's key buffer becomes the
+   * one the key's history shares. Undone by `revert`.
+   */
+  append(k: string, row: LogRow): Change {
     let h = this.byKey.get(k);
-    const created = !h;
     if (!h) {
-      h = new KeyHistory(k);
+      h = new KeyHistory(k, row.key);
       this.byKey.set(k, h);
       this.ordered.insert(h, this.isLive);
+    } else {
+      row.key = h.key;
     }
-    h.versions.push(v);
-    const hist = h;
-    return () => {
-      hist.versions.pop();
-      if (created) {
-        this.byKey.delete(k);
-        this.ordered.remove(k);
-      }
-    };
+    const prev = h.versions[h.versions.length - 1];
+    h.versions.push(row);
+    return { h, row, prev };
+  }
+
+  /** Takes back the latest append of a batch that failed to commit (undo runs newest first). */
+  revert(c: Change): void {
+    c.h.versions.pop();
+    if (c.h.versions.length === 0) {
+      this.byKey.delete(c.h.k);
+      this.ordered.remove(c.h.k);
+    }
   }
 
   /** Whether a key exists at the committed revision (what the per-chunk live counts count). */
@@ -144,28 +132,13 @@ export class RevisionIndex {
     return this.ordered.countLive(r.start, r.end, this.isLive);
   }
 
-  /**
-   * Makes `rows` (their versions already in the histories) visible: the committed revision moves
-   * to `upTo`, and the live counts follow.
-   */
-  commitTo(rows: ReadonlyArray<{ key: Buffer; revision: number; sub: number; deleted: boolean }>, upTo: number): void {
-    this.noteCommitted(rows);
-    this.revision = upTo;
-  }
-
-  private noteCommitted(rows: ReadonlyArray<{ key: Buffer; revision: number; sub: number; deleted: boolean }>): void {
-    for (const r of rows) {
-      const k = r.key.toString('latin1');
-      const h = this.byKey.get(k);
-      if (!h) continue;
-      const vs = h.versions;
-      let i = vs.length - 1;
-      while (i >= 0 && !(vs[i].main === r.revision && vs[i].sub === r.sub)) i--;
-      if (i < 0) continue;
-      const wasLive = i > 0 && !vs[i - 1].deleted;
-      const nowLive = !r.deleted;
-      if (wasLive !== nowLive) this.ordered.addLive(k, nowLive ? 1 : -1);
+  /** Makes `changes` (already appended) visible: the committed revision moves to `upTo`. */
+  commitTo(changes: readonly Change[], upTo: number): void {
+    for (const c of changes) {
+      const wasLive = livePrev(c) !== undefined;
+      if (wasLive === c.row.deleted) this.ordered.addLive(c.h.k, wasLive ? -1 : 1);
     }
+    this.revision = upTo;
   }
 
   /** Forgets everything, before a reload from the database. */
@@ -176,19 +149,21 @@ export class RevisionIndex {
     this.compactRevision = -1;
   }
 
-  /** Loads history in bulk at startup: versions arrive in revision order. */
-  load(entries: Iterable<[string, Version]>): void {
-    for (const [k, v] of entries) {
+  /** Loads history in bulk (rows in revision order); liveness is counted by `recountLive`. */
+  load(rows: Iterable<LogRow>): void {
+    for (const row of rows) {
+      const k = row.key.toString('latin1');
       let h = this.byKey.get(k);
       if (!h) {
-        h = new KeyHistory(k);
+        h = new KeyHistory(k, row.key);
         this.byKey.set(k, h);
+      } else {
+        row.key = h.key;
       }
-      h.versions.push(v);
+      h.versions.push(row);
     }
     const all = [...this.byKey.values()].sort((a, b) => (a.k < b.k ? -1 : a.k > b.k ? 1 : 0));
     this.ordered = OrderedKeys.fromSorted(all);
-    // Liveness is judged at `revision`, which the caller sets after loading: see recountLive.
   }
 
   /**

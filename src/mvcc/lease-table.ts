@@ -1,12 +1,11 @@
 /**
- * Leases: the in-memory table (mirrored in the `lease` SQL table) and which keys each one holds.
- * Changes happen only inside writer jobs, each paired with an undo. Expiry is judged against the
- * database clock inside the writer's transaction, so no two instances can both expire a lease.
+ * The lease table in memory (mirrored in the log's lease rows) and which keys each lease holds.
+ * Local changes happen only inside write jobs, each paired with an undo; other instances' changes
+ * arrive as lease snapshots and rows from the log.
  */
 import { randomBytes } from 'node:crypto';
-import type { LeaseRow } from '../dialect/dialect';
 import { Errors } from '../errors';
-import type { BatchContext } from '../log/writer';
+import type { Batch, LeaseRow, OnUndo } from '../log/types';
 
 export interface Lease {
   readonly id: bigint;
@@ -47,12 +46,15 @@ export class LeaseTable {
     this.leases.get(id)?.keys.add(k);
   }
 
-  /** A key moves from lease `from` to lease `to` (0n: none). */
-  move(ctx: BatchContext | null, k: string, from: bigint, to: bigint): void {
+  /**
+   * A key moves from lease `from` to lease `to` (0n: none): in a write job (`onUndo` given), or
+   * following another instance's row (null), where the lease may not have been synced yet.
+   */
+  move(onUndo: OnUndo | null, k: string, from: bigint, to: bigint): void {
     if (from === to) return;
     const a = from !== 0n ? this.leases.get(from) : undefined;
     const b = to !== 0n ? this.leases.get(to) : undefined;
-    if (!ctx) {
+    if (!onUndo) {
       if (from !== 0n && !a) this.orphans.get(from)?.delete(k);
       if (to !== 0n && !b) {
         let keys = this.orphans.get(to);
@@ -63,7 +65,7 @@ export class LeaseTable {
     const hadA = a?.keys.delete(k) ?? false;
     const hadB = b ? b.keys.has(k) : true;
     b?.keys.add(k);
-    ctx?.onUndo(() => {
+    onUndo?.(() => {
       if (hadA) a?.keys.add(k);
       if (b && !hadB) b.keys.delete(k);
     });
@@ -91,7 +93,7 @@ export class LeaseTable {
   }
 
   /** Adds a lease (a job step). `ttl` is already within etcd's bounds. */
-  grant(ctx: BatchContext, requestedId: bigint, ttl: number): Lease {
+  grant(batch: Batch, requestedId: bigint, ttl: number): Lease {
     let id = requestedId;
     if (id === 0n) {
       do id = randomBytes(8).readBigUInt64BE() >> 1n;
@@ -99,31 +101,31 @@ export class LeaseTable {
     } else if (this.leases.has(id)) {
       throw Errors.leaseExist();
     }
-    const lease: Lease = { id, ttl, expiresAt: ctx.nowMs + ttl * 1000, keys: new Set() };
+    const lease: Lease = { id, ttl, expiresAt: batch.nowMs + ttl * 1000, keys: new Set() };
     this.leases.set(id, lease);
-    ctx.onUndo(() => this.leases.delete(id));
-    ctx.upsertLease({ id, ttl, expiresAt: lease.expiresAt });
+    batch.onUndo(() => this.leases.delete(id));
+    batch.putLease({ id, ttl, expiresAt: lease.expiresAt });
     return lease;
   }
 
   /** Renews a lease; returns its TTL, or 0 when it is unknown or already expired. */
-  renew(ctx: BatchContext, id: bigint): number {
+  renew(batch: Batch, id: bigint): number {
     const lease = this.leases.get(id);
-    if (!lease || lease.expiresAt <= ctx.nowMs) return 0;
+    if (!lease || lease.expiresAt <= batch.nowMs) return 0;
     const before = lease.expiresAt;
-    lease.expiresAt = ctx.nowMs + lease.ttl * 1000;
-    ctx.onUndo(() => (lease.expiresAt = before));
-    ctx.upsertLease({ id, ttl: lease.ttl, expiresAt: lease.expiresAt });
+    lease.expiresAt = batch.nowMs + lease.ttl * 1000;
+    batch.onUndo(() => (lease.expiresAt = before));
+    batch.putLease({ id, ttl: lease.ttl, expiresAt: lease.expiresAt });
     return lease.ttl;
   }
 
   /** Drops a lease from the table (its keys are deleted by the caller first). */
-  remove(ctx: BatchContext, id: bigint): void {
+  remove(batch: Batch, id: bigint): void {
     const lease = this.leases.get(id);
     if (!lease) return;
     this.leases.delete(id);
-    ctx.onUndo(() => this.leases.set(id, lease));
-    ctx.deleteLease(id);
+    batch.onUndo(() => this.leases.set(id, lease));
+    batch.deleteLease(id);
   }
 
   /** Leases whose expiry (by the local clock's view) has passed; the writer re-checks by the DB clock. */

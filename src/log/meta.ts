@@ -1,0 +1,44 @@
+/**
+ * The catalogue of the log's meta rows: every name the log reads or writes, and the marks — the
+ * rows every instance follows, changed only by a transaction that holds the fence.
+ */
+import type { MetaValues } from '../dialect/dialect';
+
+export const META = {
+  /** The fence counter: the last committed revision. */
+  revision: 'revision',
+  /** etcd's compact revision: reads below it fail. */
+  compactRevision: 'compact_revision',
+  /** Revision up to which rows made obsolete by compaction have been deleted. */
+  compactDone: 'compact_done',
+  /** Rewritten by every batch that changes a lease row (leases change no revision). */
+  leaseStamp: 'lease_stamp',
+  schemaVersion: 'schema_version',
+  clusterId: 'cluster_id',
+  memberId: 'member_id',
+} as const;
+
+/** Each writing process's own row: every batch stamps it, so a lost COMMIT can be read back. */
+export function writerStampName(instanceId: string): string {
+  return `writer.${instanceId}`;
+}
+
+/** The marks, in name order (the order the fence locks them in). */
+export const MARKS: readonly string[] = [META.compactRevision, META.leaseStamp, META.revision];
+
+export interface Marks {
+  revision: number;
+  compactRevision: number;
+  /** Changes whenever any lease row changes; an instance that sees a new stamp reloads leases. */
+  leaseStamp: string;
+}
+
+export function marksFrom(values: MetaValues): Marks {
+  const revision = values.get(META.revision);
+  if (revision === undefined) throw new Error('meta has no revision row: the schema was not initialised');
+  return {
+    revision: Number(revision),
+    compactRevision: Number(values.get(META.compactRevision) ?? '-1'),
+    leaseStamp: values.get(META.leaseStamp) ?? '',
+  };
+}

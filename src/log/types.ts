@@ -1,0 +1,69 @@
+/**
+ * What the log gives the layer above it (mvcc) and what it asks of it. mvcc sees rows, batches and
+ * snapshots; never a dialect, a connection or a meta row.
+ */
+import type { DbSize, LeaseRow, LogRow } from '../dialect/dialect';
+
+export type { DbSize, LeaseRow, LogRow };
+
+/** The cluster identity, created with the log and never changed. */
+export interface LogIdentity {
+  clusterId: bigint;
+  memberId: bigint;
+}
+
+/** The database's state at one revision: what memory is rebuilt from. */
+export interface LogSnapshot {
+  revision: number;
+  compactRevision: number;
+  /** Every row at or below `revision`, in (revision, sub) order. */
+  rows: LogRow[];
+  leases: LeaseRow[];
+}
+
+/** Registers an in-memory change to revert if the job fails or its batch does not commit. */
+export type OnUndo = (fn: () => void) => void;
+
+/**
+ * One write job's view of the batch it runs in (group commit: many jobs, one SQL transaction).
+ * Jobs run one after another, synchronously, against the latest committed state.
+ */
+export interface Batch {
+  /** The last revision taken: the committed one plus those given to earlier jobs of this batch. */
+  readonly revision: number;
+  /** The database clock at the start of the batch. */
+  readonly nowMs: number;
+  /**
+   * Adds a row. A job's first row takes revision + 1, its later ones the same revision with the
+   * next sub; any other numbering is refused.
+   */
+  append(row: LogRow): void;
+  putLease(lease: LeaseRow): void;
+  deleteLease(id: bigint): void;
+  /** Moves etcd's compact revision (the compaction mark) in this batch. */
+  markCompacted(revision: number): void;
+  onUndo: OnUndo;
+  /** Runs fn once the batch has committed, before any caller is answered (in registration order). */
+  onCommit(fn: () => void): void;
+}
+
+/**
+ * How memory follows the log: what other instances committed is handed over through these, inside
+ * the log's one exclusive section (never during a batch).
+ */
+export interface LogFollower {
+  /** The last revision memory has applied. */
+  appliedRevision(): number;
+  compactRevision(): number;
+  /** Rows another instance committed, in order, up to revision `upTo` (leases already synced). */
+  applyRemote(rows: LogRow[], upTo: number): void;
+  /** The lease table as the database has it now. */
+  syncLeases(leases: LeaseRow[]): void;
+  /** Another instance compacted the log at `revision`. */
+  compactRemote(revision: number): void;
+  /**
+   * Memory is replaced by the database's state: at open, and when this instance fell behind a
+   * compaction that may have deleted rows it never applied.
+   */
+  restore(snapshot: LogSnapshot, reason: 'open' | 'reload'): void;
+}

@@ -1,0 +1,50 @@
+/**
+ * etcd's Compact: the compact revision moves in a write job (reads below it fail from then on),
+ * the index drops what is no longer reachable, watchers that still needed it are cancelled, and
+ * the log deletes the obsolete rows — awaited only for a physical compaction.
+ */
+import type { Logger } from 'pino';
+import { Errors } from '../errors';
+import type { Log } from '../log/log';
+import type { RevisionIndex } from './revision-index';
+import type { CompactionRequest, CompactionResponse } from './types';
+import type { WatchHub } from './watch/watch-hub';
+
+export class Compaction {
+  constructor(
+    private readonly index: RevisionIndex,
+    private readonly hub: WatchHub,
+    private readonly log: Log,
+    private readonly logger: Logger,
+  ) {}
+
+  async compact(req: CompactionRequest): Promise<CompactionResponse> {
+    const rev = req.revision;
+    const revision = await this.log.submit((b) => {
+      if (rev > b.revision) throw Errors.futureRev();
+      if (rev <= this.index.compactRevision) throw Errors.compacted();
+      const before = this.index.compactRevision;
+      // Reads below `rev` fail from now on; history is trimmed once this commits.
+      this.index.compactRevision = rev;
+      b.onUndo(() => (this.index.compactRevision = before));
+      b.markCompacted(rev);
+      b.onCommit(() => this.trim(rev));
+      return b.revision;
+    });
+    const physical = this.log.compactRows(rev);
+    if (req.physical) await physical;
+    // Otherwise it finishes in the background; the log reports a failure and a restart resumes it.
+    return { header: { revision } };
+  }
+
+  /** Another instance compacted the log. */
+  applyRemote(rev: number): void {
+    this.trim(rev);
+    this.logger.info({ revision: rev }, 'compaction by another instance applied');
+  }
+
+  private trim(rev: number): void {
+    this.index.compact(rev);
+    this.hub.compacted();
+  }
+}

@@ -1,0 +1,68 @@
+/**
+ * Memory's side of following the log: other instances' rows, lease snapshots and compactions, and
+ * whole snapshots at open or after falling behind a compaction, applied to the index, the lease
+ * table and the watchers exactly as local commits are.
+ */
+import type { LeaseRow, LogFollower, LogRow, LogSnapshot } from '../log/types';
+import type { Compaction } from './compaction';
+import type { LeaseTable } from './lease-table';
+import { livePrev, type Change, type RevisionIndex } from './revision-index';
+import type { WatchHub } from './watch/watch-hub';
+
+/** Makes changes (already appended to the index) committed up to `upTo` and tells the watchers. */
+export type ApplyChanges = (changes: Change[], upTo: number) => void;
+
+export class LogApplier implements LogFollower {
+  constructor(
+    private readonly index: RevisionIndex,
+    private readonly leases: LeaseTable,
+    private readonly hub: WatchHub,
+    private readonly compaction: Compaction,
+    private readonly apply: ApplyChanges,
+  ) {}
+
+  appliedRevision(): number {
+    return this.index.revision;
+  }
+
+  compactRevision(): number {
+    return this.index.compactRevision;
+  }
+
+  applyRemote(rows: LogRow[], upTo: number): void {
+    if (upTo <= this.index.revision) return;
+    const changes: Change[] = [];
+    for (const row of rows) {
+      if (row.revision <= this.index.revision) continue;
+      const k = row.key.toString('latin1');
+      const c = this.index.append(k, row);
+      this.leases.move(null, k, livePrev(c)?.lease ?? 0n, row.deleted ? 0n : row.lease);
+      changes.push(c);
+    }
+    this.apply(changes, upTo);
+  }
+
+  syncLeases(leases: LeaseRow[]): void {
+    this.leases.sync(leases);
+  }
+
+  compactRemote(revision: number): void {
+    this.compaction.applyRemote(revision);
+  }
+
+  restore(s: LogSnapshot, reason: 'open' | 'reload'): void {
+    const index = this.index;
+    index.reset();
+    index.load(s.rows);
+    index.revision = s.revision;
+    index.compact(s.compactRevision);
+    index.recountLive();
+    this.leases.reset(s.leases);
+    index.forEachHistory({ start: '', end: null }, (h) => {
+      const v = h.at(index.revision);
+      if (v && v.lease !== 0n) this.leases.attachLoaded(v.lease, h.k);
+    });
+    // Watchers behind the rebuilt index replay from it, or learn that it was compacted away.
+    if (reason === 'reload') this.hub.reloaded();
+  }
+}
