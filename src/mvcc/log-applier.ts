@@ -4,7 +4,6 @@
  * table and the watchers exactly as local commits are.
  */
 import type { LeaseRow, LogFollower, LogRow, LogSnapshot } from '../log/types';
-import type { Compaction } from './compaction';
 import type { LeaseTable } from './lease-table';
 import { livePrev, type Change, type RevisionIndex } from './revision-index';
 import type { WatchHub } from './watch/watch-hub';
@@ -17,7 +16,8 @@ export class LogApplier implements LogFollower {
     private readonly index: RevisionIndex,
     private readonly leases: LeaseTable,
     private readonly hub: WatchHub,
-    private readonly compaction: Compaction,
+    /** Another instance compacted the log at `revision`. */
+    private readonly compacted: (revision: number) => void,
     private readonly apply: ApplyChanges,
   ) {}
 
@@ -47,7 +47,7 @@ export class LogApplier implements LogFollower {
   }
 
   compactRemote(revision: number): void {
-    this.compaction.applyRemote(revision);
+    this.compacted(revision);
   }
 
   restore(s: LogSnapshot, reason: 'open' | 'reload'): void {

@@ -62,7 +62,7 @@ export class Store {
     this.hub = new WatchHub(this.index, baseLog.child({ component: 'watch' }), opts.watchProgressNotifyIntervalMs);
     this.lessor = new Lessor(this.leases, this.index, log, (b) => this.writeIn(b), baseLog.child({ component: 'lessor' }));
     this.compaction = new Compaction(this.index, this.hub, log, this.logger);
-    this.applier = new LogApplier(this.index, this.leases, this.hub, this.compaction, this.applyChanges);
+    this.applier = new LogApplier(this.index, this.leases, this.hub, (rev) => this.compaction.applyRemote(rev), this.applyChanges);
   }
 
   /** Opens the log, loads the index, the leases and the compaction point, and starts expiring leases. */

@@ -1,7 +1,7 @@
 import { BatchState } from '../../src/log/batch';
 import type { Batch, LogRow } from '../../src/log/types';
 import { LeaseTable } from '../../src/mvcc/lease-table';
-import { RevisionIndex } from '../../src/mvcc/revision-index';
+import { RevisionIndex, type Change } from '../../src/mvcc/revision-index';
 import type { PutRequest, RangeRequest } from '../../src/mvcc/types';
 import { WriteTxn } from '../../src/mvcc/write-txn';
 
@@ -26,9 +26,16 @@ export class Harness {
   readonly rows: LogRow[] = [];
   now = 1_000_000;
 
+  /** `onCommitted` sees each committed request's changes after the index moved (the watch hub's feed). */
+  constructor(private readonly onCommitted: (changes: Change[], prev: number) => void = () => undefined) {}
+
   run<T>(fn: (w: WriteTxn, batch: Batch) => T): T {
     const batch = new BatchState(this.index.revision, this.now);
-    const w = new WriteTxn(this.index, this.leases, batch, (changes, rev) => this.index.commitTo(changes, rev));
+    const w = new WriteTxn(this.index, this.leases, batch, (changes, rev) => {
+      const prev = this.index.revision;
+      this.index.commitTo(changes, rev);
+      this.onCommitted(changes, prev);
+    });
     try {
       const out = fn(w, batch);
       w.finish();
