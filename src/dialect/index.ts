@@ -2,12 +2,13 @@
 import type { Logger } from 'pino';
 import type { DatastoreOptions, Endpoint } from '../config';
 import type { Dialect } from './dialect';
+import { loadModule } from './load-module';
 
 /* eslint-disable @typescript-eslint/no-require-imports */
 export function createDialect(endpoint: Endpoint, opts: DatastoreOptions, log: Logger): Dialect {
   switch (endpoint.kind) {
     case 'sqlite': {
-      const { SqliteDialect } = require('./sqlite/sqlite') as typeof import('./sqlite/sqlite');
+      const { SqliteDialect } = loadModule<typeof import('./sqlite/dialect')>('./sqlite/dialect');
       return new SqliteDialect(endpoint);
     }
     case 'postgres': {

@@ -12,7 +12,7 @@ import { parseEndpoint, type DatastoreOptions, type Endpoint } from '../../src/c
 import type { Dialect } from '../../src/dialect/dialect';
 import { MysqlDialect } from '../../src/dialect/mysql/mysql';
 import { PostgresDialect } from '../../src/dialect/postgres/postgres';
-import { SqliteDialect } from '../../src/dialect/sqlite/sqlite';
+import { SqliteDialect } from '../../src/dialect/sqlite/dialect';
 import { Log } from '../../src/log/log';
 import { Store } from '../../src/mvcc/store';
 import type { DeleteRangeRequest, PutRequest, RangeRequest } from '../../src/mvcc/types';
