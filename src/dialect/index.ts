@@ -12,7 +12,7 @@ export function createDialect(endpoint: Endpoint, opts: DatastoreOptions, log: L
       return new SqliteDialect(endpoint);
     }
     case 'postgres': {
-      const { PostgresDialect } = require('./postgres/postgres') as typeof import('./postgres/postgres');
+      const { PostgresDialect } = loadModule<typeof import('./postgres/dialect')>('./postgres/dialect');
       return new PostgresDialect(endpoint, opts, log);
     }
     case 'mysql': {

@@ -11,7 +11,7 @@ import { afterAll, beforeAll } from 'vitest';
 import { parseEndpoint, type DatastoreOptions, type Endpoint } from '../../src/config';
 import type { Dialect } from '../../src/dialect/dialect';
 import { MysqlDialect } from '../../src/dialect/mysql/mysql';
-import { PostgresDialect } from '../../src/dialect/postgres/postgres';
+import { PostgresDialect } from '../../src/dialect/postgres/dialect';
 import { SqliteDialect } from '../../src/dialect/sqlite/dialect';
 import { Log } from '../../src/log/log';
 import { Store } from '../../src/mvcc/store';
