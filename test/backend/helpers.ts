@@ -10,7 +10,7 @@ import pino from 'pino';
 import { afterAll, beforeAll } from 'vitest';
 import { parseEndpoint, type DatastoreOptions, type Endpoint } from '../../src/config';
 import type { Dialect } from '../../src/dialect/dialect';
-import { MysqlDialect } from '../../src/dialect/mysql/mysql';
+import { MysqlDialect } from '../../src/dialect/mysql/dialect';
 import { PostgresDialect } from '../../src/dialect/postgres/dialect';
 import { SqliteDialect } from '../../src/dialect/sqlite/dialect';
 import { Log } from '../../src/log/log';
