@@ -1,21 +1,21 @@
-/** Picks the dialect for an endpoint; each driver module is loaded only when used. */
+/** Picks the dialect for an endpoint; each dialect and its driver are loaded only when used. */
 import type { Logger } from 'pino';
 import type { DatastoreOptions, Endpoint } from '../config';
 import type { Dialect } from './dialect';
+import { loadModule } from './load-module';
 
-/* eslint-disable @typescript-eslint/no-require-imports */
 export function createDialect(endpoint: Endpoint, opts: DatastoreOptions, log: Logger): Dialect {
   switch (endpoint.kind) {
     case 'sqlite': {
-      const { SqliteDialect } = require('./sqlite/sqlite') as typeof import('./sqlite/sqlite');
+      const { SqliteDialect } = loadModule<typeof import('./sqlite/dialect')>('./sqlite/dialect');
       return new SqliteDialect(endpoint);
     }
     case 'postgres': {
-      const { PostgresDialect } = require('./postgres/postgres') as typeof import('./postgres/postgres');
+      const { PostgresDialect } = loadModule<typeof import('./postgres/dialect')>('./postgres/dialect');
       return new PostgresDialect(endpoint, opts, log);
     }
     case 'mysql': {
-      const { MysqlDialect } = require('./mysql/mysql') as typeof import('./mysql/mysql');
+      const { MysqlDialect } = loadModule<typeof import('./mysql/dialect')>('./mysql/dialect');
       return new MysqlDialect(endpoint, opts, log);
     }
   }

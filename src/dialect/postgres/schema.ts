@@ -14,33 +14,33 @@ export const SCHEMA_LOCK_ID = 0x5374726174610001n;
 export function schema(announce: readonly string[]): string[] {
   const names = announce.map((n) => `'${n.replace(/'/g, "''")}'`).join(', ');
   return [
-  `CREATE TABLE IF NOT EXISTS log (
-    revision        BIGINT  NOT NULL,
-    sub             INTEGER NOT NULL,
-    key             BYTEA   NOT NULL,
-    create_revision BIGINT  NOT NULL,
-    prev_revision   BIGINT  NOT NULL,
-    version         BIGINT  NOT NULL,
-    lease           BIGINT  NOT NULL,
-    value           BYTEA   NOT NULL,
-    deleted         BOOLEAN NOT NULL,
-    PRIMARY KEY (revision, sub)
-  )`,
-  // Nothing reads by key (the index is in memory; compaction joins on the primary key).
-  'DROP INDEX IF EXISTS log_key_revision',
-  'CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL)',
-  'CREATE TABLE IF NOT EXISTS lease (id BIGINT PRIMARY KEY, ttl BIGINT NOT NULL, expires_at BIGINT NOT NULL)',
-  `CREATE OR REPLACE FUNCTION strata_notify() RETURNS trigger LANGUAGE plpgsql AS $$
-   BEGIN
-     PERFORM pg_notify('${NOTIFY_CHANNEL}', '');
-     RETURN NULL;
-   END $$`,
-  `DO $$ BEGIN
-     IF NOT EXISTS (SELECT 1 FROM pg_trigger WHERE tgname = 'meta_notify' AND tgrelid = 'meta'::regclass) THEN
-       CREATE TRIGGER meta_notify AFTER INSERT OR UPDATE ON meta FOR EACH ROW
-         WHEN (NEW.name IN (${names}))
-         EXECUTE FUNCTION strata_notify();
-     END IF;
-   END $$`,
-];
+    `CREATE TABLE IF NOT EXISTS log (
+      revision        BIGINT  NOT NULL,
+      sub             INTEGER NOT NULL,
+      key             BYTEA   NOT NULL,
+      create_revision BIGINT  NOT NULL,
+      prev_revision   BIGINT  NOT NULL,
+      version         BIGINT  NOT NULL,
+      lease           BIGINT  NOT NULL,
+      value           BYTEA   NOT NULL,
+      deleted         BOOLEAN NOT NULL,
+      PRIMARY KEY (revision, sub)
+    )`,
+    // Nothing reads by key (the index is in memory; compaction joins on the primary key).
+    'DROP INDEX IF EXISTS log_key_revision',
+    'CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL)',
+    'CREATE TABLE IF NOT EXISTS lease (id BIGINT PRIMARY KEY, ttl BIGINT NOT NULL, expires_at BIGINT NOT NULL)',
+    `CREATE OR REPLACE FUNCTION strata_notify() RETURNS trigger LANGUAGE plpgsql AS $$
+     BEGIN
+       PERFORM pg_notify('${NOTIFY_CHANNEL}', '');
+       RETURN NULL;
+     END $$`,
+    `DO $$ BEGIN
+       IF NOT EXISTS (SELECT 1 FROM pg_trigger WHERE tgname = 'meta_notify' AND tgrelid = 'meta'::regclass) THEN
+         CREATE TRIGGER meta_notify AFTER INSERT OR UPDATE ON meta FOR EACH ROW
+           WHEN (NEW.name IN (${names}))
+           EXECUTE FUNCTION strata_notify();
+       END IF;
+     END $$`,
+  ];
 }

@@ -1,0 +1,11 @@
+/**
+ * Loads a module when first needed, so that only the database in use loads its dialect and its
+ * driver. Ids resolve from this folder: a package name, or a path relative to src/dialect/.
+ */
+import { createRequire } from 'node:module';
+
+const load = createRequire(__filename);
+
+export function loadModule<T>(id: string): T {
+  return load(id) as T;
+}

@@ -1,0 +1,165 @@
+/**
+ * The MySQL / MariaDB dialect: one connection pool, READ COMMITTED on every connection. The fence
+ * is `SELECT … FOR UPDATE` on the marks in meta. MySQL cannot notify, so other instances' commits
+ * are found by polling the marks (the tailer's interval). Multi-row statements come in
+ * power-of-two sizes so each connection prepares only a handful of shapes.
+ */
+import type { PoolConnection, ResultSetHeader, RowDataPacket } from 'mysql2/promise';
+import type { Logger } from 'pino';
+import type { DatastoreOptions, MysqlEndpoint } from '../../config';
+import { insertChunks, powerOfTwoChunks } from '../chunks';
+import { cannotListen, DEFAULT_CAPABILITIES, type DbSize, type Dialect, type LeaseRow, type LogRow, type MetaValues, type WriteTx } from '../dialect';
+import { toLeaseRow, toLockedMeta, toLogRow, toMetaValues, type RawLeaseRow, type RawLockedMetaRow, type RawLogRow, type RawMetaRow } from '../rows';
+import { MysqlDriver } from './driver';
+import { isTransient } from './errors';
+import { SCHEMA, SCHEMA_LOCK } from './schema';
+import { SQL, SQL_FOR_COUNT } from './statements';
+
+type Queryable = Pick<PoolConnection, 'execute' | 'query'>;
+/** Rows as mysql2 types them. */
+type Rows<T> = Array<T & RowDataPacket>;
+
+/** Rows or names per statement, at most. */
+const MAX_CHUNK = 256;
+
+export class MysqlDialect implements Dialect {
+  readonly name = 'mysql';
+  readonly capabilities = DEFAULT_CAPABILITIES;
+  readonly listen = cannotListen('mysql');
+  readonly isTransient = isTransient;
+  private readonly driver: MysqlDriver;
+  /** Key and value bytes per multi-row INSERT: half the server's max_allowed_packet. */
+  private insertBytes = 4 << 20;
+
+  constructor(endpoint: MysqlEndpoint, opts: DatastoreOptions, log: Logger) {
+    this.driver = new MysqlDriver(endpoint, opts, log);
+  }
+
+  async open(): Promise<void> {
+    await this.driver.open();
+    const c = await this.driver.pool.getConnection();
+    try {
+      const [[lock]] = await c.query<Rows<{ ok: unknown }>>(SQL.schemaLock, [SCHEMA_LOCK]);
+      if (Number(lock.ok) !== 1) throw new Error('timed out waiting for another instance to create the schema');
+      try {
+        for (const stmt of SCHEMA) await c.query(stmt);
+      } finally {
+        await c.query(SQL.schemaUnlock, [SCHEMA_LOCK]);
+      }
+      const [[packet]] = await c.query<Rows<{ bytes: unknown }>>(SQL.maxAllowedPacket);
+      this.insertBytes = Math.max(1 << 20, Math.floor(Number(packet.bytes) / 2));
+    } finally {
+      c.release();
+    }
+  }
+
+  close(): Promise<void> {
+    return this.driver.close();
+  }
+
+  write<T>(fn: (tx: WriteTx) => Promise<T>): Promise<T> {
+    return this.driver.transaction((c) => fn(this.tx(c)));
+  }
+
+  private tx(c: PoolConnection): WriteTx {
+    return {
+      lockMeta: async (names) => toLockedMeta((await c.execute<Rows<RawLockedMetaRow>>(SQL_FOR_COUNT.lockMeta(names.length), [...names]))[0]),
+      rowsAfter: (after, upTo) => rowsAfterOn(c, after, upTo),
+      loadLeases: () => loadLeasesOn(c),
+      insertRows: (rows) => this.insertRowsOn(c, rows),
+      upsertLeases: async (leases) => {
+        for (const chunk of powerOfTwoChunks(leases, MAX_CHUNK)) {
+          await c.execute(SQL_FOR_COUNT.upsertLeases(chunk.length), chunk.flatMap((l) => [l.id.toString(), l.ttl, l.expiresAt]));
+        }
+      },
+      deleteLeases: async (ids) => {
+        for (const chunk of powerOfTwoChunks(ids, MAX_CHUNK)) {
+          await c.execute(SQL_FOR_COUNT.deleteLeases(chunk.length), chunk.map((id) => id.toString()));
+        }
+      },
+      setMeta: (entries) => setMetaOn(c, entries),
+    };
+  }
+
+  /** Chunks bounded by bytes too: one statement must fit in max_allowed_packet. */
+  private async insertRowsOn(c: Queryable, rows: LogRow[]): Promise<void> {
+    for (const byBytes of insertChunks(rows, Infinity, this.insertBytes)) {
+      for (const chunk of powerOfTwoChunks(byBytes, MAX_CHUNK)) {
+        const params: Array<string | number | Buffer> = [];
+        for (const r of chunk) {
+          params.push(r.revision, r.sub, r.key, r.createRevision, r.prevRevision, r.version, r.lease.toString(), r.value, r.deleted ? 1 : 0);
+        }
+        await c.execute(SQL_FOR_COUNT.insertRows(chunk.length), params);
+      }
+    }
+  }
+
+  async readMeta(names: readonly string[]): Promise<MetaValues> {
+    const [rows] = await this.driver.pool.execute<Rows<RawMetaRow>>(SQL_FOR_COUNT.meta(names.length), [...names]);
+    return toMetaValues(rows);
+  }
+
+  async getMeta(name: string): Promise<string | undefined> {
+    const [rows] = await this.driver.pool.execute<Rows<{ value: string }>>(SQL.getMeta, [name]);
+    return rows[0]?.value;
+  }
+
+  async deleteMeta(name: string): Promise<void> {
+    await this.driver.pool.execute(SQL.deleteMeta, [name]);
+  }
+
+  async initMeta(defaults: Record<string, string>): Promise<void> {
+    const entries = Object.entries(defaults);
+    await this.driver.pool.query(SQL_FOR_COUNT.initMeta(entries.length), entries.flat());
+  }
+
+  async ping(): Promise<void> {
+    await this.driver.pool.query(SQL.ping);
+  }
+
+  rowsAfter(after: number, upTo: number): Promise<LogRow[]> {
+    return rowsAfterOn(this.driver.pool, after, upTo);
+  }
+
+  loadLeases(): Promise<LeaseRow[]> {
+    return loadLeasesOn(this.driver.pool);
+  }
+
+  async loadRows(afterRevision: number, afterSub: number, limit: number): Promise<LogRow[]> {
+    const [rows] = await this.driver.pool.query<Rows<RawLogRow>>(SQL.loadRows(limit), [afterRevision, afterRevision, afterSub]);
+    return rows.map(toLogRow);
+  }
+
+  compactWindow(after: number, upTo: number, progressKey: string): Promise<number> {
+    return this.driver.transaction(async (c) => {
+      // Predecessors first: a tombstone deleted first would hide the row it superseded.
+      const [predecessors] = await c.execute<ResultSetHeader>(SQL.compactPredecessors, [after, upTo]);
+      const [tombstones] = await c.execute<ResultSetHeader>(SQL.compactTombstones, [after, upTo]);
+      await setMetaOn(c, { [progressKey]: String(upTo) });
+      return predecessors.affectedRows + tombstones.affectedRows;
+    });
+  }
+
+  async dbSize(): Promise<DbSize> {
+    const [[r]] = await this.driver.pool.query<Rows<{ size: unknown; in_use: unknown }>>(SQL.dbSize);
+    return { size: Number(r.size), inUse: Number(r.in_use) };
+  }
+
+  async defragment(): Promise<void> {
+    await this.driver.pool.query(SQL.defragment);
+  }
+}
+
+async function rowsAfterOn(c: Queryable, after: number, upTo: number): Promise<LogRow[]> {
+  const [rows] = await c.execute<Rows<RawLogRow>>(SQL.rowsAfter, [after, upTo]);
+  return rows.map(toLogRow);
+}
+
+async function loadLeasesOn(c: Queryable): Promise<LeaseRow[]> {
+  const [rows] = await c.execute<Rows<RawLeaseRow>>(SQL.loadLeases);
+  return rows.map(toLeaseRow);
+}
+
+async function setMetaOn(c: Queryable, entries: Record<string, string>): Promise<void> {
+  for (const chunk of powerOfTwoChunks(Object.entries(entries), MAX_CHUNK)) await c.execute(SQL_FOR_COUNT.setMeta(chunk.length), chunk.flat());
+}

@@ -1,0 +1,54 @@
+/**
+ * Every MySQL / MariaDB statement (only SQL both accept). Statements go through the binary
+ * protocol (prepared per connection, values sent raw); a multi-row statement's text depends on its
+ * row count, so those are functions of the count, called with power-of-two counts only.
+ */
+const ROW_COLUMNS = 'revision, sub, `key`, create_revision, prev_revision, version, lease, value, deleted';
+
+const many = (n: number, one: string): string => Array(n).fill(one).join(', ');
+const inList = (n: number): string => `(${many(n, '?')})`;
+
+export const SQL = {
+  begin: 'START TRANSACTION',
+  // Each statement sees what committed before it; no gap locks between writers and the compactor.
+  readCommitted: 'SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED',
+  /** Serialises schema creation between instances starting at the same moment. */
+  schemaLock: 'SELECT GET_LOCK(?, 60) AS ok',
+  schemaUnlock: 'SELECT RELEASE_LOCK(?)',
+  maxAllowedPacket: 'SELECT @@max_allowed_packet AS bytes',
+  rowsAfter: `SELECT ${ROW_COLUMNS} FROM log WHERE revision > ? AND revision <= ? ORDER BY revision, sub`,
+  loadLeases: 'SELECT id, ttl, expires_at FROM lease',
+  getMeta: 'SELECT value FROM meta WHERE name = ?',
+  deleteMeta: 'DELETE FROM meta WHERE name = ?',
+  compactPredecessors: `DELETE l FROM log l JOIN log n ON l.\`key\` = n.\`key\` AND l.revision = n.prev_revision
+                        WHERE n.revision > ? AND n.revision <= ? AND n.prev_revision > 0`,
+  compactTombstones: 'DELETE FROM log WHERE revision > ? AND revision <= ? AND deleted = 1',
+  dbSize: `SELECT COALESCE(SUM(data_length + index_length + data_free), 0) AS size,
+                  COALESCE(SUM(data_length + index_length), 0) AS in_use
+           FROM information_schema.tables WHERE table_schema = DATABASE()`,
+  // InnoDB rebuilds the tables online; writers are not blocked for the duration.
+  defragment: 'OPTIMIZE TABLE log, lease, meta',
+  ping: 'SELECT 1',
+  /** The endpoint parser allows only letters, digits, '_', '$' and '-' in a database name. */
+  createDatabase: (database: string) => `CREATE DATABASE IF NOT EXISTS \`${database}\``,
+  /**
+   * Spelled out rather than (revision, sub) > (?, ?), which MariaDB does not turn into a range
+   * scan; LIMIT as a literal, since MySQL 8 rejects a bound LIMIT in some prepared-statement paths.
+   */
+  loadRows: (limit: number) =>
+    `SELECT ${ROW_COLUMNS} FROM log WHERE revision > ? OR (revision = ? AND sub > ?) ORDER BY revision, sub LIMIT ${Math.trunc(limit)}`,
+} as const;
+
+/** Statements for `n` rows or names. */
+export const SQL_FOR_COUNT = {
+  meta: (n: number) => `SELECT name, value FROM meta WHERE name IN ${inList(n)}`,
+  lockMeta: (n: number) => `SELECT name, value, CAST(UNIX_TIMESTAMP(NOW(3)) * 1000 AS SIGNED) AS now
+                            FROM meta WHERE name IN ${inList(n)} ORDER BY name FOR UPDATE`,
+  insertRows: (n: number) => `INSERT INTO log (${ROW_COLUMNS}) VALUES ${many(n, '(?, ?, ?, ?, ?, ?, ?, ?, ?)')}`,
+  setMeta: (n: number) => `INSERT INTO meta (name, value) VALUES ${many(n, '(?, ?)')} ON DUPLICATE KEY UPDATE value = VALUES(value)`,
+  initMeta: (n: number) => `INSERT IGNORE INTO meta (name, value) VALUES ${many(n, '(?, ?)')}`,
+  upsertLeases: (n: number) =>
+    `INSERT INTO lease (id, ttl, expires_at) VALUES ${many(n, '(?, ?, ?)')}
+     ON DUPLICATE KEY UPDATE ttl = VALUES(ttl), expires_at = VALUES(expires_at)`,
+  deleteLeases: (n: number) => `DELETE FROM lease WHERE id IN ${inList(n)}`,
+};

@@ -1,0 +1,151 @@
+/**
+ * The PostgreSQL dialect: a connection pool for writes and reads, and one extra connection that
+ * LISTENs for other instances' commits. The fence is `SELECT … FOR UPDATE` on the marks in meta;
+ * READ COMMITTED then shows every row committed before the lock was granted.
+ */
+import type { PoolClient } from 'pg';
+import type { Logger } from 'pino';
+import type { DatastoreOptions, PostgresEndpoint } from '../../config';
+import { insertChunks } from '../chunks';
+import {
+  DEFAULT_CAPABILITIES,
+  type DbSize,
+  type Dialect,
+  type LeaseRow,
+  type LogRow,
+  type MetaValues,
+  type OpenOptions,
+  type WriteTx,
+} from '../dialect';
+import { toLeaseRow, toLockedMeta, toLogRow, toMetaValues, type RawLeaseRow, type RawLockedMetaRow, type RawLogRow, type RawMetaRow } from '../rows';
+import { PostgresDriver } from './driver';
+import { isTransient } from './errors';
+import { schema, SCHEMA_LOCK_ID } from './schema';
+import { prepared, SQL } from './statements';
+
+type Queryable = Pick<PoolClient, 'query'>;
+
+/** Rows per INSERT, and key and value bytes per INSERT (arrays travel hex-encoded). */
+const INSERT_ROWS = 1000;
+const INSERT_BYTES = 16 << 20;
+
+export class PostgresDialect implements Dialect {
+  readonly name = 'postgres';
+  readonly capabilities = { ...DEFAULT_CAPABILITIES, notifications: true };
+  readonly isTransient = isTransient;
+  private readonly driver: PostgresDriver;
+
+  constructor(endpoint: PostgresEndpoint, opts: DatastoreOptions, log: Logger) {
+    this.driver = new PostgresDriver(endpoint, opts, log);
+  }
+
+  async open(options: OpenOptions): Promise<void> {
+    await this.driver.open();
+    await this.driver.transaction(async (c) => {
+      await c.query(SQL.schemaLock, [SCHEMA_LOCK_ID.toString()]);
+      for (const stmt of schema(options.announce)) await c.query(stmt);
+    });
+  }
+
+  close(): Promise<void> {
+    return this.driver.close();
+  }
+
+  listen(onChange: () => void): Promise<void> {
+    return this.driver.listen(onChange);
+  }
+
+  write<T>(fn: (tx: WriteTx) => Promise<T>): Promise<T> {
+    return this.driver.transaction((c) => fn(this.tx(c)));
+  }
+
+  private tx(c: PoolClient): WriteTx {
+    return {
+      lockMeta: async (names) => toLockedMeta((await c.query<RawLockedMetaRow>(prepared('lockMeta', [names]))).rows),
+      rowsAfter: (after, upTo) => rowsAfterOn(c, after, upTo),
+      loadLeases: () => loadLeasesOn(c),
+      insertRows: (rows) => insertRowsOn(c, rows),
+      upsertLeases: async (ls) =>
+        void (await c.query(prepared('upsertLeases', [ls.map((l) => l.id.toString()), ls.map((l) => l.ttl), ls.map((l) => l.expiresAt)]))),
+      deleteLeases: async (ids) => void (await c.query(prepared('deleteLeases', [ids.map((id) => id.toString())]))),
+      setMeta: async (entries) => void (await c.query(prepared('setMeta', [Object.keys(entries), Object.values(entries)]))),
+    };
+  }
+
+  async readMeta(names: readonly string[]): Promise<MetaValues> {
+    return toMetaValues((await this.driver.pool.query<RawMetaRow>(prepared('meta', [names]))).rows);
+  }
+
+  async getMeta(name: string): Promise<string | undefined> {
+    return (await this.driver.pool.query<{ value: string }>(SQL.getMeta, [name])).rows[0]?.value;
+  }
+
+  async deleteMeta(name: string): Promise<void> {
+    await this.driver.pool.query(SQL.deleteMeta, [name]);
+  }
+
+  async initMeta(defaults: Record<string, string>): Promise<void> {
+    await this.driver.pool.query(SQL.initMeta, [Object.keys(defaults), Object.values(defaults)]);
+  }
+
+  async ping(): Promise<void> {
+    await this.driver.pool.query(SQL.ping);
+  }
+
+  rowsAfter(after: number, upTo: number): Promise<LogRow[]> {
+    return rowsAfterOn(this.driver.pool, after, upTo);
+  }
+
+  loadLeases(): Promise<LeaseRow[]> {
+    return loadLeasesOn(this.driver.pool);
+  }
+
+  async loadRows(afterRevision: number, afterSub: number, limit: number): Promise<LogRow[]> {
+    return (await this.driver.pool.query<RawLogRow>(prepared('loadRows', [afterRevision, afterSub, limit]))).rows.map(toLogRow);
+  }
+
+  compactWindow(after: number, upTo: number, progressKey: string): Promise<number> {
+    return this.driver.transaction(async (c) => {
+      // Predecessors first: a tombstone deleted first would hide the row it superseded.
+      const predecessors = await c.query(prepared('compactPredecessors', [after, upTo]));
+      const tombstones = await c.query(prepared('compactTombstones', [after, upTo]));
+      await c.query(prepared('setMeta', [[progressKey], [String(upTo)]]));
+      return (predecessors.rowCount ?? 0) + (tombstones.rowCount ?? 0);
+    });
+  }
+
+  async dbSize(): Promise<DbSize> {
+    const [r] = (await this.driver.pool.query<{ size: string; in_use: string }>(SQL.dbSize)).rows;
+    return { size: Number(r.size), inUse: Number(r.in_use) };
+  }
+
+  async defragment(): Promise<void> {
+    await this.driver.pool.query(SQL.defragment);
+  }
+}
+
+async function rowsAfterOn(c: Queryable, after: number, upTo: number): Promise<LogRow[]> {
+  return (await c.query<RawLogRow>(prepared('rowsAfter', [after, upTo]))).rows.map(toLogRow);
+}
+
+async function loadLeasesOn(c: Queryable): Promise<LeaseRow[]> {
+  return (await c.query<RawLeaseRow>(prepared('loadLeases', []))).rows.map(toLeaseRow);
+}
+
+async function insertRowsOn(c: Queryable, rows: LogRow[]): Promise<void> {
+  for (const chunk of insertChunks(rows, INSERT_ROWS, INSERT_BYTES)) {
+    await c.query(
+      prepared('insertRows', [
+        chunk.map((r) => r.revision),
+        chunk.map((r) => r.sub),
+        chunk.map((r) => r.key),
+        chunk.map((r) => r.createRevision),
+        chunk.map((r) => r.prevRevision),
+        chunk.map((r) => r.version),
+        chunk.map((r) => r.lease.toString()),
+        chunk.map((r) => r.value),
+        chunk.map((r) => r.deleted),
+      ]),
+    );
+  }
+}

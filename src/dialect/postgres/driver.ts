@@ -1,0 +1,131 @@
+/**
+ * PostgreSQL connections (node-postgres): the configuration from the endpoint and the datastore
+ * options, the database created when missing, one pool whose broken connections never end the
+ * process, write transactions, and the extra connection that LISTENs and reconnects.
+ */
+import type { Client, ClientConfig, Pool, PoolClient } from 'pg';
+import type { Logger } from 'pino';
+import type { DatastoreOptions, PostgresEndpoint } from '../../config';
+import { loadModule } from '../load-module';
+import { tlsOptions } from '../tls';
+import { inTransaction } from '../transaction';
+import { isConnectionError, isDatabaseCreatedMeanwhile, isMissingDatabase } from './errors';
+import { SQL } from './statements';
+
+type Pg = typeof import('pg');
+
+/** How long the LISTEN connection waits before it reconnects: after losing it, after a failed attempt. */
+const RELISTEN_MS = 250;
+const RELISTEN_RETRY_MS = 1000;
+
+export class PostgresDriver {
+  pool!: Pool;
+  private pg!: Pg;
+  private listener: Client | undefined;
+  private closed = false;
+
+  constructor(
+    private readonly endpoint: PostgresEndpoint,
+    private readonly opts: DatastoreOptions,
+    private readonly log: Logger,
+  ) {}
+
+  async open(): Promise<void> {
+    this.pg = loadModule<Pg>('pg');
+    await this.ensureDatabase();
+    this.pool = new this.pg.Pool({
+      ...this.clientConfig(this.endpoint.database),
+      max: this.opts.maxOpenConnections,
+      idleTimeoutMillis: this.opts.connectionMaxIdleMs,
+    });
+    // An idle connection dropped by the server must not take the process down; the next query reconnects.
+    this.pool.on('error', (err) => this.log.warn({ err }, 'idle database connection failed'));
+    // A checked-out client whose connection dies between two queries emits 'error' with no
+    // listener of the pool's attached, which would end the process; the next query on it fails and
+    // the writer retries, so logging is all that is needed here.
+    this.pool.on('connect', (client) => client.on('error', (err) => this.log.warn({ err }, 'database connection failed')));
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.listener?.end().catch(() => undefined);
+    await this.pool?.end();
+  }
+
+  /** Runs fn in one transaction on a pooled connection (see inTransaction). */
+  async transaction<T>(fn: (c: PoolClient) => Promise<T>): Promise<T> {
+    const c = await this.pool.connect();
+    const conn = { exec: (sql: string) => c.query(sql), release: (broken: boolean) => c.release(broken) };
+    return inTransaction(conn, SQL.begin, isConnectionError, () => fn(c));
+  }
+
+  /**
+   * Calls `onNotify` on every notification, and once each time listening (re)starts: anything
+   * committed while nobody listened is picked up then. Resolves once listening.
+   */
+  async listen(onNotify: () => void): Promise<void> {
+    const connect = async (): Promise<void> => {
+      const c = new this.pg.Client(this.clientConfig(this.endpoint.database));
+      c.on('notification', () => onNotify());
+      c.on('error', (err) => {
+        if (this.closed) return;
+        this.log.warn({ err }, 'LISTEN connection lost; reconnecting');
+        void c.end().catch(() => undefined);
+        setTimeout(() => void reconnect(), RELISTEN_MS).unref();
+      });
+      await c.connect();
+      await c.query(SQL.listen);
+      this.listener = c;
+      onNotify();
+    };
+    const reconnect = async (): Promise<void> => {
+      if (this.closed) return;
+      try {
+        await connect();
+      } catch (err) {
+        if (!this.closed) setTimeout(() => void reconnect(), RELISTEN_RETRY_MS).unref();
+        this.log.warn({ err }, 'LISTEN reconnect failed');
+      }
+    };
+    await connect();
+  }
+
+  private clientConfig(database: string): ClientConfig {
+    const e = this.endpoint;
+    const timeoutSeconds = Number(e.params.connect_timeout ?? '10');
+    return {
+      host: e.socketPath ?? e.host,
+      port: e.port,
+      user: e.user,
+      password: e.password,
+      database,
+      ssl: tlsOptions(e, this.opts.tls) ?? false,
+      application_name: e.params.application_name ?? 'strata',
+      connectionTimeoutMillis: timeoutSeconds * 1000,
+      options: e.params.options,
+    };
+  }
+
+  /** Creates the database when it does not exist, as kine does. */
+  private async ensureDatabase(): Promise<void> {
+    const probe = new this.pg.Client(this.clientConfig(this.endpoint.database));
+    try {
+      await probe.connect();
+      return;
+    } catch (e) {
+      if (!isMissingDatabase(e)) throw e;
+    } finally {
+      await probe.end().catch(() => undefined);
+    }
+    const admin = new this.pg.Client(this.clientConfig(this.endpoint.params.maintenance_db ?? 'postgres'));
+    await admin.connect();
+    try {
+      await admin.query(SQL.createDatabase(this.endpoint.database));
+      this.log.info({ database: this.endpoint.database }, 'created database');
+    } catch (e) {
+      if (!isDatabaseCreatedMeanwhile(e)) throw e;
+    } finally {
+      await admin.end().catch(() => undefined);
+    }
+  }
+}

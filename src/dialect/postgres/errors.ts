@@ -1,0 +1,29 @@
+/** Which PostgreSQL failures are worth retrying, which mean the connection is gone, and the SQLSTATEs ensureDatabase meets. */
+import { codeOf, SOCKET_ERROR_CODES } from '../error-codes';
+
+/** Serialization failure, deadlock, too many connections; connection failures are retried too. */
+const RETRYABLE_STATES = new Set(['40001', '40P01', '53300']);
+const CONNECTION_CODES = new Set([...SOCKET_ERROR_CODES, 'ENOTFOUND', 'EHOSTUNREACH']);
+/** SQLSTATE classes of a lost connection (08) and of a server shutting down (57P). */
+const CONNECTION_STATE_CLASSES = ['08', '57P'];
+
+export function isConnectionError(e: unknown): boolean {
+  const code = codeOf(e);
+  if (code && (CONNECTION_CODES.has(code) || CONNECTION_STATE_CLASSES.some((c) => code.startsWith(c)))) return true;
+  // node-postgres's own errors (no SQLSTATE, a plain Error: "Connection terminated unexpectedly",
+  // "Client has encountered a connection error and is not queryable", pool timeouts, …) all come
+  // from the connection, not from the statement.
+  if (e instanceof Error && e.constructor === Error && !code) return true;
+  const message = (e as { message?: unknown } | null | undefined)?.message;
+  return typeof message === 'string' && /Connection terminated|connection.*(closed|ended)|Client has encountered a connection error/i.test(message);
+}
+
+export function isTransient(e: unknown): boolean {
+  return RETRYABLE_STATES.has(codeOf(e) ?? '') || isConnectionError(e);
+}
+
+/** invalid_catalog_name: the database does not exist. */
+export const isMissingDatabase = (e: unknown): boolean => codeOf(e) === '3D000';
+
+/** duplicate_database, or the unique violation of two CREATE DATABASE at once: another instance created it. */
+export const isDatabaseCreatedMeanwhile = (e: unknown): boolean => ['42P04', '23505'].includes(codeOf(e) ?? '');

@@ -1,0 +1,50 @@
+/**
+ * Every PostgreSQL statement. Those of the write path and of following the log are named
+ * (server-side prepared, parsed once per connection); the rest run rarely and go as plain text.
+ * Multi-row writes bind one array per column and `unnest` them: one statement text for any count.
+ */
+import type { QueryConfig } from 'pg';
+import { NOTIFY_CHANNEL } from './schema';
+
+const ROW_COLUMNS = 'revision, sub, key, create_revision, prev_revision, version, lease, value, deleted';
+
+const PREPARED = {
+  meta: `SELECT name, value FROM meta WHERE name = ANY($1::text[])`,
+  lockMeta: `SELECT name, value, (extract(epoch FROM clock_timestamp()) * 1000)::bigint AS now
+             FROM meta WHERE name = ANY($1::text[]) ORDER BY name FOR UPDATE`,
+  rowsAfter: `SELECT ${ROW_COLUMNS} FROM log WHERE revision > $1 AND revision <= $2 ORDER BY revision, sub`,
+  loadRows: `SELECT ${ROW_COLUMNS} FROM log WHERE (revision, sub) > ($1, $2) ORDER BY revision, sub LIMIT $3`,
+  insertRows: `INSERT INTO log (${ROW_COLUMNS}) SELECT * FROM unnest($1::bigint[], $2::int[], $3::bytea[], $4::bigint[],
+               $5::bigint[], $6::bigint[], $7::bigint[], $8::bytea[], $9::boolean[])`,
+  setMeta: `INSERT INTO meta (name, value) SELECT * FROM unnest($1::text[], $2::text[])
+            ON CONFLICT (name) DO UPDATE SET value = excluded.value`,
+  upsertLeases: `INSERT INTO lease (id, ttl, expires_at) SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bigint[])
+                 ON CONFLICT (id) DO UPDATE SET ttl = excluded.ttl, expires_at = excluded.expires_at`,
+  deleteLeases: `DELETE FROM lease WHERE id = ANY($1::bigint[])`,
+  loadLeases: `SELECT id, ttl, expires_at FROM lease`,
+  compactPredecessors: `DELETE FROM log l USING log n WHERE n.revision > $1 AND n.revision <= $2 AND n.prev_revision > 0
+                        AND l.key = n.key AND l.revision = n.prev_revision`,
+  compactTombstones: `DELETE FROM log WHERE revision > $1 AND revision <= $2 AND deleted`,
+} as const;
+
+/** A server-side prepared statement with its values, named after its key in PREPARED. */
+export function prepared(name: keyof typeof PREPARED, values: unknown[]): QueryConfig {
+  return { name: `strata_${name}`, text: PREPARED[name], values };
+}
+
+export const SQL = {
+  begin: 'BEGIN',
+  /** Serialises schema creation between instances starting at the same moment; released at COMMIT. */
+  schemaLock: 'SELECT pg_advisory_xact_lock($1)',
+  listen: `LISTEN ${NOTIFY_CHANNEL}`,
+  getMeta: 'SELECT value FROM meta WHERE name = $1',
+  deleteMeta: 'DELETE FROM meta WHERE name = $1',
+  initMeta: 'INSERT INTO meta (name, value) SELECT * FROM unnest($1::text[], $2::text[]) ON CONFLICT (name) DO NOTHING',
+  dbSize: `SELECT pg_database_size(current_database()) AS size,
+                  pg_total_relation_size('log') + pg_total_relation_size('meta') + pg_total_relation_size('lease') AS in_use`,
+  // Plain VACUUM makes dead space reusable without locking writers out; VACUUM FULL would.
+  defragment: 'VACUUM log, lease, meta',
+  ping: 'SELECT 1',
+  /** The endpoint parser allows only letters, digits, '_', '$' and '-' in a database name. */
+  createDatabase: (database: string) => `CREATE DATABASE "${database}"`,
+} as const;

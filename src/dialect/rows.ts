@@ -1,0 +1,64 @@
+/**
+ * Rows as the three drivers return them, turned into the log's rows. Integers arrive as bigint
+ * (better-sqlite3 with safe integers), as decimal strings (node-postgres's int8, mysql2 with
+ * bigNumberStrings) or as numbers (32-bit columns); a flag as a boolean (PostgreSQL) or as 0 / 1.
+ */
+import type { LeaseRow, LockedMeta, LogRow } from './dialect';
+
+/** An integer column as some driver returns it. */
+export type DbInteger = bigint | string | number;
+
+export interface RawLogRow {
+  revision: DbInteger;
+  sub: DbInteger;
+  key: Buffer;
+  create_revision: DbInteger;
+  prev_revision: DbInteger;
+  version: DbInteger;
+  lease: DbInteger;
+  value: Buffer;
+  deleted: DbInteger | boolean;
+}
+
+export interface RawLeaseRow {
+  id: DbInteger;
+  ttl: DbInteger;
+  expires_at: DbInteger;
+}
+
+export interface RawMetaRow {
+  name: string;
+  value: string;
+}
+
+/** A meta row read under the fence lock, with the database clock of the same statement. */
+export interface RawLockedMetaRow extends RawMetaRow {
+  now: DbInteger;
+}
+
+export function toLogRow(r: RawLogRow): LogRow {
+  return {
+    revision: Number(r.revision),
+    sub: Number(r.sub),
+    key: r.key,
+    createRevision: Number(r.create_revision),
+    prevRevision: Number(r.prev_revision),
+    version: Number(r.version),
+    lease: BigInt(r.lease),
+    value: r.value,
+    deleted: typeof r.deleted === 'boolean' ? r.deleted : Number(r.deleted) !== 0,
+  };
+}
+
+export function toLeaseRow(r: RawLeaseRow): LeaseRow {
+  return { id: BigInt(r.id), ttl: Number(r.ttl), expiresAt: Number(r.expires_at) };
+}
+
+export function toMetaValues(rows: readonly RawMetaRow[]): Map<string, string> {
+  return new Map(rows.map((r) => [r.name, r.value]));
+}
+
+/** No row locked means no row to read the clock from; this machine's clock stands in. */
+export function toLockedMeta(rows: readonly RawLockedMetaRow[]): LockedMeta {
+  return { values: toMetaValues(rows), nowMs: rows.length > 0 ? Number(rows[0].now) : Date.now() };
+}

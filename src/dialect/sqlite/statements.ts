@@ -1,0 +1,95 @@
+/**
+ * Every SQLite statement, prepared once: on the writer's connection (inside write transactions)
+ * or on the reader's, which sees only what has committed.
+ */
+import type BetterSqlite3 from 'better-sqlite3';
+import type { SqliteSync } from '../../config';
+
+type Db = BetterSqlite3.Database;
+type Statement = BetterSqlite3.Statement;
+
+const ROW_COLUMNS = 'revision, sub, key, create_revision, prev_revision, version, lease, value, deleted';
+const META_BY_NAMES = 'SELECT name, value FROM meta WHERE name IN (SELECT value FROM json_each(?))';
+const ROWS_AFTER = `SELECT ${ROW_COLUMNS} FROM log WHERE revision > ? AND revision <= ? ORDER BY revision, sub`;
+const LOAD_LEASES = 'SELECT id, ttl, expires_at FROM lease';
+const UPSERT_META = 'ON CONFLICT (name) DO UPDATE SET value = excluded.value';
+
+/** Settings of the writer's connection, as pragma arguments. */
+export const PRAGMAS = {
+  journalMode: 'journal_mode = WAL',
+  synchronous: (mode: SqliteSync) => `synchronous = ${mode}`,
+  checkpoint: 'wal_checkpoint(TRUNCATE)',
+} as const;
+
+export const VACUUM = 'VACUUM';
+
+/** The transaction statements of the writer's connection. */
+export function prepareTransaction(writer: Db) {
+  return {
+    begin: writer.prepare('BEGIN IMMEDIATE'),
+    commit: writer.prepare('COMMIT'),
+    rollback: writer.prepare('ROLLBACK'),
+  };
+}
+
+export type TransactionStatements = ReturnType<typeof prepareTransaction>;
+
+export function prepareStatements(writer: Db, reader: Db) {
+  return {
+    writer: {
+      lockMeta: writer.prepare(META_BY_NAMES),
+      dataVersion: writer.prepare('PRAGMA data_version').pluck(),
+      rowsAfter: writer.prepare(ROWS_AFTER),
+      loadLeases: writer.prepare(LOAD_LEASES),
+      upsertLease: writer.prepare(
+        'INSERT INTO lease (id, ttl, expires_at) VALUES (?, ?, ?) ON CONFLICT (id) DO UPDATE SET ttl = excluded.ttl, expires_at = excluded.expires_at',
+      ),
+      deleteLease: writer.prepare('DELETE FROM lease WHERE id = ?'),
+      setOneMeta: writer.prepare(`INSERT INTO meta (name, value) VALUES (?, ?) ${UPSERT_META}`),
+      initMeta: writer.prepare('INSERT INTO meta (name, value) VALUES (?, ?) ON CONFLICT (name) DO NOTHING'),
+      deleteMeta: writer.prepare('DELETE FROM meta WHERE name = ?'),
+      // The predecessor is found through the primary key: (revision = prev_revision) holds few rows.
+      compactPredecessors: writer.prepare(
+        `DELETE FROM log WHERE rowid IN (SELECT p.rowid FROM log n JOIN log p ON p.revision = n.prev_revision AND p.key = n.key
+         WHERE n.revision > ? AND n.revision <= ? AND n.prev_revision > 0)`,
+      ),
+      compactTombstones: writer.prepare('DELETE FROM log WHERE revision > ? AND revision <= ? AND deleted = 1'),
+      insertRows: new PreparedPerCount(writer, (n) => `INSERT INTO log (${ROW_COLUMNS}) VALUES ${many(n, '(?, ?, ?, ?, ?, ?, ?, ?, ?)')}`),
+      setMeta: new PreparedPerCount(writer, (n) => `INSERT INTO meta (name, value) VALUES ${many(n, '(?, ?)')} ${UPSERT_META}`),
+    },
+    reader: {
+      meta: reader.prepare(META_BY_NAMES),
+      oneMeta: reader.prepare('SELECT value FROM meta WHERE name = ?').pluck(),
+      rowsAfter: reader.prepare(ROWS_AFTER),
+      loadRows: reader.prepare(`SELECT ${ROW_COLUMNS} FROM log WHERE (revision, sub) > (?, ?) ORDER BY revision, sub LIMIT ?`),
+      loadLeases: reader.prepare(LOAD_LEASES),
+      ping: reader.prepare('SELECT 1'),
+      pageCount: reader.prepare('PRAGMA page_count').pluck(),
+      freelistCount: reader.prepare('PRAGMA freelist_count').pluck(),
+      pageSize: reader.prepare('PRAGMA page_size').pluck(),
+    },
+  };
+}
+
+export type Statements = ReturnType<typeof prepareStatements>;
+
+/** A statement whose text depends on a row count, prepared once per count. */
+export class PreparedPerCount {
+  private readonly byCount = new Map<number, Statement>();
+
+  constructor(
+    private readonly db: Db,
+    private readonly sql: (count: number) => string,
+  ) {}
+
+  forCount(count: number): Statement {
+    let s = this.byCount.get(count);
+    if (!s) {
+      s = this.db.prepare(this.sql(count));
+      this.byCount.set(count, s);
+    }
+    return s;
+  }
+}
+
+const many = (n: number, one: string): string => Array(n).fill(one).join(', ');
