@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseEndpoint, type SqliteEndpoint } from '../../src/config';
-import { SqliteDialect } from '../../src/dialect/sqlite/sqlite';
+import { SqliteDialect } from '../../src/dialect/sqlite/dialect';
 import { Follower } from '../../src/log/follower';
 import { MARKS, marksFrom, META, type Marks } from '../../src/log/meta';
 import { openSchema } from '../../src/log/schema';
