@@ -49,6 +49,7 @@ export interface GatewayErrorBody {
   code: Code;
 }
 
+/** A unary gateway error: the HTTP status and the body. */
 export function toGatewayError(e: unknown, log: Logger): { status: number; body: GatewayErrorBody } {
   const err = toEtcdError(e, log);
   return { status: httpStatusFromCode(err.code), body: { error: err.message, message: err.message, code: err.code } };
