@@ -1,28 +1,85 @@
 /**
- * The shape every etcd service shares between its two front-ends: a table of unary calls over
- * wire objects (decode → validate → store → encode inside each call), and sinks for the streams.
- * The gRPC services wrap the tables; the JSON gateway maps JSON to the same wire objects.
+ * What an etcd method is to strata's two front-ends (the gRPC server and the JSON gateway). A unary
+ * method runs a decoded request message, given with its protobuf size (etcd's request limit is
+ * checked against it), to the store's result, and encodes that result as the response message; a
+ * front-end then turns it into bytes (protobufjs, or a hand-written encoder straight from the
+ * result) or JSON. A stream method opens a session: request messages in, results out to a sink.
  */
-import type * as grpc from '@grpc/grpc-js';
+import type { Logger } from 'pino';
 import type { RpcContext } from './context';
-import type { Wire } from './proto';
-import { unary } from './status';
 
-export type UnaryCall = (w: Wire) => Promise<Wire>;
-export type CallTable = Record<string, UnaryCall>;
+export interface UnaryMethod<Req, Result, Res> {
+  run(req: Req, size: number): Promise<Result>;
+  encode(result: Result): Res;
+}
 
-/** Where a server stream's messages go (a gRPC call, or a chunked HTTP response). */
-export interface StreamSink {
-  /** Sends one message; false when the transport's buffer is full (then wait for drained()). */
-  write(w: Wire): boolean;
+/** Where a stream's results go (a gRPC call, or a chunked HTTP response). */
+export interface StreamSink<Result> {
+  /** Sends one result; false when the transport's buffer is full (then wait for drained()). */
+  write(result: Result): boolean;
   /** Ends the stream normally. */
   end(): void;
   /** Ends the stream with an error. */
   error(e: unknown): void;
 }
 
-export function serviceFromCalls(ctx: RpcContext, calls: CallTable): grpc.UntypedServiceImplementation {
-  const out: grpc.UntypedServiceImplementation = {};
-  for (const [name, fn] of Object.entries(calls)) out[name] = unary<Wire, Wire>(ctx.log, fn);
-  return out;
+/** One open stream (Watch, LeaseKeepAlive), the same over both transports. */
+export interface StreamSession<Req> {
+  /** One request message. */
+  handle(req: Req): void;
+  /** The sink has room again after write() returned false. */
+  drained(): void;
+  /** The client sent its last request. */
+  finish(): void;
+  /** Ends the stream at once (client gone, shutdown). */
+  close(): void;
+}
+
+export interface StreamMethod<Req, Result, Res> {
+  open(sink: StreamSink<Result>, log: Logger): StreamSession<Req>;
+  encode(result: Result): Res;
+}
+
+/**
+ * A service's methods as the front-ends walk them, by name. Each front-end pairs a method with the
+ * decoder of its own request type (by the method's name in the proto), so the tables erase the
+ * message types; the methods themselves are typed where they are written (method syntax keeps the
+ * erased form assignable).
+ */
+export type UnaryTable = Record<string, UnaryMethod<unknown, unknown, object>>;
+export type StreamTable = Record<string, StreamMethod<unknown, unknown, object>>;
+
+export interface ServiceMethods {
+  unary: UnaryTable;
+  streams: StreamTable;
+}
+
+/** A long-lived stream, registered so shutdown can end it and /metrics can count it. */
+export class TrackedStream {
+  private done = false;
+
+  constructor(
+    private readonly ctx: RpcContext,
+    readonly kind: 'watch' | 'keepalive',
+    private readonly onEnd: () => void,
+  ) {
+    ctx.streams.add(this);
+  }
+
+  get ended(): boolean {
+    return this.done;
+  }
+
+  /** Ends the stream once: unregisters it and runs onEnd. */
+  end(): void {
+    if (this.drop()) this.onEnd();
+  }
+
+  /** Unregisters without onEnd (the stream ended another way); false if it had ended already. */
+  drop(): boolean {
+    if (this.done) return false;
+    this.done = true;
+    this.ctx.streams.delete(this);
+    return true;
+  }
 }

@@ -1,8 +1,8 @@
 /** What every service handler needs: the store, limits, identity for headers, and a logger. */
 import type { Logger } from 'pino';
 import type { Store } from '../mvcc/store';
-import type { HeaderIdentity } from './codec';
-import type { Limits } from './validate';
+import type { HeaderIdentity } from './codec/header';
+import type { Limits } from './limits';
 
 export interface RpcContext {
   store: Store;

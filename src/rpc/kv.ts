@@ -1,45 +1,52 @@
-/** etcd's KV service over gRPC: decode, check, call the store, encode. */
-import type * as grpc from '@grpc/grpc-js';
-import { decodeDeleteRange, decodePut, decodeRange, decodeTxn, encodeDeleteRange, encodePut, encodeRange, encodeTxn, header } from './codec';
-import { serviceFromCalls } from './calls';
+/** etcd's KV methods: decode, check, run on the store; the front-ends encode the results. */
+import type { CompactionResponse, DeleteRangeResponse, PutResponse, RangeResponse, TxnResponse } from '../mvcc/types';
+import type { UnaryMethod } from './calls';
+import { decodeCompact, decodeDeleteRange, decodePut, decodeRange, encodeCompact, encodeDeleteRange, encodePut, encodeRange } from './codec/kv';
+import { decodeTxn, encodeTxn } from './codec/txn';
 import type { RpcContext } from './context';
-import { requestSize, type Wire } from './proto';
+import type * as pb from './messages';
 import { checkDeleteRange, checkPut, checkRange, checkSize, checkTxn } from './validate';
 
-/** The KV calls, protocol-neutral over wire objects: the gRPC service and the gateway share them. */
 export function kvCalls(ctx: RpcContext) {
   const { store, limits, identity } = ctx;
-  return {
-    Range: async (w: Wire) => {
-      const req = decodeRange(w);
+  const Range: UnaryMethod<pb.RangeRequest, RangeResponse, pb.RangeResponse> = {
+    run: async (m) => {
+      const req = decodeRange(m);
       checkRange(req);
-      return encodeRange(await store.range(req), identity);
+      return store.range(req);
     },
-    Put: async (w: Wire) => {
-      const req = decodePut(w);
-      checkPut(req);
-      checkSize(requestSize(w), limits);
-      return encodePut(await store.put(req), identity);
-    },
-    DeleteRange: async (w: Wire) => {
-      const req = decodeDeleteRange(w);
-      checkDeleteRange(req);
-      checkSize(requestSize(w), limits);
-      return encodeDeleteRange(await store.deleteRange(req), identity);
-    },
-    Txn: async (w: Wire) => {
-      const req = decodeTxn(w);
-      checkTxn(req, limits);
-      checkSize(requestSize(w), limits);
-      return encodeTxn(await store.txn(req), identity);
-    },
-    Compact: async (w: Wire) => {
-      const res = await store.compact({ revision: Number(w.revision ?? 0), physical: !!w.physical });
-      return { header: header(identity, res.header) };
-    },
+    encode: (r) => encodeRange(r, identity),
   };
-}
-
-export function kvService(ctx: RpcContext): grpc.UntypedServiceImplementation {
-  return serviceFromCalls(ctx, kvCalls(ctx));
+  const Put: UnaryMethod<pb.PutRequest, PutResponse, pb.PutResponse> = {
+    run: async (m, size) => {
+      const req = decodePut(m);
+      checkPut(req);
+      checkSize(size, limits);
+      return store.put(req);
+    },
+    encode: (r) => encodePut(r, identity),
+  };
+  const DeleteRange: UnaryMethod<pb.DeleteRangeRequest, DeleteRangeResponse, pb.DeleteRangeResponse> = {
+    run: async (m, size) => {
+      const req = decodeDeleteRange(m);
+      checkDeleteRange(req);
+      checkSize(size, limits);
+      return store.deleteRange(req);
+    },
+    encode: (r) => encodeDeleteRange(r, identity),
+  };
+  const Txn: UnaryMethod<pb.TxnRequest, TxnResponse, pb.TxnResponse> = {
+    run: async (m, size) => {
+      const req = decodeTxn(m);
+      checkTxn(req, limits);
+      checkSize(size, limits);
+      return store.txn(req);
+    },
+    encode: (r) => encodeTxn(r, identity),
+  };
+  const Compact: UnaryMethod<pb.CompactionRequest, CompactionResponse, pb.CompactionResponse> = {
+    run: async (m) => store.compact(decodeCompact(m)),
+    encode: (r) => encodeCompact(r, identity),
+  };
+  return { Range, Put, DeleteRange, Txn, Compact };
 }

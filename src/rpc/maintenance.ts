@@ -1,64 +1,74 @@
-/** etcd's Maintenance, Cluster and Auth services, as one strata member answers them. */
-import type * as grpc from '@grpc/grpc-js';
-import { Errors } from '../errors';
-import { serviceFromCalls, type CallTable } from './calls';
-import { header } from './codec';
+/** etcd's Maintenance, Cluster and Auth methods, as one strata member answers them. */
+import { Errors, type EtcdError } from '../errors';
+import type { Header } from '../mvcc/types';
+import type { UnaryMethod, UnaryTable } from './calls';
+import {
+  ALARM_DEACTIVATE,
+  ALARM_GET,
+  decodeAlarm,
+  encodeAlarm,
+  encodeAuthDisable,
+  encodeDefragment,
+  encodeMemberList,
+  encodeStatus,
+  type MemberInfo,
+  type StatusResult,
+} from './codec/maintenance';
 import type { RpcContext } from './context';
-import type { Wire } from './proto';
-import { toServiceError } from './status';
+import type * as pb from './messages';
 
-/** A call that answers UNIMPLEMENTED, naming what is missing. */
-const missing =
-  (what: string) =>
-  async (): Promise<Wire> => {
-    throw Errors.unimplemented(what);
-  };
+/** A method that always fails with one error. */
+const refused = (error: () => EtcdError): UnaryMethod<unknown, never, never> => ({
+  run: async () => {
+    throw error();
+  },
+  encode: (r) => r,
+});
 
-const ALARM_GET = 0;
-const ALARM_DEACTIVATE = 2;
+/** A method that answers UNIMPLEMENTED, naming what is missing. */
+const missing = (what: string) => refused(() => Errors.unimplemented(what));
 
-export function maintenanceCalls(ctx: RpcContext): CallTable {
+/** Snapshot is a server stream; strata has no snapshot to send. */
+export const SNAPSHOT_UNIMPLEMENTED = 'Snapshot (back up the SQL database instead)';
+
+export function maintenanceCalls(ctx: RpcContext) {
   const { store, identity } = ctx;
-  const hdr = () => header(identity, { revision: store.revision });
-  return {
-    Status: async () => {
-      const size = await store.dbSize();
-      const rev = store.revision;
-      return {
-        header: hdr(),
-        version: ctx.version,
-        dbSize: size.size,
-        leader: identity.member_id,
-        // One member: the term never changes and every committed revision is applied.
-        raftIndex: rev,
-        raftTerm: identity.raft_term,
-        raftAppliedIndex: rev,
-        errors: [],
-        dbSizeInUse: size.inUse,
-        isLearner: false,
-      };
+  const Status: UnaryMethod<unknown, StatusResult, pb.StatusResponse> = {
+    run: async () => {
+      const db = await store.dbSize();
+      return { revision: store.revision, db };
     },
-    Alarm: async (w: Wire) => {
-      const action = Number(w.action ?? 0);
-      // strata raises no alarms (there is no space quota), so the list is always empty.
+    encode: (r) => encodeStatus(r, identity, ctx.version),
+  };
+  const Alarm: UnaryMethod<pb.AlarmRequest, Header, pb.AlarmResponse> = {
+    run: async (m) => {
+      const { action } = decodeAlarm(m);
       if (action !== ALARM_GET && action !== ALARM_DEACTIVATE) throw Errors.unimplemented('Alarm ACTIVATE');
-      return { header: hdr(), alarms: [] };
+      return { revision: store.revision };
     },
-    // etcd answers an empty DefragmentResponse, without a header.
-    Defragment: async () => (await store.defragment(), {}),
+    encode: (r) => encodeAlarm(r, identity),
+  };
+  const Defragment: UnaryMethod<unknown, void, pb.DefragmentResponse> = {
+    run: async () => store.defragment(),
+    encode: () => encodeDefragment(),
+  };
+  return {
+    Status,
+    Alarm,
+    Defragment,
     Hash: missing('Hash'),
     HashKV: missing('HashKV'),
     MoveLeader: missing('MoveLeader (strata has no raft leader)'),
   };
 }
 
-export function clusterCalls(ctx: RpcContext): CallTable {
+export function clusterCalls(ctx: RpcContext) {
+  const MemberList: UnaryMethod<unknown, MemberInfo, pb.MemberListResponse> = {
+    run: async () => ({ name: ctx.memberName, clientUrls: ctx.clientUrls }),
+    encode: (r) => encodeMemberList(r, ctx.identity),
+  };
   return {
-    MemberList: async () => ({
-      // etcd's cluster server fills the header but never a revision.
-      header: header(ctx.identity, { revision: 0 }),
-      members: [{ ID: ctx.identity.member_id, name: ctx.memberName, peerURLs: [], clientURLs: ctx.clientUrls, isLearner: false }],
-    }),
+    MemberList,
     MemberAdd: missing('MemberAdd (run more strata instances on one database instead)'),
     MemberRemove: missing('MemberRemove'),
     MemberUpdate: missing('MemberUpdate'),
@@ -66,35 +76,19 @@ export function clusterCalls(ctx: RpcContext): CallTable {
   };
 }
 
-export function authCalls(ctx: RpcContext): CallTable {
-  const out: CallTable = {
+export function authCalls(ctx: RpcContext): UnaryTable {
+  const AuthDisable: UnaryMethod<unknown, Header, pb.AuthDisableResponse> = {
+    run: async () => ({ revision: ctx.store.revision }),
+    encode: (r) => encodeAuthDisable(r, ctx.identity),
+  };
+  const out: UnaryTable = {
     // Auth is off, and these are etcd's answers while it is.
-    Authenticate: async () => {
-      throw Errors.authNotEnabled();
-    },
-    AuthDisable: async () => ({ header: header(ctx.identity, { revision: ctx.store.revision }) }),
+    Authenticate: refused(Errors.authNotEnabled),
+    AuthDisable,
   };
   for (const m of ['AuthEnable', 'UserAdd', 'UserGet', 'UserList', 'UserDelete', 'UserChangePassword', 'UserGrantRole',
     'UserRevokeRole', 'RoleAdd', 'RoleGet', 'RoleList', 'RoleDelete', 'RoleGrantPermission', 'RoleRevokePermission']) {
     out[m] = missing(`Auth ${m}`);
   }
   return out;
-}
-
-/** Snapshot is a server stream; strata has no snapshot to send. */
-export const SNAPSHOT_UNIMPLEMENTED = 'Snapshot (back up the SQL database instead)';
-
-export function maintenanceService(ctx: RpcContext): grpc.UntypedServiceImplementation {
-  const Snapshot: grpc.handleServerStreamingCall<Wire, Wire> = (call) => {
-    call.emit('error', toServiceError(Errors.unimplemented(SNAPSHOT_UNIMPLEMENTED), ctx.log));
-  };
-  return { ...serviceFromCalls(ctx, maintenanceCalls(ctx)), Snapshot };
-}
-
-export function clusterService(ctx: RpcContext): grpc.UntypedServiceImplementation {
-  return serviceFromCalls(ctx, clusterCalls(ctx));
-}
-
-export function authService(ctx: RpcContext): grpc.UntypedServiceImplementation {
-  return serviceFromCalls(ctx, authCalls(ctx));
 }

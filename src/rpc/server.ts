@@ -1,29 +1,40 @@
-/** The gRPC server with every etcd service registered. */
+/** The gRPC server with every etcd service registered, the hot responses on hand-written encoders. */
 import * as grpc from '@grpc/grpc-js';
+import { Errors } from '../errors';
 import type { RpcContext } from './context';
-import { kvService } from './kv';
-import { leaseService } from './lease';
-import { authService, clusterService, maintenanceService } from './maintenance';
-import { loadServices } from './proto';
-import { watchService } from './watch';
-
-/** etcd allows receiving max-request-bytes plus this much, then checks the request itself. */
-const RECEIVE_SLACK = 512 * 1024;
+import { fastEncoders } from './fast-encode';
+import { grpcService, type ResultSerializer } from './grpc-service';
+import { receiveLimit } from './limits';
+import { SNAPSHOT_UNIMPLEMENTED } from './maintenance';
+import { SERVICE_NAMES, serviceDefinition, type ServiceName } from './proto';
+import { serviceMethods } from './services';
+import { toServiceError } from './status';
 
 export function createGrpcServer(ctx: RpcContext, interceptors: grpc.ServerInterceptor[] = []): grpc.Server {
   const server = new grpc.Server({
     interceptors,
-    'grpc.max_receive_message_length': ctx.limits.maxRequestBytes + RECEIVE_SLACK,
+    'grpc.max_receive_message_length': receiveLimit(ctx.limits),
     'grpc.max_send_message_length': -1,
     // No ping policy to set: grpc-js servers answer every client keepalive ping, so
     // kube-apiserver's 30 s pings never earn a GOAWAY (etcd allows one every 5 s).
   });
-  const defs = loadServices();
-  server.addService(defs.KV, kvService(ctx));
-  server.addService(defs.Watch, watchService(ctx));
-  server.addService(defs.Lease, leaseService(ctx));
-  server.addService(defs.Maintenance, maintenanceService(ctx));
-  server.addService(defs.Cluster, clusterService(ctx));
-  server.addService(defs.Auth, authService(ctx));
+  const fast = fastEncoders(ctx.identity);
+  const hot: Partial<Record<ServiceName, Record<string, ResultSerializer>>> = {
+    KV: { Range: { serialize: fast.range }, Put: { serialize: fast.put } },
+    Watch: { Watch: { serialize: fast.watch } },
+  };
+  const methods = serviceMethods(ctx);
+  for (const name of SERVICE_NAMES) {
+    const { definition, implementation } = grpcService(ctx, serviceDefinition(name), methods[name], hot[name]);
+    if (name === 'Maintenance') implementation.Snapshot = snapshot(ctx);
+    server.addService(definition, implementation);
+  }
   return server;
+}
+
+/** Snapshot is a server stream strata answers UNIMPLEMENTED. */
+function snapshot(ctx: RpcContext): grpc.handleServerStreamingCall<unknown, unknown> {
+  return (call) => {
+    call.emit('error', toServiceError(Errors.unimplemented(SNAPSHOT_UNIMPLEMENTED), ctx.log));
+  };
 }

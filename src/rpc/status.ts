@@ -43,20 +43,46 @@ export function httpStatusFromCode(code: Code): number {
 }
 
 /** A unary gateway error body: `{"error","message","code"}` in the gateway's field order. */
-export function toGatewayError(e: unknown, log: Logger): { status: number; body: { error: string; message: string; code: number } } {
+export interface GatewayErrorBody {
+  error: string;
+  message: string;
+  code: Code;
+}
+
+/** A unary gateway error: the HTTP status and the body. */
+export function toGatewayError(e: unknown, log: Logger): { status: number; body: GatewayErrorBody } {
   const err = toEtcdError(e, log);
   return { status: httpStatusFromCode(err.code), body: { error: err.message, message: err.message, code: err.code } };
 }
 
-/** A gateway stream error line's payload (grpc-gateway's runtime.StreamError, zero fields left out). */
-export function toGatewayStreamError(e: unknown, log: Logger): { status: number; body: Record<string, unknown> } {
+/**
+ * A gateway stream whose first request cannot be read fails as a unary error would. Reading the
+ * body is not a gRPC call in etcd's gateway, so its errors surface as Unknown; errors that are
+ * statuses of their own (a message over the receive limit) keep their code.
+ */
+export function toGatewayStreamRequestError(e: unknown, log: Logger): { status: number; body: GatewayErrorBody } {
+  const err = e instanceof EtcdError && e.code !== Code.InvalidArgument ? e : new EtcdError(Code.Unknown, e instanceof Error ? e.message : String(e));
+  return toGatewayError(err, log);
+}
+
+/** grpc-gateway's runtime.StreamError, in its field order, zero fields left out. */
+export interface GatewayStreamErrorBody {
+  grpc_code?: Code;
+  http_code: number;
+  message?: string;
+  http_status: string;
+}
+
+/** A gateway stream error line's payload. */
+export function toGatewayStreamError(e: unknown, log: Logger): { status: number; body: GatewayStreamErrorBody } {
   const err = toEtcdError(e, log);
   const status = httpStatusFromCode(err.code);
-  const body: Record<string, unknown> = {};
-  if (err.code !== Code.OK) body.grpc_code = err.code;
-  body.http_code = status;
-  if (err.message) body.message = err.message;
-  body.http_status = STATUS_TEXT[status] ?? '';
+  const body: GatewayStreamErrorBody = {
+    ...(err.code !== Code.OK ? { grpc_code: err.code } : {}),
+    http_code: status,
+    ...(err.message ? { message: err.message } : {}),
+    http_status: STATUS_TEXT[status] ?? '',
+  };
   return { status, body };
 }
 

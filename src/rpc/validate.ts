@@ -3,11 +3,7 @@ import { Errors } from '../errors';
 import { MAX_KEY_BYTES } from '../limits';
 import { inRange, keyRange, type KeyRange } from '../mvcc/key-range';
 import type { DeleteRangeRequest, PutRequest, RangeRequest, RequestOp, TxnRequest } from '../mvcc/types';
-
-export interface Limits {
-  maxRequestBytes: number;
-  maxTxnOps: number;
-}
+import type { Limits } from './limits';
 
 export function checkRange(r: RangeRequest): void {
   if (r.key.length === 0) throw Errors.emptyKey();

@@ -1,76 +1,43 @@
-/** etcd's Watch service: one bidirectional stream carrying many watches. */
-import type * as grpc from '@grpc/grpc-js';
-import type { Logger } from 'pino';
-import type { StreamSink } from './calls';
-import { decodeWatchCreate, encodeWatch } from './codec';
+/** etcd's Watch stream (one stream carrying many watches) over any transport. */
+import type { WatchResponse } from '../mvcc/types';
+import { TrackedStream, type StreamMethod } from './calls';
+import { decodeWatchRequest, encodeWatch } from './codec/watch';
 import type { RpcContext } from './context';
-import type { Wire } from './proto';
+import type * as pb from './messages';
 
-export interface WatchSession {
-  /** One WatchRequest (create, cancel or progress). */
-  handle(w: Wire): void;
-  /** The sink has room again after write() returned false. */
-  drained(): void;
-  /** Ends the stream: its watchers are removed and the sink is ended. */
-  close(): void;
-}
-
-/** A watch stream over any transport: the gRPC service and the JSON gateway both use it. */
-export function openWatchSession(ctx: RpcContext, sink: StreamSink, log: Logger): WatchSession {
-  const stream = ctx.store.openWatch({ send: (r) => sink.write(encodeWatch(r, ctx.identity)) });
-  let done = false;
-  const handle = {
-    kind: 'watch' as const,
-    end: () => {
-      if (done) return;
-      done = true;
-      stream.close();
-      ctx.streams.delete(handle);
-      sink.end();
-    },
-  };
-  ctx.streams.add(handle);
+export function watchStream(ctx: RpcContext): StreamMethod<pb.WatchRequest, WatchResponse, pb.WatchResponse> {
   return {
-    handle: (w) => {
-      if (done) return;
-      try {
-        switch (w.request_union) {
-          case 'create_request':
-            stream.create(decodeWatchCreate(w.create_request as Wire));
-            break;
-          case 'cancel_request':
-            stream.cancel(Number((w.cancel_request as Wire).watch_id ?? 0));
-            break;
-          case 'progress_request':
-            stream.requestProgress();
-            break;
-          default:
-          // etcd ignores requests it does not understand and keeps the stream.
-        }
-      } catch (e) {
-        log.warn({ err: e }, 'bad watch request');
-      }
+    open(sink, log) {
+      const stream = ctx.store.openWatch({ send: (r) => sink.write(r) });
+      const tracked = new TrackedStream(ctx, 'watch', () => {
+        stream.close();
+        sink.end();
+      });
+      return {
+        handle: (m) => {
+          if (tracked.ended) return;
+          try {
+            const op = decodeWatchRequest(m);
+            switch (op.kind) {
+              case 'create':
+                return stream.create(op.create);
+              case 'cancel':
+                return stream.cancel(op.watchId);
+              case 'progress':
+                return stream.requestProgress();
+              case 'none':
+              // etcd ignores requests it does not understand and keeps the stream.
+            }
+          } catch (e) {
+            log.warn({ err: e }, 'bad watch request');
+          }
+        },
+        drained: () => stream.drained(),
+        // A client that half-closes ends the stream, as etcd's gRPC watch does.
+        finish: () => tracked.end(),
+        close: () => tracked.end(),
+      };
     },
-    drained: () => stream.drained(),
-    close: handle.end,
+    encode: (r) => encodeWatch(r, ctx.identity),
   };
-}
-
-export function watchService(ctx: RpcContext): grpc.UntypedServiceImplementation {
-  const Watch: grpc.handleBidiStreamingCall<Wire, Wire> = (call) => {
-    const log = ctx.log.child({ component: 'watch-stream', peer: call.getPeer() });
-    const session = openWatchSession(
-      ctx,
-      { write: (w) => call.write(w), end: () => call.end(), error: () => call.end() },
-      log,
-    );
-    call.on('drain', () => session.drained());
-    call.on('data', (w: Wire) => session.handle(w));
-    // A client that half-closes ends the stream, as etcd's gRPC watch does.
-    call.on('end', session.close);
-    call.on('error', () => session.close());
-    call.on('cancelled', () => session.close());
-    call.on('close', () => session.close());
-  };
-  return { Watch };
 }

@@ -1,89 +1,17 @@
 /**
- * JSON ⇄ wire objects, as etcd 3.5's grpc-gateway (jsonpb, OrigName) does it.
+ * JSON ⇄ etcd's messages, as etcd 3.5's grpc-gateway (jsonpb, OrigName) does it.
  * In: proto or lowerCamel names; int64 as string or number; enums by name or number; bytes base64;
  * unknown fields ignored; the result is shaped as proto-loader decodes gRPC (int64 strings, enum
- * numbers, Buffers, defaults filled, the oneof's virtual field set), so the service code cannot
- * tell the two front-ends apart.
+ * numbers, Buffers, defaults filled, the oneof's virtual field set), so the methods cannot tell the
+ * two front-ends apart, and comes with the size its protobuf encoding would have (canonical proto3,
+ * as a Go client sends it: zero values, empty bytes and empty repeated fields take nothing; a set
+ * oneof member and a present sub-message always count).
  * Out: proto names, int64 as strings, enums by name, bytes base64, zero values left out.
  */
-import { Errors } from '../../errors';
-import type { Wire } from '../proto';
-import { JsonNumber, type JsonValue } from './json';
-import type { FieldSchema, MessageSchema, Scalar, Schema } from './schema';
-
-/** Request JSON that does not fit the message: etcd's gateway answers InvalidArgument. */
-const bad = (message: string) => Errors.badRequest(message);
-
-const LIMITS: Partial<Record<Scalar, [bigint, bigint]>> = {
-  int64: [-(2n ** 63n), 2n ** 63n - 1n],
-  uint64: [0n, 2n ** 64n - 1n],
-  int32: [-(2n ** 31n), 2n ** 31n - 1n],
-  uint32: [0n, 2n ** 32n - 1n],
-};
-const INTEGER = /^-?(?:0|[1-9]\d*)$/;
-const STD64 = /^[A-Za-z0-9+/]*={0,2}$/;
-const URL64 = /^[A-Za-z0-9_-]*={0,2}$/;
-
-function goType(s: Scalar): string {
-  return s === 'bytes' ? '[]byte' : s;
-}
-
-function jsonKind(v: JsonValue): string {
-  if (v instanceof JsonNumber) return `number ${v.raw}`;
-  if (typeof v === 'string') return 'string';
-  if (typeof v === 'boolean') return 'bool';
-  if (Array.isArray(v)) return 'array';
-  return 'object';
-}
-
-function integer(v: JsonValue, s: Scalar): bigint {
-  // jsonpb takes a quoted integer as the number inside the quotes.
-  const raw = v instanceof JsonNumber ? v.raw : typeof v === 'string' ? v : undefined;
-  if (raw === undefined || !INTEGER.test(raw)) {
-    throw bad(`json: cannot unmarshal ${typeof v === 'string' ? `number ${v}` : jsonKind(v)} into Go value of type ${s}`);
-  }
-  const n = BigInt(raw);
-  const [lo, hi] = LIMITS[s] ?? [0n, 0n];
-  if (n < lo || n > hi) throw bad(`json: cannot unmarshal number ${raw} into Go value of type ${s}`);
-  return n;
-}
-
-/** Go's base64: the standard alphabet, else the URL-safe one; a bad character is reported by offset. */
-function base64(v: JsonValue): Buffer {
-  if (typeof v !== 'string') throw bad(`json: cannot unmarshal ${jsonKind(v)} into Go value of type []byte`);
-  const ok = (STD64.test(v) || URL64.test(v)) && v.length % 4 !== 1;
-  if (!ok) {
-    const at = [...v].findIndex((c) => !/[A-Za-z0-9+/=_-]/.test(c));
-    throw bad(`illegal base64 data at input byte ${at < 0 ? v.length : at}`);
-  }
-  return Buffer.from(v, STD64.test(v) ? 'base64' : 'base64url');
-}
-
-function scalarIn(v: JsonValue, s: Scalar): unknown {
-  switch (s) {
-    case 'int64':
-    case 'uint64':
-      return integer(v, s).toString();
-    case 'int32':
-    case 'uint32':
-      return Number(integer(v, s));
-    case 'double':
-    case 'float': {
-      const raw = v instanceof JsonNumber ? v.raw : typeof v === 'string' ? v : '';
-      const n = Number(raw);
-      if (raw === '' || Number.isNaN(n)) throw bad(`json: cannot unmarshal ${jsonKind(v)} into Go value of type float64`);
-      return n;
-    }
-    case 'bool':
-      if (typeof v !== 'boolean') throw bad(`json: cannot unmarshal ${jsonKind(v)} into Go value of type bool`);
-      return v;
-    case 'string':
-      if (typeof v !== 'string') throw bad(`json: cannot unmarshal ${jsonKind(v)} into Go value of type string`);
-      return v;
-    case 'bytes':
-      return base64(v);
-  }
-}
+import type { JsonValue } from './json';
+import { bad, integer, jsonKind, lengthPrefixed, scalarIn, type Converted } from './scalar-in';
+import type { FieldSchema, MessageSchema, Schema } from './schema';
+import { int32Size, tagSize } from './wire-size';
 
 function defaultOf(f: FieldSchema): unknown {
   if (f.repeated) return [];
@@ -104,6 +32,26 @@ function defaultOf(f: FieldSchema): unknown {
   }
 }
 
+/** The size one field takes on the wire, from its converted value(s). */
+function fieldSize(f: FieldSchema, values: Converted[]): number {
+  const tag = tagSize(f.number);
+  if (!f.repeated) {
+    const [c] = values;
+    // A set oneof member is sent even when zero; a sub-message whenever present.
+    return c.zero && !f.oneof && f.type.kind !== 'message' ? 0 : tag + c.size;
+  }
+  if (values.length === 0) return 0;
+  let sum = 0;
+  for (const c of values) sum += c.size;
+  return f.packed ? tag + lengthPrefixed(sum) : values.length * tag + sum;
+}
+
+/** A message while it is converted: proto field names to values (the converter's own dynamic form). */
+type Dynamic = Record<string, unknown>;
+
+/** A JSON object key → value map is what Go's decoder calls map[string]json.RawMessage. */
+const notObject = (v: JsonValue) => bad(`json: cannot unmarshal ${jsonKind(v)} into Go value of type map[string]json.RawMessage`);
+
 export class Converter {
   constructor(private readonly schema: Schema) {}
 
@@ -113,60 +61,78 @@ export class Converter {
     return m;
   }
 
-  /** A request body (already parsed; undefined for an empty body) → wire object. */
-  fromJson(type: string, body: JsonValue | undefined): Wire {
-    if (body === undefined || body === null) return this.objectIn(this.message(type), new Map());
-    if (!(body instanceof Map)) throw bad(`json: cannot unmarshal ${jsonKind(body)} into Go value of type map[string]json.RawMessage`);
-    return this.objectIn(this.message(type), body);
+  /**
+   * A request body (already parsed; undefined for an empty body) → the message `type` names, as
+   * proto-loader would have decoded it, and the size of its protobuf encoding. T is that message's
+   * type: the schema, read from the same protos, guarantees the shape.
+   */
+  fromJson<T>(type: string, body: JsonValue | undefined): { message: T; size: number } {
+    if (body !== undefined && body !== null && !(body instanceof Map)) throw notObject(body);
+    const { value, size } = this.objectIn(this.message(type), body ?? new Map());
+    return { message: value as T, size };
   }
 
-  private objectIn(m: MessageSchema, obj: Map<string, JsonValue>): Wire {
-    const out: Wire = {};
+  /** A JSON object → the message and its own encoded size. */
+  private objectIn(m: MessageSchema, obj: Map<string, JsonValue>): { value: Dynamic; size: number } {
+    const out: Dynamic = {};
+    const sizes = new Map<string, number>();
     for (const f of m.fields) if (!f.oneof) out[f.name] = defaultOf(f);
     for (const [key, v] of obj) {
       const f = m.byJsonKey.get(key);
       if (!f || v === null) continue; // unknown fields are ignored; null means "not set"
-      out[f.name] = this.fieldIn(f, v);
+      let values: Converted[];
+      if (f.repeated) {
+        if (!Array.isArray(v)) throw bad(`json: cannot unmarshal ${jsonKind(v)} into Go value of type []json.RawMessage`);
+        values = v.map((x) => this.valueIn(f, x));
+        out[f.name] = values.map((c) => c.value);
+      } else {
+        values = [this.valueIn(f, v)];
+        out[f.name] = values[0].value;
+      }
+      sizes.set(f.name, fieldSize(f, values));
       if (f.oneof) out[f.oneof] = f.name;
     }
-    return out;
+    let size = 0;
+    for (const f of m.fields) {
+      // Of a oneof, only the member named last is sent.
+      if (f.oneof && out[f.oneof] !== f.name) continue;
+      size += sizes.get(f.name) ?? 0;
+    }
+    return { value: out, size };
   }
 
-  private fieldIn(f: FieldSchema, v: JsonValue): unknown {
-    if (!f.repeated) return this.valueIn(f, v);
-    if (!Array.isArray(v)) throw bad(`json: cannot unmarshal ${jsonKind(v)} into Go value of type []json.RawMessage`);
-    return v.map((x) => this.valueIn(f, x));
-  }
-
-  private valueIn(f: FieldSchema, v: JsonValue): unknown {
+  private valueIn(f: FieldSchema, v: JsonValue): Converted {
     switch (f.type.kind) {
       case 'scalar':
         return scalarIn(v, f.type.scalar);
-      case 'message':
-        if (!(v instanceof Map)) throw bad(`json: cannot unmarshal ${jsonKind(v)} into Go value of type map[string]json.RawMessage`);
-        return this.objectIn(this.message(f.type.type), v);
+      case 'message': {
+        if (!(v instanceof Map)) throw notObject(v);
+        const { value, size } = this.objectIn(this.message(f.type.type), v);
+        return { value, size: lengthPrefixed(size), zero: false };
+      }
       case 'enum': {
-        const en = this.schema.enums.get(f.type.type);
+        let n: number;
         if (typeof v === 'string') {
-          const n = en?.byName.get(v);
-          if (n === undefined) throw bad(`unknown value "${v}" for enum ${f.type.type}`);
-          return n;
+          const named = this.schema.enums.get(f.type.type)?.byName.get(v);
+          if (named === undefined) throw bad(`unknown value "${v}" for enum ${f.type.type}`);
+          n = named;
+        } else {
+          n = Number(integer(v, 'int32'));
         }
-        return Number(integer(v, 'int32'));
+        return { value: n, size: int32Size(n), zero: n === 0 };
       }
     }
   }
 
-  /** A wire object (as the service code returns it) → a JSON-ready object. */
-  toJson(type: string, w: Wire): Record<string, unknown> {
+  /** A response message (as the codec encodes it) → a JSON-ready object. */
+  toJson(type: string, msg: object): Dynamic {
     const m = this.message(type);
-    const out: Record<string, unknown> = {};
+    const out: Dynamic = {};
     for (const f of m.fields) {
-      const v = w[f.name];
+      const v: unknown = Reflect.get(msg, f.name);
       if (v === undefined || v === null) continue;
       if (f.repeated) {
-        const arr = v as unknown[];
-        if (arr.length > 0) out[f.name] = arr.map((x) => this.valueOut(f, x));
+        if (Array.isArray(v) && v.length > 0) out[f.name] = v.map((x: unknown) => this.valueOut(f, x));
         continue;
       }
       // jsonpb writes a set oneof member even when its value is zero.
@@ -179,7 +145,7 @@ export class Converter {
   private valueOut(f: FieldSchema, v: unknown): unknown {
     switch (f.type.kind) {
       case 'message':
-        return this.toJson(f.type.type, v as Wire);
+        return typeof v === 'object' && v !== null ? this.toJson(f.type.type, v) : {};
       case 'enum': {
         if (typeof v === 'string') return v;
         return this.schema.enums.get(f.type.type)?.byNumber.get(Number(v)) ?? Number(v);
@@ -190,7 +156,7 @@ export class Converter {
           case 'uint64':
             return String(v);
           case 'bytes':
-            return Buffer.from(v as Uint8Array).toString('base64');
+            return (v instanceof Uint8Array ? Buffer.from(v.buffer, v.byteOffset, v.length) : Buffer.from(String(v))).toString('base64');
           case 'int32':
           case 'uint32':
           case 'double':

@@ -1,33 +1,29 @@
 /**
- * etcd's HTTP/JSON gateway (/v3/…) over the same calls the gRPC services run: JSON is mapped to the
- * wire objects proto-loader would have decoded, the shared call runs, its reply is mapped back.
+ * etcd's HTTP/JSON gateway (/v3/…) over the same methods the gRPC services run: JSON is converted to
+ * the messages proto-loader would have decoded (with the size their protobuf encoding would have),
+ * the shared method runs, and its encoded result is converted back to JSON.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type * as protoLoader from '@grpc/proto-loader';
-import { Code, EtcdError, Errors } from '../../errors';
-import type { CallTable, StreamSink } from '../calls';
+import { Code, Errors } from '../../errors';
+import type { StreamMethod, StreamSession, StreamSink } from '../calls';
 import type { RpcContext } from '../context';
-import { kvCalls } from '../kv';
-import { leaseCalls, openKeepAliveSession } from '../lease';
-import { authCalls, clusterCalls, maintenanceCalls, SNAPSHOT_UNIMPLEMENTED } from '../maintenance';
-import { loadPackage, REQUEST_SIZE, type ServiceName, type Wire } from '../proto';
-import { toGatewayError, toGatewayStreamError } from '../status';
-import { openWatchSession } from '../watch';
+import { gatewayBodyLimit, receiveLimit } from '../limits';
+import { SNAPSHOT_UNIMPLEMENTED } from '../maintenance';
+import { loadPackage, type ServiceName } from '../proto';
+import { serviceMethods } from '../services';
+import { toGatewayError, toGatewayStreamError, toGatewayStreamRequestError } from '../status';
 import { readBodyStream, readUnaryBody } from './body';
 import { Converter } from './convert';
 import type { JsonValue } from './json';
+import { sendJson, sendText } from './reply';
 import { findRoute, UNSERVED, type Route } from './routes';
 import { buildSchema } from './schema';
-import { sendJson, sendText } from './reply';
 
-/** gRPC refuses messages over max-request-bytes plus this; the gateway refuses the same. */
-const RECEIVE_SLACK = 512 * 1024;
-
-interface Method {
+/** The full names of a method's request and response messages. */
+interface MessageTypes {
   requestType: string;
   responseType: string;
-  /** The request's protobuf size: etcd's size limit is checked against it, as over gRPC. */
-  encodedSize(w: Wire): number;
 }
 
 /** Called once per finished gateway request, for /metrics. */
@@ -38,52 +34,40 @@ export interface Gateway {
   handle(req: IncomingMessage, res: ServerResponse, path: string): void;
 }
 
-function methodOf(pkg: protoLoader.PackageDefinition, service: ServiceName, name: string): Method {
+function typesOf(pkg: protoLoader.PackageDefinition, service: ServiceName, name: string): MessageTypes {
   const def = (pkg[`etcdserverpb.${service}`] as protoLoader.ServiceDefinition)[name];
   const full = (t: protoLoader.MessageTypeDefinition<object, object>) => `etcdserverpb.${(t.type as { name: string }).name}`;
-  return {
-    requestType: full(def.requestType),
-    responseType: full(def.responseType),
-    encodedSize: (w) => def.requestSerialize(w).length,
-  };
+  return { requestType: full(def.requestType), responseType: full(def.responseType) };
 }
 
 export function createGateway(ctx: RpcContext, observe: Observe = () => undefined): Gateway {
   const pkg = loadPackage();
   const conv = new Converter(buildSchema(pkg));
-  const calls: Partial<Record<ServiceName, CallTable>> = {
-    KV: kvCalls(ctx),
-    Lease: leaseCalls(ctx),
-    Maintenance: maintenanceCalls(ctx),
-    Cluster: clusterCalls(ctx),
-    Auth: authCalls(ctx),
-  };
-  const receiveMax = ctx.limits.maxRequestBytes + RECEIVE_SLACK;
-  // JSON carries bytes as base64 (4/3) plus field names: twice the protobuf limit bounds any valid body.
-  const bodyCap = 2 * receiveMax;
+  const methods = serviceMethods(ctx);
+  const receiveMax = receiveLimit(ctx.limits);
+  const bodyCap = gatewayBodyLimit(ctx.limits);
   const log = ctx.log.child({ component: 'gateway' });
 
-  /** JSON → wire object, with the size gRPC would have seen. */
-  const decode = (m: Method, v: JsonValue | undefined): Wire => {
-    const w = conv.fromJson(m.requestType, v);
-    const size = m.encodedSize(w);
-    if (size > receiveMax) throw Errors.messageTooLarge(size, receiveMax);
-    w[REQUEST_SIZE as unknown as string] = size;
-    return w;
+  /** JSON → the request message, with the size gRPC would have seen. */
+  const decode = (t: MessageTypes, v: JsonValue | undefined): { message: unknown; size: number } => {
+    const r = conv.fromJson<unknown>(t.requestType, v);
+    if (r.size > receiveMax) throw Errors.messageTooLarge(r.size, receiveMax);
+    return r;
   };
 
   const unary = (route: Route, req: IncomingMessage, res: ServerResponse): void => {
-    const m = methodOf(pkg, route.service, route.method);
-    const call = calls[route.service]?.[route.method];
+    const t = typesOf(pkg, route.service, route.method);
+    const method = methods[route.service].unary[route.method];
     readUnaryBody(req, bodyCap)
-      .then((v) => {
-        if (!call) throw Errors.unimplemented(`${route.service} ${route.method}`);
-        return call(decode(m, v));
+      .then(async (v) => {
+        if (!method) throw Errors.unimplemented(`${route.service} ${route.method}`);
+        const { message, size } = decode(t, v);
+        return method.encode(await method.run(message, size));
       })
       .then(
         (out) => {
           observe(route.service, route.method, Code.OK);
-          sendJson(res, 200, conv.toJson(m.responseType, out));
+          sendJson(res, 200, conv.toJson(t.responseType, out));
         },
         (e: unknown) => {
           const { status, body } = toGatewayError(e, log);
@@ -94,16 +78,16 @@ export function createGateway(ctx: RpcContext, observe: Observe = () => undefine
   };
 
   /** A chunked `{"result":…}` line stream; errors before the first line get a status of their own. */
-  const streamSink = (res: ServerResponse, m: Method, onDone: (code: Code) => void): StreamSink => {
+  const streamSink = (res: ServerResponse, t: MessageTypes, encode: (r: unknown) => object, onDone: (code: Code) => void): StreamSink<unknown> => {
     let ended = false;
     const start = () => {
       if (!res.headersSent) res.writeHead(200, { 'Content-Type': 'application/json' });
     };
     return {
-      write: (w) => {
+      write: (r) => {
         if (ended) return true;
         start();
-        return res.write(`${JSON.stringify({ result: conv.toJson(m.responseType, w) })}\n`);
+        return res.write(`${JSON.stringify({ result: conv.toJson(t.responseType, encode(r)) })}\n`);
       },
       end: () => {
         if (ended) return;
@@ -118,7 +102,7 @@ export function createGateway(ctx: RpcContext, observe: Observe = () => undefine
         const { status, body } = toGatewayStreamError(e, log);
         if (!res.headersSent) res.writeHead(status, { 'Content-Type': 'application/json' });
         res.end(`${JSON.stringify({ error: body })}\n`);
-        onDone((body.grpc_code as Code | undefined) ?? Code.Unknown);
+        onDone(body.grpc_code ?? Code.Unknown);
       },
     };
   };
@@ -127,26 +111,24 @@ export function createGateway(ctx: RpcContext, observe: Observe = () => undefine
    * Watch and keepalive: every JSON message in the body is one stream request. As in etcd's gateway,
    * a first message that is not JSON fails the request (500, code 2: the error is not a gRPC status).
    */
-  const stream = (route: Route, req: IncomingMessage, res: ServerResponse): void => {
-    const m = methodOf(pkg, route.service, route.method);
+  const stream = (route: Route, method: StreamMethod<unknown, unknown, object>, req: IncomingMessage, res: ServerResponse): void => {
+    const t = typesOf(pkg, route.service, route.method);
     let finished = false;
-    const sink = streamSink(res, m, (code) => {
+    const sink = streamSink(res, t, (r) => method.encode(r), (code) => {
       finished = true;
       observe(route.service, route.method, code);
     });
-    let session: { handle(w: Wire): void; close(): void; finish(): void; drained(): void } | undefined;
-    const open = () => {
+    let session: StreamSession<unknown> | undefined;
+    const open = (): StreamSession<unknown> => {
       if (session) return session;
-      if (route.kind === 'watch') {
-        const s = openWatchSession(ctx, sink, log.child({ component: 'gateway-watch' }));
-        // A gateway watch outlives its request body: it ends when the client leaves.
-        session = { ...s, finish: () => undefined };
-        res.on('drain', () => s.drained());
-      } else {
-        const s = openKeepAliveSession(ctx, sink);
-        session = { ...s, drained: () => undefined };
-      }
-      return session;
+      const s = method.open(sink, log.child({ component: `gateway-${route.method.toLowerCase()}` }));
+      res.on('drain', () => s.drained());
+      return (session = s);
+    };
+    /** No more requests will be read: a stream that outlives its body goes on until the client leaves. */
+    const bodyDone = (): void => {
+      const s = open();
+      if (!route.outlivesBody) s.finish();
     };
     // The client leaving is how a gateway watch normally ends.
     res.on('close', () => {
@@ -154,11 +136,9 @@ export function createGateway(ctx: RpcContext, observe: Observe = () => undefine
       if (!finished) observe(route.service, route.method, Code.OK);
       finished = true;
     });
-    // Decoding errors here are not gRPC statuses in etcd's gateway, so they surface as Unknown.
     const sendFailure = (e: unknown): void => {
       finished = true;
-      const err = e instanceof EtcdError && e.code !== Code.InvalidArgument ? e : new EtcdError(Code.Unknown, (e as Error).message);
-      const { status, body } = toGatewayError(err, log);
+      const { status, body } = toGatewayStreamRequestError(e, log);
       observe(route.service, route.method, body.code);
       sendJson(res, status, body);
     };
@@ -166,28 +146,28 @@ export function createGateway(ctx: RpcContext, observe: Observe = () => undefine
     let first = true;
     readBodyStream(req, bodyCap, {
       message: (v) => {
-        let w: Wire;
+        let message: unknown;
         try {
-          w = decode(m, v);
+          message = decode(t, v).message;
         } catch (e) {
           if (first) sendFailure(e);
-          else open().finish();
+          else bodyDone();
           return;
         }
         first = false;
-        open().handle(w);
+        open().handle(message);
       },
       error: (e) => {
         if (first) sendFailure(e);
-        else open().finish();
+        else bodyDone();
       },
-      end: () => open().finish(),
+      end: bodyDone,
     });
   };
 
   const snapshot = (res: ServerResponse, route: Route): void => {
-    const m = methodOf(pkg, route.service, route.method);
-    streamSink(res, m, (code) => observe(route.service, route.method, code)).error(Errors.unimplemented(SNAPSHOT_UNIMPLEMENTED));
+    const t = typesOf(pkg, route.service, route.method);
+    streamSink(res, t, () => ({}), (code) => observe(route.service, route.method, code)).error(Errors.unimplemented(SNAPSHOT_UNIMPLEMENTED));
   };
 
   return {
@@ -202,9 +182,10 @@ export function createGateway(ctx: RpcContext, observe: Observe = () => undefine
         return sendJson(res, status, body);
       }
       if (!route) return;
-      if (route.kind === 'unary') unary(route, req, res);
+      const streamMethod = methods[route.service].streams[route.method];
+      if (route.kind === 'stream' && streamMethod) stream(route, streamMethod, req, res);
       else if (route.kind === 'snapshot') snapshot(res, route);
-      else stream(route, req, res);
+      else unary(route, req, res);
     },
   };
 }

@@ -4,12 +4,17 @@
  */
 import type { ServiceName } from '../proto';
 
-export type RouteKind = 'unary' | 'watch' | 'keepalive' | 'snapshot';
+export type RouteKind = 'unary' | 'stream' | 'snapshot';
 
 export interface Route {
   service: ServiceName;
   method: string;
   kind: RouteKind;
+  /**
+   * A stream that lasts until the client leaves rather than until its request body ends: clients
+   * commonly send one watch request as the whole body and read events for as long as they like.
+   */
+  outlivesBody?: boolean;
 }
 
 const r = (service: ServiceName, method: string, kind: RouteKind = 'unary'): Route => ({ service, method, kind });
@@ -20,11 +25,11 @@ const ROUTES: Record<string, Route> = {
   '/v3/kv/deleterange': r('KV', 'DeleteRange'),
   '/v3/kv/txn': r('KV', 'Txn'),
   '/v3/kv/compaction': r('KV', 'Compact'),
-  '/v3/watch': r('Watch', 'Watch', 'watch'),
+  '/v3/watch': { ...r('Watch', 'Watch', 'stream'), outlivesBody: true },
   '/v3/lease/grant': r('Lease', 'LeaseGrant'),
   '/v3/lease/revoke': r('Lease', 'LeaseRevoke'),
   '/v3/kv/lease/revoke': r('Lease', 'LeaseRevoke'),
-  '/v3/lease/keepalive': r('Lease', 'LeaseKeepAlive', 'keepalive'),
+  '/v3/lease/keepalive': r('Lease', 'LeaseKeepAlive', 'stream'),
   '/v3/lease/timetolive': r('Lease', 'LeaseTimeToLive'),
   '/v3/kv/lease/timetolive': r('Lease', 'LeaseTimeToLive'),
   '/v3/lease/leases': r('Lease', 'LeaseLeases'),

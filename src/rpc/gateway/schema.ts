@@ -13,7 +13,11 @@ export interface FieldSchema {
   name: string;
   /** protoc's lowerCamel JSON name, also accepted in requests. */
   jsonName: string;
+  /** The field number, for the protobuf size of a converted request. */
+  number: number;
   repeated: boolean;
+  /** A repeated scalar sent as one packed field (proto3's default for numbers, bools and enums). */
+  packed: boolean;
   /** The oneof this field belongs to (the virtual field proto-loader sets), if any. */
   oneof?: string;
   type: FieldKind;
@@ -40,9 +44,13 @@ const SCALARS: Record<number, Scalar> = {
   1: 'double', 2: 'float', 3: 'int64', 4: 'uint64', 5: 'int32', 6: 'uint64', 7: 'uint32', 8: 'bool', 9: 'string',
   12: 'bytes', 13: 'uint32', 15: 'int32', 16: 'int64', 17: 'int32', 18: 'int64',
 };
+const TYPE_STRING = 9;
 const TYPE_MESSAGE = 11;
+const TYPE_BYTES = 12;
 const TYPE_ENUM = 14;
 const LABEL_REPEATED = 3;
+/** FieldOptions.packed. */
+const OPTION_PACKED = 2;
 
 /** Protobuf wire reading, just enough for descriptor messages: (field number → raw values). */
 function fieldsOf(buf: Buffer): Map<number, Array<Buffer | number>> {
@@ -97,10 +105,13 @@ function lowerCamel(name: string): string {
 
 interface RawField {
   name: string;
+  number: number;
   label: number;
   type: number;
   typeName: string;
   jsonName: string;
+  /** An explicit [packed = …] option, if any. */
+  packed?: boolean;
   oneof?: string;
 }
 
@@ -129,8 +140,12 @@ function readMessage(buf: Buffer, scope: string, schema: Schema, pending: Pendin
     const f = fieldsOf(fb);
     const name = str(f.get(1)?.[0]);
     const oneofIndex = f.get(9)?.[0] as number | undefined;
+    const options = f.get(8)?.[0] as Buffer | undefined;
+    const packed = options ? (fieldsOf(options).get(OPTION_PACKED)?.[0] as number | undefined) : undefined;
     return {
       name,
+      number: (f.get(3)?.[0] as number | undefined) ?? 0,
+      packed: packed === undefined ? undefined : packed !== 0,
       label: (f.get(4)?.[0] as number | undefined) ?? 1,
       type: (f.get(5)?.[0] as number | undefined) ?? 0,
       typeName: str(f.get(6)?.[0]),
@@ -177,7 +192,10 @@ export function buildSchema(pkg: PackageDefinition): Schema {
       else if (r.type === TYPE_ENUM) type = { kind: 'enum', type: resolve(r.typeName, scope, (n) => schema.enums.has(n)) };
       else if (SCALARS[r.type]) type = { kind: 'scalar', scalar: SCALARS[r.type] };
       else throw new Error(`gateway schema: unsupported field type ${r.type} (${msg.name}.${r.name})`);
-      const field: FieldSchema = { name: r.name, jsonName: r.jsonName, repeated: r.label === LABEL_REPEATED, type };
+      const repeated = r.label === LABEL_REPEATED;
+      const packable = r.type !== TYPE_STRING && r.type !== TYPE_MESSAGE && r.type !== TYPE_BYTES;
+      const packed = repeated && packable && (r.packed ?? true);
+      const field: FieldSchema = { name: r.name, jsonName: r.jsonName, number: r.number, repeated, packed, type };
       if (r.oneof) field.oneof = r.oneof;
       msg.fields.push(field);
       msg.byJsonKey.set(r.name, field);

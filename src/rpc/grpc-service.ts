@@ -1,0 +1,78 @@
+/**
+ * One etcd service as grpc-js serves it: proto-loader's method definitions with the request
+ * deserializer yielding the message and its size, and the response serializer encoding the
+ * method's result (a hand-written encoder where one is given, else the codec and protobufjs).
+ */
+import type * as grpc from '@grpc/grpc-js';
+import type { ServiceMethods, StreamMethod, UnaryMethod } from './calls';
+import type { RpcContext } from './context';
+import { toServiceError, unary } from './status';
+
+/** A decoded request with the size of its protobuf encoding. */
+export interface Sized<T> {
+  message: T;
+  size: number;
+}
+
+/** Bytes straight from a method's result; method syntax keeps typed encoders assignable. */
+export interface ResultSerializer {
+  serialize(result: unknown): Buffer;
+}
+
+export interface GrpcService {
+  definition: grpc.ServiceDefinition;
+  implementation: grpc.UntypedServiceImplementation;
+}
+
+type Definition = grpc.MethodDefinition<unknown, unknown>;
+
+export function grpcService(
+  ctx: RpcContext,
+  proto: grpc.ServiceDefinition,
+  methods: ServiceMethods,
+  hot: Record<string, ResultSerializer> = {},
+): GrpcService {
+  const definition: Record<string, Definition> = {};
+  const implementation: grpc.UntypedServiceImplementation = {};
+  for (const [name, def] of Object.entries(proto) as Array<[string, Definition]>) {
+    const u = methods.unary[name];
+    const s = methods.streams[name];
+    const method = u ?? s;
+    if (!method) {
+      definition[name] = def;
+      continue;
+    }
+    const fast = hot[name];
+    definition[name] = {
+      ...def,
+      requestDeserialize: (buf: Buffer): Sized<unknown> => ({ message: def.requestDeserialize(buf), size: buf.length }),
+      responseSerialize: fast ? (r: unknown) => fast.serialize(r) : (r: unknown) => def.responseSerialize(method.encode(r)),
+    };
+    implementation[name] = u ? unaryHandler(ctx, u) : streamHandler(ctx, s, name);
+  }
+  return { definition, implementation };
+}
+
+function unaryHandler(ctx: RpcContext, m: UnaryMethod<unknown, unknown, object>): grpc.handleUnaryCall<Sized<unknown>, unknown> {
+  return unary(ctx.log, (req: Sized<unknown>) => m.run(req.message, req.size));
+}
+
+function streamHandler(ctx: RpcContext, m: StreamMethod<unknown, unknown, object>, name: string): grpc.handleBidiStreamingCall<Sized<unknown>, unknown> {
+  return (call) => {
+    const log = ctx.log.child({ component: `${name.toLowerCase()}-stream`, peer: call.getPeer() });
+    const session = m.open(
+      {
+        write: (r) => call.write(r),
+        end: () => call.end(),
+        error: (e) => call.emit('error', toServiceError(e, ctx.log)),
+      },
+      log,
+    );
+    call.on('data', (req: Sized<unknown>) => session.handle(req.message));
+    call.on('drain', () => session.drained());
+    call.on('end', () => session.finish());
+    call.on('error', () => session.close());
+    call.on('cancelled', () => session.close());
+    call.on('close', () => session.close());
+  };
+}

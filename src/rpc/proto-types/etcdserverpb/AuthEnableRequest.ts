@@ -1,0 +1,8 @@
+// Original file: proto/rpc.proto
+
+
+export interface AuthEnableRequest {
+}
+
+export interface AuthEnableRequest__Output {
+}

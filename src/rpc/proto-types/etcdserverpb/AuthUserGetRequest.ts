@@ -1,0 +1,10 @@
+// Original file: proto/rpc.proto
+
+
+export interface AuthUserGetRequest {
+  'name'?: (string);
+}
+
+export interface AuthUserGetRequest__Output {
+  'name': (string);
+}
