@@ -74,6 +74,20 @@ export class BoltReader {
     yield* this.walk(ref.root, 0);
   }
 
+  /** A bucket's last pair (the rightmost path down its tree), or undefined when it is empty. */
+  async last(ref: BucketRef): Promise<BoltEntry | undefined> {
+    let page = ref.root === 0 ? ref.inlinePage : await this.page(ref.root);
+    for (let depth = 0; page; depth++) {
+      if (depth > MAX_DEPTH) throw new Error('bbolt: tree deeper than any bbolt writes (a cycle?)');
+      const { flags } = readPageHeader(page);
+      if (!(flags & PageFlag.Branch)) return [...leafEntries(page)].pop();
+      const children = decodeBranch(page);
+      if (children.length === 0) return undefined;
+      page = await this.page(children[children.length - 1].pgid);
+    }
+    throw new Error('bbolt: inline bucket without its page');
+  }
+
   async close(): Promise<void> {
     await this.file.close();
   }
