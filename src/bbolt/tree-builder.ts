@@ -47,14 +47,18 @@ export class TreeBuilder {
     }
   }
 
-  private writeLeaf(): number {
-    const l = this.leaves;
+  /** Writes a level's pending items as the next page(s); returns the page id. */
+  private write<T>(level: Level<T>, encode: (items: T[], id: number, pageSize: number) => Buffer): number {
     const id = this.sink.nextId;
-    this.sink.append(id, encodeLeaf(l.items, id, this.sink.pageSize));
-    l.items = [];
-    l.size = PAGE_HEADER_SIZE;
-    l.written++;
+    this.sink.append(id, encode(level.items, id, this.sink.pageSize));
+    level.items = [];
+    level.size = PAGE_HEADER_SIZE;
+    level.written++;
     return id;
+  }
+
+  private writeLeaf(): number {
+    return this.write(this.leaves, encodeLeaf);
   }
 
   private spillLeaf(): void {
@@ -63,12 +67,7 @@ export class TreeBuilder {
   }
 
   private writeBranch(level: Level<BranchItem>): number {
-    const id = this.sink.nextId;
-    this.sink.append(id, encodeBranch(level.items, id, this.sink.pageSize));
-    level.items = [];
-    level.size = PAGE_HEADER_SIZE;
-    level.written++;
-    return id;
+    return this.write(level, encodeBranch);
   }
 
   private spillBranch(depth: number): void {

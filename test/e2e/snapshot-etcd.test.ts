@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BoltReader } from '../../src/bbolt/reader';
+import type { EtcdBackendInput } from '../../src/snapshot/backend-writer';
 import { snapshotStatus } from '../../src/snapshot/status';
 import { writeSnapshotFile } from '../../src/snapshot/snapshot-file';
 import { b, createClient, type EtcdClient } from '../helpers/client';
@@ -53,6 +54,15 @@ describe.skipIf(!haveEtcd)('strata history → etcd snapshot → real etcd', () 
   /** What strata served: every key at each revision from the compaction on, and its leases. */
   const served = new Map<number, string[]>();
   let leases: string[];
+  const snapshotInput = (l: StrataLog): EtcdBackendInput => ({
+    revision: l.revision,
+    compactRevision: l.compactRevision,
+    rows: () => l.rows,
+    leases: l.leases,
+    member: { id: l.memberId, name: 'default', peerURLs: [], clientURLs: [strata.url] },
+    serverVersion: '3.5.21',
+    term: 1,
+  });
 
   beforeAll(async () => {
     [etcd, strata] = await Promise.all([startEtcd(), startStrata()]);
@@ -74,15 +84,7 @@ describe.skipIf(!haveEtcd)('strata history → etcd snapshot → real etcd', () 
     expect(log.compactRevision).toBe(compactAt);
     uncompacted = { ...log, rows: [...before.rows, ...log.rows.filter((r) => r.revision > compactAt)] };
     expect(uncompacted.rows.length).toBeGreaterThan(log.rows.length);
-    await writeSnapshotFile(snapshot, {
-      revision: log.revision,
-      compactRevision: log.compactRevision,
-      rows: () => log.rows,
-      leases: log.leases,
-      member: { id: log.memberId, name: 'default', peerURLs: [], clientURLs: [strata.url] },
-      serverVersion: '3.5.21',
-      term: 1,
-    });
+    await writeSnapshotFile(snapshot, snapshotInput(log));
   }, 120_000);
 
   afterAll(async () => {
@@ -128,15 +130,7 @@ describe.skipIf(!haveEtcd)('strata history → etcd snapshot → real etcd', () 
 
   it('keeps exactly the rows compaction leaves, whether or not strata has deleted the others yet', async () => {
     const other = path.join(dir, 'uncompacted.snapshot');
-    await writeSnapshotFile(other, {
-      revision: uncompacted.revision,
-      compactRevision: uncompacted.compactRevision,
-      rows: () => uncompacted.rows,
-      leases: uncompacted.leases,
-      member: { id: log.memberId, name: 'default', peerURLs: [], clientURLs: [strata.url] },
-      serverVersion: '3.5.21',
-      term: 1,
-    });
+    await writeSnapshotFile(other, snapshotInput(uncompacted));
     const keys = await bucketHex(snapshot, 'key');
     expect(keys.length).toBeGreaterThan(2000);
     expect(await bucketHex(other, 'key')).toEqual(keys);
