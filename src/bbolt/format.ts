@@ -18,12 +18,12 @@ export const BUCKET_HEADER_SIZE = 16;
 export const META_CHECKSUMMED_SIZE = 56;
 export const META_SIZE = 64;
 
-export const enum PageFlag {
-  Branch = 0x01,
-  Leaf = 0x02,
-  Meta = 0x04,
-  Freelist = 0x10,
-}
+export const PageFlag = {
+  Branch: 0x01,
+  Leaf: 0x02,
+  Meta: 0x04,
+  Freelist: 0x10,
+} as const;
 
 /** A leaf element whose value is a bucket (header, and the inline page if its root is 0). */
 export const BUCKET_LEAF_FLAG = 0x01;

@@ -27,7 +27,7 @@ const MAX_COUNT = 0xffff;
  * Allocates a node's buffer: `pageSize` rounds it up to whole pages (the excess pages counted as
  * overflow); 0 keeps it exact, as an inline bucket's page is.
  */
-function nodeBuffer(contentSize: number, pageSize: number, id: number, flags: PageFlag, count: number): Buffer {
+function nodeBuffer(contentSize: number, pageSize: number, id: number, flags: number, count: number): Buffer {
   if (count >= MAX_COUNT) throw new Error(`bbolt: ${count} elements do not fit one page header`);
   const pages = pageSize > 0 ? Math.max(1, Math.ceil(contentSize / pageSize)) : 1;
   const buf = Buffer.alloc(pageSize > 0 ? pages * pageSize : contentSize);

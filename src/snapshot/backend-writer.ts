@@ -32,6 +32,7 @@ export interface EtcdBackendInput {
 }
 
 const b = (s: string) => Buffer.from(s);
+
 async function* keyEntries(input: EtcdBackendInput): AsyncGenerator<Entry> {
   for await (const row of etcdRetainedRows(input.rows, input.revision, input.compactRevision)) yield keyBucketEntry(row);
 }
