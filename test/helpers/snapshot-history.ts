@@ -5,7 +5,7 @@
  * thousand keys (a key bucket several pages deep). The compaction sits between the two phases.
  */
 import * as path from 'node:path';
-import { SqliteDialect } from '../../src/dialect/sqlite/sqlite';
+import { SqliteDialect } from '../../src/dialect/sqlite/dialect';
 import { parseEndpoint, type SqliteEndpoint } from '../../src/endpoint';
 import type { LeaseRow, LogRow } from '../../src/log/types';
 import { b, type EtcdClient, type Msg } from './client';
