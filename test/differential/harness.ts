@@ -2,9 +2,9 @@
  * Differential harness: the same request sequences go to the real etcd (the reference, Debian's
  * 3.4.23) and to strata, and every step's response is compared field by field after normalising.
  *
- * - DIFF_PEER=etcd makes the second side ALSO a real etcd. That is how the harness and the cases are
- *   validated: every case must pass etcd-vs-etcd, which proves that what we compare is deterministic
- *   and that the normaliser drops exactly what differs between two healthy servers.
+ * - STRATA_TEST_AGAINST=etcd makes the second side ALSO a real etcd. That is how the harness and the
+ *   cases are validated: every case must pass etcd-vs-etcd, which proves that what we compare is
+ *   deterministic and that the normaliser drops exactly what differs between two healthy servers.
  * - DIFF_VERBOSE=1 prints each step's normalised etcd response (handy to see what etcd really does).
  *
  * Model
@@ -21,7 +21,7 @@
  *   step really exercises what its name says even though etcd-vs-etcd would pass anyway.
  * - `peerOnly` marks the rare request the reference cannot take (etcd 3.4 panics on an unknown
  *   sort_target): it is sent to strata only and checked against a fixed expectation, and skipped
- *   under DIFF_PEER=etcd.
+ *   under STRATA_TEST_AGAINST=etcd.
  *
  * Servers and revisions (the speed/isolation trade-off)
  * - Each test file starts ONE pair of servers (etcd + peer) shared by its cases. Each case gets its
@@ -50,14 +50,16 @@ import * as grpc from '@grpc/grpc-js';
 import { beforeAll, afterAll, describe, expect, test } from 'vitest';
 import { createClient, WatchReader, b, prefixEnd, type EtcdClient, type Msg } from '../helpers/client';
 import { ETCD_BIN, STRATA_BIN, haveTool, startEtcd, startStrata, type Server } from '../helpers/servers';
+import { AGAINST } from '../helpers/against';
+import { note, skipped } from '../helpers/notice';
 import { sleep } from '../helpers/ports';
 
 export { b, prefixEnd };
 export type { Msg };
 
 /** What the second side is: strata (default) or, to validate the suite, another real etcd. */
-export const PEER: 'strata' | 'etcd' = process.env.DIFF_PEER === 'etcd' ? 'etcd' : 'strata';
-const VERBOSE = process.env.DIFF_VERBOSE === '1';
+export const PEER = AGAINST;
+export const VERBOSE = process.env.DIFF_VERBOSE === '1';
 
 // ------------------------------------------------------------------------------------------------
 // Servers
@@ -70,7 +72,7 @@ export interface Pair {
 async function startPeer(): Promise<Server> {
   if (PEER === 'etcd') return startEtcd();
   if (!existsSync(STRATA_BIN)) {
-    throw new Error(`strata is not built (${STRATA_BIN} missing): run \`npm run build\`, or set DIFF_PEER=etcd`);
+    throw new Error(`strata is not built (${STRATA_BIN} missing): run \`npm run build\`, or set STRATA_TEST_AGAINST=etcd`);
   }
   return startStrata();
 }
@@ -339,7 +341,7 @@ export interface Step {
   etcd?: unknown;
   /**
    * For requests the reference etcd cannot answer (e.g. it panics): the step is NOT sent to etcd;
-   * strata's normalised result must equal `expect`. Skipped when DIFF_PEER=etcd. `why` says why.
+   * strata's normalised result must equal `expect`. Skipped under STRATA_TEST_AGAINST=etcd. `why` says why.
    */
   peerOnly?: { expect: unknown; why: string };
 }
@@ -390,7 +392,11 @@ async function runCase(file: string, idx: number, cs: Case, pair: Pair): Promise
       const st = cs.steps[i];
       const label = `${cs.name} › step ${i + 1} "${st.name}" (${peer.name} vs etcd)`;
       if (st.peerOnly) {
-        if (PEER === 'etcd') continue; // nothing to validate against: the reference can't take it
+        // Nothing to validate against: the reference can't take it.
+        if (PEER === 'etcd') {
+          skipped(label, `strata only: ${st.peerOnly.why}`);
+          continue;
+        }
         const np = norm(await runOne(st, peer), peer);
         expect(np, `${label} [peer-only: ${st.peerOnly.why}]`).toEqual(st.peerOnly.expect);
         continue;
@@ -407,10 +413,7 @@ async function runCase(file: string, idx: number, cs: Case, pair: Pair): Promise
         ne = st.post(ne);
         np = st.post(np);
       }
-      if (VERBOSE) {
-        // eslint-disable-next-line no-console
-        console.log(`${label}\n  etcd: ${JSON.stringify(ne)}`);
-      }
+      if (VERBOSE) note(`${label}\n  etcd: ${JSON.stringify(ne)}`);
       if (st.check) {
         st.check(ne, etcd);
         st.check(np, peer);

@@ -4,14 +4,17 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { AGAINST } from '../helpers/against';
 import { b, createClient, prefixEnd, s, WatchReader, type EtcdClient, type Msg } from '../helpers/client';
+import { skipped } from '../helpers/notice';
 import { freePort, sleep, waitFor } from '../helpers/ports';
 import { ETCD_BIN, haveTool, startStrata, type Server } from '../helpers/servers';
 import { putLoad, requireBuild, runCli, spawnCli, startEtcdOn, stopCli, waitServing, type CliProc } from './strata-cli';
 
-// E2E_PEER=etcd runs the restart/crash tests against real etcd (restarted on its data dir), which
-// validates the tests themselves; the CLI tests are strata-only and are skipped then.
-const onEtcd = process.env.E2E_PEER === 'etcd';
+// STRATA_TEST_AGAINST=etcd runs the restart/crash tests against real etcd (restarted on its data
+// dir), which validates the tests themselves; the CLI tests are strata-only and are skipped then.
+const onEtcd = AGAINST === 'etcd';
+if (onEtcd) skipped('the CLI tests', "strata only: they test strata's own flags and STRATA_* variables");
 const runOnEtcd = onEtcd && haveTool(ETCD_BIN, 'etcd');
 /** strata exits 0 on SIGTERM; etcd cleans up and then re-raises the signal (exit code null). */
 const CLEAN_EXIT = runOnEtcd ? null : 0;

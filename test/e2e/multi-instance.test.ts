@@ -6,6 +6,7 @@
  */
 import { expect, test } from 'vitest';
 import { b, prefixEnd, s, type EtcdClient, type Msg } from '../helpers/client';
+import { note } from '../helpers/notice';
 import { forEachSharedBackend, num, openWatch, pool, waitWatchRev, watchEvents, within, type Cluster } from './multi-harness';
 
 const INSTANCES = 3;
@@ -168,8 +169,7 @@ forEachSharedBackend('multi-instance', INSTANCES, (cl: Cluster) => {
         create: rev(init),
       });
     }
-    // eslint-disable-next-line no-console
-    console.log(`[${cl.backend.name}] CAS: ${TARGET} increments, ${conflicts} failed compares retried`);
+    note(`[${cl.backend.name}] CAS: ${TARGET} increments, ${conflicts} failed compares retried`);
   });
 
   test('a compaction through one instance is seen by all: reads and watches below it are refused', async () => {

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { b, createClient } from '../helpers/client';
 import { freePort, sleep, waitFor } from '../helpers/ports';
 import { startStrata, STRATA_BIN, type Server } from '../helpers/servers';
-import { backends, databaseFor, PG_BASE } from '../helpers/targets';
+import { databaseFor, PG_BASE, testBackend } from '../helpers/targets';
 import { spawn } from 'node:child_process';
 import { b64, get, LineStream, post, request } from './http';
 
@@ -170,10 +170,8 @@ async function dbProxy(target: { host: string; port: number }) {
 }
 
 describe('/health when the database is unreachable', () => {
-  const pg = backends.find((x) => x.name === 'postgres');
-  const why = pg?.available();
-  if (why && process.env.CI === 'true') throw new Error(`PostgreSQL needed for the /health 503 test: ${why}`);
-  it.skipIf(!!why)('turns 503 with a reason while PostgreSQL cannot be reached, and recovers', async () => {
+  const pg = testBackend('postgres');
+  it.skipIf(!pg)('turns 503 with a reason while PostgreSQL cannot be reached, and recovers', async () => {
     const u = new URL(PG_BASE);
     const proxy = await dbProxy({ host: u.hostname, port: Number(u.port || 5432) });
     let dir = '';

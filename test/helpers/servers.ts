@@ -3,6 +3,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { createClient } from './client';
+import { skipped } from './notice';
 import { freePort, waitFor } from './ports';
 
 export const ROOT = path.resolve(__dirname, '../..');
@@ -36,8 +37,7 @@ export function haveTool(bin: string, what: string, install = 'apt-get install -
   if (existsSync(bin)) return true;
   const msg = `${what} not found at ${bin}; install it (${install})`;
   if (process.env.CI === 'true') throw new Error(`CI requires ${msg}`);
-  // eslint-disable-next-line no-console
-  console.warn(`SKIPPED: ${msg}`);
+  skipped(what, msg);
   return false;
 }
 
