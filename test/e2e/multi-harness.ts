@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, expect } from 'vitest';
 import { createClient, WatchReader, type EtcdClient, type Msg } from '../helpers/client';
+import { readIdentity, type Identity } from '../helpers/identity';
 import { startStrata, type Server } from '../helpers/servers';
 import { forEachBackend, type Backend, type BackendName } from '../helpers/targets';
 import { requireBuild } from './strata-cli';
@@ -18,6 +19,8 @@ export interface Cluster {
   endpoint: string;
   servers: Server[];
   clients: EtcdClient[];
+  /** The one identity every instance reports: they are one logical member (docs/compatibility.md). */
+  identity: Identity;
   /** Starts instance i again on the same database (after it was killed or stopped). */
   restart(i: number): Promise<void>;
   /** Streams opened by a test; closed after the file. */
@@ -43,6 +46,7 @@ export function forEachSharedBackend(suite: string, count: number, body: (cl: Cl
       endpoint: backend.endpoint(dbDir),
       servers: [],
       clients: [],
+      identity: undefined as unknown as Identity,
       async restart(i) {
         cl.clients[i]?.close();
         const old = cl.servers[i];
@@ -50,6 +54,7 @@ export function forEachSharedBackend(suite: string, count: number, body: (cl: Cl
         old.cleanup();
         cl.servers[i] = await startStrata({ endpoint: cl.endpoint, args });
         cl.clients[i] = createClient(cl.servers[i].address);
+        expect((await readIdentity(cl.clients[i])).identity, `identity of instance ${i} after its restart`).toEqual(cl.identity);
       },
       track(x) {
         open.push(x);
@@ -67,6 +72,9 @@ export function forEachSharedBackend(suite: string, count: number, body: (cl: Cl
       const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
       if (failed) throw new Error(`${count} instances started together on one new ${backend.name} database: ${String(failed.reason)}`);
       cl.clients.push(...cl.servers.map((s) => createClient(s.address)));
+      const ids = await Promise.all(cl.clients.map(async (c) => (await readIdentity(c)).identity));
+      cl.identity = ids[0];
+      for (const [i, id] of ids.entries()) expect(id, `identity of instance ${i}`).toEqual(cl.identity);
     });
     afterAll(async () => {
       for (const x of open.splice(0)) {
