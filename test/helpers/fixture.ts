@@ -4,8 +4,8 @@
  * SIGTERM fails the suite.
  */
 import { afterAll, afterEach, beforeAll, beforeEach, expect } from 'vitest';
-import { createClient, type EtcdClient, type Msg } from './client';
-import { headerAt, readIdentity, type Identity } from './identity';
+import { createClient, type EtcdClient } from './client';
+import { readIdentity, type Identity } from './identity';
 import { startEtcd, startStrata, type Server, type StrataOptions } from './servers';
 
 export interface FixtureOptions extends StrataOptions {
@@ -27,8 +27,6 @@ export interface Running {
   client: EtcdClient;
   /** cluster_id, member_id and raft_term from the server's Status, checked against MemberList. */
   identity: Identity;
-  /** The whole header (as the gRPC client decodes it) the server sends at revision `rev`. */
-  header(rev: number): Msg;
 }
 
 async function start(opts: FixtureOptions): Promise<Running> {
@@ -43,7 +41,6 @@ async function start(opts: FixtureOptions): Promise<Running> {
       http: server.socketPath ? { socketPath: server.socketPath } : server.url,
       client,
       identity,
-      header: (rev) => headerAt(identity, rev),
     };
   } catch (e) {
     client.close();
@@ -104,7 +101,6 @@ export function serverFixture(opts: FixtureOptions = {}): Running {
     get identity() {
       return get().identity;
     },
-    header: (rev) => get().header(rev),
   };
 }
 
