@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { b } from '../helpers/client';
 import { serverFixture, withServer } from '../helpers/fixture';
 import { freePort, sleep, waitFor } from '../helpers/ports';
-import { databaseFor, PG_BASE, testBackend } from '../helpers/targets';
+import { databaseFor, noBackendReason, PG_BASE, skippedSuite, testBackend } from '../helpers/targets';
 import { b64, get, LineStream, post, request } from './http';
 
 describe('one TCP port', () => {
@@ -135,14 +135,15 @@ async function dbProxy(target: { host: string; port: number }) {
   return { port, open, cut };
 }
 
-describe('/health when the database is unreachable', () => {
-  const pg = testBackend('postgres');
-  it.skipIf(!pg)('turns 503 with a reason while PostgreSQL cannot be reached, and recovers', async () => {
+const pg = testBackend('postgres');
+if (!pg) skippedSuite('/health when the database is unreachable', noBackendReason(['postgres']));
+else describe('/health when the database is unreachable', () => {
+  it('turns 503 with a reason while PostgreSQL cannot be reached, and recovers', async () => {
     const u = new URL(PG_BASE);
     const proxy = await dbProxy({ host: u.hostname, port: Number(u.port || 5432) });
     const endpoint = (d: string) => `postgres://${u.username}${u.password ? `:${u.password}` : ''}@127.0.0.1:${proxy.port}/${databaseFor(d)}?sslmode=disable`;
     try {
-      await withServer({ endpoint, onCleanup: (d) => pg?.drop(d) }, async (s) => {
+      await withServer({ endpoint, onCleanup: (d) => pg.drop(d) }, async (s) => {
         expect((await get(s.url, '/health')).json).toEqual({ health: 'true', reason: '' });
         await proxy.cut();
         const down = await get(s.url, '/health');
