@@ -4,10 +4,10 @@
  * a transient error (deadlock / busy). Every write must be applied exactly once and answered only
  * after its outcome is known.
  */
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { CommitUnknownError, type Dialect, type WriteTx } from '../../src/dialect/dialect';
 import { MARKS, marksFrom } from '../../src/log/meta';
-import { availableBackends } from '../helpers/targets';
+import { forEachBackend } from '../helpers/targets';
 import { put, range as get, storePerSuite } from './helpers';
 
 type Fault = 'lost-ack' | 'lost-before-commit' | 'transient';
@@ -39,47 +39,45 @@ function injectOnce(dialect: Dialect, fault: Fault): { fired: () => boolean } {
   return { fired: () => !armed };
 }
 
-for (const backend of availableBackends()) {
-  describe(`commit outcome [${backend.name}]`, () => {
-    const fx = storePerSuite(backend, 'commit');
+forEachBackend('commit outcome', (backend) => {
+  const fx = storePerSuite(backend, 'commit');
 
-    for (const fault of ['lost-ack', 'lost-before-commit', 'transient'] as const) {
-      it(`${fault}: every write of the batch is applied exactly once, one revision each`, async () => {
-        const before = fx.store.revision;
-        const inj = injectOnce(fx.dialect, fault);
-        const keys = Array.from({ length: 8 }, (_, i) => `${fault}/${i}`);
-        const answers = await Promise.all(keys.map((k) => fx.store.put(put(k, `v-${k}`))));
-        expect(inj.fired()).toBe(true);
-
-        const revs = answers.map((a) => a.header.revision).sort((x, y) => x - y);
-        expect(revs).toEqual(keys.map((_, i) => before + 1 + i));
-        expect(fx.store.revision).toBe(before + keys.length);
-        for (const k of keys) {
-          const r = await fx.store.range(get(k));
-          expect(r.kvs).toHaveLength(1);
-          expect(r.kvs[0]).toMatchObject({ version: 1, create_revision: r.kvs[0].mod_revision });
-          expect(r.kvs[0].value.toString()).toBe(`v-${k}`);
-        }
-        // The log itself holds each write once, at consecutive revisions.
-        const rows = (await fx.dialect.rowsAfter(before, before + keys.length + 5)).filter((row) => row.key.toString().startsWith(fault));
-        expect(rows.map((row) => row.revision)).toEqual(keys.map((_, i) => before + 1 + i));
-        expect(marksFrom(await fx.dialect.readMeta(MARKS)).revision).toBe(before + keys.length);
-      });
-    }
-
-    it('a failure that is not transient fails the batch once, and nothing is applied', async () => {
+  for (const fault of ['lost-ack', 'lost-before-commit', 'transient'] as const) {
+    it(`${fault}: every write of the batch is applied exactly once, one revision each`, async () => {
       const before = fx.store.revision;
-      const real = fx.dialect.write.bind(fx.dialect);
-      fx.dialect.write = async () => {
-        fx.dialect.write = real;
-        // A server's own error, as each driver reports a full disk (not a connection problem).
-        throw Object.assign(new Error('injected: disk full'), { code: fx.dialect.name === 'sqlite' ? 'SQLITE_FULL' : '53100', errno: 1021 });
-      };
-      await expect(fx.store.put(put('doomed', 'x'))).rejects.toThrow(/storage error: injected: disk full/);
-      expect(fx.store.revision).toBe(before);
-      expect((await fx.store.range(get('doomed'))).kvs).toHaveLength(0);
-      const ok = await fx.store.put(put('after', 'y'));
-      expect(ok.header.revision).toBe(before + 1);
+      const inj = injectOnce(fx.dialect, fault);
+      const keys = Array.from({ length: 8 }, (_, i) => `${fault}/${i}`);
+      const answers = await Promise.all(keys.map((k) => fx.store.put(put(k, `v-${k}`))));
+      expect(inj.fired()).toBe(true);
+
+      const revs = answers.map((a) => a.header.revision).sort((x, y) => x - y);
+      expect(revs).toEqual(keys.map((_, i) => before + 1 + i));
+      expect(fx.store.revision).toBe(before + keys.length);
+      for (const k of keys) {
+        const r = await fx.store.range(get(k));
+        expect(r.kvs).toHaveLength(1);
+        expect(r.kvs[0]).toMatchObject({ version: 1, create_revision: r.kvs[0].mod_revision });
+        expect(r.kvs[0].value.toString()).toBe(`v-${k}`);
+      }
+      // The log itself holds each write once, at consecutive revisions.
+      const rows = (await fx.dialect.rowsAfter(before, before + keys.length + 5)).filter((row) => row.key.toString().startsWith(fault));
+      expect(rows.map((row) => row.revision)).toEqual(keys.map((_, i) => before + 1 + i));
+      expect(marksFrom(await fx.dialect.readMeta(MARKS)).revision).toBe(before + keys.length);
     });
+  }
+
+  it('a failure that is not transient fails the batch once, and nothing is applied', async () => {
+    const before = fx.store.revision;
+    const real = fx.dialect.write.bind(fx.dialect);
+    fx.dialect.write = async () => {
+      fx.dialect.write = real;
+      // A server's own error, as each driver reports a full disk (not a connection problem).
+      throw Object.assign(new Error('injected: disk full'), { code: fx.dialect.name === 'sqlite' ? 'SQLITE_FULL' : '53100', errno: 1021 });
+    };
+    await expect(fx.store.put(put('doomed', 'x'))).rejects.toThrow(/storage error: injected: disk full/);
+    expect(fx.store.revision).toBe(before);
+    expect((await fx.store.range(get('doomed'))).kvs).toHaveLength(0);
+    const ok = await fx.store.put(put('after', 'y'));
+    expect(ok.header.revision).toBe(before + 1);
   });
-}
+});

@@ -3,12 +3,20 @@
  * and small helpers for revisions, errors and key/value views. Every test file calls
  * `forEachTarget(name, ctx => { ...tests... })`; the tests inside only ever talk gRPC to
  * `ctx.c`, so the same file runs unchanged against strata on every backend and (with
- * STRATA_TEST_TARGET=etcd) against the real etcd.
+ * STRATA_TEST_AGAINST=etcd) against the real etcd.
+ *
+ * Every response header must name the server that answered: the cluster_id, member_id and
+ * raft_term it reports in Status (and MemberList) when the file starts. `ctx.c` checks that on
+ * every KV and Lease response, and `ctx.track` on every response of a tracked stream (after the
+ * test), so no test has to repeat it.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
-import { targets, type Target } from '../helpers/targets';
+import type * as grpc from '@grpc/grpc-js';
+import { afterAll, afterEach, beforeAll, describe, expect } from 'vitest';
+import { AGAINST } from '../helpers/against';
+import { noBackendReason, skippedSuite, targets, type Target } from '../helpers/targets';
 import type { Server } from '../helpers/servers';
-import { createClient, s, type EtcdClient, type Msg } from '../helpers/client';
+import { createClient, s, WatchReader, type EtcdClient, type Msg, type Service } from '../helpers/client';
+import { headerAt, identityOf, readIdentity, type Identity } from '../helpers/identity';
 
 export interface Ctx {
   target: Target;
@@ -16,10 +24,30 @@ export interface Ctx {
   c: EtcdClient;
   /** Reported server version (Maintenance.Status), e.g. "3.4.23" or "3.5.13". */
   version: string;
+  /** The server's identity as Status reported it when the file started. */
+  identity: Identity;
+  /** The whole response header this server sends at revision `rev`. */
+  header(rev: number): Msg;
   /** Streams opened by a test; closed after each test even when it fails. */
   track<T extends { close(): void }>(x: T): T;
   /** A fresh key prefix, unique within this file's server. */
   prefix(name: string): string;
+}
+
+/** The client with every KV and Lease response's header checked against `identity`. */
+function checkingHeaders(c: EtcdClient, identity: Identity): EtcdClient {
+  const wrap = (service: string, svc: Service): Service =>
+    Object.fromEntries(
+      Object.entries(svc).map(([method, call]) => [
+        method,
+        async (req?: Msg, md?: grpc.Metadata) => {
+          const r = await call(req, md);
+          expect(identityOf(r.header), `${service}.${method} response header`).toEqual(identity);
+          return r;
+        },
+      ]),
+    );
+  return { ...c, kv: wrap('KV', c.kv), lease: wrap('Lease', c.lease) };
 }
 
 /** gRPC status codes used by etcd (numeric, as grpc-js reports them). */
@@ -53,23 +81,22 @@ export const Err = {
 /** Registers one describe block per conformance target, each with its own server. */
 export function forEachTarget(suite: string, body: (ctx: Ctx) => void): void {
   const list = targets();
-  if (list.length === 0) {
-    describe.skip(suite, () => {
-      test('no conformance target available', () => undefined);
-    });
-    return;
-  }
+  if (list.length === 0) return skippedSuite(suite, AGAINST === 'etcd' ? 'no etcd binary here' : noBackendReason());
   for (const target of list) {
     describe(`${suite} [${target.name}]`, () => {
       const open: Array<{ close(): void }> = [];
+      const readers: WatchReader[] = [];
       let seq = 0;
       const ctx: Ctx = {
         target,
         server: undefined as unknown as Server,
         c: undefined as unknown as EtcdClient,
         version: '',
+        identity: undefined as unknown as Identity,
+        header: (rev) => headerAt(ctx.identity, rev),
         track(x) {
           open.push(x);
+          if (x instanceof WatchReader) readers.push(x);
           return x;
         },
         prefix(name) {
@@ -79,9 +106,9 @@ export function forEachTarget(suite: string, body: (ctx: Ctx) => void): void {
       };
       beforeAll(async () => {
         ctx.server = await target.start();
-        ctx.c = createClient(ctx.server.address);
-        const st = await ctx.c.maintenance.Status({});
-        ctx.version = String(st.version);
+        const c = createClient(ctx.server.address);
+        ({ identity: ctx.identity, version: ctx.version } = await readIdentity(c));
+        ctx.c = checkingHeaders(c, ctx.identity);
       });
       afterEach(() => {
         for (const x of open.splice(0)) {
@@ -90,6 +117,9 @@ export function forEachTarget(suite: string, body: (ctx: Ctx) => void): void {
           } catch {
             // already closed
           }
+        }
+        for (const r of readers.splice(0)) {
+          for (const m of r.responses) expect(identityOf(m.header), `header of stream response ${JSON.stringify(m).slice(0, 200)}`).toEqual(ctx.identity);
         }
       });
       afterAll(async () => {
@@ -144,20 +174,6 @@ export function kv(m: Msg | null | undefined): KV | null {
 }
 export const kvs = (m: Msg): KV[] => (m.kvs as Msg[]).map((x) => kv(x) as KV);
 export const keysOf = (m: Msg): string[] => (m.kvs as Msg[]).map((x) => s(x.key));
-
-/** Asserts that a call fails with exactly this gRPC code and etcd message. */
-export async function expectError(p: Promise<unknown>, code: number, message: string): Promise<void> {
-  let err: unknown;
-  try {
-    const r = await p;
-    throw new Error(`expected error "${message}" but got ${JSON.stringify(r)}`);
-  } catch (e) {
-    err = e;
-  }
-  const ge = err as { code?: number; details?: string; message?: string };
-  if (ge.code === undefined) throw err;
-  expect({ code: ge.code, details: ge.details }).toEqual({ code, details: message });
-}
 
 /** Runs `n` tasks with at most `width` in flight; resolves with results in task order. */
 export async function pool<T>(count: number, width: number, task: (i: number) => Promise<T>): Promise<T[]> {

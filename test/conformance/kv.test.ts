@@ -4,7 +4,8 @@
  */
 import { expect, test } from 'vitest';
 import { b, createClient, prefixEnd, s, type Msg } from '../helpers/client';
-import { Code, Err, currentRev, expectError, forEachTarget, hrev, keysOf, kv, kvs, n } from './harness';
+import { expectGrpcError } from '../helpers/grpc-error';
+import { Code, Err, currentRev, forEachTarget, hrev, keysOf, kv, kvs, n } from './harness';
 
 forEachTarget('kv', (ctx) => {
   test('a fresh store answers revision 1 and its first write is revision 2', async () => {
@@ -104,10 +105,7 @@ forEachTarget('kv', (ctx) => {
     const failed = await ctx.c.kv.Txn({ compare: [{ key: b(p + 'a'), target: 'VERSION', result: 'EQUAL', version: 9 }] });
     expect(failed.succeeded).toBe(false);
     expect(hrev(failed)).toBe(w);
-    for (const m of [miss, past, failed]) {
-      expect(m.header.cluster_id).toBeDefined();
-      expect(m.header.member_id).toBeDefined();
-    }
+    for (const m of [miss, past, failed]) expect(m.header).toEqual(ctx.header(w));
   });
 
   test('put prev_kv: the previous kv on update, none on create or when not asked', async () => {
@@ -146,28 +144,28 @@ forEachTarget('kv', (ctx) => {
   test('put errors: ignore_* on a missing key, value/lease given with ignore_*, unknown lease', async () => {
     const p = ctx.prefix('puterr');
     const before = await currentRev(ctx.c);
-    await expectError(ctx.c.kv.Put({ key: b(p + 'missing'), ignore_value: true }), Code.InvalidArgument, Err.keyNotFound);
-    await expectError(ctx.c.kv.Put({ key: b(p + 'missing'), value: b('v'), ignore_lease: true }), Code.InvalidArgument, Err.keyNotFound);
+    await expectGrpcError(ctx.c.kv.Put({ key: b(p + 'missing'), ignore_value: true }), Code.InvalidArgument, Err.keyNotFound);
+    await expectGrpcError(ctx.c.kv.Put({ key: b(p + 'missing'), value: b('v'), ignore_lease: true }), Code.InvalidArgument, Err.keyNotFound);
     await ctx.c.kv.Put({ key: b(p + 'k'), value: b('v') });
-    await expectError(ctx.c.kv.Put({ key: b(p + 'k'), value: b('v'), ignore_value: true }), Code.InvalidArgument, Err.valueProvided);
-    await expectError(ctx.c.kv.Put({ key: b(p + 'k'), value: b('v'), lease: 5, ignore_lease: true }), Code.InvalidArgument, Err.leaseProvided);
-    await expectError(ctx.c.kv.Put({ key: b(p + 'k'), value: b('v'), lease: '7340985723' }), Code.NotFound, Err.leaseNotFound);
+    await expectGrpcError(ctx.c.kv.Put({ key: b(p + 'k'), value: b('v'), ignore_value: true }), Code.InvalidArgument, Err.valueProvided);
+    await expectGrpcError(ctx.c.kv.Put({ key: b(p + 'k'), value: b('v'), lease: 5, ignore_lease: true }), Code.InvalidArgument, Err.leaseProvided);
+    await expectGrpcError(ctx.c.kv.Put({ key: b(p + 'k'), value: b('v'), lease: '7340985723' }), Code.NotFound, Err.leaseNotFound);
     expect(await currentRev(ctx.c)).toBe(before + 1);
   });
 
   test('an empty key is rejected by Put, Range, DeleteRange and Txn', async () => {
-    await expectError(ctx.c.kv.Put({ key: b(''), value: b('v') }), Code.InvalidArgument, Err.emptyKey);
-    await expectError(ctx.c.kv.Range({ key: b('') }), Code.InvalidArgument, Err.emptyKey);
-    await expectError(ctx.c.kv.Range({ key: b(''), range_end: b('z') }), Code.InvalidArgument, Err.emptyKey);
-    await expectError(ctx.c.kv.DeleteRange({ key: b('') }), Code.InvalidArgument, Err.emptyKey);
-    await expectError(
+    await expectGrpcError(ctx.c.kv.Put({ key: b(''), value: b('v') }), Code.InvalidArgument, Err.emptyKey);
+    await expectGrpcError(ctx.c.kv.Range({ key: b('') }), Code.InvalidArgument, Err.emptyKey);
+    await expectGrpcError(ctx.c.kv.Range({ key: b(''), range_end: b('z') }), Code.InvalidArgument, Err.emptyKey);
+    await expectGrpcError(ctx.c.kv.DeleteRange({ key: b('') }), Code.InvalidArgument, Err.emptyKey);
+    await expectGrpcError(
       ctx.c.kv.Txn({ compare: [{ key: b(''), target: 'VERSION', result: 'EQUAL', version: 0 }] }),
       Code.InvalidArgument,
       Err.emptyKey,
     );
-    await expectError(ctx.c.kv.Txn({ success: [{ request_put: { key: b(''), value: b('v') } }] }), Code.InvalidArgument, Err.emptyKey);
-    await expectError(ctx.c.kv.Txn({ failure: [{ request_range: { key: b('') } }] }), Code.InvalidArgument, Err.emptyKey);
-    await expectError(ctx.c.kv.Txn({ success: [{ request_delete_range: { key: b('') } }] }), Code.InvalidArgument, Err.emptyKey);
+    await expectGrpcError(ctx.c.kv.Txn({ success: [{ request_put: { key: b(''), value: b('v') } }] }), Code.InvalidArgument, Err.emptyKey);
+    await expectGrpcError(ctx.c.kv.Txn({ failure: [{ request_range: { key: b('') } }] }), Code.InvalidArgument, Err.emptyKey);
+    await expectGrpcError(ctx.c.kv.Txn({ success: [{ request_delete_range: { key: b('') } }] }), Code.InvalidArgument, Err.emptyKey);
   });
 
   test('count is the whole range; limit cuts kvs and sets more; kube-style paging at a pinned revision', async () => {
@@ -344,8 +342,8 @@ forEachTarget('kv', (ctx) => {
     }
     const cur = await currentRev(ctx.c);
     expect(kv((await ctx.c.kv.Range({ key: k, revision: cur })).kvs[0])).toMatchObject({ value: 'three' });
-    await expectError(ctx.c.kv.Range({ key: k, revision: cur + 1 }), Code.OutOfRange, Err.future);
-    await expectError(ctx.c.kv.Range({ key: k, revision: cur + 1000 }), Code.OutOfRange, Err.future);
+    await expectGrpcError(ctx.c.kv.Range({ key: k, revision: cur + 1 }), Code.OutOfRange, Err.future);
+    await expectGrpcError(ctx.c.kv.Range({ key: k, revision: cur + 1000 }), Code.OutOfRange, Err.future);
   });
 
   test('delete range: deletes [key, range_end) at one revision, prev_kvs in key order', async () => {
@@ -370,8 +368,8 @@ forEachTarget('kv', (ctx) => {
     const g = await ctx.c.kv.Range({ key: b(p + 'big') });
     expect(Buffer.compare(Buffer.from(g.kvs[0].value), big)).toBe(0);
     const before = await currentRev(ctx.c);
-    await expectError(ctx.c.kv.Put({ key: b(p + 'huge'), value: Buffer.alloc(1600 * 1024) }), Code.InvalidArgument, Err.tooLarge);
-    await expectError(
+    await expectGrpcError(ctx.c.kv.Put({ key: b(p + 'huge'), value: Buffer.alloc(1600 * 1024) }), Code.InvalidArgument, Err.tooLarge);
+    await expectGrpcError(
       ctx.c.kv.Txn({ success: [{ request_put: { key: b(p + 'huge'), value: Buffer.alloc(1600 * 1024) } }] }),
       Code.InvalidArgument,
       Err.tooLarge,

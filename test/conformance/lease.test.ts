@@ -1,7 +1,8 @@
 /** Leases: grant, revoke, keepalive, time-to-live, listing, attached keys, expiry. */
 import { expect, test } from 'vitest';
 import { WatchReader, b, prefixEnd, type Msg } from '../helpers/client';
-import { Code, Err, currentRev, expectError, forEachTarget, hrev, keysOf, kv, n } from './harness';
+import { expectGrpcError } from '../helpers/grpc-error';
+import { Code, Err, currentRev, forEachTarget, hrev, keysOf, kv, n } from './harness';
 import { createWatch, events, pause, waitEvents } from './watchutil';
 
 /** Lease IDs are 63-bit: compare them as decimal strings / bigints, never as JS numbers. */
@@ -29,14 +30,14 @@ forEachTarget('lease', (ctx) => {
       expect(n(g.TTL), `TTL ${ttl}`).toBe(2);
       await ctx.c.lease.LeaseRevoke({ ID: g.ID });
     }
-    await expectError(ctx.c.lease.LeaseGrant({ TTL: '9000000001' }), Code.OutOfRange, Err.leaseTTLTooLarge);
+    await expectGrpcError(ctx.c.lease.LeaseGrant({ TTL: '9000000001' }), Code.OutOfRange, Err.leaseTTLTooLarge);
   });
 
   test('a client-chosen ID is used as given; granting it again is FailedPrecondition', async () => {
     const want = '7000000000000000123';
     const g = await ctx.c.lease.LeaseGrant({ TTL: 60, ID: want });
     expect(id(g.ID)).toBe(want);
-    await expectError(ctx.c.lease.LeaseGrant({ TTL: 30, ID: want }), Code.FailedPrecondition, Err.leaseExists);
+    await expectGrpcError(ctx.c.lease.LeaseGrant({ TTL: 30, ID: want }), Code.FailedPrecondition, Err.leaseExists);
     const t = await ctx.c.lease.LeaseTimeToLive({ ID: want });
     expect(n(t.grantedTTL)).toBe(60);
     await ctx.c.lease.LeaseRevoke({ ID: want });
@@ -45,8 +46,9 @@ forEachTarget('lease', (ctx) => {
   test('LeaseLeases lists live leases; a revoked lease disappears', async () => {
     const a = await ctx.c.lease.LeaseGrant({ TTL: 60 });
     const bb = await ctx.c.lease.LeaseGrant({ TTL: 60 });
+    const rev = await currentRev(ctx.c);
     let list = await ctx.c.lease.LeaseLeases({});
-    expect(list.header).toBeTruthy();
+    expect(list.header).toEqual(ctx.header(rev));
     let ids = (list.leases as Msg[]).map((l) => id(l.ID));
     expect(ids).toEqual(expect.arrayContaining([id(a.ID), id(bb.ID)]));
     await ctx.c.lease.LeaseRevoke({ ID: a.ID });
@@ -69,17 +71,18 @@ forEachTarget('lease', (ctx) => {
     expect((t.keys as Buffer[]).map((k) => k.toString()).sort()).toEqual([p + 'a', p + 'b', p + 'c']);
     const noKeys = await ctx.c.lease.LeaseTimeToLive({ ID: g.ID });
     expect(noKeys.keys).toEqual([]);
+    const rev = await currentRev(ctx.c);
     const unknown = await ctx.c.lease.LeaseTimeToLive({ ID: '5550001', keys: true });
     expect([id(unknown.ID), n(unknown.TTL), n(unknown.grantedTTL), unknown.keys]).toEqual(['5550001', -1, 0, []]);
-    expect(unknown.header).toBeTruthy();
+    expect(unknown.header).toEqual(ctx.header(rev));
     await ctx.c.lease.LeaseRevoke({ ID: g.ID });
   });
 
   test('revoke of an unknown lease is NotFound; a second revoke too', async () => {
-    await expectError(ctx.c.lease.LeaseRevoke({ ID: '5550002' }), Code.NotFound, Err.leaseNotFound);
+    await expectGrpcError(ctx.c.lease.LeaseRevoke({ ID: '5550002' }), Code.NotFound, Err.leaseNotFound);
     const g = await ctx.c.lease.LeaseGrant({ TTL: 60 });
     await ctx.c.lease.LeaseRevoke({ ID: g.ID });
-    await expectError(ctx.c.lease.LeaseRevoke({ ID: g.ID }), Code.NotFound, Err.leaseNotFound);
+    await expectGrpcError(ctx.c.lease.LeaseRevoke({ ID: g.ID }), Code.NotFound, Err.leaseNotFound);
   });
 
   test('revoke deletes the attached keys at one revision; DELETE events carry prev_kv', async () => {
@@ -106,7 +109,7 @@ forEachTarget('lease', (ctx) => {
     ]);
     for (const e of evs) expect(e.prev_kv).toMatchObject({ key: e.kv.key, value: 'v-' + e.kv.key.slice(p.length), lease: id(g.ID), version: 1 });
     expect(events(w, wid).length).toBe(3);
-    await expectError(ctx.c.kv.Put({ key: b(p + 'x'), value: b('v'), lease: g.ID }), Code.NotFound, Err.leaseNotFound);
+    await expectGrpcError(ctx.c.kv.Put({ key: b(p + 'x'), value: b('v'), lease: g.ID }), Code.NotFound, Err.leaseNotFound);
     // revoking a lease without keys changes nothing
     const rev2 = await currentRev(ctx.c);
     const empty = await ctx.c.lease.LeaseGrant({ TTL: 60 });
@@ -191,8 +194,8 @@ forEachTarget('lease', (ctx) => {
       expect([n(t.TTL), n(t.grantedTTL), t.keys]).toEqual([-1, 0, []]);
       const ids = ((await ctx.c.lease.LeaseLeases({})).leases as Msg[]).map((l) => id(l.ID));
       expect(ids).not.toContain(id(g.ID));
-      await expectError(ctx.c.kv.Put({ key: b(p + 'a'), value: b('v'), lease: g.ID }), Code.NotFound, Err.leaseNotFound);
-      await expectError(ctx.c.lease.LeaseRevoke({ ID: g.ID }), Code.NotFound, Err.leaseNotFound);
+      await expectGrpcError(ctx.c.kv.Put({ key: b(p + 'a'), value: b('v'), lease: g.ID }), Code.NotFound, Err.leaseNotFound);
+      await expectGrpcError(ctx.c.lease.LeaseRevoke({ ID: g.ID }), Code.NotFound, Err.leaseNotFound);
     } finally {
       w.close();
     }

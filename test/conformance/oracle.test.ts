@@ -11,6 +11,7 @@
  */
 import { expect, test } from 'vitest';
 import { WatchReader, b, prefixEnd, type Msg } from '../helpers/client';
+import { note } from '../helpers/notice';
 import { forEachTarget, hrev, n, type Ctx } from './harness';
 import {
   MvccModel, ModelError, bytes, wireDelete, wireEvent, wirePut, wireRange, wireTxn, type MKV,
@@ -295,7 +296,7 @@ async function runOracle(ctx: Ctx, seed: number, steps: number): Promise<void> {
     }
   }
 
-  if (process.env.STRATA_ORACLE_STATS) console.log(seed, JSON.stringify(seen), m.rev - base, m.compactRev - base);
+  if (process.env.STRATA_ORACLE_STATS) note(`seed ${seed}: ${JSON.stringify(seen)}, ${m.rev - base} revisions, compacted at base+${m.compactRev - base}`);
   for (const what of ['put', 'delete', 'range', 'txn:then', 'txn:else', 'txn:nested', 'compact', 'revoke', 'txn:duplicate key given in txn request', 'range:mvcc: required revision has been compacted']) {
     expect(seen[what] ?? 0, `seed ${seed} covered ${what}`).toBeGreaterThan(0);
   }

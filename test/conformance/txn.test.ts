@@ -1,7 +1,8 @@
 /** Txn semantics: one revision per txn, compares, branches, nesting, validation, kube/k3s shapes. */
 import { describe, expect, test } from 'vitest';
 import { b, prefixEnd, s, type Msg } from '../helpers/client';
-import { Code, Err, currentRev, expectError, forEachTarget, hrev, keysOf, kv, kvs, n } from './harness';
+import { expectGrpcError } from '../helpers/grpc-error';
+import { Code, Err, currentRev, forEachTarget, hrev, keysOf, kv, kvs, n } from './harness';
 
 const put = (key: string, value: string, extra: Msg = {}): Msg => ({ request_put: { key: b(key), value: b(value), ...extra } });
 const get = (key: string, extra: Msg = {}): Msg => ({ request_range: { key: b(key), ...extra } });
@@ -183,7 +184,7 @@ forEachTarget('txn', (ctx) => {
       { success: [del(p + 'a'), { request_txn: { success: [put(p + 'a', '2')] } }] },
       { success: [{ request_txn: { success: [put(p + 'a', '1')] } }, { request_txn: { success: [put(p + 'a', '2')] } }] },
     ];
-    for (const req of bad) await expectError(ctx.c.kv.Txn(req), Code.InvalidArgument, Err.duplicateKey);
+    for (const req of bad) await expectGrpcError(ctx.c.kv.Txn(req), Code.InvalidArgument, Err.duplicateKey);
     expect(await currentRev(ctx.c)).toBe(before);
 
     await ctx.c.kv.Put({ key: b(p + 'x'), value: b('1') });
@@ -207,10 +208,10 @@ forEachTarget('txn', (ctx) => {
   test('more than 128 operations (or compares) is rejected; 128 is fine', async () => {
     const p = ctx.prefix('maxops');
     const ops = Array.from({ length: 129 }, (_, i) => get(`${p}k${i}`));
-    await expectError(ctx.c.kv.Txn({ success: ops }), Code.InvalidArgument, Err.tooManyOps);
-    await expectError(ctx.c.kv.Txn({ failure: ops }), Code.InvalidArgument, Err.tooManyOps);
+    await expectGrpcError(ctx.c.kv.Txn({ success: ops }), Code.InvalidArgument, Err.tooManyOps);
+    await expectGrpcError(ctx.c.kv.Txn({ failure: ops }), Code.InvalidArgument, Err.tooManyOps);
     const cmps = Array.from({ length: 129 }, (_, i) => cmp(`${p}k${i}`, 'VERSION', 'EQUAL', { version: 0 }));
-    await expectError(ctx.c.kv.Txn({ compare: cmps }), Code.InvalidArgument, Err.tooManyOps);
+    await expectGrpcError(ctx.c.kv.Txn({ compare: cmps }), Code.InvalidArgument, Err.tooManyOps);
     const t = await ctx.c.kv.Txn({ compare: cmps.slice(0, 128), success: Array.from({ length: 128 }, (_, i) => put(`${p}k${i}`, 'v')) });
     expect(t.succeeded).toBe(true);
     expect(t.responses.length).toBe(128);
@@ -220,16 +221,16 @@ forEachTarget('txn', (ctx) => {
   test('errors inside the taken branch fail the whole txn: unknown lease, ignore_value on a missing key, future revision', async () => {
     const p = ctx.prefix('txnerr');
     const before = await currentRev(ctx.c);
-    await expectError(ctx.c.kv.Txn({ success: [put(p + 'a', '1'), put(p + 'b', '1', { lease: '8734562' })] }), Code.NotFound, Err.leaseNotFound);
-    await expectError(ctx.c.kv.Txn({ success: [put(p + 'a', '1'), { request_put: { key: b(p + 'b'), ignore_value: true } }] }), Code.InvalidArgument, Err.keyNotFound);
-    await expectError(ctx.c.kv.Txn({ success: [put(p + 'a', '1'), get(p + 'a', { revision: before + 1 })] }), Code.OutOfRange, Err.future);
+    await expectGrpcError(ctx.c.kv.Txn({ success: [put(p + 'a', '1'), put(p + 'b', '1', { lease: '8734562' })] }), Code.NotFound, Err.leaseNotFound);
+    await expectGrpcError(ctx.c.kv.Txn({ success: [put(p + 'a', '1'), { request_put: { key: b(p + 'b'), ignore_value: true } }] }), Code.InvalidArgument, Err.keyNotFound);
+    await expectGrpcError(ctx.c.kv.Txn({ success: [put(p + 'a', '1'), get(p + 'a', { revision: before + 1 })] }), Code.OutOfRange, Err.future);
     // in a write txn the put checks run before the range-revision checks, whatever the op order
-    await expectError(
+    await expectGrpcError(
       ctx.c.kv.Txn({ success: [get(p + 'a', { revision: before + 5 }), put(p + 'b', '1', { lease: '8734562' })] }),
       Code.NotFound,
       Err.leaseNotFound,
     );
-    await expectError(ctx.c.kv.Txn({ success: [get(p + 'a', { revision: before + 5 })] }), Code.OutOfRange, Err.future);
+    await expectGrpcError(ctx.c.kv.Txn({ success: [get(p + 'a', { revision: before + 5 })] }), Code.OutOfRange, Err.future);
     expect(await currentRev(ctx.c)).toBe(before);
     expect((await ctx.c.kv.Range({ key: b(p + 'a') })).kvs).toEqual([]);
     // the branch not taken is not checked

@@ -31,7 +31,7 @@ forEachTarget('watch', (ctx) => {
     await pause(200);
     expect(events(w, id).map((e) => [e.type, evKey(e, p), e.kv.mod_revision])).toEqual([['PUT', 'after', r]]);
     expect(evs[0].kv).toEqual({ key: p + 'after', create_revision: r, mod_revision: r, version: 1, value: 'y', lease: '0' });
-    expectHeaders(w);
+    expect(w.responses.map((x) => x.header), 'created, then the event').toEqual([ctx.header(rev), ctx.header(r)]);
   });
 
   test('ordered: events arrive in revision order, and in op order within a revision, across concurrent writers', async () => {
@@ -171,7 +171,7 @@ forEachTarget('watch', (ctx) => {
       const rs = await w.until((all) => all.slice(from).some((r) => r.canceled));
       const cancel = rs.slice(from).find((r) => r.canceled) as Msg;
       expect(cancel).toMatchObject({ watch_id: id, canceled: true, created: false });
-      expect(cancel.header).toBeTruthy();
+      expect(cancel.header, 'the store revision when the cancel was answered').toEqual(ctx.header(first[4]));
       const rest: number[] = [];
       for (let i = 0; i < 5; i++) rest.push(hrev(await ctx.c.kv.Put({ key: b(p + 'k'), value: b('b' + i) })));
       await pause(200);
@@ -249,7 +249,7 @@ forEachTarget('watch', (ctx) => {
       const cancel = rs.find((r) => r.canceled) as Msg;
       expect(cancel).toMatchObject({ watch_id: id, canceled: true, created: false, events: [] });
       expect(n(cancel.compact_revision)).toBe(r2);
-      expect(cancel.header).toBeTruthy(); // etcd 3.4/3.5 send header.revision 0 here
+      expect(cancel.header, 'etcd 3.4/3.5 send header.revision 0 here').toEqual(ctx.header(0));
       // exactly the compact revision is still watchable
       const atCompact = await createWatch(w, { key: b(p), range_end: prefixEnd(p), start_revision: r2 });
       expect(atCompact.canceled).toBe(false);
@@ -280,7 +280,7 @@ forEachTarget('watch', (ctx) => {
       // the watches keep working afterwards
       const next = hrev(await ctx.c.kv.Put({ key: b(p + 'other'), value: b('v') }));
       await waitRev(w, w2.watch_id as string, next);
-      expectHeaders(w);
+      expectHeaders(ctx, w);
     });
 
     test('RequestProgress after a burst: the answer comes after every event up to its revision', async () => {
@@ -326,12 +326,13 @@ forEachTarget('watch', (ctx) => {
     const p = ctx.prefix('many');
     const w = openStream(ctx);
     const count = 20;
+    const rev = await currentRev(ctx.c);
     for (let i = 0; i < count; i++) w.send({ create_request: { key: b(`${p}${String(i).padStart(2, '0')}`) } });
     await w.until((rs) => rs.filter((r) => r.created).length >= count);
     const created = w.responses.filter((r) => r.created);
     const ids = created.map((r) => r.watch_id as string);
     expect(new Set(ids).size).toBe(count);
-    expect(created.every((r) => !r.canceled && r.header)).toBe(true);
+    expect(created.map((r) => [r.canceled, r.header])).toEqual(created.map(() => [false, ctx.header(rev)]));
     const revs: number[] = [];
     for (let i = count - 1; i >= 0; i--) revs[i] = hrev(await ctx.c.kv.Put({ key: b(`${p}${String(i).padStart(2, '0')}`), value: b(String(i)) }));
     await w.until(() => ids.every((id) => events(w, id).length >= 1));

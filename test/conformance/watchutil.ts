@@ -48,9 +48,9 @@ export async function waitRev(w: WatchReader, id: string, rev: number, timeoutMs
   return events(w, id);
 }
 
-/** Every WatchResponse carries a header (the Go client dereferences it unconditionally). */
-export function expectHeaders(w: WatchReader): void {
-  for (const r of w.responses) expect(r.header, `response ${JSON.stringify(r)} has a header`).toBeTruthy();
+/** Every WatchResponse carries this server's whole header (the Go client dereferences it unconditionally). */
+export function expectHeaders(ctx: Ctx, w: WatchReader): void {
+  for (const r of w.responses) expect(r.header, `header of ${JSON.stringify(r).slice(0, 200)}`).toEqual(ctx.header(n(r.header?.revision)));
 }
 
 /** header.revision of an event response is at least the last event's revision. */

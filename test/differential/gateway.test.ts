@@ -3,7 +3,7 @@
 // identity fields dropped). Where etcd 3.5 — which strata follows — differs from 3.4, the step
 // says so and leaves that part out.
 import { post, get, b64, LineStream } from '../gateway/http';
-import { diffSuite, step, type Case, type Side } from './harness';
+import { diffSuite, showIdentity, step, type Case, type Side } from './harness';
 
 /** An HTTP reply as compared: status and parsed JSON (or text). */
 async function http(s: Side, path: string, body?: object | string): Promise<object> {
@@ -12,14 +12,18 @@ async function http(s: Side, path: string, body?: object | string): Promise<obje
 }
 const k = (s: Side, suffix: string) => s.k(suffix).toString('base64');
 
-/** Revision strings in gateway JSON are made relative to the case like the gRPC ones. */
+/**
+ * Revision strings in gateway JSON are made relative to the case like the gRPC ones; the server's
+ * own ids and raft term (Status.leader is the member id) become placeholders.
+ */
 function relative(s: Side, v: unknown): unknown {
   if (Array.isArray(v)) return v.map((x) => relative(s, x));
   if (!v || typeof v !== 'object') return v;
   const out: Record<string, unknown> = {};
   for (const [key, val] of Object.entries(v as Record<string, unknown>)) {
-    if (['cluster_id', 'member_id', 'raft_term', 'leader'].includes(key)) continue;
-    out[key] = ['revision', 'create_revision', 'mod_revision', 'compact_revision', 'raftIndex', 'raftAppliedIndex'].includes(key) && typeof val === 'string'
+    if (['cluster_id', 'member_id', 'raft_term'].includes(key)) out[key] = showIdentity(key, val, s.identity);
+    else if (key === 'leader') out[key] = showIdentity('member_id', val, s.identity);
+    else out[key] = ['revision', 'create_revision', 'mod_revision', 'compact_revision', 'raftIndex', 'raftAppliedIndex'].includes(key) && typeof val === 'string'
       ? `base+${Number(val) - s.base}`
       : relative(s, val);
   }

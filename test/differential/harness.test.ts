@@ -19,6 +19,12 @@ describe('differential harness', () => {
       events: [{ kv: { key: 'é', create_revision: 'base+0', mod_revision: '0', lease: '<lease L>' } }],
     });
     expect(normalise({ header: h }, {})).toEqual({ header: { revision: '12' } });
+    // With the server's identity, its own fields become placeholders and anything else stays visible.
+    const identity = { cluster_id: '9', member_id: '8', raft_term: '2' };
+    expect(normalise({ header: { ...h, member_id: '7' }, responses: [{ response_put: { header: { ...h, cluster_id: '0' } } }] }, { identity })).toEqual({
+      header: { cluster_id: '<cluster_id>', member_id: '7', raft_term: '<raft_term>', revision: '12' },
+      responses: [{ response_put: { header: { cluster_id: '0', member_id: '<member_id>', raft_term: '<raft_term>', revision: '12' } } }],
+    });
     expect(normalise({ compact_revision: '3' }, { base: 10 })).toEqual({ compact_revision: 'abs:3' });
   });
 

@@ -2,9 +2,9 @@
  * Differential harness: the same request sequences go to the real etcd (the reference, Debian's
  * 3.4.23) and to strata, and every step's response is compared field by field after normalising.
  *
- * - DIFF_PEER=etcd makes the second side ALSO a real etcd. That is how the harness and the cases are
- *   validated: every case must pass etcd-vs-etcd, which proves that what we compare is deterministic
- *   and that the normaliser drops exactly what differs between two healthy servers.
+ * - STRATA_TEST_AGAINST=etcd makes the second side ALSO a real etcd. That is how the harness and the
+ *   cases are validated: every case must pass etcd-vs-etcd, which proves that what we compare is
+ *   deterministic and that the normaliser drops exactly what differs between two healthy servers.
  * - DIFF_VERBOSE=1 prints each step's normalised etcd response (handy to see what etcd really does).
  *
  * Model
@@ -21,7 +21,7 @@
  *   step really exercises what its name says even though etcd-vs-etcd would pass anyway.
  * - `peerOnly` marks the rare request the reference cannot take (etcd 3.4 panics on an unknown
  *   sort_target): it is sent to strata only and checked against a fixed expectation, and skipped
- *   under DIFF_PEER=etcd.
+ *   under STRATA_TEST_AGAINST=etcd.
  *
  * Servers and revisions (the speed/isolation trade-off)
  * - Each test file starts ONE pair of servers (etcd + peer) shared by its cases. Each case gets its
@@ -50,27 +50,36 @@ import * as grpc from '@grpc/grpc-js';
 import { beforeAll, afterAll, describe, expect, test } from 'vitest';
 import { createClient, WatchReader, b, prefixEnd, type EtcdClient, type Msg } from '../helpers/client';
 import { ETCD_BIN, STRATA_BIN, haveTool, startEtcd, startStrata, type Server } from '../helpers/servers';
+import { AGAINST } from '../helpers/against';
+import { readIdentity, type Identity } from '../helpers/identity';
+import { note, skipped } from '../helpers/notice';
 import { sleep } from '../helpers/ports';
 
 export { b, prefixEnd };
 export type { Msg };
 
 /** What the second side is: strata (default) or, to validate the suite, another real etcd. */
-export const PEER: 'strata' | 'etcd' = process.env.DIFF_PEER === 'etcd' ? 'etcd' : 'strata';
-const VERBOSE = process.env.DIFF_VERBOSE === '1';
+export const PEER = AGAINST;
+export const VERBOSE = process.env.DIFF_VERBOSE === '1';
 
 // ------------------------------------------------------------------------------------------------
 // Servers
 
+/** One side's server and the identity it reported at start (its Status, checked against MemberList). */
+export interface Member {
+  server: Server;
+  identity: Identity;
+}
+
 export interface Pair {
-  etcd: Server;
-  peer: Server;
+  etcd: Member;
+  peer: Member;
 }
 
 async function startPeer(): Promise<Server> {
   if (PEER === 'etcd') return startEtcd();
   if (!existsSync(STRATA_BIN)) {
-    throw new Error(`strata is not built (${STRATA_BIN} missing): run \`npm run build\`, or set DIFF_PEER=etcd`);
+    throw new Error(`strata is not built (${STRATA_BIN} missing): run \`npm run build\`, or set STRATA_TEST_AGAINST=etcd`);
   }
   return startStrata();
 }
@@ -80,16 +89,33 @@ async function stopServer(s: Server): Promise<void> {
   s.cleanup();
 }
 
+async function member(server: Server): Promise<Member> {
+  const c = createClient(server.address);
+  try {
+    return { server, identity: (await readIdentity(c)).identity };
+  } finally {
+    c.close();
+  }
+}
+
 export async function startPair(): Promise<Pair> {
   const [e, p] = await Promise.allSettled([startEtcd(), startPeer()]);
-  if (e.status === 'fulfilled' && p.status === 'fulfilled') return { etcd: e.value, peer: p.value };
+  if (e.status === 'fulfilled' && p.status === 'fulfilled') {
+    try {
+      const [etcd, peer] = await Promise.all([member(e.value), member(p.value)]);
+      return { etcd, peer };
+    } catch (err) {
+      await Promise.all([stopServer(e.value), stopServer(p.value)]);
+      throw err;
+    }
+  }
   for (const r of [e, p]) if (r.status === 'fulfilled') await stopServer(r.value);
   throw e.status === 'rejected' ? e.reason : (p as PromiseRejectedResult).reason;
 }
 
 export async function stopPair(p: Pair | undefined): Promise<void> {
   if (!p) return;
-  await Promise.all([stopServer(p.etcd), stopServer(p.peer)]);
+  await Promise.all([stopServer(p.etcd.server), stopServer(p.peer.server)]);
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -136,6 +162,8 @@ export class Side {
     readonly prefix: string,
     /** The server's client URL (http://host:port). */
     readonly url: string,
+    /** What the server said it is; its response headers must repeat it. */
+    readonly identity: Identity,
   ) {}
 
   /** A key under this case's prefix. */
@@ -187,7 +215,7 @@ export class Side {
 // ------------------------------------------------------------------------------------------------
 // Normalisation
 
-const HEADER_DROP = new Set(['cluster_id', 'member_id', 'raft_term']);
+const IDENTITY_FIELDS = new Set(['cluster_id', 'member_id', 'raft_term']);
 const REVISION_FIELDS = new Set(['revision', 'create_revision', 'mod_revision', 'compact_revision']);
 const ID_FIELDS = new Set(['ID', 'lease']);
 
@@ -204,6 +232,13 @@ export interface NormOptions {
   /** Rewrite revisions as base+N (shared mode); absolute when undefined. */
   base?: number;
   aliases?: Map<string, string>;
+  /** The answering server's identity: header fields equal to it are shown as `<cluster_id>` etc. */
+  identity?: Identity;
+}
+
+/** A header's identity field: a placeholder when it is the server's own, else the value itself (a difference). */
+export function showIdentity(field: string, v: unknown, identity: Identity): unknown {
+  return v === identity[field as keyof Identity] ? `<${field}>` : v;
 }
 
 function showRevision(v: unknown, base: number | undefined): unknown {
@@ -213,9 +248,10 @@ function showRevision(v: unknown, base: number | undefined): unknown {
 }
 
 /**
- * Drops cluster_id/member_id/raft_term from every `header` (at any depth: txn inner responses,
- * watch responses), converts bytes to strings, rewrites revisions relative to the case base (shared
- * mode) and shows aliased ids by name.
+ * In every `header` (at any depth: txn inner responses, watch responses) shows cluster_id,
+ * member_id and raft_term as placeholders where they are the answering server's own (o.identity;
+ * without one they are dropped), converts bytes to strings, rewrites revisions relative to the case
+ * base (shared mode) and shows aliased ids by name.
  */
 export function normalise(v: unknown, o: NormOptions = {}): unknown {
   if (v === null || v === undefined) return v;
@@ -228,7 +264,10 @@ export function normalise(v: unknown, o: NormOptions = {}): unknown {
     if (key === 'header' && val && typeof val === 'object') {
       const h: Record<string, unknown> = {};
       for (const [hk, hv] of Object.entries(val as Record<string, unknown>)) {
-        if (HEADER_DROP.has(hk)) continue;
+        if (IDENTITY_FIELDS.has(hk)) {
+          if (o.identity) h[hk] = showIdentity(hk, hv, o.identity);
+          continue;
+        }
         h[hk] = hk === 'revision' ? showRevision(hv, o.base) : normalise(hv, o);
       }
       out[key] = h;
@@ -339,7 +378,7 @@ export interface Step {
   etcd?: unknown;
   /**
    * For requests the reference etcd cannot answer (e.g. it panics): the step is NOT sent to etcd;
-   * strata's normalised result must equal `expect`. Skipped when DIFF_PEER=etcd. `why` says why.
+   * strata's normalised result must equal `expect`. Skipped under STRATA_TEST_AGAINST=etcd. `why` says why.
    */
   peerOnly?: { expect: unknown; why: string };
 }
@@ -379,18 +418,23 @@ async function readRevision(c: EtcdClient): Promise<number> {
 
 async function runCase(file: string, idx: number, cs: Case, pair: Pair): Promise<void> {
   const prefix = `/${file}/${String(idx).padStart(2, '0')}-${slug(cs.name)}/`;
-  const etcd = new Side('etcd', createClient(pair.etcd.address), prefix, pair.etcd.url);
-  const peer = new Side(PEER === 'etcd' ? 'etcd#2' : 'strata', createClient(pair.peer.address), prefix, pair.peer.url);
+  const side = (name: string, m: Member) => new Side(name, createClient(m.server.address), prefix, m.server.url, m.identity);
+  const etcd = side('etcd', pair.etcd);
+  const peer = side(PEER === 'etcd' ? 'etcd#2' : 'strata', pair.peer);
   const sides = [etcd, peer];
   try {
     for (const s of sides) s.base = await readRevision(s.c);
     const norm = (v: unknown, s: Side): unknown =>
-      normalise(v, { base: cs.fresh ? undefined : s.base, aliases: s.idToAlias });
+      normalise(v, { base: cs.fresh ? undefined : s.base, aliases: s.idToAlias, identity: s.identity });
     for (let i = 0; i < cs.steps.length; i++) {
       const st = cs.steps[i];
       const label = `${cs.name} › step ${i + 1} "${st.name}" (${peer.name} vs etcd)`;
       if (st.peerOnly) {
-        if (PEER === 'etcd') continue; // nothing to validate against: the reference can't take it
+        // Nothing to validate against: the reference can't take it.
+        if (PEER === 'etcd') {
+          skipped(label, `strata only: ${st.peerOnly.why}`);
+          continue;
+        }
         const np = norm(await runOne(st, peer), peer);
         expect(np, `${label} [peer-only: ${st.peerOnly.why}]`).toEqual(st.peerOnly.expect);
         continue;
@@ -407,10 +451,7 @@ async function runCase(file: string, idx: number, cs: Case, pair: Pair): Promise
         ne = st.post(ne);
         np = st.post(np);
       }
-      if (VERBOSE) {
-        // eslint-disable-next-line no-console
-        console.log(`${label}\n  etcd: ${JSON.stringify(ne)}`);
-      }
+      if (VERBOSE) note(`${label}\n  etcd: ${JSON.stringify(ne)}`);
       if (st.check) {
         st.check(ne, etcd);
         st.check(np, peer);

@@ -1,9 +1,8 @@
 // Leases: grant/revoke/time-to-live/keep-alive/list and expiry. Client-chosen IDs in this file are
 // 8000-8999 and unique per case (the servers are shared); server-assigned IDs are aliased.
-import { b, del, diffSuite, get, getAll, grpcError, keepAliveOnce, put, seq, sortBy, step, type Case, type Msg, type Side } from './harness';
+import { note } from '../helpers/notice';
 import { sleep } from '../helpers/ports';
-
-const VERBOSE = process.env.DIFF_VERBOSE === '1';
+import { b, del, diffSuite, get, getAll, grpcError, keepAliveOnce, put, seq, sortBy, step, VERBOSE, type Case, type Msg, type Side } from './harness';
 
 /** Grants with a server-assigned ID and aliases it (when the grant succeeds). */
 async function grantAs(s: Side, name: string, TTL: number): Promise<Msg> {
@@ -180,8 +179,7 @@ const cases: Case[] = [
       step('wait for expiry: one response, two DELETE events', async (s) => {
         const t0 = Date.now();
         const ev = await s.watch().next(1, 10_000);
-        // eslint-disable-next-line no-console
-        if (VERBOSE) console.log(`[${s.name}] lease 8005 expiry seen after ${Date.now() - t0} ms`);
+        if (VERBOSE) note(`[${s.name}] lease 8005 expiry seen after ${Date.now() - t0} ms`);
         return ev;
       }, {
         etcd: [{ events: [{ type: 'DELETE' }, { type: 'DELETE' }], header: { revision: 'base+3' } }],

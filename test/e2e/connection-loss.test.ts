@@ -4,10 +4,10 @@
  * acknowledged put must be present exactly once (version 1: each key is written once).
  */
 import { spawnSync } from 'node:child_process';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { b, createClient, prefixEnd, s, type EtcdClient } from '../helpers/client';
 import { startStrata, type Server } from '../helpers/servers';
-import { availableBackends, databaseFor, MYSQL_BASE, PG_BASE } from '../helpers/targets';
+import { databaseFor, forEachBackend, mysqlArgs, PG_BASE } from '../helpers/targets';
 
 const IN_FLIGHT = 64;
 const LOAD_MS = 4000;
@@ -24,9 +24,7 @@ function dropConnections(kind: string, database: string): number {
     if (r.status !== 0) throw new Error(r.stderr);
     return Number(r.stdout.trim());
   }
-  const m = /^mysql:\/\/([^:@]*)(?::([^@]*))?@tcp\(([^:)]+)(?::(\d+))?\)/.exec(MYSQL_BASE);
-  if (!m) throw new Error(`cannot read ${MYSQL_BASE}`);
-  const args = [`-u${m[1]}`, ...(m[2] ? [`-p${m[2]}`] : []), `-h${m[3]}`, `-P${m[4] ?? '3306'}`, '-N', '-e'];
+  const args = [...mysqlArgs(), '-N', '-e'];
   const list = spawnSync('mysql', [...args, `SELECT id FROM information_schema.processlist WHERE db = '${database}' AND id <> CONNECTION_ID()`], {
     encoding: 'utf8',
   });
@@ -38,63 +36,61 @@ function dropConnections(kind: string, database: string): number {
   return ids.length;
 }
 
-for (const backend of availableBackends().filter((x) => x.name !== 'sqlite')) {
-  describe(`connection loss [${backend.name}]`, () => {
-    let server: Server;
-    let c: EtcdClient;
+forEachBackend('connection loss', (backend) => {
+  let server: Server;
+  let c: EtcdClient;
 
-    beforeAll(async () => {
-      server = await startStrata({ endpoint: (dir) => backend.endpoint(dir), onCleanup: (dir) => backend.drop(dir) });
-      c = createClient(server.address);
-    });
-    afterAll(async () => {
-      c?.close();
-      await server?.stop();
-      server?.cleanup();
-    });
-
-    it('writes acknowledged while connections are being killed are all present, each once', async () => {
-      const acked = new Set<string>();
-      let failed = 0;
-      const reasons = new Map<string, number>();
-      let next = 0;
-      let dropped = 0;
-      const deadline = Date.now() + LOAD_MS;
-      const killer = setInterval(() => (dropped += dropConnections(backend.name, databaseFor(server.dataDir))), KILL_EVERY_MS);
-      const worker = async () => {
-        while (Date.now() < deadline) {
-          const key = `loss/${String(next++).padStart(6, '0')}`;
-          try {
-            await c.kv.Put({ key: b(key), value: b(key) });
-            acked.add(key);
-          } catch (e) {
-            failed++;
-            const why = (e as Error).message;
-            reasons.set(why, (reasons.get(why) ?? 0) + 1);
-          }
-        }
-      };
-      try {
-        await Promise.all(Array.from({ length: IN_FLIGHT }, worker));
-      } finally {
-        clearInterval(killer);
-      }
-      expect(dropped).toBeGreaterThan(0);
-      // A dropped connection is transient: the writer retries the batch, so no client sees it.
-      expect(failed, `requests that failed instead of being retried: ${JSON.stringify([...reasons])}`).toBe(0);
-      expect(acked.size).toBeGreaterThan(100);
-
-      // Still serving after the storm.
-      await c.kv.Put({ key: b('loss-after'), value: b('ok') });
-      const r = await c.kv.Range({ key: b('loss/'), range_end: prefixEnd('loss/') });
-      const present = new Map(r.kvs.map((kv: { key: Buffer; version: string }) => [s(kv.key), Number(kv.version)]));
-      const missing = [...acked].filter((k) => !present.has(k));
-      expect(missing, `acknowledged but missing (${failed} failed requests)`).toEqual([]);
-      const twice = [...present].filter(([, v]) => v !== 1);
-      expect(twice, 'keys written more than once').toEqual([]);
-      // Revisions stay dense: one per applied put.
-      const revs = r.kvs.map((kv: { mod_revision: string }) => Number(kv.mod_revision)).sort((x: number, y: number) => x - y);
-      expect(new Set(revs).size).toBe(revs.length);
-    });
+  beforeAll(async () => {
+    server = await startStrata({ endpoint: (dir) => backend.endpoint(dir), onCleanup: (dir) => backend.drop(dir) });
+    c = createClient(server.address);
   });
-}
+  afterAll(async () => {
+    c?.close();
+    await server?.stop();
+    server?.cleanup();
+  });
+
+  it('writes acknowledged while connections are being killed are all present, each once', async () => {
+    const acked = new Set<string>();
+    let failed = 0;
+    const reasons = new Map<string, number>();
+    let next = 0;
+    let dropped = 0;
+    const deadline = Date.now() + LOAD_MS;
+    const killer = setInterval(() => (dropped += dropConnections(backend.name, databaseFor(server.dataDir))), KILL_EVERY_MS);
+    const worker = async () => {
+      while (Date.now() < deadline) {
+        const key = `loss/${String(next++).padStart(6, '0')}`;
+        try {
+          await c.kv.Put({ key: b(key), value: b(key) });
+          acked.add(key);
+        } catch (e) {
+          failed++;
+          const why = (e as Error).message;
+          reasons.set(why, (reasons.get(why) ?? 0) + 1);
+        }
+      }
+    };
+    try {
+      await Promise.all(Array.from({ length: IN_FLIGHT }, worker));
+    } finally {
+      clearInterval(killer);
+    }
+    expect(dropped).toBeGreaterThan(0);
+    // A dropped connection is transient: the writer retries the batch, so no client sees it.
+    expect(failed, `requests that failed instead of being retried: ${JSON.stringify([...reasons])}`).toBe(0);
+    expect(acked.size).toBeGreaterThan(100);
+
+    // Still serving after the storm.
+    await c.kv.Put({ key: b('loss-after'), value: b('ok') });
+    const r = await c.kv.Range({ key: b('loss/'), range_end: prefixEnd('loss/') });
+    const present = new Map(r.kvs.map((kv: { key: Buffer; version: string }) => [s(kv.key), Number(kv.version)]));
+    const missing = [...acked].filter((k) => !present.has(k));
+    expect(missing, `acknowledged but missing (${failed} failed requests)`).toEqual([]);
+    const twice = [...present].filter(([, v]) => v !== 1);
+    expect(twice, 'keys written more than once').toEqual([]);
+    // Revisions stay dense: one per applied put.
+    const revs = r.kvs.map((kv: { mod_revision: string }) => Number(kv.mod_revision)).sort((x: number, y: number) => x - y);
+    expect(new Set(revs).size).toBe(revs.length);
+  });
+}, ['postgres', 'mysql']);

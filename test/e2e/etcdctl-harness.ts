@@ -2,6 +2,7 @@
 // strata = peer), etcdctl runs, and the normalisation of what may legitimately differ.
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { AGAINST } from '../helpers/against';
 import { b, createClient, type EtcdClient } from '../helpers/client';
 import { sleep } from '../helpers/ports';
 import { ETCDCTL_BIN, STRATA_BIN, etcdctl, startEtcd, startStrata, type Server } from '../helpers/servers';
@@ -13,11 +14,11 @@ export interface CtlResult {
 }
 
 /**
- * The server under comparison with the reference etcd. E2E_PEER=etcd runs it against a second real
- * etcd, which is how the suite itself (sequence + normalisation) is validated without strata.
+ * The server under comparison with the reference etcd. STRATA_TEST_AGAINST=etcd runs it against a
+ * second real etcd, which is how the suite itself (sequence + normalisation) is validated without strata.
  */
 export async function startPeer(): Promise<Server> {
-  if (process.env.E2E_PEER === 'etcd') return startEtcd();
+  if (AGAINST === 'etcd') return startEtcd();
   if (!existsSync(STRATA_BIN)) throw new Error(`${STRATA_BIN} is missing: run \`npm run build\` first`);
   return startStrata();
 }

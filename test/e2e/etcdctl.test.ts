@@ -4,7 +4,7 @@
 // and raft figures, db size, the server version (shape-checked: strata must say >= 3.5), endpoint
 // addresses and member URLs.
 //
-// E2E_PEER=etcd runs the peer side against a second real etcd: the suite must pass etcd-vs-etcd.
+// STRATA_TEST_AGAINST=etcd runs the peer side against a second real etcd: the suite must pass etcd-vs-etcd.
 import { appendFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { b } from '../helpers/client';

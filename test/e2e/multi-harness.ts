@@ -6,10 +6,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { afterAll, beforeAll, expect } from 'vitest';
 import { createClient, WatchReader, type EtcdClient, type Msg } from '../helpers/client';
+import { readIdentity, type Identity } from '../helpers/identity';
 import { startStrata, type Server } from '../helpers/servers';
-import { availableBackends, type Backend } from '../helpers/targets';
+import { forEachBackend, type Backend, type BackendName } from '../helpers/targets';
 import { requireBuild } from './strata-cli';
 
 export interface Cluster {
@@ -18,6 +19,8 @@ export interface Cluster {
   endpoint: string;
   servers: Server[];
   clients: EtcdClient[];
+  /** The one identity every instance reports: they are one logical member (docs/compatibility.md). */
+  identity: Identity;
   /** Starts instance i again on the same database (after it was killed or stopped). */
   restart(i: number): Promise<void>;
   /** Streams opened by a test; closed after the file. */
@@ -26,84 +29,77 @@ export interface Cluster {
   prefix(name: string): string;
 }
 
-/** The backends several instances can share: every available one but SQLite. */
-export function sharedBackends(): Backend[] {
-  const only = process.env.STRATA_TEST_BACKENDS?.split(',');
-  return availableBackends().filter((b) => b.name !== 'sqlite' && (!only || only.includes(b.name)));
-}
+/** The backends several instances can share: every one but SQLite. */
+const SHARED: BackendName[] = ['postgres', 'mysql'];
 
 /**
  * One describe block per shared backend, with `count` instances on one fresh database. The
  * instances are started together, as an HA deployment starts: the database does not exist yet.
  */
 export function forEachSharedBackend(suite: string, count: number, body: (cl: Cluster) => void, args: string[] = []): void {
-  const list = sharedBackends();
-  if (list.length === 0) {
-    describe.skip(suite, () => {
-      test('no shared-database backend (postgres, mysql) reachable here', () => undefined);
+  forEachBackend(suite, (backend) => {
+    const dbDir = mkdtempSync(path.join(tmpdir(), 'strata-multi-'));
+    const open: Array<{ close(): void }> = [];
+    let seq = 0;
+    const cl: Cluster = {
+      backend,
+      endpoint: backend.endpoint(dbDir),
+      servers: [],
+      clients: [],
+      identity: undefined as unknown as Identity,
+      async restart(i) {
+        cl.clients[i]?.close();
+        const old = cl.servers[i];
+        await old.kill();
+        old.cleanup();
+        cl.servers[i] = await startStrata({ endpoint: cl.endpoint, args });
+        cl.clients[i] = createClient(cl.servers[i].address);
+        expect((await readIdentity(cl.clients[i])).identity, `identity of instance ${i} after its restart`).toEqual(cl.identity);
+      },
+      track(x) {
+        open.push(x);
+        return x;
+      },
+      prefix(name) {
+        seq++;
+        return `/multi/${suite}/${String(seq).padStart(3, '0')}-${name}/`;
+      },
+    };
+    beforeAll(async () => {
+      requireBuild();
+      const started = await Promise.allSettled(Array.from({ length: count }, () => startStrata({ endpoint: cl.endpoint, args })));
+      for (const r of started) if (r.status === 'fulfilled') cl.servers.push(r.value);
+      const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (failed) throw new Error(`${count} instances started together on one new ${backend.name} database: ${String(failed.reason)}`);
+      cl.clients.push(...cl.servers.map((s) => createClient(s.address)));
+      const ids = await Promise.all(cl.clients.map(async (c) => (await readIdentity(c)).identity));
+      cl.identity = ids[0];
+      for (const [i, id] of ids.entries()) expect(id, `identity of instance ${i}`).toEqual(cl.identity);
     });
-    return;
-  }
-  for (const backend of list) {
-    describe(`${suite} [${backend.name}]`, () => {
-      const dbDir = mkdtempSync(path.join(tmpdir(), 'strata-multi-'));
-      const open: Array<{ close(): void }> = [];
-      let seq = 0;
-      const cl: Cluster = {
-        backend,
-        endpoint: backend.endpoint(dbDir),
-        servers: [],
-        clients: [],
-        async restart(i) {
-          cl.clients[i]?.close();
-          const old = cl.servers[i];
-          await old.kill();
-          old.cleanup();
-          cl.servers[i] = await startStrata({ endpoint: cl.endpoint, args });
-          cl.clients[i] = createClient(cl.servers[i].address);
-        },
-        track(x) {
-          open.push(x);
-          return x;
-        },
-        prefix(name) {
-          seq++;
-          return `/multi/${suite}/${String(seq).padStart(3, '0')}-${name}/`;
-        },
-      };
-      beforeAll(async () => {
-        requireBuild();
-        const started = await Promise.allSettled(Array.from({ length: count }, () => startStrata({ endpoint: cl.endpoint, args })));
-        for (const r of started) if (r.status === 'fulfilled') cl.servers.push(r.value);
-        const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-        if (failed) throw new Error(`${count} instances started together on one new ${backend.name} database: ${String(failed.reason)}`);
-        cl.clients.push(...cl.servers.map((s) => createClient(s.address)));
-      });
-      afterAll(async () => {
-        for (const x of open.splice(0)) {
-          try {
-            x.close();
-          } catch {
-            // already closed
-          }
-        }
-        for (const c of cl.clients) c.close();
-        const exits: Array<{ address: string; code: number | null; logs: string }> = [];
-        for (const s of cl.servers) {
-          exits.push({ address: s.address, code: await s.stop(), logs: s.logs() });
-          s.cleanup();
-        }
+    afterAll(async () => {
+      for (const x of open.splice(0)) {
         try {
-          backend.drop(dbDir);
-        } finally {
-          rmSync(dbDir, { recursive: true, force: true });
+          x.close();
+        } catch {
+          // already closed
         }
-        // SIGTERM ends each instance cleanly (exit 0) even with others on the database.
-        for (const e of exits) expect(e.code, `instance at ${e.address} exit code; logs:\n${e.logs}`).toBe(0);
-      });
-      body(cl);
+      }
+      for (const c of cl.clients) c.close();
+      const exits: Array<{ address: string; code: number | null; logs: string }> = [];
+      for (const s of cl.servers) {
+        exits.push({ address: s.address, code: await s.stop(), logs: s.logs() });
+        s.cleanup();
+      }
+      try {
+        backend.drop(dbDir);
+      } finally {
+        rmSync(dbDir, { recursive: true, force: true });
+      }
+      // SIGTERM ends each instance cleanly (exit 0) even with others on the database.
+      for (const e of exits) expect(e.code, `instance at ${e.address} exit code; logs:\n${e.logs}`).toBe(0);
     });
-  }
+    body(cl);
+  }, SHARED);
 }
 
 /** Rejects with `what` if `p` has not settled within `ms`. */

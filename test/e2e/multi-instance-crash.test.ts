@@ -5,6 +5,7 @@
  */
 import { expect, test } from 'vitest';
 import { b, prefixEnd, s, type EtcdClient, type Msg } from '../helpers/client';
+import { note } from '../helpers/notice';
 import { forEachSharedBackend, num, openWatch, waitWatchRev, watchEvents, within, type Cluster } from './multi-harness';
 
 const INSTANCES = 3;
@@ -108,8 +109,7 @@ forEachSharedBackend('multi-instance-crash', INSTANCES, (cl: Cluster) => {
     await waitWatchRev(w, id, rEnd + 1, 10_000, 'the restarted instance watches its own write');
     expect(watchEvents(w, id)).toHaveLength(revs.length + 1);
 
-    // eslint-disable-next-line no-console
-    console.log(
+    note(
       `[${cl.backend.name}] kill -9 after ${killedAt} acks; ${ok.length} acknowledged (${ackedAfterKill[0]}+${ackedAfterKill[1]} after the kill), ` +
         `${lost.length} unanswered on the victim (${unackedStored} of them committed), ${revs.length} revisions, no gaps`,
     );

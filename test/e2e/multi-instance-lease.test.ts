@@ -3,25 +3,15 @@
  * through one instance, used and kept alive through others, revoked or expired exactly once and
  * seen so by all. (multi-instance.test.ts has the rest; multi-instance-crash.test.ts kill -9.)
  */
+import * as grpc from '@grpc/grpc-js';
 import { expect, test } from 'vitest';
 import { b, prefixEnd, s, type EtcdClient, type Msg } from '../helpers/client';
+import { expectGrpcError } from '../helpers/grpc-error';
 import { forEachSharedBackend, num, openWatch, waitWatchRev, within, type Cluster } from './multi-harness';
 
 const INSTANCES = 3;
 
 const rev = (m: Msg): number => num(m.header.revision);
-
-async function expectGrpcError(p: Promise<unknown>, code: number, message: string): Promise<void> {
-  let err: { code?: number; details?: string } | undefined;
-  try {
-    const r = await p;
-    throw new Error(`expected "${message}" but the call succeeded: ${JSON.stringify(r).slice(0, 300)}`);
-  } catch (e) {
-    err = e as { code?: number; details?: string };
-  }
-  if (err?.code === undefined) throw err;
-  expect({ code: err.code, details: err.details }).toEqual({ code, details: message });
-}
 
 forEachSharedBackend('multi-instance-lease', INSTANCES, (cl: Cluster) => {
   const C = (i: number): EtcdClient => cl.clients[i % INSTANCES];
@@ -75,7 +65,7 @@ forEachSharedBackend('multi-instance-lease', INSTANCES, (cl: Cluster) => {
     const grant = await C(0).lease.LeaseGrant({ TTL, ID: 0 });
     const id = grant.ID as string;
     // The same ID through another instance is taken already.
-    await expectGrpcError(C(1).lease.LeaseGrant({ TTL, ID: id }), 9, 'etcdserver: lease already exists');
+    await expectGrpcError(C(1).lease.LeaseGrant({ TTL, ID: id }), grpc.status.FAILED_PRECONDITION, 'etcdserver: lease already exists');
     await C(1).kv.Put({ key, value: b('held'), lease: id });
     const t = await C(2).lease.LeaseTimeToLive({ ID: id, keys: true });
     expect({ granted: num(t.grantedTTL), keys: (t.keys as Buffer[]).map(s) }).toEqual({ granted: TTL, keys: [p + 'k'] });
@@ -125,8 +115,8 @@ forEachSharedBackend('multi-instance-lease', INSTANCES, (cl: Cluster) => {
     const grant = await C(0).lease.LeaseGrant({ TTL: 60, ID: 0 });
     await C(1).kv.Put({ key: b(p + 'a'), value: b('1'), lease: grant.ID });
     await C(2).lease.LeaseRevoke({ ID: grant.ID });
-    await expectGrpcError(C(1).kv.Put({ key: b(p + 'b'), value: b('1'), lease: grant.ID }), 5, 'etcdserver: requested lease not found');
-    await expectGrpcError(C(0).lease.LeaseRevoke({ ID: grant.ID }), 5, 'etcdserver: requested lease not found');
+    await expectGrpcError(C(1).kv.Put({ key: b(p + 'b'), value: b('1'), lease: grant.ID }), grpc.status.NOT_FOUND, 'etcdserver: requested lease not found');
+    await expectGrpcError(C(0).lease.LeaseRevoke({ ID: grant.ID }), grpc.status.NOT_FOUND, 'etcdserver: requested lease not found');
     const ka = C(1).keepAlive();
     cl.track({ close: () => ka.cancel() });
     const answer = new Promise<Msg>((resolve, reject) => {

@@ -14,9 +14,9 @@ import * as tls from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { b, createClient, s } from '../helpers/client';
 import { startStrata, STRATA_BIN } from '../helpers/servers';
-import { availableBackends, databaseFor, dropDatabase, PG_BASE } from '../helpers/targets';
+import { databaseFor, dropDatabase, noBackendReason, PG_BASE, skippedSuite, testBackend } from '../helpers/targets';
 
-const pg = availableBackends().find((x) => x.name === 'postgres');
+const SUITE = 'TLS to PostgreSQL (kine flags)';
 const SSL_REQUEST = Buffer.from([0, 0, 0, 8, 0x04, 0xd2, 0x16, 0x2f]);
 
 function makeCert(dir: string, name: string): { cert: string; key: string } {
@@ -75,7 +75,8 @@ function runCli(args: string[]): Promise<{ status: number | null; output: string
   });
 }
 
-describe.skipIf(!pg)('TLS to PostgreSQL (kine flags)', () => {
+if (!testBackend('postgres')) skippedSuite(SUITE, noBackendReason(['postgres']));
+else describe(SUITE, () => {
   let dir: string;
   let front: ReturnType<typeof tlsFront>;
   let port: number;

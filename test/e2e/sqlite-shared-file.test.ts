@@ -8,8 +8,12 @@ import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { b, createClient, s, type EtcdClient } from '../helpers/client';
 import { startStrata, type Server } from '../helpers/servers';
+import { noBackendReason, skippedSuite, testBackend } from '../helpers/targets';
 
-describe('two processes on one SQLite file', () => {
+const SUITE = 'two processes on one SQLite file';
+
+if (!testBackend('sqlite')) skippedSuite(SUITE, noBackendReason(['sqlite']));
+else describe(SUITE, () => {
   let a: Server;
   let bSrv: Server;
   let ca: EtcdClient;

@@ -168,7 +168,7 @@ export { sleep };
 
 /**
  * Real etcd on a given data dir (startEtcd() always makes a fresh one): lets the restart and crash
- * tests be validated against the reference with E2E_PEER=etcd. Ports are kept per data dir so a
+ * tests be validated against the reference with STRATA_TEST_AGAINST=etcd. Ports are kept per data dir so a
  * restarted member finds its own URLs.
  */
 const etcdPorts = new Map<string, [number, number]>();

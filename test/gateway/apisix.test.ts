@@ -2,9 +2,9 @@
 // lua-resty-etcd sends: version check, init_dir markers, the /apisix directory read, the shared
 // watch (created line, typeless PUT events, DELETE without value, reconnect with the same
 // start_revision, compaction), the Admin API's put/list/get/patch txn/delete, gen_id, TTL routes.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startStrata, type Server } from '../helpers/servers';
-import { b64, LineStream, post, get, unb64 } from './http';
+import { describe, expect, it } from 'vitest';
+import { serverFixture } from '../helpers/fixture';
+import { b64, jsonHeader, LineStream, post, get, unb64 } from './http';
 
 const DIRS = ['/routes', '/upstreams', '/services', '/plugins', '/ssls', '/stream_routes', '/plugin_metadata', '/consumers',
   '/global_rules', '/protos', '/plugin_configs', '/consumer_groups', '/secrets'];
@@ -28,14 +28,7 @@ const watchdir = (url: string, startRevision: number) =>
   new LineStream(url, '/v3/watch', { create_request: { key: 'L2FwaXNpeC8=', range_end: 'L2FwaXNpeDA=', start_revision: startRevision } });
 
 describe('APISIX sequences', () => {
-  let s: Server;
-  beforeAll(async () => {
-    s = await startStrata();
-  });
-  afterAll(async () => {
-    await s?.stop();
-    s?.cleanup();
-  });
+  const s = serverFixture();
 
   let startRev = 0;
 
@@ -127,7 +120,7 @@ describe('APISIX sequences', () => {
     const lines = await w.next(2);
     expect(lines[1].result.events[0].kv.lease).toBe(lease);
     const ka = await post(s.url, '/v3/lease/keepalive', { ID: lease });
-    expect(ka.json).toEqual({ result: { header: expect.any(Object), ID: lease, TTL: '2' } });
+    expect(ka.json).toEqual({ result: { header: jsonHeader(s.identity, put.json.header.revision), ID: lease, TTL: '2' } });
     const [expired] = await w.next(1, 8000);
     expect(expired.result.events).toEqual([{ type: 'DELETE', kv: { key: b64('/apisix/routes/ttl'), mod_revision: expired.result.header.revision } }]);
     w.close();

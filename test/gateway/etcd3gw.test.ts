@@ -2,8 +2,9 @@
 // not any other python on PATH) drives put/get/prefix/txn/delete/lease/watch against strata.
 import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { haveTool, startStrata, type Server } from '../helpers/servers';
+import { describe, expect, it } from 'vitest';
+import { serverFixture } from '../helpers/fixture';
+import { haveTool } from '../helpers/servers';
 
 const PYTHON = '/usr/bin/python3';
 const ETCD3GW = '/usr/lib/python3/dist-packages/etcd3gw';
@@ -11,14 +12,7 @@ const enabled = haveTool(PYTHON, 'python3', 'apt-get install -y python3') && hav
 
 describe.skipIf(!enabled)('python3-etcd3gw against strata', () => {
   // A fresh server per run: the script lists whole prefixes.
-  let s: Server;
-  beforeEach(async () => {
-    s = await startStrata();
-  });
-  afterEach(async () => {
-    await s?.stop();
-    s?.cleanup();
-  });
+  const s = serverFixture({ perTest: true });
 
   for (const apiPath of ['/v3/', '/v3beta/']) {
     it(`every call works through ${apiPath}`, () => {

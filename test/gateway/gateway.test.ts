@@ -1,39 +1,36 @@
 // The JSON gateway's unary routes over real HTTP against the built strata: JSON shapes (omitted
 // zero values, int64 as strings, enums by name), lowerCamel and string-or-number input, errors
 // with etcd's HTTP status mapping, aliases and the /v3beta rewrite.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startStrata, type Server } from '../helpers/servers';
-import { b64, b64PrefixEnd, post, request, unb64 } from './http';
+import { describe, expect, it } from 'vitest';
+import { serverFixture } from '../helpers/fixture';
+import { b64, b64PrefixEnd, jsonHeader, post, request, unb64 } from './http';
 
-let s: Server;
-beforeAll(async () => {
-  s = await startStrata();
-});
-afterAll(async () => {
-  await s?.stop();
-  s?.cleanup();
-});
+const s = serverFixture();
 
-const HEADER = { cluster_id: expect.stringMatching(/^\d+$/), member_id: expect.stringMatching(/^\d+$/), raft_term: '2' };
+/** The whole header strata sends at revision `rev`: its identity, as Status reports it over gRPC. */
+const header = (rev: number | string) => jsonHeader(s.identity, rev);
+/** The store's revision now, read through the gateway. */
+const revNow = async (): Promise<number> => Number((await post(s.url, '/v3/kv/range', { key: b64('\u0001probe') })).json.header.revision);
 const err = (code: number, message: string) => ({ error: message, message, code });
 
 describe('gateway: KV', () => {
   it('put and range: int64 as strings, zero values omitted, a miss is only a header', async () => {
+    const before = await revNow();
     const put = await post(s.url, '/v3/kv/put', { key: b64('kv/a'), value: b64('1') });
     expect(put.status).toBe(200);
     expect(put.headers['content-type']).toBe('application/json');
-    expect(put.json).toEqual({ header: { ...HEADER, revision: expect.stringMatching(/^\d+$/) } });
+    expect(put.json).toEqual({ header: header(before + 1) });
     const rev = put.json.header.revision;
     const got = await post(s.url, '/v3/kv/range', { key: b64('kv/a') });
     expect(got.json).toEqual({
-      header: { ...HEADER, revision: rev },
+      header: header(rev),
       kvs: [{ key: b64('kv/a'), create_revision: rev, mod_revision: rev, version: '1', value: b64('1') }],
       count: '1',
     });
     // Field order is the proto's, as jsonpb writes it.
     expect(Object.keys(got.json.kvs[0])).toEqual(['key', 'create_revision', 'mod_revision', 'version', 'value']);
     const miss = await post(s.url, '/v3/kv/range', { key: b64('kv/none') });
-    expect(miss.json).toEqual({ header: { ...HEADER, revision: rev } });
+    expect(miss.json).toEqual({ header: header(rev) });
   });
 
   it('accepts lowerCamel names, int64 as string or number, enums by name or number; ignores unknown fields and nulls', async () => {
@@ -61,7 +58,7 @@ describe('gateway: KV', () => {
     expect(del.json.deleted).toBe('2');
     expect(del.json.prev_kvs.map((kv: { value: string }) => unb64(kv.value))).toEqual(['2', '3']);
     const none = await post(s.url, '/v3/kv/deleterange', { key: b64('del/x') });
-    expect(none.json).toEqual({ header: expect.any(Object) });
+    expect(none.json).toEqual({ header: header(del.json.header.revision) });
   });
 
   it('txn as APISIX sends it (camelCase, enum names), both branches', async () => {
@@ -70,9 +67,10 @@ describe('gateway: KV', () => {
       success: [{ requestPut: { key: b64('txn/k'), value: b64('v1') } }],
       failure: [{ requestRange: { key: b64('txn/k') } }],
     };
+    const before = await revNow();
     const first = await post(s.url, '/v3/kv/txn', txn);
     expect(first.json).toEqual({
-      header: { ...HEADER, revision: expect.any(String) },
+      header: header(before + 1),
       succeeded: true,
       responses: [{ response_put: { header: { revision: first.json.header.revision } } }],
     });
@@ -155,33 +153,37 @@ describe('gateway: KV', () => {
 
 describe('gateway: Lease (unary), Maintenance, Cluster, Auth', () => {
   it('grant, timetolive with keys, leases, revoke — on the /v3/lease and /v3/kv/lease paths', async () => {
+    const before = await revNow();
     const g = await post(s.url, '/v3/lease/grant', { TTL: '30' });
-    expect(g.json).toEqual({ header: expect.any(Object), ID: expect.stringMatching(/^\d+$/), TTL: '30' });
+    expect(g.json).toEqual({ header: header(before), ID: expect.stringMatching(/^\d+$/), TTL: '30' });
     const id = g.json.ID as string;
     // IDs beyond 2^53 must survive as JSON numbers too (lua-cjson sends numbers).
-    await post(s.url, '/v3/kv/put', `{"key":"${b64('lease/k')}","value":"${b64('v')}","lease":${id}}`);
+    const put = await post(s.url, '/v3/kv/put', `{"key":"${b64('lease/k')}","value":"${b64('v')}","lease":${id}}`);
+    const putRev = Number(put.json.header.revision);
+    expect(putRev).toBe(before + 1);
     for (const path of ['/v3/lease/timetolive', '/v3/kv/lease/timetolive']) {
       const t = await post(s.url, path, `{"ID":${id},"keys":true}`);
-      expect(t.json).toEqual({ header: expect.any(Object), ID: id, TTL: expect.stringMatching(/^(29|30)$/), grantedTTL: '30', keys: [b64('lease/k')] });
+      expect(t.json).toEqual({ header: header(putRev), ID: id, TTL: expect.stringMatching(/^(29|30)$/), grantedTTL: '30', keys: [b64('lease/k')] });
     }
     for (const path of ['/v3/lease/leases', '/v3/kv/lease/leases']) {
       const l = await post(s.url, path);
       expect(l.json.leases).toContainEqual({ ID: id });
     }
     const r = await post(s.url, '/v3/kv/lease/revoke', { ID: id });
-    expect(r.json).toEqual({ header: expect.any(Object) });
+    expect(r.json, 'the revoke deletes the key: one new revision').toEqual({ header: header(putRev + 1) });
     const gone = await post(s.url, '/v3/kv/range', { key: b64('lease/k') });
     expect(gone.json.kvs).toBeUndefined();
     const again = await post(s.url, '/v3/lease/revoke', { ID: id });
     expect([again.status, again.json]).toEqual([404, err(5, 'etcdserver: requested lease not found')]);
     const ttl = await post(s.url, '/v3/lease/timetolive', { ID: id });
-    expect(ttl.json).toEqual({ header: expect.any(Object), ID: id, TTL: '-1' });
+    expect(ttl.json).toEqual({ header: header(putRev + 1), ID: id, TTL: '-1' });
   });
 
   it('status, alarm, defragment, member list; what strata lacks is 501', async () => {
+    const rev = await revNow();
     const st = await post(s.url, '/v3/maintenance/status');
     expect(st.json).toEqual({
-      header: { ...HEADER, revision: expect.any(String) },
+      header: header(rev),
       version: '3.5.21',
       dbSize: expect.stringMatching(/^\d+$/),
       leader: st.json.header.member_id,
@@ -191,11 +193,11 @@ describe('gateway: Lease (unary), Maintenance, Cluster, Auth', () => {
       dbSizeInUse: expect.stringMatching(/^\d+$/),
     });
     const alarm = await post(s.url, '/v3/maintenance/alarm', { action: 'GET' });
-    expect(alarm.json).toEqual({ header: expect.any(Object) });
+    expect(alarm.json).toEqual({ header: header(rev) });
     expect((await post(s.url, '/v3/maintenance/defragment', {})).json).toEqual({});
     const members = await post(s.url, '/v3/cluster/member/list', {});
     expect(members.json).toEqual({
-      header: { cluster_id: HEADER.cluster_id, member_id: HEADER.member_id, raft_term: '2' },
+      header: header(0),
       members: [{ ID: members.json.header.member_id, name: 'strata', clientURLs: [s.url] }],
     });
     for (const path of ['/v3/maintenance/hash', '/v3/cluster/member/add', '/v3/auth/user/list', '/v3/maintenance/downgrade']) {
@@ -208,6 +210,6 @@ describe('gateway: Lease (unary), Maintenance, Cluster, Auth', () => {
     const a = await post(s.url, '/v3/auth/authenticate', { name: 'root', password: 'x' });
     expect([a.status, a.json]).toEqual([400, err(9, 'etcdserver: authentication is not enabled')]);
     const d = await post(s.url, '/v3/auth/disable', {});
-    expect(d.json).toEqual({ header: { ...HEADER, revision: expect.any(String) } });
+    expect(d.json).toEqual({ header: header(await revNow()) });
   });
 });

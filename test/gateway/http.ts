@@ -1,11 +1,13 @@
 /** HTTP helpers for gateway tests: plain node:http, as any etcd gateway client speaks it. */
 import * as http from 'node:http';
+import type { Msg } from '../helpers/client';
+import type { Identity } from '../helpers/identity';
 
 export interface Reply {
   status: number;
   headers: http.IncomingHttpHeaders;
   text: string;
-  /** The body parsed as JSON (undefined when it is not JSON). */
+  /** The body parsed as JSON: any JSON value, or undefined when the body is not JSON. */
   json: any; // eslint-disable-line @typescript-eslint/no-explicit-any
 }
 
@@ -46,6 +48,11 @@ export function request(t: Target, method: string, path: string, body?: string |
 export const post = (t: Target, path: string, body?: string | object) => request(t, 'POST', path, body);
 export const get = (t: Target, path: string) => request(t, 'GET', path);
 
+/** A response header as the gateway writes it (jsonpb leaves out a revision of 0). */
+export function jsonHeader(identity: Identity, rev: number | string): Msg {
+  return Number(rev) === 0 ? { ...identity } : { ...identity, revision: String(rev) };
+}
+
 /** base64 of a string, as the gateway carries keys and values. */
 export const b64 = (s: string): string => Buffer.from(s, 'utf8').toString('base64');
 export const unb64 = (s: string | undefined): string => Buffer.from(s ?? '', 'base64').toString('utf8');
@@ -61,7 +68,7 @@ export function b64PrefixEnd(prefix: string): string {
  * request body is sent and ended at once unless `keepOpen`, then more JSON can be `send()`.
  */
 export class LineStream {
-  readonly lines: any[] = []; // eslint-disable-line @typescript-eslint/no-explicit-any
+  readonly lines: Msg[] = [];
   status = 0;
   headers: http.IncomingHttpHeaders = {};
   ended = false;
@@ -109,7 +116,7 @@ export class LineStream {
   }
 
   /** Waits for the next n lines not yet taken. */
-  async next(n = 1, timeoutMs = 10_000): Promise<any[]> { // eslint-disable-line @typescript-eslint/no-explicit-any
+  async next(n = 1, timeoutMs = 10_000): Promise<Msg[]> {
     const deadline = Date.now() + timeoutMs;
     while (this.lines.length < this.cursor + n) {
       if (this.ended) throw new Error(`stream ended after ${this.lines.length} lines: ${JSON.stringify(this.lines)}`);

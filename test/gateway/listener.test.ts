@@ -2,39 +2,23 @@
 // endpoints (/version, /health, /metrics), /health turning 503 when the database goes away, and
 // SIGTERM ending gateway streams.
 import * as net from 'node:net';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import * as path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { b, createClient } from '../helpers/client';
+import { describe, expect, it } from 'vitest';
+import { b } from '../helpers/client';
+import { serverFixture, withServer } from '../helpers/fixture';
 import { freePort, sleep, waitFor } from '../helpers/ports';
-import { startStrata, STRATA_BIN, type Server } from '../helpers/servers';
-import { backends, databaseFor, PG_BASE } from '../helpers/targets';
-import { spawn } from 'node:child_process';
+import { databaseFor, noBackendReason, PG_BASE, skippedSuite, testBackend } from '../helpers/targets';
 import { b64, get, LineStream, post, request } from './http';
 
 describe('one TCP port', () => {
-  let s: Server;
-  beforeAll(async () => {
-    s = await startStrata({ args: ['--emulated-etcd-version', '3.5.13'] });
-  });
-  afterAll(async () => {
-    await s?.stop();
-    s?.cleanup();
-  });
+  const s = serverFixture({ args: ['--emulated-etcd-version', '3.5.13'] });
 
   it('gRPC and the gateway see each other’s writes on the same port', async () => {
-    const c = createClient(s.address);
-    try {
-      await c.kv.Put({ key: b('both/grpc'), value: b('g') });
-      await post(s.url, '/v3/kv/put', { key: b64('both/http'), value: b64('h') });
-      const viaGrpc = await c.kv.Range({ key: b('both/'), range_end: b('both0') });
-      expect(viaGrpc.kvs.map((kv: { key: Buffer }) => kv.key.toString())).toEqual(['both/grpc', 'both/http']);
-      const viaHttp = await post(s.url, '/v3/kv/range', { key: b64('both/grpc') });
-      expect(viaHttp.json.kvs[0].value).toBe(b64('g'));
-    } finally {
-      c.close();
-    }
+    await s.client.kv.Put({ key: b('both/grpc'), value: b('g') });
+    await post(s.url, '/v3/kv/put', { key: b64('both/http'), value: b64('h') });
+    const viaGrpc = await s.client.kv.Range({ key: b('both/'), range_end: b('both0') });
+    expect(viaGrpc.kvs.map((kv: { key: Buffer }) => kv.key.toString())).toEqual(['both/grpc', 'both/http']);
+    const viaHttp = await post(s.url, '/v3/kv/range', { key: b64('both/grpc') });
+    expect(viaHttp.json.kvs[0].value).toBe(b64('g'));
   });
 
   it('/version follows --emulated-etcd-version; only GET', async () => {
@@ -53,9 +37,7 @@ describe('one TCP port', () => {
   });
 
   it('/metrics: Prometheus text with requests by transport, open streams, revision and db size', async () => {
-    const c = createClient(s.address);
-    await c.kv.Range({ key: b('m') });
-    c.close();
+    await s.client.kv.Range({ key: b('m') });
     await post(s.url, '/v3/kv/range', { key: b64('m') });
     const w = new LineStream(s.url, '/v3/watch', { create_request: { key: b64('m') } });
     await w.next();
@@ -91,54 +73,38 @@ describe('one TCP port', () => {
 
 describe('unix socket', () => {
   it('serves gRPC and HTTP/1.1 on unix:// addresses', async () => {
-    const dir = mkdtempSync(path.join(tmpdir(), 'strata-unix-'));
-    const sock = path.join(dir, 'strata.sock');
-    const proc = spawn(process.execPath, [STRATA_BIN, '--listen-address', `unix://${sock}`, '--endpoint', `sqlite://${dir}/s.db`, '--log-level', 'warn'], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const exited = new Promise<number | null>((r) => proc.on('exit', r));
-    try {
-      await waitFor(async () => (await get({ socketPath: sock }, '/health')).status === 200, 20_000, 'strata on a unix socket');
-      await post({ socketPath: sock }, '/v3/kv/put', { key: b64('u'), value: b64('1') });
-      const c = createClient(`unix:${sock}`);
-      try {
-        const r = await c.kv.Range({ key: b('u') });
-        expect(r.kvs[0].value.toString()).toBe('1');
-        const members = await c.cluster.MemberList({});
-        expect(members.members[0].clientURLs).toEqual([`unix://${sock}`]);
-      } finally {
-        c.close();
-      }
-      const w = new LineStream({ socketPath: sock }, '/v3/watch', { create_request: { key: b64('u'), start_revision: 1 } });
+    await withServer({ unixSocket: true }, async (u) => {
+      const sock = { socketPath: u.server.socketPath as string };
+      expect([u.address, u.url]).toEqual([`unix:${sock.socketPath}`, `unix://${sock.socketPath}`]);
+      expect((await get(sock, '/health')).json).toEqual({ health: 'true', reason: '' });
+      await post(sock, '/v3/kv/put', { key: b64('u'), value: b64('1') });
+      const r = await u.client.kv.Range({ key: b('u') });
+      expect(r.kvs[0].value.toString()).toBe('1');
+      const members = await u.client.cluster.MemberList({});
+      expect(members.members[0].clientURLs).toEqual([u.url]);
+      const w = new LineStream(sock, '/v3/watch', { create_request: { key: b64('u'), start_revision: 1 } });
       const lines = await w.next(2);
       expect(lines[1].result.events[0].kv.value).toBe(b64('1'));
-      proc.kill('SIGTERM');
-      expect(await exited).toBe(0);
+      expect(await u.server.stop()).toBe(0);
       await w.end();
-    } finally {
-      proc.kill('SIGKILL');
-      rmSync(dir, { recursive: true, force: true });
-    }
+    });
   });
 });
 
 describe('shutdown', () => {
   it('SIGTERM ends gateway watch and keepalive streams and exits 0 promptly', async () => {
-    const s = await startStrata();
-    try {
+    await withServer({}, async (s) => {
       const w = new LineStream(s.url, '/v3/watch', { create_request: { key: b64('x') } });
       await w.next();
       const id = (await post(s.url, '/v3/lease/grant', { TTL: 60 })).json.ID as string;
       const ka = new LineStream(s.url, '/v3/lease/keepalive', `{"ID":"${id}"}`, true);
       await ka.next();
       const t0 = Date.now();
-      expect(await s.stop()).toBe(0);
+      expect(await s.server.stop()).toBe(0);
       expect(Date.now() - t0).toBeLessThan(4000);
       await w.end();
       await ka.end();
-    } finally {
-      s.cleanup();
-    }
+    });
   });
 });
 
@@ -169,35 +135,27 @@ async function dbProxy(target: { host: string; port: number }) {
   return { port, open, cut };
 }
 
-describe('/health when the database is unreachable', () => {
-  const pg = backends.find((x) => x.name === 'postgres');
-  const why = pg?.available();
-  if (why && process.env.CI === 'true') throw new Error(`PostgreSQL needed for the /health 503 test: ${why}`);
-  it.skipIf(!!why)('turns 503 with a reason while PostgreSQL cannot be reached, and recovers', async () => {
+const pg = testBackend('postgres');
+if (!pg) skippedSuite('/health when the database is unreachable', noBackendReason(['postgres']));
+else describe('/health when the database is unreachable', () => {
+  it('turns 503 with a reason while PostgreSQL cannot be reached, and recovers', async () => {
     const u = new URL(PG_BASE);
     const proxy = await dbProxy({ host: u.hostname, port: Number(u.port || 5432) });
-    let dir = '';
-    const s = await startStrata({
-      endpoint: (d) => {
-        dir = d;
-        return `postgres://${u.username}${u.password ? `:${u.password}` : ''}@127.0.0.1:${proxy.port}/${databaseFor(d)}?sslmode=disable`;
-      },
-    });
+    const endpoint = (d: string) => `postgres://${u.username}${u.password ? `:${u.password}` : ''}@127.0.0.1:${proxy.port}/${databaseFor(d)}?sslmode=disable`;
     try {
-      expect((await get(s.url, '/health')).json).toEqual({ health: 'true', reason: '' });
-      await proxy.cut();
-      const down = await get(s.url, '/health');
-      expect(down.status).toBe(503);
-      expect(down.json.health).toBe('false');
-      expect(down.json.reason).toMatch(/^DATABASE UNREACHABLE: /);
-      await proxy.open();
-      await waitFor(async () => (await get(s.url, '/health')).status === 200, 15_000, 'health back');
-      expect((await request(s.url, 'GET', '/health')).json).toEqual({ health: 'true', reason: '' });
+      await withServer({ endpoint, onCleanup: (d) => pg.drop(d) }, async (s) => {
+        expect((await get(s.url, '/health')).json).toEqual({ health: 'true', reason: '' });
+        await proxy.cut();
+        const down = await get(s.url, '/health');
+        expect(down.status).toBe(503);
+        expect(down.json.health).toBe('false');
+        expect(down.json.reason).toMatch(/^DATABASE UNREACHABLE: /);
+        await proxy.open();
+        await waitFor(async () => (await get(s.url, '/health')).status === 200, 15_000, 'health back');
+        expect((await request(s.url, 'GET', '/health')).json).toEqual({ health: 'true', reason: '' });
+      });
     } finally {
-      await s.stop();
       await proxy.cut();
-      pg?.drop(dir);
-      s.cleanup();
     }
   }, 40_000);
 });

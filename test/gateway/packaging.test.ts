@@ -5,13 +5,14 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import type { Msg } from '../helpers/client';
 import { haveTool, ROOT } from '../helpers/servers';
 
 const COMPOSE = '/usr/bin/docker-compose';
 const PYTHON = '/usr/bin/python3';
 
 /** YAML → JSON through python3-yaml (a dependency of Debian's docker-compose). */
-function yamlToJson(text: string): any { // eslint-disable-line @typescript-eslint/no-explicit-any
+function yamlToJson(text: string): Msg {
   const r = spawnSync(PYTHON, ['-c', 'import sys, json, yaml; print(json.dumps(yaml.safe_load(sys.stdin)))'], { input: text, encoding: 'utf8' });
   if (r.status !== 0) throw new Error(r.stderr);
   return JSON.parse(r.stdout);
@@ -53,9 +54,8 @@ describe.skipIf(!haveTool(COMPOSE, 'docker-compose', 'apt-get install -y docker-
     expect(text).toMatch(/COPY --from=build \/src\/proto \.\/proto/);
   });
 
-  it('the image’s listen address and the compose endpoint parse as strata reads them from the environment', () => {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const { parseCli } = require(path.join(ROOT, 'dist/cli.js')) as typeof import('../../src/cli');
+  it('the image’s listen address and the compose endpoint parse as strata reads them from the environment', async () => {
+    const { parseCli } = (await import(path.join(ROOT, 'dist/cli.js'))) as typeof import('../../src/cli');
     const parsed = parseCli([], { STRATA_LISTEN_ADDRESS: '0.0.0.0:2379', STRATA_ENDPOINT: 'postgres://postgres:postgres@postgres:5432/strata?sslmode=disable' }, '0');
     expect(parsed.kind).toBe('run');
     if (parsed.kind !== 'run') return;

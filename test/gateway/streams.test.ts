@@ -1,21 +1,18 @@
 // The gateway's streams over real HTTP: watch (history replay, live events, several requests on one
 // body, compaction cancel, staying open after the body ends) and lease keepalive, plus expiry.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { serverFixture } from '../helpers/fixture';
 import { sleep } from '../helpers/ports';
-import { startStrata, type Server } from '../helpers/servers';
-import { b64, b64PrefixEnd, LineStream, post, unb64 } from './http';
+import { b64, b64PrefixEnd, jsonHeader, LineStream, post, unb64 } from './http';
 
-let s: Server;
-beforeAll(async () => {
-  s = await startStrata();
-});
-afterAll(async () => {
-  await s?.stop();
-  s?.cleanup();
-});
+const s = serverFixture();
 
 const put = async (k: string, v: string, extra: object = {}) =>
   Number((await post(s.url, '/v3/kv/put', { key: b64(k), value: b64(v), ...extra })).json.header.revision);
+/** The whole header strata sends at revision `rev`: its identity, as Status reports it over gRPC. */
+const header = (rev: number) => jsonHeader(s.identity, rev);
+/** The store's revision now, read through the gateway. */
+const revNow = async (): Promise<number> => Number((await post(s.url, '/v3/kv/range', { key: b64('\u0001probe') })).json.header.revision);
 
 describe('gateway: watch', () => {
   it('replays history from start_revision, then streams live events; PUT has no type, DELETE no value', async () => {
@@ -28,7 +25,7 @@ describe('gateway: watch', () => {
     const [created] = await w.next();
     expect(w.status).toBe(200);
     expect(w.headers['content-type']).toBe('application/json');
-    expect(created).toEqual({ result: { header: expect.objectContaining({ revision: String(r1 + 2) }), created: true } });
+    expect(created).toEqual({ result: { header: header(r1 + 2), created: true } });
     const replayed = (await w.next())[0].result.events;
     expect(replayed).toEqual([
       { kv: { key: b64('w1/a'), create_revision: String(r1), mod_revision: String(r1), version: '1', value: b64('1') } },
@@ -60,7 +57,7 @@ describe('gateway: watch', () => {
     expect(second.result).toMatchObject({ watch_id: '1', created: true });
     w.send({ progress_request: {} });
     const [progress] = await w.next();
-    expect(progress.result).toEqual({ header: expect.any(Object), watch_id: '-1' });
+    expect(progress.result).toEqual({ header: header(await revNow()), watch_id: '-1' });
     w.send({ cancel_request: { watch_id: 1 } });
     const [canceled] = await w.next();
     expect(canceled.result).toMatchObject({ watch_id: '1', canceled: true });
@@ -81,7 +78,7 @@ describe('gateway: watch', () => {
     const [created, canceled] = await w.next(2);
     expect(created.result.created).toBe(true);
     expect(canceled.result).toEqual({
-      header: { cluster_id: expect.any(String), member_id: expect.any(String), raft_term: '2' },
+      header: header(0),
       canceled: true,
       compact_revision: String(r2),
     });
@@ -97,15 +94,16 @@ describe('gateway: watch', () => {
 describe('gateway: lease keepalive and expiry', () => {
   it('one POST per request list: one line per request, then the stream ends', async () => {
     const id = (await post(s.url, '/v3/lease/grant', { TTL: 20 })).json.ID as string;
+    const rev = await revNow();
     const one = new LineStream(s.url, '/v3/lease/keepalive', { ID: id });
-    expect(await one.next()).toEqual([{ result: { header: expect.any(Object), ID: id, TTL: '20' } }]);
+    expect(await one.next()).toEqual([{ result: { header: header(rev), ID: id, TTL: '20' } }]);
     await one.end();
     const two = new LineStream(s.url, '/v3/lease/keepalive', `{"ID":"${id}"}\n{"ID":${id}}`);
     expect((await two.next(2)).map((l) => l.result.TTL)).toEqual(['20', '20']);
     await two.end();
     expect(two.lines).toHaveLength(2);
     const unknown = new LineStream(s.url, '/v3/lease/keepalive', { ID: '12345' });
-    expect(await unknown.next()).toEqual([{ result: { header: expect.any(Object), ID: '12345' } }]);
+    expect(await unknown.next()).toEqual([{ result: { header: header(rev), ID: '12345' } }]);
     await unknown.end();
   });
 

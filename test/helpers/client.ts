@@ -17,8 +17,11 @@ const pkgDef = protoLoader.loadSync(['rpc.proto'], {
   defaults: true,
   oneofs: true,
 });
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-const pb = grpc.loadPackageDefinition(pkgDef).etcdserverpb as any;
+const pb = grpc.loadPackageDefinition(pkgDef).etcdserverpb as Record<string, grpc.ServiceClientConstructor>;
+
+/** How grpc-js exposes a unary method on a generated client. */
+type UnaryMethod = (req: Msg, md: grpc.Metadata, opts: grpc.CallOptions, cb: (err: grpc.ServiceError | null, res: Msg) => void) => void;
+type Bidi = (md: grpc.Metadata) => grpc.ClientDuplexStream<Msg, Msg>;
 
 export interface EtcdClient {
   kv: Service;
@@ -37,13 +40,10 @@ export interface EtcdClient {
 function promisify(client: grpc.Client, methods: string[]): Service {
   const out: Service = {};
   for (const m of methods) {
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any
-    const fn = (client as any)[m].bind(client);
+    const fn = (client as unknown as Record<string, UnaryMethod>)[m].bind(client);
     out[m] = (req: Msg = {}, metadata = new grpc.Metadata()) =>
       new Promise((resolve, reject) => {
-        fn(req, metadata, { deadline: Date.now() + 20_000 }, (err: grpc.ServiceError | null, res: Msg) =>
-          err ? reject(err) : resolve(res),
-        );
+        fn(req, metadata, { deadline: Date.now() + 20_000 }, (err, res) => (err ? reject(err) : resolve(res)));
       });
   }
   return out;
@@ -72,10 +72,8 @@ export function createClient(address: string): EtcdClient {
     maintenance: promisify(raw.Maintenance, UNARY.Maintenance),
     cluster: promisify(raw.Cluster, UNARY.Cluster),
     auth: promisify(raw.Auth, UNARY.Auth),
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any
-    watch: (metadata = new grpc.Metadata()) => (raw.Watch as any).Watch(metadata),
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any
-    keepAlive: () => (raw.Lease as any).LeaseKeepAlive(),
+    watch: (metadata = new grpc.Metadata()) => (raw.Watch as unknown as Record<string, Bidi>).Watch(metadata),
+    keepAlive: () => (raw.Lease as unknown as Record<string, Bidi>).LeaseKeepAlive(new grpc.Metadata()),
     close: () => {
       for (const c of Object.values(raw)) c.close();
     },

@@ -3,6 +3,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { createClient } from './client';
+import { skipped } from './notice';
 import { freePort, waitFor } from './ports';
 
 export const ROOT = path.resolve(__dirname, '../..');
@@ -13,8 +14,12 @@ export const ETCDCTL_BIN = process.env.ETCDCTL_BIN ?? '/usr/bin/etcdctl';
 /** A running etcd-compatible server under test: strata or the real etcd. */
 export interface Server {
   kind: 'strata' | 'etcd';
-  address: string; // host:port for gRPC clients
-  url: string; // http://host:port
+  /** host:port, or unix:/path, for gRPC clients. */
+  address: string;
+  /** The client URL the server was told to listen on: http://host:port or unix:///path. */
+  url: string;
+  /** The unix socket it listens on, if it does. */
+  socketPath?: string;
   dataDir: string;
   proc: ChildProcess;
   /** Resolves with the exit code once the process has exited. */
@@ -36,8 +41,7 @@ export function haveTool(bin: string, what: string, install = 'apt-get install -
   if (existsSync(bin)) return true;
   const msg = `${what} not found at ${bin}; install it (${install})`;
   if (process.env.CI === 'true') throw new Error(`CI requires ${msg}`);
-  // eslint-disable-next-line no-console
-  console.warn(`SKIPPED: ${msg}`);
+  skipped(what, msg);
   return false;
 }
 
@@ -77,12 +81,14 @@ function makeServer(
   dataDir: string,
   ownDir: boolean,
   onCleanup?: (dataDir: string) => void,
+  socketPath?: string,
 ): Server {
   const { exited, logs } = track(proc);
   return {
     kind,
     address,
-    url: `http://${address}`,
+    url: socketPath ? `unix://${socketPath}` : `http://${address}`,
+    socketPath,
     dataDir,
     proc,
     exited,
@@ -112,6 +118,8 @@ export interface StrataOptions {
   env?: Record<string, string>;
   /** Runs at cleanup with the data dir, e.g. to drop the server's database. */
   onCleanup?: (dataDir: string) => void;
+  /** Listen on a unix socket in the data dir instead of a TCP port. */
+  unixSocket?: boolean;
 }
 
 /** Spawns the built strata CLI on a free port and waits until it answers. */
@@ -120,14 +128,15 @@ export async function startStrata(opts: StrataOptions = {}): Promise<Server> {
   const dataDir = opts.dataDir ?? mkdtempSync(path.join(tmpdir(), 'strata-test-'));
   const endpoint =
     typeof opts.endpoint === 'function' ? opts.endpoint(dataDir) : (opts.endpoint ?? `sqlite://${path.join(dataDir, 'state.db')}`);
-  const port = await freePort();
-  const address = `127.0.0.1:${port}`;
+  const socketPath = opts.unixSocket ? path.join(dataDir, 'strata.sock') : undefined;
+  const address = socketPath ? `unix:${socketPath}` : `127.0.0.1:${await freePort()}`;
+  const listen = socketPath ? `unix://${socketPath}` : address;
   const proc = spawn(
     process.execPath,
-    [STRATA_BIN, '--listen-address', address, '--endpoint', endpoint, '--log-level', 'warn', ...(opts.args ?? [])],
+    [STRATA_BIN, '--listen-address', listen, '--endpoint', endpoint, '--log-level', 'warn', ...(opts.args ?? [])],
     { env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
-  const server = makeServer('strata', proc, address, dataDir, ownDir, opts.onCleanup);
+  const server = makeServer('strata', proc, address, dataDir, ownDir, opts.onCleanup, socketPath);
   await waitReady(address, server.exited, server.logs);
   return server;
 }

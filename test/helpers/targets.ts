@@ -1,5 +1,8 @@
 import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
+import { describe, test } from 'vitest';
+import { AGAINST } from './against';
+import { skipped } from './notice';
 import { haveTool, ETCD_BIN, startEtcd, startStrata, type Server } from './servers';
 
 /** The test servers; CI runs them on this machine (see .ci/run), elsewhere override these. */
@@ -11,7 +14,8 @@ export function databaseFor(dataDir: string): string {
   return path.basename(dataDir).toLowerCase().replace(/[^a-z0-9]/g, '_');
 }
 
-function mysqlArgs(): string[] {
+/** The mysql CLI's connection flags for MYSQL_BASE. */
+export function mysqlArgs(): string[] {
   const m = /^mysql:\/\/([^:@]*)(?::([^@]*))?@tcp\(([^:)]+)(?::(\d+))?\)/.exec(MYSQL_BASE);
   if (!m) throw new Error(`STRATA_TEST_MYSQL must look like mysql://user[:pass]@tcp(host:port), got ${MYSQL_BASE}`);
   return [`-u${m[1]}`, ...(m[2] ? [`-p${m[2]}`] : []), `-h${m[3]}`, `-P${m[4] ?? '3306'}`];
@@ -41,50 +45,73 @@ const reachable = (kind: 'postgres' | 'mysql', base: string) => (): string | und
   return err ? `${kind} at ${base} is not reachable (${err}); start it or set ${kind === 'postgres' ? 'STRATA_TEST_POSTGRES' : 'STRATA_TEST_MYSQL'}` : undefined;
 };
 
-/**
- * The storage backends the conformance suite loops over. Each entry makes a fresh endpoint string
- * for one strata process; the PostgreSQL and MySQL entries join this list with their dialects.
- */
+export type BackendName = 'sqlite' | 'postgres' | 'mysql';
+
+/** A storage backend strata can run on here; every suite that loops over backends gets them from `testBackends()`. */
 export interface Backend {
-  name: string;
-  /** Whether it can run here; a reason when it cannot. In CI an unavailable backend fails. */
-  available(): string | undefined;
+  name: BackendName;
   /** The endpoint for one strata process whose scratch dir (removed by its cleanup) is `dataDir`. */
   endpoint(dataDir: string): string;
   /** Removes what `endpoint(dataDir)` created outside the scratch dir (a server's database). */
   drop(dataDir: string): void;
 }
 
-export const backends: Backend[] = [
+interface Candidate extends Backend {
+  /** Why it cannot run here, or undefined when it can. */
+  unavailable(): string | undefined;
+}
+
+const BACKENDS: Candidate[] = [
   {
     name: 'sqlite',
-    available: () => undefined,
+    unavailable: () => undefined,
     endpoint: (dataDir) => `sqlite://${path.join(dataDir, 'state.db')}`,
     drop: () => undefined,
   },
   {
     name: 'postgres',
-    available: reachable('postgres', PG_BASE),
+    unavailable: reachable('postgres', PG_BASE),
     endpoint: (dataDir) => `${PG_BASE}/${databaseFor(dataDir)}?sslmode=disable`,
     drop: (dataDir) => dropDatabase('postgres', databaseFor(dataDir)),
   },
   {
     name: 'mysql',
-    available: reachable('mysql', MYSQL_BASE),
+    unavailable: reachable('mysql', MYSQL_BASE),
     endpoint: (dataDir) => `${MYSQL_BASE}/${databaseFor(dataDir)}`,
     drop: (dataDir) => dropDatabase('mysql', databaseFor(dataDir)),
   },
 ];
+const NAMES = BACKENDS.map((b) => b.name);
 
-/** The backends usable here; in CI an unreachable one fails the run instead of being skipped. */
-export function availableBackends(): Backend[] {
+/** STRATA_TEST_BACKENDS (a comma list), default every backend; a name we do not know is an error. */
+function selected(): BackendName[] {
+  const raw = process.env.STRATA_TEST_BACKENDS?.trim();
+  if (!raw) return NAMES;
+  const names = raw.split(',').map((x) => x.trim()).filter((x) => x !== '');
+  for (const n of names) {
+    if (!NAMES.includes(n as BackendName)) throw new Error(`STRATA_TEST_BACKENDS: unknown backend "${n}" (known: ${NAMES.join(', ')})`);
+  }
+  return names as BackendName[];
+}
+
+/** Each server is probed once per test file. */
+const probed = new Map<BackendName, string | undefined>();
+
+/**
+ * The backends to run on: those STRATA_TEST_BACKENDS names (default: all), narrowed to `only` if
+ * given, that can be reached here. One that cannot fails the run in CI (CI=true) and is skipped with
+ * a printed reason elsewhere; one not selected is left alone (its server is never probed).
+ */
+export function testBackends(only?: BackendName[]): Backend[] {
+  const want = selected();
   const out: Backend[] = [];
-  for (const b of backends) {
-    const why = b.available();
+  for (const b of BACKENDS) {
+    if (!want.includes(b.name) || (only && !only.includes(b.name))) continue;
+    if (!probed.has(b.name)) probed.set(b.name, b.unavailable());
+    const why = probed.get(b.name);
     if (why) {
       if (process.env.CI === 'true') throw new Error(`backend ${b.name} unavailable in CI: ${why}`);
-      // eslint-disable-next-line no-console
-      console.warn(`SKIPPED backend ${b.name}: ${why}`);
+      skipped(`backend ${b.name}`, why);
       continue;
     }
     out.push(b);
@@ -92,8 +119,35 @@ export function availableBackends(): Backend[] {
   return out;
 }
 
+/** The one backend a suite is about (e.g. PostgreSQL's TLS), when it is selected and reachable. */
+export function testBackend(name: BackendName): Backend | undefined {
+  return testBackends([name])[0];
+}
+
+/** Why a suite for `names` has no backend: none of them selected, or none reachable. */
+export function noBackendReason(names: BackendName[] = NAMES): string {
+  const want = selected().filter((n) => names.includes(n));
+  return want.length === 0
+    ? `${names.join(', ')} not selected (STRATA_TEST_BACKENDS=${process.env.STRATA_TEST_BACKENDS ?? ''})`
+    : `${want.join(', ')} not reachable here`;
+}
+
+/** A describe block that is skipped, its title saying why (vitest needs a test in every file). */
+export function skippedSuite(suite: string, why: string): void {
+  describe.skip(`${suite}: ${why}`, () => {
+    test('not run here', () => undefined);
+  });
+}
+
+/** One describe block per backend of `testBackends(only)`, or one skipped block that says why there is none. */
+export function forEachBackend(suite: string, body: (backend: Backend) => void, only?: BackendName[]): void {
+  const list = testBackends(only);
+  if (list.length === 0) return skippedSuite(suite, noBackendReason(only));
+  for (const backend of list) describe(`${suite} [${backend.name}]`, () => body(backend));
+}
+
 /**
- * A conformance target: strata on a backend, or (STRATA_TEST_TARGET=etcd) the real etcd, which is
+ * A conformance target: strata on a backend, or (STRATA_TEST_AGAINST=etcd) the real etcd, which is
  * how the suite itself is checked against the reference.
  */
 export interface Target {
@@ -102,11 +156,9 @@ export interface Target {
 }
 
 export function targets(): Target[] {
-  if (process.env.STRATA_TEST_TARGET === 'etcd') {
-    return haveTool(ETCD_BIN, 'etcd') ? [{ name: 'etcd', start: () => startEtcd() }] : [];
-  }
-  const only = process.env.STRATA_TEST_BACKENDS?.split(',');
-  return availableBackends()
-    .filter((b) => !only || only.includes(b.name))
-    .map((b) => ({ name: b.name, start: () => startStrata({ endpoint: (dir) => b.endpoint(dir), onCleanup: (dir) => b.drop(dir) }) }));
+  if (AGAINST === 'etcd') return haveTool(ETCD_BIN, 'etcd') ? [{ name: 'etcd', start: () => startEtcd() }] : [];
+  return testBackends().map((b) => ({
+    name: b.name,
+    start: () => startStrata({ endpoint: (dir) => b.endpoint(dir), onCleanup: (dir) => b.drop(dir) }),
+  }));
 }
