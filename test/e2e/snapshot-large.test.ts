@@ -13,6 +13,7 @@ import { writeSnapshotFile } from '../../src/snapshot/snapshot-file';
 import { boltCheck, buildBboltCheck } from '../helpers/bbolt-check';
 import { largeHistory } from '../helpers/large-history';
 import { ETCDCTL_BIN, haveTool } from '../helpers/servers';
+import { note } from '../helpers/notice';
 
 const KEYS = 100_000;
 const dir = mkdtempSync(path.join(tmpdir(), 'strata-snapshot-large-'));
@@ -48,8 +49,7 @@ describe('a 100,000-key snapshot', () => {
     await measured(path.join(dir, 'warm-up.snapshot'), 10_000);
     const m = await measured(file, KEYS);
     const mib = (n: number) => Math.round(n / 2 ** 20);
-    // eslint-disable-next-line no-console
-    console.log(`snapshot of ${KEYS} keys: ${mib(m.size)} MiB in ${m.ms} ms; RSS ${mib(m.before)} MiB before, ${mib(m.peak)} MiB at most while writing (+${mib(m.peak - m.before)} MiB)`);
+    note(`snapshot of ${KEYS} keys: ${mib(m.size)} MiB in ${m.ms} ms; RSS ${mib(m.before)} MiB before, ${mib(m.peak)} MiB at most while writing (+${mib(m.peak - m.before)} MiB)`);
     expect(m.size).toBeGreaterThan(140 * 2 ** 20);
     expect(m.peak - m.before).toBeLessThan(m.size / 2);
   }, 120_000);
