@@ -40,7 +40,7 @@ export interface MysqlEndpoint extends ServerEndpoint {
 export type Endpoint = SqliteEndpoint | PostgresEndpoint | MysqlEndpoint;
 
 /** kine's default database name, so a k3s endpoint without one lands where kine's would. */
-export const DEFAULT_DATABASE = 'kubernetes';
+const DEFAULT_DATABASE = 'kubernetes';
 
 const SYNC_MODES: readonly SqliteSync[] = ['OFF', 'NORMAL', 'FULL', 'EXTRA'];
 

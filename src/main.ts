@@ -1,12 +1,13 @@
 #!/usr/bin/env node
 /** The strata command: the only file that touches process (argv, env, signals, exit code). */
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import pino from 'pino';
 import { startApp } from './app';
 import { parseCli } from './cli';
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const VERSION = (require('../package.json') as { version: string }).version;
+const VERSION = (JSON.parse(readFileSync(path.join(__dirname, '..', 'package.json'), 'utf8')) as { version: string }).version;
 
 export async function run(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
   const parsed = parseCli(argv, env, VERSION);

@@ -1,4 +1,4 @@
-/** The workloads of issue 5 and the sizes of a full, quick and smoke run. */
+/** The benchmark's workloads and the sizes of a full, quick and smoke run. */
 
 export interface Sizes {
   rounds: number;

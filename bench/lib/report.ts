@@ -1,6 +1,6 @@
 /**
  * Turns the JSON lines of a run into docs/benchmarks.md's tables: medians with the spread over
- * rounds (min–max), the ratio strata/etcd of medians, client/server CPU, and issue 5's targets.
+ * rounds (min–max), the ratio strata/etcd of medians, client/server CPU, and the speed targets.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import type { Line } from './loadgen';
@@ -176,7 +176,7 @@ export function renderTables(lines: Line[]): string {
   const vOf = (id: string, b: string) => vs.find((v) => v.id === id && v.backend === b);
   const out: string[] = [];
 
-  out.push('## Targets (issue 5), medians of this run', '');
+  out.push('## Targets, medians of this run', '');
   out.push('| figure | backend | target | result | verdict |', '|---|---|---|---|---|');
   for (const v of vs) out.push(`| ${v.id} | ${v.backend} | ${v.target} | ${v.detail} | ${metCell(v)} |`);
   if (vs.length === 0) out.push('| — | — | — | no strata backend measured | |');

@@ -19,7 +19,7 @@ export interface Health {
   reason: string;
 }
 
-export async function checkHealth(o: HealthOptions, serializable: boolean): Promise<Health> {
+async function checkHealth(o: HealthOptions, serializable: boolean): Promise<Health> {
   // etcd's ?serializable=true answers from the local member without a consensus read; strata's
   // local state is its memory, so it skips the database round trip.
   if (serializable) return { health: 'true', reason: '' };

@@ -18,7 +18,7 @@ export type Classifier = (socket: net.Socket) => Promise<{ protocol: Protocol; s
 /** A connection that sends nothing this long is dropped before it is classified. */
 const SNIFF_TIMEOUT_MS = 30_000;
 
-export const plaintext: Classifier = async (socket) => {
+const plaintext: Classifier = async (socket) => {
   const protocol = await sniffProtocol(socket, SNIFF_TIMEOUT_MS);
   return protocol ? { protocol, stream: socket } : null;
 };

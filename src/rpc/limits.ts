@@ -7,7 +7,7 @@ export interface Limits {
 }
 
 /** etcd allows receiving max-request-bytes plus this much, then checks the request itself. */
-export const RECEIVE_SLACK = 512 * 1024;
+const RECEIVE_SLACK = 512 * 1024;
 
 /** The largest message either transport accepts at all (grpc's max receive message length). */
 export function receiveLimit(limits: Limits): number {

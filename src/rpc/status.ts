@@ -3,7 +3,7 @@ import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import { Code, EtcdError } from '../errors';
 
-export function toEtcdError(e: unknown, log: Logger): EtcdError {
+function toEtcdError(e: unknown, log: Logger): EtcdError {
   if (e instanceof EtcdError) return e;
   log.error({ err: e }, 'unexpected error');
   return new EtcdError(Code.Unknown, (e as Error)?.message ?? String(e));
@@ -38,7 +38,7 @@ const HTTP_STATUS: Record<Code, number> = {
   [Code.Unauthenticated]: 401,
 };
 
-export function httpStatusFromCode(code: Code): number {
+function httpStatusFromCode(code: Code): number {
   return HTTP_STATUS[code] ?? 500;
 }
 

@@ -60,10 +60,3 @@ export function memberEntry(m: MemberRecord): [Buffer, Buffer] {
   if (m.clientURLs.length > 0) json += `,"clientURLs":${goJson(m.clientURLs)}`;
   return [Buffer.from(BigInt.asUintN(64, m.id).toString(16)), Buffer.from(`${json}}`)];
 }
-
-/** The cluster version etcd stores: major.minor.0 of the server version. */
-export function clusterVersionOf(serverVersion: string): string {
-  const m = /^(\d+)\.(\d+)/.exec(serverVersion);
-  if (!m) throw new Error(`not a version: ${serverVersion}`);
-  return `${m[1]}.${m[2]}.0`;
-}

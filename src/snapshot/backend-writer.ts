@@ -7,8 +7,9 @@
  */
 import { writeBolt, type BucketInput, type Entry, type WriteResult } from '../bbolt/writer';
 import type { LeaseRow } from '../log/types';
+import { clusterVersion } from '../etcd-version';
 import {
-  AUTH_REVISION_KEY, BUCKETS, CLUSTER_VERSION_KEY, META_KEYS, clusterVersionOf, compactMark, memberEntry, u64be, type MemberRecord,
+  AUTH_REVISION_KEY, BUCKETS, CLUSTER_VERSION_KEY, META_KEYS, compactMark, memberEntry, u64be, type MemberRecord,
 } from './backend-layout';
 import { keyBucketEntry } from './key-bucket';
 import { encodeLease } from './key-value';
@@ -60,7 +61,7 @@ function buckets(input: EtcdBackendInput): BucketInput[] {
     { name: b(BUCKETS.auth), entries: [[b(AUTH_REVISION_KEY), u64be(1)]] },
     { name: b(BUCKETS.authRoles), entries: [] },
     { name: b(BUCKETS.authUsers), entries: [] },
-    { name: b(BUCKETS.cluster), entries: [[b(CLUSTER_VERSION_KEY), b(clusterVersionOf(input.serverVersion))]] },
+    { name: b(BUCKETS.cluster), entries: [[b(CLUSTER_VERSION_KEY), b(clusterVersion(input.serverVersion))]] },
     { name: b(BUCKETS.key), entries: keyEntries(input) },
     { name: b(BUCKETS.lease), entries: leaseEntries(input.leases) },
     { name: b(BUCKETS.members), entries: [memberEntry(input.member)] },

@@ -3,7 +3,7 @@
  * big-endian sub revision (17 bytes), and a trailing 't' on a tombstone, so byte order is
  * (main, sub) order.
  */
-export const REVISION_KEY_SIZE = 17;
+const REVISION_KEY_SIZE = 17;
 const SEPARATOR = 0x5f; // '_'
 const TOMBSTONE = 0x74; // 't'
 

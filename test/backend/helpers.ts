@@ -16,6 +16,7 @@ import { SqliteDialect } from '../../src/dialect/sqlite/dialect';
 import { Log } from '../../src/log/log';
 import { Store } from '../../src/mvcc/store';
 import type { DeleteRangeRequest, PutRequest, RangeRequest } from '../../src/mvcc/types';
+import { deleteRangeRequest, putRequest, rangeRequest } from '../helpers/requests';
 import type { Backend } from '../helpers/targets';
 
 export const OPTS: DatastoreOptions = { tls: { skipVerify: false }, maxOpenConnections: 4, connectionMaxIdleMs: 60_000, pollIntervalMs: 20 };
@@ -32,33 +33,12 @@ export function storeOn(dialect: Dialect): Store {
   return new Store(new Log(dialect, log, { pollIntervalMs: OPTS.pollIntervalMs }), log, { watchProgressNotifyIntervalMs: 60_000 });
 }
 
-export const put = (key: string, value: string): PutRequest => ({
-  key: Buffer.from(key),
-  value: Buffer.from(value),
-  lease: 0n,
-  prev_kv: false,
-  ignore_value: false,
-  ignore_lease: false,
-});
+export const put = (key: string, value: string): PutRequest => putRequest({ key: Buffer.from(key), value: Buffer.from(value) });
 
-export const del = (key: string): DeleteRangeRequest => ({ key: Buffer.from(key), range_end: Buffer.alloc(0), prev_kv: false });
+export const del = (key: string): DeleteRangeRequest => deleteRangeRequest({ key: Buffer.from(key) });
 
 /** A linearizable Range of `key` (to `rangeEnd` if given) with every option at its default. */
-export const range = (key: string, rangeEnd = ''): RangeRequest => ({
-  key: Buffer.from(key),
-  range_end: Buffer.from(rangeEnd),
-  limit: 0,
-  revision: 0,
-  sort_order: 0,
-  sort_target: 0,
-  serializable: false,
-  keys_only: false,
-  count_only: false,
-  min_mod_revision: 0,
-  max_mod_revision: 0,
-  min_create_revision: 0,
-  max_create_revision: 0,
-});
+export const range = (key: string, rangeEnd = ''): RangeRequest => rangeRequest({ key: Buffer.from(key), range_end: Buffer.from(rangeEnd) });
 
 /**
  * A Store on `backend`, opened before the suite's tests on a database of its own and closed and

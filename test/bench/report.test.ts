@@ -1,4 +1,4 @@
-/** The benchmark's report: medians, ratios and issue 5's verdicts, on hand-made result lines. */
+/** The benchmark's report: medians, ratios and the targets' verdicts, on hand-made result lines. */
 import { describe, expect, it } from 'vitest';
 import type { Line } from '../../bench/lib/loadgen';
 import { median, renderTables, Results, verdicts } from '../../bench/lib/report';
@@ -15,7 +15,7 @@ describe('benchmark report', () => {
     expect(s.get('etcd', 'put-64', 'ops_per_s')).toEqual({ med: 200, min: 100, max: 300, n: 3 });
   });
 
-  it("judges issue 5's targets on ratios of medians, p99 included for put-64 on SQLite", () => {
+  it("judges the targets on ratios of medians, p99 included for put-64 on SQLite", () => {
     const lines = [
       r('etcd', 'put-64', 0, { ops_per_s: 10_000, p99_ms: 10 }),
       r('sqlite', 'put-64', 0, { ops_per_s: 16_000, p99_ms: 9 }),

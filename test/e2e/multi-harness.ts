@@ -1,5 +1,5 @@
 /**
- * Several strata processes on one shared PostgreSQL / MySQL database (issue 3): one database per
+ * Several strata processes on one shared PostgreSQL / MySQL database: one database per
  * test file and backend, every instance started with the same endpoint string, all of them
  * stopped and the database dropped afterwards. SQLite is not a shared-database backend.
  */

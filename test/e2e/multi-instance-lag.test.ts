@@ -2,8 +2,8 @@
  * An instance that falls behind (here: paused with SIGSTOP, as a long GC pause or a lost database
  * connection would) while another instance deletes a key and compacts the log physically. The rows
  * it would catch up from are gone; it must still not serve the deleted key. Reproduces a bug found
- * while writing the multi-instance tests (see the report on issue 3): Follower.catchUp reads only
- * the rows after its applied revision, and the compactor has deleted the tombstone among them.
+ * while writing the multi-instance tests: the follower read only the rows after its applied
+ * revision, and the compactor had deleted the tombstone among them.
  */
 import { expect, test } from 'vitest';
 import { b, prefixEnd, s, type Msg } from '../helpers/client';

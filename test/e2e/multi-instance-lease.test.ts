@@ -1,5 +1,5 @@
 /**
- * Leases across several strata instances on one PostgreSQL / MariaDB database (issue 3): granted
+ * Leases across several strata instances on one PostgreSQL / MariaDB database: granted
  * through one instance, used and kept alive through others, revoked or expired exactly once and
  * seen so by all. (multi-instance.test.ts has the rest; multi-instance-crash.test.ts kill -9.)
  */

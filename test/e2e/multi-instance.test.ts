@@ -1,5 +1,5 @@
 /**
- * Several strata instances on one PostgreSQL / MariaDB database behave as one etcd (issue 3):
+ * Several strata instances on one PostgreSQL / MariaDB database behave as one etcd:
  * linearizable reads across instances, watches that see every instance's writes in order and
  * once (also from past revisions), compare-and-swap without lost updates, and compaction seen by
  * all. Leases: multi-instance-lease.test.ts; kill -9: multi-instance-crash.test.ts.

@@ -4,19 +4,16 @@ import { LeaseTable } from '../../src/mvcc/lease-table';
 import { RevisionIndex, type Change } from '../../src/mvcc/revision-index';
 import type { PutRequest, RangeRequest } from '../../src/mvcc/types';
 import { WriteTxn } from '../../src/mvcc/write-txn';
+import { putRequest, rangeRequest } from '../helpers/requests';
 
 export const b = (s: string): Buffer => Buffer.from(s, 'latin1');
 
 export function rangeReq(key: string, end = '', extra: Partial<RangeRequest> = {}): RangeRequest {
-  return {
-    key: b(key), range_end: b(end), limit: 0, revision: 0, sort_order: 0, sort_target: 0, serializable: false,
-    keys_only: false, count_only: false, min_mod_revision: 0, max_mod_revision: 0, min_create_revision: 0,
-    max_create_revision: 0, ...extra,
-  };
+  return { ...rangeRequest({ key: b(key), range_end: b(end) }), ...extra };
 }
 
 export function putReq(key: string, value: string, extra: Partial<PutRequest> = {}): PutRequest {
-  return { key: b(key), value: b(value), lease: 0n, prev_kv: false, ignore_value: false, ignore_lease: false, ...extra };
+  return { ...putRequest({ key: b(key), value: b(value) }), ...extra };
 }
 
 /** A write request run as a one-job batch that commits at once (the log's own batch bookkeeping, no SQL). */

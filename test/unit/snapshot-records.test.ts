@@ -7,7 +7,8 @@ import type * as grpc from '@grpc/grpc-js';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { loadPackage } from '../../src/rpc/proto';
-import { clusterVersionOf, memberEntry } from '../../src/snapshot/backend-layout';
+import { clusterVersion } from '../../src/etcd-version';
+import { memberEntry } from '../../src/snapshot/backend-layout';
 import { keyBucketEntry, rowFromKeyBucket } from '../../src/snapshot/key-bucket';
 import { decodeKeyValue, decodeLease, encodeKeyValue, encodeLease, type KeyValue } from '../../src/snapshot/key-value';
 import { decodeRevisionKey, encodeRevisionKey } from '../../src/snapshot/revision-key';
@@ -48,7 +49,7 @@ describe('records as etcd 3.4 wrote them', () => {
     const [k2, v2] = memberEntry({ id: 0xabn, name: '', peerURLs: [], clientURLs: [] });
     expect([k2.toString(), v2.toString()]).toEqual(['ab', '{"id":171,"peerURLs":[]}']);
     expect(memberEntry({ id: 1n, name: 'a<&>', peerURLs: [], clientURLs: [] })[1].toString()).toBe('{"id":1,"peerURLs":[],"name":"a\\u003c\\u0026\\u003e"}');
-    expect(clusterVersionOf('3.5.21')).toBe('3.5.0');
+    expect(clusterVersion('3.5.21')).toBe('3.5.0');
   });
 });
 

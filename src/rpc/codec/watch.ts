@@ -12,7 +12,7 @@ export type WatchOp =
   /** A request with no member set: etcd ignores it and keeps the stream. */
   | { kind: 'none' };
 
-export function decodeWatchCreate(m: pb.WatchCreateRequest): WatchCreate {
+function decodeWatchCreate(m: pb.WatchCreateRequest): WatchCreate {
   return {
     key: m.key,
     range_end: m.range_end,

@@ -154,7 +154,7 @@ class Reader {
  * Reads the next JSON value of a sequence starting at `from`. Returns undefined when only
  * whitespace is left; throws JsonIncomplete when the value is not complete yet.
  */
-export function readJsonValue(text: string, from: number): { value: JsonValue; end: number } | undefined {
+function readJsonValue(text: string, from: number): { value: JsonValue; end: number } | undefined {
   const r = new Reader(text, from);
   r.skipWs();
   if (r.pos >= text.length) return undefined;

@@ -34,4 +34,4 @@ export const int32Size = (v: number): number => (v < 0 ? 10 : varintSize(v));
 export const tagSize = (field: number): number => varintSize(field * 8);
 
 /** Bytes of a length-delimited field (tag, length, content). */
-export const lengthDelimitedSize = (field: number, length: number): number => tagSize(field) + varintSize(length) + length;
+const lengthDelimitedSize = (field: number, length: number): number => tagSize(field) + varintSize(length) + length;
