@@ -27,7 +27,7 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
     await store.open();
   } catch (e) {
     await dialect.close().catch(() => undefined);
-    throw new Error(`cannot open ${describeEndpoint(config.endpoint)}: ${(e as Error).message}`);
+    throw new Error(`cannot open ${describeEndpoint(config.endpoint)}: ${(e as Error).message}`, { cause: e });
   }
 
   const ctx: RpcContext = {
@@ -51,7 +51,7 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
   } catch (e) {
     await store.close();
     const where = config.listen.kind === 'unix' ? config.listen.path : `${config.listen.host}:${config.listen.port}`;
-    throw new Error(`cannot listen on ${where}: ${(e as Error).message}`);
+    throw new Error(`cannot listen on ${where}: ${(e as Error).message}`, { cause: e });
   }
   const address = serving.address;
   ctx.clientUrls.push(config.listen.kind === 'unix' ? address : `http://${address}`);

@@ -171,7 +171,6 @@ export function renderTables(lines: Line[]): string {
   const s = new Results(lines);
   const sizes = (s.plan?.sizes ?? {}) as Partial<Sizes>;
   const present = ['etcd', ...BACKENDS].filter((t) => s.has(t));
-  const backends = BACKENDS.filter((b) => s.has(b));
   const vs = verdicts(s);
   const vOf = (id: string, b: string) => vs.find((v) => v.id === id && v.backend === b);
   const out: string[] = [];

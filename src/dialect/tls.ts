@@ -41,6 +41,6 @@ function read(file: string, what: string): string {
   try {
     return readFileSync(file, 'utf8');
   } catch (e) {
-    throw new Error(`cannot read the database TLS ${what} file ${file}: ${(e as Error).message}`);
+    throw new Error(`cannot read the database TLS ${what} file ${file}: ${(e as Error).message}`, { cause: e });
   }
 }

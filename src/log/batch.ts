@@ -90,10 +90,16 @@ export class BatchState implements Batch {
   /** Each lease's last change (one statement may not touch a row twice). */
   leaseChanges(): { upserts: LeaseRow[]; deletes: bigint[] } {
     const last = new Map<bigint, LeaseRow | null>();
-    for (const op of this.leaseOps) typeof op === 'bigint' ? last.set(op, null) : last.set(op.id, op);
+    for (const op of this.leaseOps) {
+      if (typeof op === 'bigint') last.set(op, null);
+      else last.set(op.id, op);
+    }
     const upserts: LeaseRow[] = [];
     const deletes: bigint[] = [];
-    for (const [id, l] of last) l ? upserts.push(l) : deletes.push(id);
+    for (const [id, l] of last) {
+      if (l) upserts.push(l);
+      else deletes.push(id);
+    }
     return { upserts, deletes };
   }
 

@@ -111,6 +111,7 @@ class Gen {
     if (this.chance(0.3)) r.limit = this.int(1, 4);
     else if (this.chance(0.03)) r.limit = -1;
     if (this.chance(0.1)) r.count_only = true;
+    // eslint-disable-next-line no-dupe-else-if -- each chance() draws a new random number
     else if (this.chance(0.1)) r.keys_only = true;
     if (this.chance(0.3)) {
       r.revision = this.liveRev();

@@ -145,7 +145,7 @@ export async function waitWatchRev(w: WatchReader, id: string, rev: number, ms: 
   } catch (e) {
     const evs = watchEvents(w, id);
     const last = evs.length > 0 ? num(evs[evs.length - 1].kv.mod_revision) : 'none';
-    throw new Error(`${what}: no event at revision ≥ ${rev} within ${ms} ms (${evs.length} events, last at ${last}; ${(e as Error).message.slice(0, 200)})`);
+    throw new Error(`${what}: no event at revision ≥ ${rev} within ${ms} ms (${evs.length} events, last at ${last}; ${(e as Error).message.slice(0, 200)})`, { cause: e });
   }
   return watchEvents(w, id);
 }

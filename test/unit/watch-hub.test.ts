@@ -41,9 +41,9 @@ afterEach(() => {
 });
 
 function setup(): { h: Harness; hub: WatchHub } {
-  let hub: WatchHub | undefined;
-  const h = new Harness((changes, prev) => hub?.notify(changes, prev));
-  hub = new WatchHub(h.index, quiet, 60_000);
+  const feed: { hub?: WatchHub } = {};
+  const h = new Harness((changes, prev) => feed.hub?.notify(changes, prev));
+  const hub = (feed.hub = new WatchHub(h.index, quiet, 60_000));
   hubs.push(hub);
   return { h, hub };
 }

@@ -33,5 +33,3 @@ export const int32Size = (v: number): number => (v < 0 ? 10 : varintSize(v));
 /** Bytes of a field's tag. */
 export const tagSize = (field: number): number => varintSize(field * 8);
 
-/** Bytes of a length-delimited field (tag, length, content). */
-const lengthDelimitedSize = (field: number, length: number): number => tagSize(field) + varintSize(length) + length;
