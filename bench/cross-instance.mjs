@@ -34,10 +34,23 @@ const STRATA = path.join(ROOT, 'dist/main.js');
 const PG_BASE = process.env.STRATA_TEST_POSTGRES ?? 'postgres://postgres@127.0.0.1:5432';
 const MYSQL_BASE = process.env.STRATA_TEST_MYSQL ?? 'mysql://root@tcp(127.0.0.1:3306)';
 const TICKS = 100; // getconf CLK_TCK on Linux
-const CORES = readFileSync('/proc/cpuinfo', 'utf8').split('\n').filter((l) => l.startsWith('processor')).length;
+const CORES = readFileSync('/proc/cpuinfo', 'utf8')
+  .split('\n')
+  .filter((l) => l.startsWith('processor')).length;
 
 // ---------------------------------------------------------------------------------------------- args
-const opts = { runs: 3, backends: ['sqlite', 'postgres', 'mysql'], duration: 10, warmup: 1, events: 2000, rate: 200, inflight: 64, keys: 10_000, valueSize: 256, pollInterval: undefined };
+const opts = {
+  runs: 3,
+  backends: ['sqlite', 'postgres', 'mysql'],
+  duration: 10,
+  warmup: 1,
+  events: 2000,
+  rate: 200,
+  inflight: 64,
+  keys: 10_000,
+  valueSize: 256,
+  pollInterval: undefined,
+};
 for (let i = 2; i < process.argv.length; i++) {
   const a = process.argv[i];
   const v = () => process.argv[++i];
@@ -59,7 +72,14 @@ if (!existsSync(STRATA)) {
 }
 
 // -------------------------------------------------------------------------------------------- client
-const pkgDef = protoLoader.loadSync(['rpc.proto'], { includeDirs: [path.join(ROOT, 'proto')], keepCase: true, longs: String, enums: String, defaults: true, oneofs: true });
+const pkgDef = protoLoader.loadSync(['rpc.proto'], {
+  includeDirs: [path.join(ROOT, 'proto')],
+  keepCase: true,
+  longs: String,
+  enums: String,
+  defaults: true,
+  oneofs: true,
+});
 const pb = grpc.loadPackageDefinition(pkgDef).etcdserverpb;
 
 function client(address) {
@@ -95,7 +115,9 @@ function admin(kind, sql) {
   if (kind === 'postgres') r = spawnSync('psql', [`${PG_BASE}/postgres`, '-v', 'ON_ERROR_STOP=1', '-qAtc', sql], { encoding: 'utf8' });
   else {
     const m = /^mysql:\/\/([^:@]*)(?::([^@]*))?@tcp\(([^:)]+)(?::(\d+))?\)/.exec(MYSQL_BASE);
-    r = spawnSync('mysql', [`-u${m[1]}`, ...(m[2] ? [`-p${m[2]}`] : []), `-h${m[3]}`, `-P${m[4] ?? '3306'}`, '-e', sql], { encoding: 'utf8' });
+    r = spawnSync('mysql', [`-u${m[1]}`, ...(m[2] ? [`-p${m[2]}`] : []), `-h${m[3]}`, `-P${m[4] ?? '3306'}`, '-e', sql], {
+      encoding: 'utf8',
+    });
   }
   if (r.error || r.status !== 0) throw new Error(`${kind}: ${sql}: ${r.error?.message ?? r.stderr}`);
 }
@@ -103,8 +125,12 @@ function admin(kind, sql) {
 /** A fresh store for one measurement: endpoint and a drop function. */
 function freshStore(backend) {
   const dir = mkdtempSync(path.join(tmpdir(), 'strata-xbench-'));
-  const db = path.basename(dir).toLowerCase().replace(/[^a-z0-9]/g, '_');
-  if (backend === 'sqlite') return { endpoint: `sqlite://${path.join(dir, 'state.db')}`, drop: () => rmSync(dir, { recursive: true, force: true }) };
+  const db = path
+    .basename(dir)
+    .toLowerCase()
+    .replace(/[^a-z0-9]/g, '_');
+  if (backend === 'sqlite')
+    return { endpoint: `sqlite://${path.join(dir, 'state.db')}`, drop: () => rmSync(dir, { recursive: true, force: true }) };
   const endpoint = backend === 'postgres' ? `${PG_BASE}/${db}?sslmode=disable` : `${MYSQL_BASE}/${db}`;
   const drop = () => {
     try {
@@ -128,7 +154,7 @@ async function startStrata(endpoint) {
   const exited = new Promise((r) => proc.on('exit', r));
   live.add(proc);
   const c = client(address);
-  for (const deadline = Date.now() + 20_000; ; ) {
+  for (const deadline = Date.now() + 20_000; ;) {
     if (proc.exitCode !== null) throw new Error(`strata exited: ${err}`);
     try {
       await c.status({});
@@ -263,7 +289,19 @@ async function putsPerSecond(backend) {
     if (usage.database !== undefined) cpu_us_per_put.database = perPut(usage.database);
     // Everything else on the machine (other users), in % of one core.
     usage.others = r2(Math.max(0, usage.machine * CORES - usage.strata - (usage.database ?? 0) - usage.client));
-    return { figure: 'puts_per_s', backend, inflight: opts.inflight, seconds: r2(secs), puts: done, errors, puts_per_s: Math.round(done / secs), put_ms_p50: r2(quantile(lat, 0.5)), put_ms_p99: r2(quantile(lat, 0.99)), cpu_pct: usage, cpu_us_per_put };
+    return {
+      figure: 'puts_per_s',
+      backend,
+      inflight: opts.inflight,
+      seconds: r2(secs),
+      puts: done,
+      errors,
+      puts_per_s: Math.round(done / secs),
+      put_ms_p50: r2(quantile(lat, 0.5)),
+      put_ms_p99: r2(quantile(lat, 0.99)),
+      cpu_pct: usage,
+      cpu_us_per_put,
+    };
   } finally {
     c.close();
     await a.stop();
@@ -375,12 +413,16 @@ const cell = (rs, f) => {
 };
 const cpuCell = (rs, keys) => keys.map((k) => `${k} ${Math.round(med(rs.map((r) => r.cpu_pct[k] ?? 0)))}%`).join(', ');
 
-console.log(`\nmedians over ${opts.runs} run(s), (min–max); CPU in % of one core, machine in % of all ${CORES} cores; others = the rest of the machine`);
+console.log(
+  `\nmedians over ${opts.runs} run(s), (min–max); CPU in % of one core, machine in % of all ${CORES} cores; others = the rest of the machine`,
+);
 console.log('| backend | puts/s @64 | put p50 ms | put p99 ms | CPU during puts | CPU µs per put (strata / database / client) |');
 console.log('|---|---|---|---|---|---|');
 for (const backend of opts.backends) {
   const rs = results.filter((r) => r.figure === 'puts_per_s' && r.backend === backend);
-  console.log(`| ${backend} | ${cell(rs, (r) => r.puts_per_s)} | ${cell(rs, (r) => r.put_ms_p50)} | ${cell(rs, (r) => r.put_ms_p99)} | ${cpuCell(rs, ['strata', ...(backend === 'sqlite' ? [] : ['database']), 'client', 'others', 'machine'])} | ${['strata', 'database', 'client'].map((k) => (backend === 'sqlite' && k === 'database' ? '–' : String(Math.round(med(rs.map((r) => r.cpu_us_per_put[k])))))).join(' / ')} |`);
+  console.log(
+    `| ${backend} | ${cell(rs, (r) => r.puts_per_s)} | ${cell(rs, (r) => r.put_ms_p50)} | ${cell(rs, (r) => r.put_ms_p99)} | ${cpuCell(rs, ['strata', ...(backend === 'sqlite' ? [] : ['database']), 'client', 'others', 'machine'])} | ${['strata', 'database', 'client'].map((k) => (backend === 'sqlite' && k === 'database' ? '–' : String(Math.round(med(rs.map((r) => r.cpu_us_per_put[k])))))).join(' / ')} |`,
+  );
 }
 const shared = opts.backends.filter((x) => x !== 'sqlite');
 if (shared.length > 0) {
@@ -388,6 +430,8 @@ if (shared.length > 0) {
   console.log('|---|---|---|---|---|---|');
   for (const backend of shared) {
     const rs = results.filter((r) => r.figure === 'watch_latency' && r.backend === backend);
-    console.log(`| ${backend} | ${cell(rs, (r) => r.ms_p50)} | ${cell(rs, (r) => r.ms_p90)} | ${cell(rs, (r) => r.ms_p99)} | ${rs[0]?.events} | ${cpuCell(rs, ['strata_writer', 'strata_watcher', 'database', 'client', 'machine'])} |`);
+    console.log(
+      `| ${backend} | ${cell(rs, (r) => r.ms_p50)} | ${cell(rs, (r) => r.ms_p90)} | ${cell(rs, (r) => r.ms_p99)} | ${rs[0]?.events} | ${cpuCell(rs, ['strata_writer', 'strata_watcher', 'database', 'client', 'machine'])} |`,
+    );
   }
 }

@@ -44,7 +44,9 @@ function parseArgs(argv: string[]): Cli {
     };
     if (a === '--quick') cli.sizes = { ...QUICK };
     else if (a === '--targets') {
-      const ts = next().split(',').map((t) => t.trim()) as TargetName[];
+      const ts = next()
+        .split(',')
+        .map((t) => t.trim()) as TargetName[];
       for (const t of ts) if (!ALL_TARGETS.includes(t)) usage(`unknown target ${t} (one of ${ALL_TARGETS.join(', ')})`);
       cli.targets = ts;
     } else if (a === '--only') cli.only = next().split(',');
@@ -132,7 +134,10 @@ async function profile(cli: Cli): Promise<void> {
     const slot = await freshSlot('sqlite');
     const profDir = mkdtempSync(path.join(tmpdir(), 'strata-prof-'));
     try {
-      const server = await start(slot, { loadgen, nodeArgs: ['--cpu-prof', '--cpu-prof-dir', profDir, '--cpu-prof-name', `${w.id}.cpuprofile`] });
+      const server = await start(slot, {
+        loadgen,
+        nodeArgs: ['--cpu-prof', '--cpu-prof-dir', profDir, '--cpu-prof-name', `${w.id}.cpuprofile`],
+      });
       const [res] = await runLoadgen(loadgen, { endpoint: server.address, ...w.args, pids: server.pids(), tag: `profile/${w.id}` });
       await server.child.stop();
       const files = readdirSync(profDir).filter((f) => f.endsWith('.cpuprofile'));

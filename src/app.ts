@@ -55,7 +55,10 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
   }
   const address = serving.address;
   ctx.clientUrls.push(config.listen.kind === 'unix' ? address : `http://${address}`);
-  log.info({ address, endpoint: describeEndpoint(config.endpoint), version: config.emulatedEtcdVersion, revision: store.revision }, 'strata serving');
+  log.info(
+    { address, endpoint: describeEndpoint(config.endpoint), version: config.emulatedEtcdVersion, revision: store.revision },
+    'strata serving',
+  );
 
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> =>

@@ -83,9 +83,20 @@ export function parseConfig(raw: RawOptions): Config {
     listen: parseListenAddress(raw.listenAddress ?? DEFAULTS.listenAddress),
     endpoint: parseEndpoint(raw.endpoint || DEFAULTS.endpoint),
     datastore: {
-      tls: { caFile: raw.caFile || undefined, certFile: raw.certFile || undefined, keyFile: raw.keyFile || undefined, skipVerify: raw.skipVerify ?? false },
-      maxOpenConnections: parsePositiveInt(raw.datastoreMaxOpenConnections ?? DEFAULTS.datastoreMaxOpenConnections, 'datastore-max-open-connections'),
-      connectionMaxIdleMs: parseDuration(raw.datastoreConnectionMaxIdleTime ?? DEFAULTS.datastoreConnectionMaxIdleTime, 'datastore-connection-max-idle-time'),
+      tls: {
+        caFile: raw.caFile || undefined,
+        certFile: raw.certFile || undefined,
+        keyFile: raw.keyFile || undefined,
+        skipVerify: raw.skipVerify ?? false,
+      },
+      maxOpenConnections: parsePositiveInt(
+        raw.datastoreMaxOpenConnections ?? DEFAULTS.datastoreMaxOpenConnections,
+        'datastore-max-open-connections',
+      ),
+      connectionMaxIdleMs: parseDuration(
+        raw.datastoreConnectionMaxIdleTime ?? DEFAULTS.datastoreConnectionMaxIdleTime,
+        'datastore-connection-max-idle-time',
+      ),
       pollIntervalMs: parseDuration(raw.pollInterval ?? DEFAULTS.pollInterval, 'poll-interval'),
     },
     logLevel: parseLogLevel(raw.logLevel ?? DEFAULTS.logLevel),
@@ -133,7 +144,7 @@ function parsePositiveInt(s: string, flag: string): number {
   return n;
 }
 
-const UNITS: Record<string, number> = { ns: 1e-6, us: 1e-3, 'µs': 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+const UNITS: Record<string, number> = { ns: 1e-6, us: 1e-3, µs: 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 
 /** Go-style durations ("5s", "1m30s", "250ms"); a bare number means seconds. Returns milliseconds. */
 export function parseDuration(s: string, flag: string): number {

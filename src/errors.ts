@@ -56,8 +56,7 @@ export const Errors = {
   keyTooLong: (max: number): EtcdError =>
     new EtcdError(Code.InvalidArgument, `etcdserver: key is too long (strata stores keys of at most ${max} bytes)`),
   /** A part of the etcd API strata does not serve; the message names it. */
-  unimplemented: (what: string): EtcdError =>
-    new EtcdError(Code.Unimplemented, `${what} is not implemented by strata`),
+  unimplemented: (what: string): EtcdError => new EtcdError(Code.Unimplemented, `${what} is not implemented by strata`),
   /** A gateway request body that is not the JSON of its message (the text says what is wrong). */
   badRequest: (message: string): EtcdError => new EtcdError(Code.InvalidArgument, message),
   /** A request larger than the server accepts at all (grpc's receive limit). */

@@ -149,7 +149,9 @@ export function summarise(profile: CpuProfile, top = 25): Summary {
     const c = componentOf(frames.get(k)!);
     comp.set(c, (comp.get(c) ?? 0) + us);
   }
-  const components = [...comp.entries()].sort((a, b) => b[1] - a[1]).map(([component, us]) => ({ component, selfMs: us / 1000, pct: pct(us) }));
+  const components = [...comp.entries()]
+    .sort((a, b) => b[1] - a[1])
+    .map(([component, us]) => ({ component, selfMs: us / 1000, pct: pct(us) }));
   return { wallMs: all / 1000, busyMs: busy / 1000, idleMs: idle / 1000, functions, strataTotals, components };
 }
 

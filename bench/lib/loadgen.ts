@@ -8,7 +8,8 @@ import * as path from 'node:path';
 import { run, spawnChild } from './proc';
 
 /** bench/, whether this file runs from bench/lib (vitest) or from its compiled copy in bench/.build/lib. */
-export const BENCH_DIR = path.basename(path.resolve(__dirname, '..')) === '.build' ? path.resolve(__dirname, '../..') : path.resolve(__dirname, '..');
+export const BENCH_DIR =
+  path.basename(path.resolve(__dirname, '..')) === '.build' ? path.resolve(__dirname, '../..') : path.resolve(__dirname, '..');
 export const GO_BIN = process.env.GO_BIN ?? '/usr/bin/go';
 export const GOCODE = process.env.GOCODE ?? '/usr/share/gocode';
 /** What the Go program imports; present when golang-etcd-server-dev is installed. */

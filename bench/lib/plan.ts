@@ -78,25 +78,52 @@ export function workloads(s: Sizes): Workload[] {
   const timing = { duration: `${s.duration}s`, warmup: `${s.warmup}s` };
   const out: Workload[] = [];
   for (const c of s.putConc)
-    out.push({ id: `put-${c}`, group: 'put', args: { workload: 'put', conc: c, keys: s.keys, 'value-size': s.valueSize, prefix: 'bench/put/', ...timing } });
+    out.push({
+      id: `put-${c}`,
+      group: 'put',
+      args: { workload: 'put', conc: c, keys: s.keys, 'value-size': s.valueSize, prefix: 'bench/put/', ...timing },
+    });
   for (const c of s.getConc)
-    out.push({ id: `get-lin-${c}`, group: 'get', args: { workload: 'get', conc: c, 'value-size': s.valueSize, prefix: 'bench/get/', ...timing } });
+    out.push({
+      id: `get-lin-${c}`,
+      group: 'get',
+      args: { workload: 'get', conc: c, 'value-size': s.valueSize, prefix: 'bench/get/', ...timing },
+    });
   for (const c of s.getConc)
-    out.push({ id: `get-ser-${c}`, group: 'get', args: { workload: 'get-serializable', conc: c, 'value-size': s.valueSize, prefix: 'bench/get/', ...timing } });
+    out.push({
+      id: `get-ser-${c}`,
+      group: 'get',
+      args: { workload: 'get-serializable', conc: c, 'value-size': s.valueSize, prefix: 'bench/get/', ...timing },
+    });
   const range = { keys: s.rangeKeys, 'value-size': s.rangeValueSize, prefix: 'bench/range/', conc: s.rangeConc, ...timing };
   // A full read takes 100s of ms: a longer window keeps the count of completed reads meaningful.
   out.push({ id: 'range-full', group: 'range', args: { workload: 'range-full', ...range, duration: `${2 * s.duration}s` } });
   out.push({ id: 'range-paged', group: 'range', args: { workload: 'range-paged', limit: s.rangeLimit, ...range } });
   out.push({ id: 'range-count', group: 'range', args: { workload: 'range-count', ...range } });
   for (const c of s.txnConc)
-    out.push({ id: `txn-create-${c}`, group: 'txn', args: { workload: 'txn-create', conc: c, 'value-size': s.valueSize, prefix: 'bench/txc/', ...timing } });
+    out.push({
+      id: `txn-create-${c}`,
+      group: 'txn',
+      args: { workload: 'txn-create', conc: c, 'value-size': s.valueSize, prefix: 'bench/txc/', ...timing },
+    });
   for (const c of s.txnConc)
-    out.push({ id: `txn-update-${c}`, group: 'txn', args: { workload: 'txn-update', conc: c, keys: s.keys, 'value-size': s.valueSize, prefix: 'bench/txu/', ...timing } });
+    out.push({
+      id: `txn-update-${c}`,
+      group: 'txn',
+      args: { workload: 'txn-update', conc: c, keys: s.keys, 'value-size': s.valueSize, prefix: 'bench/txu/', ...timing },
+    });
   for (const r of s.watchRates)
     out.push({
       id: `watch-${r}`,
       group: 'watch',
-      args: { workload: 'watch', watchers: s.watchers, rate: r, 'value-size': s.valueSize, prefix: 'bench/watch/', duration: `${s.watchDuration}s` },
+      args: {
+        workload: 'watch',
+        watchers: s.watchers,
+        rate: r,
+        'value-size': s.valueSize,
+        prefix: 'bench/watch/',
+        duration: `${s.watchDuration}s`,
+      },
     });
   return out;
 }
@@ -118,7 +145,11 @@ export function targetFor(id: string, backend: string): Target | undefined {
 
 export const TARGETS: Record<string, Target[]> = {
   'put-64': [
-    { text: '≥ 1.5× ops/s, p99 ≤ etcd', backends: ['sqlite'], check: (m) => m.ratio >= 1.5 && (m.strataP99 ?? Infinity) <= (m.etcdP99 ?? 0) },
+    {
+      text: '≥ 1.5× ops/s, p99 ≤ etcd',
+      backends: ['sqlite'],
+      check: (m) => m.ratio >= 1.5 && (m.strataP99 ?? Infinity) <= (m.etcdP99 ?? 0),
+    },
     { text: '≥ 1.0× ops/s', backends: ['postgres', 'mysql'], check: (m) => m.ratio >= 1.0 },
   ],
   'txn-update-64': [{ text: '≥ 1.5× ops/s', backends: ['sqlite'], check: (m) => m.ratio >= 1.5 }],
@@ -127,8 +158,12 @@ export const TARGETS: Record<string, Target[]> = {
   'range-full': [{ text: '≥ 2.0× ops/s', backends: all, check: (m) => m.ratio >= 2.0 }],
   'range-paged': [{ text: '≥ 2.0× ops/s', backends: all, check: (m) => m.ratio >= 2.0 }],
   'range-count': [{ text: '≥ 5.0× ops/s', backends: all, check: (m) => m.ratio >= 5.0 }],
-  'watch-100': [{ text: 'all delivered, p99 ≤ etcd', backends: all, check: (m) => m.missing === 0 && (m.strataP99 ?? Infinity) <= (m.etcdP99 ?? 0) }],
-  'watch-1000': [{ text: 'all delivered, p99 ≤ etcd', backends: all, check: (m) => m.missing === 0 && (m.strataP99 ?? Infinity) <= (m.etcdP99 ?? 0) }],
+  'watch-100': [
+    { text: 'all delivered, p99 ≤ etcd', backends: all, check: (m) => m.missing === 0 && (m.strataP99 ?? Infinity) <= (m.etcdP99 ?? 0) },
+  ],
+  'watch-1000': [
+    { text: 'all delivered, p99 ≤ etcd', backends: all, check: (m) => m.missing === 0 && (m.strataP99 ?? Infinity) <= (m.etcdP99 ?? 0) },
+  ],
   memory: [{ text: 'RSS ≤ 1.5× etcd', backends: all, check: (m) => m.ratio <= 1.5 }],
   restart: [{ text: '≤ 5 s', backends: all, check: (m) => (m.strataValue ?? Infinity) <= 5 }],
 };

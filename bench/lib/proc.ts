@@ -92,11 +92,7 @@ export function spawnChild(bin: string, args: string[], env?: NodeJS.ProcessEnv)
 }
 
 /** Runs a command to completion; never throws. */
-export function run(
-  bin: string,
-  args: string[],
-  opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number; input?: string; cwd?: string } = {},
-) {
+export function run(bin: string, args: string[], opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number; input?: string; cwd?: string } = {}) {
   const r = spawnSync(bin, args, {
     encoding: 'utf8',
     env: opts.env ?? process.env,

@@ -67,7 +67,10 @@ export class Results {
 
   /** Every load-average reading: how busy the machine was. */
   loadAverages(): number[] {
-    return [...this.byKey.values()].flat().map((l) => Number(l.load_avg)).filter(Number.isFinite);
+    return [...this.byKey.values()]
+      .flat()
+      .map((l) => Number(l.load_avg))
+      .filter(Number.isFinite);
   }
 }
 
@@ -116,7 +119,19 @@ export interface Verdict {
 
 export function verdicts(s: Results): Verdict[] {
   const out: Verdict[] = [];
-  const ids = ['put-64', 'txn-update-64', 'get-lin-64', 'get-ser-64', 'range-full', 'range-paged', 'range-count', 'watch-100', 'watch-1000', 'memory', 'restart'];
+  const ids = [
+    'put-64',
+    'txn-update-64',
+    'get-lin-64',
+    'get-ser-64',
+    'range-full',
+    'range-paged',
+    'range-count',
+    'watch-100',
+    'watch-1000',
+    'memory',
+    'restart',
+  ];
   for (const id of ids) {
     for (const b of BACKENDS) {
       const t = targetFor(id, b);
@@ -139,7 +154,8 @@ export function verdicts(s: Results): Verdict[] {
       const met = t.check({ ratio: r, strataP99, etcdP99, missing, strataValue: mine.med });
       let detail: string;
       if (id === 'restart') detail = `${num(mine.med)} s`;
-      else if (id.startsWith('watch')) detail = `p99 ${num(strataP99)} ms vs etcd ${num(etcdP99)} ms (${fmtRatio(r)}); missing events: ${num(missing)}`;
+      else if (id.startsWith('watch'))
+        detail = `p99 ${num(strataP99)} ms vs etcd ${num(etcdP99)} ms (${fmtRatio(r)}); missing events: ${num(missing)}`;
       else if (id === 'memory') detail = `${num(mine.med)} MiB vs etcd ${num(etcd?.med)} MiB (${fmtRatio(r)})`;
       else {
         detail = `${fmtRatio(r)} etcd's ops/s`;
@@ -184,7 +200,7 @@ export function renderTables(lines: Line[]): string {
   out.push('## Throughput and latency', '');
   out.push(
     'Closed loop: *in flight* workers each keep one request outstanding. ops/s and p99 are medians over rounds, with ' +
-      'the spread (min–max) in brackets; × etcd is strata\'s median over etcd\'s. CPU is % of one core used during the ' +
+      "the spread (min–max) in brackets; × etcd is strata's median over etcd's. CPU is % of one core used during the " +
       'measured window by the load generator / by the server (for PostgreSQL and MySQL plus the database server: ' +
       "PostgreSQL's backends serving strata's database, MariaDB's whole server process).",
     '',
@@ -222,7 +238,7 @@ export function renderTables(lines: Line[]): string {
   if (watchIds.length) {
     out.push(`### watch: ${num(sizes.watchers)} watchers on a prefix, one writer putting at a fixed rate`, '');
     out.push(
-      'Delivery latency: from the moment the writer sent the put until a watcher received the event (the put\'s own ' +
+      "Delivery latency: from the moment the writer sent the put until a watcher received the event (the put's own " +
         'commit is inside it). Every watcher must receive every event, in revision order, once.',
       '',
     );
@@ -274,9 +290,13 @@ export function renderTables(lines: Line[]): string {
       `- Machine: ${String(m.cores)} cores (${String(m.cpu_model)}), ${String(m.mem_gib)} GiB RAM, Linux ${String(m.kernel)}; ` +
         `Node ${String(m.node)}; etcd ${String(m.etcd)}; ${String(m.go)}; PostgreSQL ${String(m.postgres)}; MariaDB ${String(m.mariadb)}.`,
     );
-  out.push(`- Run ${[...s.runs].join(', ')}: ${num(sizes.rounds)} round(s); in each, every target on a fresh data dir / database, each workload run on all targets back to back (order rotating per round, the others paused with SIGSTOP), then memory and restart one target at a time.`);
+  out.push(
+    `- Run ${[...s.runs].join(', ')}: ${num(sizes.rounds)} round(s); in each, every target on a fresh data dir / database, each workload run on all targets back to back (order rotating per round, the others paused with SIGSTOP), then memory and restart one target at a time.`,
+  );
   if (m?.strata_commit)
-    out.push(`- strata: commit ${String(m.strata_commit)}${m.strata_src_dirty ? ', with uncommitted changes in src/ (built as found)' : ''}.`);
+    out.push(
+      `- strata: commit ${String(m.strata_commit)}${m.strata_src_dirty ? ', with uncommitted changes in src/ (built as found)' : ''}.`,
+    );
   const la = s.loadAverages();
   if (la.length)
     out.push(
@@ -284,7 +304,10 @@ export function renderTables(lines: Line[]): string {
         '(the benchmark itself adds about 2; anything above is other work on this shared machine).',
     );
   for (const k of s.skips) out.push(`- Skipped ${String(k.target)}: ${String(k.reason)}`);
-  for (const e of s.errors) out.push(`- Error (${String(e.target)}, round ${num(Number(e.round) + 1)}, ${String(e.id)}): ${String(e.error).split('\n')[0].slice(0, 300)}`);
+  for (const e of s.errors)
+    out.push(
+      `- Error (${String(e.target)}, round ${num(Number(e.round) + 1)}, ${String(e.id)}): ${String(e.error).split('\n')[0].slice(0, 300)}`,
+    );
   out.push('');
   return out.join('\n');
 }
@@ -305,7 +328,9 @@ export function writeDocs(file: string, lines: Line[], resultsFile: string): voi
     const i = old.indexOf(MARKER);
     if (i >= 0) kept = old.slice(i + MARKER.length).replace(/^\n+/, '');
   }
-  const body = [INTRO, `Raw results of this run: [${resultsFile}](../${resultsFile}).`, '', renderTables(lines), MARKER, '', kept].join('\n');
+  const body = [INTRO, `Raw results of this run: [${resultsFile}](../${resultsFile}).`, '', renderTables(lines), MARKER, '', kept].join(
+    '\n',
+  );
   writeFileSync(file, body.replace(/\n{3,}/g, '\n\n').replace(/\n*$/, '\n'));
 }
 

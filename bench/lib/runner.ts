@@ -7,7 +7,18 @@ import { cpus, release, totalmem } from 'node:os';
 import { runLoadgen, type Line } from './loadgen';
 import { workloads, type Sizes } from './plan';
 import { loadAverage, rssMiB, run, sleep } from './proc';
-import { ETCD_BIN, ROOT, SkipTarget, freshSlot, releaseSlot, start, unavailable, type Slot, type Started, type TargetName } from './targets';
+import {
+  ETCD_BIN,
+  ROOT,
+  SkipTarget,
+  freshSlot,
+  releaseSlot,
+  start,
+  unavailable,
+  type Slot,
+  type Started,
+  type TargetName,
+} from './targets';
 
 export interface RunOptions {
   sizes: Sizes;
@@ -112,7 +123,12 @@ export async function runBench(opts: RunOptions): Promise<Line[]> {
           server.child.resume();
           await sleep(100); // let timers that fell due while paused run before the window opens
           try {
-            const [res] = await runLoadgen(opts.loadgen, { endpoint: server.address, ...w.args, pids: server.pids(), tag: `${target}/${round}/${w.id}` });
+            const [res] = await runLoadgen(opts.loadgen, {
+              endpoint: server.address,
+              ...w.args,
+              pids: server.pids(),
+              tag: `${target}/${round}/${w.id}`,
+            });
             emit({ kind: 'result', ...tag, id: w.id, group: w.group, load_avg: loadAverage(), ...res });
             log(`  ${target} ${w.id}: ${summary(res)}`);
           } catch (e) {
@@ -165,19 +181,51 @@ async function memoryAndRestart(
     const rssEmpty = rssMiB(server.child.pid);
     const [load] = await runLoadgen(
       opts.loadgen,
-      { endpoint: server.address, workload: 'load', keys: s.memKeys, 'value-size': s.memValueSize, prefix: 'bench/mem/', batch: 100, pids: server.pids() },
+      {
+        endpoint: server.address,
+        workload: 'load',
+        keys: s.memKeys,
+        'value-size': s.memValueSize,
+        prefix: 'bench/mem/',
+        batch: 100,
+        pids: server.pids(),
+      },
       600_000,
     );
     await sleep(1000); // let the server settle (pending commits, timers) before reading RSS
     const rss = rssMiB(server.child.pid);
-    emit({ kind: 'result', ...tag, id: 'memory', group: 'memory', keys: s.memKeys, value_size: s.memValueSize, rss_mib: round1(rss), rss_empty_mib: round1(rssEmpty), load_s: load.duration_s, server_cpu_s: load.server_cpu_s, client_cpu_s: load.client_cpu_s, db_cpu_s: load.db_cpu_s, load_avg: loadAverage() });
+    emit({
+      kind: 'result',
+      ...tag,
+      id: 'memory',
+      group: 'memory',
+      keys: s.memKeys,
+      value_size: s.memValueSize,
+      rss_mib: round1(rss),
+      rss_empty_mib: round1(rssEmpty),
+      load_s: load.duration_s,
+      server_cpu_s: load.server_cpu_s,
+      client_cpu_s: load.client_cpu_s,
+      db_cpu_s: load.db_cpu_s,
+      load_avg: loadAverage(),
+    });
     log(`  ${target} memory: RSS ${rss.toFixed(1)} MiB after ${s.memKeys} keys (loaded in ${String(load.duration_s)} s)`);
     const code = await server.child.stop();
     server = undefined;
     const restarted = await start(slot, { loadgen: opts.loadgen, timeoutMs: 120_000 });
     server = restarted;
     const rssAfter = rssMiB(restarted.child.pid);
-    emit({ kind: 'result', ...tag, id: 'restart', group: 'memory', keys: s.memKeys, ready_s: restarted.readySeconds, stop_exit_code: code, rss_after_restart_mib: round1(rssAfter), load_avg: loadAverage() });
+    emit({
+      kind: 'result',
+      ...tag,
+      id: 'restart',
+      group: 'memory',
+      keys: s.memKeys,
+      ready_s: restarted.readySeconds,
+      stop_exit_code: code,
+      rss_after_restart_mib: round1(rssAfter),
+      load_avg: loadAverage(),
+    });
     log(`  ${target} restart: answered a linearizable get ${restarted.readySeconds.toFixed(2)} s after spawn`);
   } finally {
     await server?.child.stop();
@@ -190,6 +238,7 @@ function round1(x: number): number {
 }
 
 function summary(l: Line): string {
-  if (l.workload === 'watch') return `p50 ${String(l.p50_ms)} ms p99 ${String(l.p99_ms)} ms, missing ${String(l.events_missing)}, server CPU ${String(l.server_cpu_pct)}%`;
+  if (l.workload === 'watch')
+    return `p50 ${String(l.p50_ms)} ms p99 ${String(l.p99_ms)} ms, missing ${String(l.events_missing)}, server CPU ${String(l.server_cpu_pct)}%`;
   return `${String(l.ops_per_s)} ops/s p50 ${String(l.p50_ms)} ms p99 ${String(l.p99_ms)} ms, errors ${String(l.errors)}, CPU client ${String(l.client_cpu_pct)}% server ${String(l.server_cpu_pct)}%`;
 }

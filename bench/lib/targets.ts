@@ -76,7 +76,16 @@ export function unavailable(target: TargetName): string | null {
 /** Drops the benchmark database (PostgreSQL/MySQL); strata creates it again on start. */
 export function dropDatabase(target: TargetName): void {
   if (target === 'postgres') {
-    const r = run(PSQL, ['-h', '127.0.0.1', '-U', 'postgres', '-d', 'postgres', '-qAtc', `DROP DATABASE IF EXISTS ${DB_NAME} WITH (FORCE)`]);
+    const r = run(PSQL, [
+      '-h',
+      '127.0.0.1',
+      '-U',
+      'postgres',
+      '-d',
+      'postgres',
+      '-qAtc',
+      `DROP DATABASE IF EXISTS ${DB_NAME} WITH (FORCE)`,
+    ]);
     if (r.code !== 0) throw new Error(`dropping ${DB_NAME} on PostgreSQL: ${r.stderr}`);
   } else if (target === 'mysql') {
     const r = run(MARIADB, ['--protocol=tcp', '-h', '127.0.0.1', '-P', '3306', '-u', 'root', '-e', `DROP DATABASE IF EXISTS ${DB_NAME}`]);
@@ -117,21 +126,45 @@ export async function start(slot: Slot, opts: StartOptions): Promise<Started> {
     child = spawnChild(
       ETCD_BIN,
       [
-        '--name', 'default', '--data-dir', path.join(slot.dataDir, 'etcd'),
-        '--listen-client-urls', `http://${address}`, '--advertise-client-urls', `http://${address}`,
-        '--listen-peer-urls', peer, '--initial-advertise-peer-urls', peer,
-        '--initial-cluster', `default=${peer}`, '--log-level', 'error', '--logger', 'zap',
+        '--name',
+        'default',
+        '--data-dir',
+        path.join(slot.dataDir, 'etcd'),
+        '--listen-client-urls',
+        `http://${address}`,
+        '--advertise-client-urls',
+        `http://${address}`,
+        '--listen-peer-urls',
+        peer,
+        '--initial-advertise-peer-urls',
+        peer,
+        '--initial-cluster',
+        `default=${peer}`,
+        '--log-level',
+        'error',
+        '--logger',
+        'zap',
       ],
       { ...process.env, ETCD_UNSUPPORTED_ARCH: process.arch },
     );
   } else {
     child = spawnChild(process.execPath, [
       ...(opts.nodeArgs ?? []),
-      STRATA_BIN, '--listen-address', address, '--endpoint', slot.endpoint, '--log-level', 'warn',
+      STRATA_BIN,
+      '--listen-address',
+      address,
+      '--endpoint',
+      slot.endpoint,
+      '--log-level',
+      'warn',
     ]);
   }
   const timeoutMs = opts.timeoutMs ?? 60_000;
-  const ready = runLoadgen(opts.loadgen, { endpoint: address, workload: 'ready', since: t0, timeout: `${timeoutMs}ms` }, timeoutMs + 10_000);
+  const ready = runLoadgen(
+    opts.loadgen,
+    { endpoint: address, workload: 'ready', since: t0, timeout: `${timeoutMs}ms` },
+    timeoutMs + 10_000,
+  );
   // A server that exits before answering (e.g. strata refusing an endpoint it does not support yet)
   // is a skip with its own message, not a hang.
   const outcome = await Promise.race([ready.then((l) => ({ lines: l })), child.exited.then((code) => ({ code }))]);

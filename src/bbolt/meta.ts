@@ -3,9 +3,7 @@
  * torn write of one never loses the file. Its checksum is FNV-1a 64 over the fields before it.
  */
 import { fnv1a64 } from './fnv64';
-import {
-  MAGIC, META_CHECKSUMMED_SIZE, META_SIZE, PAGE_HEADER_SIZE, PageFlag, VERSION, readU64, writePageHeader, writeU64,
-} from './format';
+import { MAGIC, META_CHECKSUMMED_SIZE, META_SIZE, PAGE_HEADER_SIZE, PageFlag, VERSION, readU64, writePageHeader, writeU64 } from './format';
 
 export interface BoltMeta {
   pageSize: number;

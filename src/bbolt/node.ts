@@ -3,7 +3,16 @@
  * element (pos, ksize, child page id); `pos` counts from the element itself to its key, and the
  * value follows the key. The same encoding is an inline bucket's page, stored inside a value.
  */
-import { BRANCH_ELEMENT_SIZE, LEAF_ELEMENT_SIZE, PAGE_HEADER_SIZE, PageFlag, readPageHeader, readU64, writePageHeader, writeU64 } from './format';
+import {
+  BRANCH_ELEMENT_SIZE,
+  LEAF_ELEMENT_SIZE,
+  PAGE_HEADER_SIZE,
+  PageFlag,
+  readPageHeader,
+  readU64,
+  writePageHeader,
+  writeU64,
+} from './format';
 
 export interface LeafItem {
   key: Buffer;

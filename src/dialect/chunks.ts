@@ -7,7 +7,7 @@ import type { LogRow } from './dialect';
  */
 export function insertChunks(rows: LogRow[], maxRows: number, maxBytes = Infinity): LogRow[][] {
   const out: LogRow[][] = [];
-  for (let i = 0; i < rows.length; ) {
+  for (let i = 0; i < rows.length;) {
     let bytes = 0;
     let j = i;
     while (j < rows.length && j - i < maxRows) {
@@ -28,7 +28,7 @@ export function insertChunks(rows: LogRow[], maxRows: number, maxBytes = Infinit
  */
 export function powerOfTwoChunks<T>(items: T[], max: number): T[][] {
   const out: T[][] = [];
-  for (let i = 0; i < items.length; ) {
+  for (let i = 0; i < items.length;) {
     let size = max;
     while (size > items.length - i) size >>= 1;
     out.push(items.slice(i, i + size));

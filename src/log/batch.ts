@@ -63,7 +63,13 @@ export class BatchState implements Batch {
 
   /** Runs one job; its outcome is recorded, and a job that throws leaves no trace. */
   run(job: Job<unknown>): void {
-    const mark = { rev: this.rev, rows: this.rows.length, leases: this.leaseOps.length, undo: this.undos.length, commits: this.commits.length };
+    const mark = {
+      rev: this.rev,
+      rows: this.rows.length,
+      leases: this.leaseOps.length,
+      undo: this.undos.length,
+      commits: this.commits.length,
+    };
     const compactedTo = this.compactedTo;
     try {
       this.outcomes.push({ ok: true, value: job(this) });

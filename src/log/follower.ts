@@ -55,7 +55,7 @@ export class Follower {
     if (marks.compactRevision > applied) return this.reload(marks);
     const leases = marks.leaseStamp !== this.leaseStamp ? await source.loadLeases() : undefined;
     const windows: Array<{ rows: LogRow[]; upTo: number }> = [];
-    for (let from = applied; from < marks.revision; ) {
+    for (let from = applied; from < marks.revision;) {
       const upTo = Math.min(marks.revision, from + WINDOW);
       windows.push({ rows: await source.rowsAfter(from, upTo), upTo });
       from = upTo;

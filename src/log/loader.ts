@@ -17,7 +17,7 @@ export interface Loaded {
 }
 
 export async function loadSnapshot(dialect: Dialect, readMarks: () => Promise<Marks>, first: Marks): Promise<Loaded> {
-  for (let marks = first; ; ) {
+  for (let marks = first; ;) {
     const rows: LogRow[] = [];
     let after = { rev: 0, sub: -1 };
     for (;;) {

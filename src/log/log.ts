@@ -48,7 +48,13 @@ export class Log {
     this.memory = memory;
     this.follower = new Follower(memory, (marks) => this.reload(marks));
     this.writer = new BatchWriter(this.dialect, this.follower, this.baseLog.child({ component: 'writer' }), randomBytes(6).toString('hex'));
-    this.tailer = new Tailer(this.dialect, this.fence, this.follower, this.baseLog.child({ component: 'tailer' }), this.opts.pollIntervalMs);
+    this.tailer = new Tailer(
+      this.dialect,
+      this.fence,
+      this.follower,
+      this.baseLog.child({ component: 'tailer' }),
+      this.opts.pollIntervalMs,
+    );
     const identity = await openSchema(this.dialect);
     const rows = await this.restore(await this.fence.read(), 'open');
     await this.compactor.init();

@@ -72,7 +72,13 @@ export class Store {
     this.identity = identity;
     this.lessor.start(this.opts.leaseCheckIntervalMs ?? 250);
     this.logger.info(
-      { revision: this.index.revision, compactRevision: this.index.compactRevision, keys: this.index.keyCount, rows, ms: Date.now() - started },
+      {
+        revision: this.index.revision,
+        compactRevision: this.index.compactRevision,
+        keys: this.index.keyCount,
+        rows,
+        ms: Date.now() - started,
+      },
       'store loaded',
     );
   }

@@ -94,7 +94,17 @@ export class WriteTxn extends ReadView {
   /** Deletes one live key (lease revocation and expiry). */
   deleteKey(k: string, cur: LogRow | undefined = this.visible(k)): void {
     if (!cur) return;
-    this.write(k, { revision: this.rev, sub: 0, key: cur.key, createRevision: 0, prevRevision: 0, version: 0, lease: 0n, value: EMPTY, deleted: true });
+    this.write(k, {
+      revision: this.rev,
+      sub: 0,
+      key: cur.key,
+      createRevision: 0,
+      prevRevision: 0,
+      version: 0,
+      lease: 0n,
+      value: EMPTY,
+      deleted: true,
+    });
     this.leases.move(this.batch.onUndo, k, cur.lease, 0n);
   }
 

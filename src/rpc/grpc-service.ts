@@ -57,7 +57,11 @@ function unaryHandler(ctx: RpcContext, m: UnaryMethod<unknown, unknown, object>)
   return unary(ctx.log, (req: Sized<unknown>) => m.run(req.message, req.size));
 }
 
-function streamHandler(ctx: RpcContext, m: StreamMethod<unknown, unknown, object>, name: string): grpc.handleBidiStreamingCall<Sized<unknown>, unknown> {
+function streamHandler(
+  ctx: RpcContext,
+  m: StreamMethod<unknown, unknown, object>,
+  name: string,
+): grpc.handleBidiStreamingCall<Sized<unknown>, unknown> {
   return (call) => {
     const log = ctx.log.child({ component: `${name.toLowerCase()}-stream`, peer: call.getPeer() });
     const session = m.open(

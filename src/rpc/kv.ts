@@ -1,7 +1,16 @@
 /** etcd's KV methods: decode, check, run on the store; the front-ends encode the results. */
 import type { CompactionResponse, DeleteRangeResponse, PutResponse, RangeResponse, TxnResponse } from '../mvcc/types';
 import type { UnaryMethod } from './calls';
-import { decodeCompact, decodeDeleteRange, decodePut, decodeRange, encodeCompact, encodeDeleteRange, encodePut, encodeRange } from './codec/kv';
+import {
+  decodeCompact,
+  decodeDeleteRange,
+  decodePut,
+  decodeRange,
+  encodeCompact,
+  encodeDeleteRange,
+  encodePut,
+  encodeRange,
+} from './codec/kv';
 import { decodeTxn, encodeTxn } from './codec/txn';
 import type { RpcContext } from './context';
 import type * as pb from './messages';

@@ -48,7 +48,9 @@ export function leaseCalls(ctx: RpcContext) {
 }
 
 /** LeaseKeepAlive: each request renews one lease; answers go out in request order. */
-export function keepAliveStream(ctx: RpcContext): StreamMethod<pb.LeaseKeepAliveRequest, LeaseKeepAliveResponse, pb.LeaseKeepAliveResponse> {
+export function keepAliveStream(
+  ctx: RpcContext,
+): StreamMethod<pb.LeaseKeepAliveRequest, LeaseKeepAliveResponse, pb.LeaseKeepAliveResponse> {
   const { store, identity } = ctx;
   const renew = async (m: pb.LeaseKeepAliveRequest) => store.leaseKeepAlive(decodeLeaseId(m));
   return {

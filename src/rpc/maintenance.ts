@@ -86,8 +86,22 @@ export function authCalls(ctx: RpcContext): UnaryTable {
     Authenticate: refused(Errors.authNotEnabled),
     AuthDisable,
   };
-  for (const m of ['AuthEnable', 'UserAdd', 'UserGet', 'UserList', 'UserDelete', 'UserChangePassword', 'UserGrantRole',
-    'UserRevokeRole', 'RoleAdd', 'RoleGet', 'RoleList', 'RoleDelete', 'RoleGrantPermission', 'RoleRevokePermission']) {
+  for (const m of [
+    'AuthEnable',
+    'UserAdd',
+    'UserGet',
+    'UserList',
+    'UserDelete',
+    'UserChangePassword',
+    'UserGrantRole',
+    'UserRevokeRole',
+    'RoleAdd',
+    'RoleGet',
+    'RoleList',
+    'RoleDelete',
+    'RoleGrantPermission',
+    'RoleRevokePermission',
+  ]) {
     out[m] = missing(`Auth ${m}`);
   }
   return out;

@@ -61,7 +61,8 @@ export function toGatewayError(e: unknown, log: Logger): { status: number; body:
  * statuses of their own (a message over the receive limit) keep their code.
  */
 export function toGatewayStreamRequestError(e: unknown, log: Logger): { status: number; body: GatewayErrorBody } {
-  const err = e instanceof EtcdError && e.code !== Code.InvalidArgument ? e : new EtcdError(Code.Unknown, e instanceof Error ? e.message : String(e));
+  const err =
+    e instanceof EtcdError && e.code !== Code.InvalidArgument ? e : new EtcdError(Code.Unknown, e instanceof Error ? e.message : String(e));
   return toGatewayError(err, log);
 }
 
@@ -87,9 +88,17 @@ export function toGatewayStreamError(e: unknown, log: Logger): { status: number;
 }
 
 const STATUS_TEXT: Record<number, string> = {
-  400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 408: 'Request Timeout',
-  409: 'Conflict', 429: 'Too Many Requests', 500: 'Internal Server Error', 501: 'Not Implemented',
-  503: 'Service Unavailable', 504: 'Gateway Timeout',
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  408: 'Request Timeout',
+  409: 'Conflict',
+  429: 'Too Many Requests',
+  500: 'Internal Server Error',
+  501: 'Not Implemented',
+  503: 'Service Unavailable',
+  504: 'Gateway Timeout',
 };
 
 /** Wraps a promise-returning handler as a grpc-js unary handler. */

@@ -9,7 +9,14 @@ import { writeBolt, type BucketInput, type Entry, type WriteResult } from '../bb
 import type { LeaseRow } from '../log/types';
 import { clusterVersion } from '../etcd-version';
 import {
-  AUTH_REVISION_KEY, BUCKETS, CLUSTER_VERSION_KEY, META_KEYS, compactMark, memberEntry, u64be, type MemberRecord,
+  AUTH_REVISION_KEY,
+  BUCKETS,
+  CLUSTER_VERSION_KEY,
+  META_KEYS,
+  compactMark,
+  memberEntry,
+  u64be,
+  type MemberRecord,
 } from './backend-layout';
 import { keyBucketEntry } from './key-bucket';
 import { encodeLease } from './key-value';

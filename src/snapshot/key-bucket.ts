@@ -16,7 +16,14 @@ export function keyBucketEntry(row: LogRow): KeyBucketEntry {
   if (row.deleted) return [key, encodeKeyValue({ key: row.key, createRevision: 0, modRevision: 0, version: 0, value: EMPTY, lease: 0n })];
   return [
     key,
-    encodeKeyValue({ key: row.key, createRevision: row.createRevision, modRevision: row.revision, version: row.version, value: row.value, lease: row.lease }),
+    encodeKeyValue({
+      key: row.key,
+      createRevision: row.createRevision,
+      modRevision: row.revision,
+      version: row.version,
+      value: row.value,
+      lease: row.lease,
+    }),
   ];
 }
 
@@ -31,7 +38,14 @@ export function rowFromKeyBucket(k: Buffer, v: Buffer, prevRevision: number): Lo
   }
   if (kv.modRevision !== rev.main) throw new Error(`etcd backend: the row at revision ${rev.main} says mod_revision ${kv.modRevision}`);
   return {
-    revision: rev.main, sub: rev.sub, key, createRevision: kv.createRevision, prevRevision,
-    version: kv.version, lease: kv.lease, value: Buffer.from(kv.value), deleted: false,
+    revision: rev.main,
+    sub: rev.sub,
+    key,
+    createRevision: kv.createRevision,
+    prevRevision,
+    version: kv.version,
+    lease: kv.lease,
+    value: Buffer.from(kv.value),
+    deleted: false,
   };
 }

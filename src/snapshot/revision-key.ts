@@ -25,6 +25,7 @@ export function decodeRevisionKey(b: Buffer): Revision & { tombstone: boolean } 
   if (b.length < REVISION_KEY_SIZE || b[8] !== SEPARATOR) throw new Error(`etcd backend: ${b.toString('hex')} is not a revision key`);
   const main = Number(b.readBigUInt64BE(0));
   const sub = Number(b.readBigUInt64BE(9));
-  if (!Number.isSafeInteger(main) || !Number.isSafeInteger(sub)) throw new Error(`etcd backend: revision key ${b.toString('hex')} is beyond 2^53`);
+  if (!Number.isSafeInteger(main) || !Number.isSafeInteger(sub))
+    throw new Error(`etcd backend: revision key ${b.toString('hex')} is beyond 2^53`);
   return { main, sub, tombstone: b.length === REVISION_KEY_SIZE + 1 && b[REVISION_KEY_SIZE] === TOMBSTONE };
 }

@@ -34,7 +34,10 @@ function injectOnce(dialect: Dialect, fault: Fault): { fired: () => boolean } {
     }
     if (fault === 'lost-before-commit') throw new CommitUnknownError(new Error('injected: connection lost before COMMIT'));
     // Each dialect's own classification decides: deadlock (PostgreSQL 40P01, MySQL 1213), SQLite busy.
-    throw Object.assign(new Error('injected: deadlock detected'), { code: dialect.name === 'sqlite' ? 'SQLITE_BUSY' : '40P01', errno: 1213 });
+    throw Object.assign(new Error('injected: deadlock detected'), {
+      code: dialect.name === 'sqlite' ? 'SQLITE_BUSY' : '40P01',
+      errno: 1213,
+    });
   };
   return { fired: () => !armed };
 }

@@ -19,7 +19,12 @@ import type { DeleteRangeRequest, PutRequest, RangeRequest } from '../../src/mvc
 import { deleteRangeRequest, putRequest, rangeRequest } from '../helpers/requests';
 import type { Backend } from '../helpers/targets';
 
-export const OPTS: DatastoreOptions = { tls: { skipVerify: false }, maxOpenConnections: 4, connectionMaxIdleMs: 60_000, pollIntervalMs: 20 };
+export const OPTS: DatastoreOptions = {
+  tls: { skipVerify: false },
+  maxOpenConnections: 4,
+  connectionMaxIdleMs: 60_000,
+  pollIntervalMs: 20,
+};
 export const log = pino({ level: 'silent' });
 
 export function dialectFor(e: Endpoint): Dialect {
@@ -38,7 +43,8 @@ export const put = (key: string, value: string): PutRequest => putRequest({ key:
 export const del = (key: string): DeleteRangeRequest => deleteRangeRequest({ key: Buffer.from(key) });
 
 /** A linearizable Range of `key` (to `rangeEnd` if given) with every option at its default. */
-export const range = (key: string, rangeEnd = ''): RangeRequest => rangeRequest({ key: Buffer.from(key), range_end: Buffer.from(rangeEnd) });
+export const range = (key: string, rangeEnd = ''): RangeRequest =>
+  rangeRequest({ key: Buffer.from(key), range_end: Buffer.from(rangeEnd) });
 
 /**
  * A Store on `backend`, opened before the suite's tests on a database of its own and closed and

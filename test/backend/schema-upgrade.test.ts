@@ -22,7 +22,8 @@ async function rawSql(e: Endpoint, statements: string[]): Promise<Array<Record<s
   if (e.kind === 'sqlite') {
     const db = new Database(e.path);
     try {
-      for (const st of statements) out.push(st.trim().toUpperCase().startsWith('SELECT') ? (db.prepare(st).all() as Record<string, unknown>[]) : (db.exec(st), []));
+      for (const st of statements)
+        out.push(st.trim().toUpperCase().startsWith('SELECT') ? (db.prepare(st).all() as Record<string, unknown>[]) : (db.exec(st), []));
     } finally {
       db.close();
     }
@@ -75,8 +76,15 @@ forEachBackend('schema versions', (backend) => {
     await withStore(endpoint, async (s) => {
       for (let i = 0; i < 5; i++) await s.put(put(`k${i}`, `v${i}`));
     });
-    const index = endpoint.kind === 'mysql' ? 'ALTER TABLE log ADD INDEX log_key_revision (`key`, revision)' : 'CREATE INDEX log_key_revision ON log (key, revision)';
-    await rawSql(endpoint, [index, "UPDATE meta SET value = '1' WHERE name = 'schema_version'", "DELETE FROM meta WHERE name = 'lease_stamp'"]);
+    const index =
+      endpoint.kind === 'mysql'
+        ? 'ALTER TABLE log ADD INDEX log_key_revision (`key`, revision)'
+        : 'CREATE INDEX log_key_revision ON log (key, revision)';
+    await rawSql(endpoint, [
+      index,
+      "UPDATE meta SET value = '1' WHERE name = 'schema_version'",
+      "DELETE FROM meta WHERE name = 'lease_stamp'",
+    ]);
 
     for (let open = 0; open < 2; open++) {
       await withStore(endpoint, async (s) => {

@@ -11,11 +11,15 @@ describe('benchmark report', () => {
     expect(median([3, 1, 2])).toBe(2);
     expect(median([4, 1, 2, 3])).toBe(2.5);
     expect(median([NaN, 5])).toBe(5);
-    const s = new Results([r('etcd', 'put-64', 0, { ops_per_s: 100 }), r('etcd', 'put-64', 1, { ops_per_s: 300 }), r('etcd', 'put-64', 2, { ops_per_s: 200 })]);
+    const s = new Results([
+      r('etcd', 'put-64', 0, { ops_per_s: 100 }),
+      r('etcd', 'put-64', 1, { ops_per_s: 300 }),
+      r('etcd', 'put-64', 2, { ops_per_s: 200 }),
+    ]);
     expect(s.get('etcd', 'put-64', 'ops_per_s')).toEqual({ med: 200, min: 100, max: 300, n: 3 });
   });
 
-  it("judges the targets on ratios of medians, p99 included for put-64 on SQLite", () => {
+  it('judges the targets on ratios of medians, p99 included for put-64 on SQLite', () => {
     const lines = [
       r('etcd', 'put-64', 0, { ops_per_s: 10_000, p99_ms: 10 }),
       r('sqlite', 'put-64', 0, { ops_per_s: 16_000, p99_ms: 9 }),

@@ -19,7 +19,12 @@ forEachTarget('compaction', (ctx) => {
     const c = await ctx.c.kv.Compact({ revision: r2 });
     expect(hrev(c)).toBe(r3);
     expect(await currentRev(ctx.c)).toBe(r3);
-    expect(kv((await ctx.c.kv.Range({ key: k, revision: r2 })).kvs[0])).toMatchObject({ value: '2', mod_revision: r2, version: 2, create_revision: r1 });
+    expect(kv((await ctx.c.kv.Range({ key: k, revision: r2 })).kvs[0])).toMatchObject({
+      value: '2',
+      mod_revision: r2,
+      version: 2,
+      create_revision: r1,
+    });
     expect(kv((await ctx.c.kv.Range({ key: k, revision: r3 })).kvs[0])).toMatchObject({ value: '3' });
     await expectGrpcError(ctx.c.kv.Range({ key: k, revision: r1 }), Code.OutOfRange, Err.compacted);
     await expectGrpcError(ctx.c.kv.Range({ key: k, revision: r1 - 1 }), Code.OutOfRange, Err.compacted);
@@ -77,7 +82,14 @@ forEachTarget('compaction', (ctx) => {
     expect(n((await ctx.c.kv.Range({ key: b(p), range_end: prefixEnd(p), revision: rc, count_only: true })).count)).toBe(2);
     // versions continue across the compaction (kube's compact_rev_key VERSION compare relies on it)
     const a4 = hrev(await ctx.c.kv.Put({ key: b(p + 'a'), value: b('a4') }));
-    expect(kv((await ctx.c.kv.Range({ key: b(p + 'a') })).kvs[0])).toEqual({ key: p + 'a', create_revision: a1, mod_revision: a4, version: 4, value: 'a4', lease: '0' });
+    expect(kv((await ctx.c.kv.Range({ key: b(p + 'a') })).kvs[0])).toEqual({
+      key: p + 'a',
+      create_revision: a1,
+      mod_revision: a4,
+      version: 4,
+      value: 'a4',
+      lease: '0',
+    });
     const t = await ctx.c.kv.Txn({ compare: [{ key: b(p + 'a'), target: 'CREATE', result: 'EQUAL', create_revision: a1 }] });
     expect(t.succeeded).toBe(true);
     // a re-created key starts over
@@ -109,7 +121,11 @@ forEachTarget('compaction', (ctx) => {
     const r1 = hrev(await ctx.c.kv.Put({ key: b(p + 'k'), value: b('1') }));
     const r2 = hrev(await ctx.c.kv.Put({ key: b(p + 'k'), value: b('2') }));
     await ctx.c.kv.Compact({ revision: r2 });
-    await expectGrpcError(ctx.c.kv.Txn({ success: [{ request_range: { key: b(p + 'k'), revision: r1 } }] }), Code.OutOfRange, Err.compacted);
+    await expectGrpcError(
+      ctx.c.kv.Txn({ success: [{ request_range: { key: b(p + 'k'), revision: r1 } }] }),
+      Code.OutOfRange,
+      Err.compacted,
+    );
     const ok = await ctx.c.kv.Txn({
       compare: [{ key: b(p + 'k'), target: 'MOD', result: 'EQUAL', mod_revision: r2 }],
       success: [{ request_range: { key: b(p + 'k'), revision: r2 } }],

@@ -119,7 +119,8 @@ export function forEachTarget(suite: string, body: (ctx: Ctx) => void): void {
           }
         }
         for (const r of readers.splice(0)) {
-          for (const m of r.responses) expect(identityOf(m.header), `header of stream response ${JSON.stringify(m).slice(0, 200)}`).toEqual(ctx.identity);
+          for (const m of r.responses)
+            expect(identityOf(m.header), `header of stream response ${JSON.stringify(m).slice(0, 200)}`).toEqual(ctx.identity);
         }
       });
       afterAll(async () => {

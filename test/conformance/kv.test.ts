@@ -145,10 +145,18 @@ forEachTarget('kv', (ctx) => {
     const p = ctx.prefix('puterr');
     const before = await currentRev(ctx.c);
     await expectGrpcError(ctx.c.kv.Put({ key: b(p + 'missing'), ignore_value: true }), Code.InvalidArgument, Err.keyNotFound);
-    await expectGrpcError(ctx.c.kv.Put({ key: b(p + 'missing'), value: b('v'), ignore_lease: true }), Code.InvalidArgument, Err.keyNotFound);
+    await expectGrpcError(
+      ctx.c.kv.Put({ key: b(p + 'missing'), value: b('v'), ignore_lease: true }),
+      Code.InvalidArgument,
+      Err.keyNotFound,
+    );
     await ctx.c.kv.Put({ key: b(p + 'k'), value: b('v') });
     await expectGrpcError(ctx.c.kv.Put({ key: b(p + 'k'), value: b('v'), ignore_value: true }), Code.InvalidArgument, Err.valueProvided);
-    await expectGrpcError(ctx.c.kv.Put({ key: b(p + 'k'), value: b('v'), lease: 5, ignore_lease: true }), Code.InvalidArgument, Err.leaseProvided);
+    await expectGrpcError(
+      ctx.c.kv.Put({ key: b(p + 'k'), value: b('v'), lease: 5, ignore_lease: true }),
+      Code.InvalidArgument,
+      Err.leaseProvided,
+    );
     await expectGrpcError(ctx.c.kv.Put({ key: b(p + 'k'), value: b('v'), lease: '7340985723' }), Code.NotFound, Err.leaseNotFound);
     expect(await currentRev(ctx.c)).toBe(before + 1);
   });
@@ -272,7 +280,13 @@ forEachTarget('kv', (ctx) => {
   test('sort: each target and order; NONE with a non-KEY target sorts ascending (only what limit+1 read); ties keep key order', async () => {
     const p = ctx.prefix('sort');
     // create order c, a, b, d, e (create revisions differ from key order)
-    for (const [k, v] of [['c', 'v3'], ['a', 'v9'], ['b', 'v1'], ['d', 'v1'], ['e', 'v5']]) {
+    for (const [k, v] of [
+      ['c', 'v3'],
+      ['a', 'v9'],
+      ['b', 'v1'],
+      ['d', 'v1'],
+      ['e', 'v5'],
+    ]) {
       await ctx.c.kv.Put({ key: b(p + k), value: b(v) });
     }
     await ctx.c.kv.Put({ key: b(p + 'a'), value: b('v2') }); // a: version 2, latest mod
@@ -353,7 +367,10 @@ forEachTarget('kv', (ctx) => {
     const d = await ctx.c.kv.DeleteRange({ key: b(p + 'b'), range_end: b(p + 'd'), prev_kv: true });
     expect(n(d.deleted)).toBe(2);
     expect(hrev(d)).toBe(before + 1);
-    expect(kvs({ kvs: d.prev_kvs }).map((x) => [x.key.slice(p.length), x.value])).toEqual([['b', 'b'], ['c', 'c']]);
+    expect(kvs({ kvs: d.prev_kvs }).map((x) => [x.key.slice(p.length), x.value])).toEqual([
+      ['b', 'b'],
+      ['c', 'c'],
+    ]);
     const noPrev = await ctx.c.kv.DeleteRange({ key: b(p), range_end: prefixEnd(p) });
     expect(n(noPrev.deleted)).toBe(2);
     expect(noPrev.prev_kvs).toEqual([]);

@@ -98,16 +98,23 @@ forEachTarget('lease', (ctx) => {
     const before = await currentRev(ctx.c);
     const r = await ctx.c.lease.LeaseRevoke({ ID: g.ID });
     expect(hrev(r)).toBe(before + 1);
-    expect(keysOf(await ctx.c.kv.Range({ key: b(p), range_end: prefixEnd(p) })).map((k) => k.slice(p.length))).toEqual(['detached', 'moved', 'plain']);
+    expect(keysOf(await ctx.c.kv.Range({ key: b(p), range_end: prefixEnd(p) })).map((k) => k.slice(p.length))).toEqual([
+      'detached',
+      'moved',
+      'plain',
+    ]);
     const evs = await waitEvents(w, wid, 3);
     await pause(200);
     const resps = w.responses.filter((x) => x.watch_id === wid && x.events.length > 0);
     expect(resps.length).toBe(1);
     expect(hrev(resps[0])).toBe(before + 1);
     expect(evs.map((e) => [e.type, e.kv.key.slice(p.length), e.kv.mod_revision])).toEqual([
-      ['DELETE', 'a', before + 1], ['DELETE', 'b', before + 1], ['DELETE', 'c', before + 1],
+      ['DELETE', 'a', before + 1],
+      ['DELETE', 'b', before + 1],
+      ['DELETE', 'c', before + 1],
     ]);
-    for (const e of evs) expect(e.prev_kv).toMatchObject({ key: e.kv.key, value: 'v-' + e.kv.key.slice(p.length), lease: id(g.ID), version: 1 });
+    for (const e of evs)
+      expect(e.prev_kv).toMatchObject({ key: e.kv.key, value: 'v-' + e.kv.key.slice(p.length), lease: id(g.ID), version: 1 });
     expect(events(w, wid).length).toBe(3);
     await expectGrpcError(ctx.c.kv.Put({ key: b(p + 'x'), value: b('v'), lease: g.ID }), Code.NotFound, Err.leaseNotFound);
     // revoking a lease without keys changes nothing
@@ -116,7 +123,10 @@ forEachTarget('lease', (ctx) => {
     expect(hrev(await ctx.c.lease.LeaseRevoke({ ID: empty.ID }))).toBe(rev2);
     expect(await currentRev(ctx.c)).toBe(rev2);
     await ctx.c.lease.LeaseRevoke({ ID: other.ID });
-    expect(keysOf(await ctx.c.kv.Range({ key: b(p), range_end: prefixEnd(p) })).map((k) => k.slice(p.length))).toEqual(['detached', 'plain']);
+    expect(keysOf(await ctx.c.kv.Range({ key: b(p), range_end: prefixEnd(p) })).map((k) => k.slice(p.length))).toEqual([
+      'detached',
+      'plain',
+    ]);
   });
 
   test('a key carries its lease ID; the LEASE compare sees it', async () => {
@@ -137,7 +147,11 @@ forEachTarget('lease', (ctx) => {
     ka.send({ ID: '5550003' });
     ka.send({ ID: g.ID });
     const rs = await ka.take(3);
-    expect(rs.map((r) => [id(r.ID), n(r.TTL)])).toEqual([[id(g.ID), 30], ['5550003', 0], [id(g.ID), 30]]);
+    expect(rs.map((r) => [id(r.ID), n(r.TTL)])).toEqual([
+      [id(g.ID), 30],
+      ['5550003', 0],
+      [id(g.ID), 30],
+    ]);
     for (const r of rs) expect(hrev(r)).toBe(before);
     expect(await currentRev(ctx.c)).toBe(before);
     await ctx.c.lease.LeaseRevoke({ ID: g.ID });
@@ -186,7 +200,9 @@ forEachTarget('lease', (ctx) => {
       expect(resps.length).toBe(1);
       const rev = evs[0].kv.mod_revision;
       expect(evs.map((e) => [e.type, e.kv.key.slice(p.length), e.kv.mod_revision])).toEqual([
-        ['DELETE', 'a', rev], ['DELETE', 'b', rev], ['DELETE', 'c', rev],
+        ['DELETE', 'a', rev],
+        ['DELETE', 'b', rev],
+        ['DELETE', 'c', rev],
       ]);
       for (const e of evs) expect(e.prev_kv).toMatchObject({ key: e.kv.key, value: 'v', lease: id(g.ID) });
       expect(keysOf(await ctx.c.kv.Range({ key: b(p), range_end: prefixEnd(p) })).map((k) => k.slice(p.length))).toEqual(['stay']);

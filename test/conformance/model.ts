@@ -136,8 +136,7 @@ const CMP_TARGET = ['VERSION', 'CREATE', 'MOD', 'VALUE', 'LEASE'];
 const CMP_RESULT = ['EQUAL', 'GREATER', 'LESS', 'NOT_EQUAL'];
 const enumName = (x: unknown, names: string[]): string => (typeof x === 'number' ? names[x] : String(x ?? names[0]));
 
-const inRange = (k: string, key: string, end: string): boolean =>
-  end === '' ? k === key : end === '\0' ? k >= key : k >= key && k < end;
+const inRange = (k: string, key: string, end: string): boolean => (end === '' ? k === key : end === '\0' ? k >= key : k >= key && k < end);
 
 interface Path {
   ok: boolean;
@@ -227,8 +226,15 @@ export class MvccModel {
     if (target !== 'KEY' && order === 'NONE') order = 'ASCEND';
     if (order === 'ASCEND' || order === 'DESCEND') {
       const field = (x: MKV): number | string =>
-        target === 'KEY' ? x.key : target === 'VERSION' ? x.version : target === 'CREATE' ? x.create_revision
-          : target === 'MOD' ? x.mod_revision : x.value;
+        target === 'KEY'
+          ? x.key
+          : target === 'VERSION'
+            ? x.version
+            : target === 'CREATE'
+              ? x.create_revision
+              : target === 'MOD'
+                ? x.mod_revision
+                : x.value;
       const cmp = (a: MKV, b: MKV): number => (field(a) < field(b) ? -1 : field(a) > field(b) ? 1 : 0);
       // Array.prototype.sort is stable: ties keep key order, as etcd's insertion sort does.
       list = [...list].sort(order === 'ASCEND' ? cmp : (a, b) => cmp(b, a));
@@ -323,9 +329,12 @@ export class MvccModel {
       r = a < b ? -1 : a > b ? 1 : 0;
     } else {
       const [a, b] =
-        target === 'VERSION' ? [BigInt(x?.version ?? 0), BigInt(int64(c.version))]
-          : target === 'CREATE' ? [BigInt(x?.create_revision ?? 0), BigInt(int64(c.create_revision))]
-            : target === 'MOD' ? [BigInt(x?.mod_revision ?? 0), BigInt(int64(c.mod_revision))]
+        target === 'VERSION'
+          ? [BigInt(x?.version ?? 0), BigInt(int64(c.version))]
+          : target === 'CREATE'
+            ? [BigInt(x?.create_revision ?? 0), BigInt(int64(c.create_revision))]
+            : target === 'MOD'
+              ? [BigInt(x?.mod_revision ?? 0), BigInt(int64(c.mod_revision))]
               : [BigInt(x?.lease ?? '0'), BigInt(int64(c.lease))];
       r = a < b ? -1 : a > b ? 1 : 0;
     }
@@ -437,8 +446,7 @@ export function checkIntervals(reqs: Msg[]): { puts: Set<string>; dels: Array<[s
   const dels: Array<[string, string]> = [];
   // Interval semantics of etcd's adt.StringAffineInterval: an empty end is +infinity; a delete
   // without range_end is the point [key, key]; range_end "\0" yields the (empty) interval [key, "\0").
-  const hits = (k: string): boolean =>
-    dels.some(([a, e]) => (e === '' ? k === a : k >= a && k < e));
+  const hits = (k: string): boolean => dels.some(([a, e]) => (e === '' ? k === a : k >= a && k < e));
   for (const op of reqs) {
     const d = op.request_delete_range;
     if (!d) continue;

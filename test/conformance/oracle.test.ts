@@ -13,9 +13,7 @@ import { expect, test } from 'vitest';
 import { WatchReader, b, prefixEnd, type Msg } from '../helpers/client';
 import { note } from '../helpers/notice';
 import { forEachTarget, hrev, n, type Ctx } from './harness';
-import {
-  MvccModel, ModelError, bytes, wireDelete, wireEvent, wirePut, wireRange, wireTxn, type MKV,
-} from './model';
+import { MvccModel, ModelError, bytes, wireDelete, wireEvent, wirePut, wireRange, wireTxn, type MKV } from './model';
 import { createWatch } from './watchutil';
 
 /** mulberry32: a small seeded PRNG. */
@@ -52,7 +50,9 @@ async function fromServer(p: Promise<Msg>, norm: (m: Msg) => unknown): Promise<O
 
 const show = (x: unknown): string =>
   JSON.stringify(x, (_k, v) =>
-    v && typeof v === 'object' && v.type === 'Buffer' && Array.isArray(v.data) ? `b:${JSON.stringify(Buffer.from(v.data).toString('latin1'))}` : v,
+    v && typeof v === 'object' && v.type === 'Buffer' && Array.isArray(v.data)
+      ? `b:${JSON.stringify(Buffer.from(v.data).toString('latin1'))}`
+      : v,
   );
 
 const SUFFIXES = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', '\x00', '\xff'];
@@ -265,21 +265,51 @@ async function runOracle(ctx: Ctx, seed: number, steps: number): Promise<void> {
     const k = g.rnd();
     if (k < 0.3) {
       const req = g.put();
-      await check(i, 'put', req, fromModel(() => m.put(req)), fromServer(c.kv.Put(req), wirePut));
+      await check(
+        i,
+        'put',
+        req,
+        fromModel(() => m.put(req)),
+        fromServer(c.kv.Put(req), wirePut),
+      );
     } else if (k < 0.42) {
       const req = g.del();
-      await check(i, 'delete', req, fromModel(() => m.deleteRange(req)), fromServer(c.kv.DeleteRange(req), wireDelete));
+      await check(
+        i,
+        'delete',
+        req,
+        fromModel(() => m.deleteRange(req)),
+        fromServer(c.kv.DeleteRange(req), wireDelete),
+      );
     } else if (k < 0.67) {
       const req = g.range(false);
-      await check(i, 'range', req, fromModel(() => m.range(req)), fromServer(c.kv.Range(req), wireRange));
+      await check(
+        i,
+        'range',
+        req,
+        fromModel(() => m.range(req)),
+        fromServer(c.kv.Range(req), wireRange),
+      );
     } else if (k < 0.95) {
       const req = g.txn();
-      await check(i, 'txn', req, fromModel(() => m.txn(req)), fromServer(c.kv.Txn(req), wireTxn));
+      await check(
+        i,
+        'txn',
+        req,
+        fromModel(() => m.txn(req)),
+        fromServer(c.kv.Txn(req), wireTxn),
+      );
     } else if (k < 0.97) {
       let rev = m.rev > m.compactRev ? g.int(m.compactRev + 1, m.rev) : m.rev;
       if (g.chance(0.3)) rev = g.pick([m.compactRev, m.rev + 1, Math.max(1, m.compactRev - 1)]);
       const req = { revision: rev };
-      await check(i, 'compact', req, fromModel(() => m.compact(rev)), fromServer(c.kv.Compact(req), (r) => ({ rev: hrev(r) })));
+      await check(
+        i,
+        'compact',
+        req,
+        fromModel(() => m.compact(rev)),
+        fromServer(c.kv.Compact(req), (r) => ({ rev: hrev(r) })),
+      );
     } else if (k < 0.985 || g.leases.length === 0) {
       if (g.leases.length >= 4) continue;
       const r = await c.lease.LeaseGrant({ TTL: 600 });
@@ -289,7 +319,13 @@ async function runOracle(ctx: Ctx, seed: number, steps: number): Promise<void> {
     } else {
       const id = g.chance(0.8) && g.leases.length ? g.pick(g.leases) : g.chance(0.5) && g.revoked.length ? g.pick(g.revoked) : '98765';
       const req = { ID: id };
-      await check(i, 'revoke', req, fromModel(() => m.revoke(id)), fromServer(c.lease.LeaseRevoke(req), (r) => ({ rev: hrev(r) })));
+      await check(
+        i,
+        'revoke',
+        req,
+        fromModel(() => m.revoke(id)),
+        fromServer(c.lease.LeaseRevoke(req), (r) => ({ rev: hrev(r) })),
+      );
       if (g.leases.includes(id)) {
         g.leases = g.leases.filter((x) => x !== id);
         g.revoked.push(id);
@@ -297,15 +333,33 @@ async function runOracle(ctx: Ctx, seed: number, steps: number): Promise<void> {
     }
   }
 
-  if (process.env.STRATA_ORACLE_STATS) note(`seed ${seed}: ${JSON.stringify(seen)}, ${m.rev - base} revisions, compacted at base+${m.compactRev - base}`);
-  for (const what of ['put', 'delete', 'range', 'txn:then', 'txn:else', 'txn:nested', 'compact', 'revoke', 'txn:duplicate key given in txn request', 'range:mvcc: required revision has been compacted']) {
+  if (process.env.STRATA_ORACLE_STATS)
+    note(`seed ${seed}: ${JSON.stringify(seen)}, ${m.rev - base} revisions, compacted at base+${m.compactRev - base}`);
+  for (const what of [
+    'put',
+    'delete',
+    'range',
+    'txn:then',
+    'txn:else',
+    'txn:nested',
+    'compact',
+    'revoke',
+    'txn:duplicate key given in txn request',
+    'range:mvcc: required revision has been compacted',
+  ]) {
     expect(seen[what] ?? 0, `seed ${seed} covered ${what}`).toBeGreaterThan(0);
   }
 
   // Every past revision still retained reads the same as the model.
   for (let rev = m.compactRev; rev <= m.rev; rev += Math.max(1, Math.floor((m.rev - m.compactRev) / 25))) {
     const req = { key: b(P), range_end: prefixEnd(P), revision: rev };
-    await check(-1, `history@${rev}`, req, fromModel(() => m.range(req)), fromServer(c.kv.Range(req), wireRange));
+    await check(
+      -1,
+      `history@${rev}`,
+      req,
+      fromModel(() => m.range(req)),
+      fromServer(c.kv.Range(req), wireRange),
+    );
   }
 
   // The watch saw exactly what happened, one response per revision, in order.

@@ -7,7 +7,13 @@ import { Code, Err, currentRev, forEachTarget, hrev, keysOf, kv, kvs, n } from '
 const put = (key: string, value: string, extra: Msg = {}): Msg => ({ request_put: { key: b(key), value: b(value), ...extra } });
 const get = (key: string, extra: Msg = {}): Msg => ({ request_range: { key: b(key), ...extra } });
 const del = (key: string, extra: Msg = {}): Msg => ({ request_delete_range: { key: b(key), ...extra } });
-const cmp = (key: string, target: string, result: string, value: Msg, extra: Msg = {}): Msg => ({ key: b(key), target, result, ...value, ...extra });
+const cmp = (key: string, target: string, result: string, value: Msg, extra: Msg = {}): Msg => ({
+  key: b(key),
+  target,
+  result,
+  ...value,
+  ...extra,
+});
 
 forEachTarget('txn', (ctx) => {
   test('all writes of one txn share one revision; txn header and each response_put say it', async () => {
@@ -19,14 +25,24 @@ forEachTarget('txn', (ctx) => {
     expect(t.responses.map((r: Msg) => r.response)).toEqual(['response_put', 'response_put', 'response_delete_range']);
     expect(t.responses.map((r: Msg) => n(r[r.response].header.revision))).toEqual([before + 1, before + 1, before + 1]);
     const r = await ctx.c.kv.Range({ key: b(p), range_end: prefixEnd(p) });
-    expect(kvs(r).map((x) => [x.create_revision, x.mod_revision, x.version])).toEqual([[before + 1, before + 1, 1], [before + 1, before + 1, 1]]);
+    expect(kvs(r).map((x) => [x.create_revision, x.mod_revision, x.version])).toEqual([
+      [before + 1, before + 1, 1],
+      [before + 1, before + 1, 1],
+    ]);
   });
 
-  test('ops see the txn\'s earlier writes; inner headers: the old revision before the first write, the new one after', async () => {
+  test("ops see the txn's earlier writes; inner headers: the old revision before the first write, the new one after", async () => {
     const p = ctx.prefix('readyourwrites');
     const r0 = hrev(await ctx.c.kv.Put({ key: b(p + 'a'), value: b('old') }));
     const t = await ctx.c.kv.Txn({
-      success: [get(p + 'a'), del(p + 'nothing'), put(p + 'a', 'new', { prev_kv: true }), get(p + 'a'), get(p, { range_end: prefixEnd(p) }), del(p + 'nothing')],
+      success: [
+        get(p + 'a'),
+        del(p + 'nothing'),
+        put(p + 'a', 'new', { prev_kv: true }),
+        get(p + 'a'),
+        get(p, { range_end: prefixEnd(p) }),
+        del(p + 'nothing'),
+      ],
     });
     expect(hrev(t)).toBe(r0 + 1);
     const [r1, d1, p1, r2, r3, d2] = t.responses.map((x: Msg) => x[x.response]);
@@ -196,7 +212,15 @@ forEachTarget('txn', (ctx) => {
     const sf = await ctx.c.kv.Txn({ success: [put(p + 'y', 'then')], failure: [put(p + 'y', 'else')] });
     expect(sf.succeeded).toBe(true);
     const te = await ctx.c.kv.Txn({
-      success: [{ request_txn: { compare: [cmp(p + 'y', 'VALUE', 'EQUAL', { value: b('then') })], success: [put(p + 'z', 'then')], failure: [put(p + 'z', 'else')] } }],
+      success: [
+        {
+          request_txn: {
+            compare: [cmp(p + 'y', 'VALUE', 'EQUAL', { value: b('then') })],
+            success: [put(p + 'z', 'then')],
+            failure: [put(p + 'z', 'else')],
+          },
+        },
+      ],
     });
     expect(te.responses[0].response_txn.succeeded).toBe(true);
     expect(s((await ctx.c.kv.Range({ key: b(p + 'z') })).kvs[0].value)).toBe('then');
@@ -221,9 +245,21 @@ forEachTarget('txn', (ctx) => {
   test('errors inside the taken branch fail the whole txn: unknown lease, ignore_value on a missing key, future revision', async () => {
     const p = ctx.prefix('txnerr');
     const before = await currentRev(ctx.c);
-    await expectGrpcError(ctx.c.kv.Txn({ success: [put(p + 'a', '1'), put(p + 'b', '1', { lease: '8734562' })] }), Code.NotFound, Err.leaseNotFound);
-    await expectGrpcError(ctx.c.kv.Txn({ success: [put(p + 'a', '1'), { request_put: { key: b(p + 'b'), ignore_value: true } }] }), Code.InvalidArgument, Err.keyNotFound);
-    await expectGrpcError(ctx.c.kv.Txn({ success: [put(p + 'a', '1'), get(p + 'a', { revision: before + 1 })] }), Code.OutOfRange, Err.future);
+    await expectGrpcError(
+      ctx.c.kv.Txn({ success: [put(p + 'a', '1'), put(p + 'b', '1', { lease: '8734562' })] }),
+      Code.NotFound,
+      Err.leaseNotFound,
+    );
+    await expectGrpcError(
+      ctx.c.kv.Txn({ success: [put(p + 'a', '1'), { request_put: { key: b(p + 'b'), ignore_value: true } }] }),
+      Code.InvalidArgument,
+      Err.keyNotFound,
+    );
+    await expectGrpcError(
+      ctx.c.kv.Txn({ success: [put(p + 'a', '1'), get(p + 'a', { revision: before + 1 })] }),
+      Code.OutOfRange,
+      Err.future,
+    );
     // in a write txn the put checks run before the range-revision checks, whatever the op order
     await expectGrpcError(
       ctx.c.kv.Txn({ success: [get(p + 'a', { revision: before + 5 }), put(p + 'b', '1', { lease: '8734562' })] }),
@@ -266,7 +302,11 @@ forEachTarget('txn', (ctx) => {
       expect(hrev(t2)).toBe(bRev + 1);
       // create-on-update (origRev 0) of a missing key
       const k2 = k + '-new';
-      const t3 = await ctx.c.kv.Txn({ compare: [cmp(k2, 'MOD', 'EQUAL', { mod_revision: 0 })], success: [put(k2, 'x')], failure: [get(k2)] });
+      const t3 = await ctx.c.kv.Txn({
+        compare: [cmp(k2, 'MOD', 'EQUAL', { mod_revision: 0 })],
+        success: [put(k2, 'x')],
+        failure: [get(k2)],
+      });
       expect(t3.succeeded).toBe(true);
     });
 

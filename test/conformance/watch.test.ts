@@ -7,7 +7,16 @@ import { describe, expect, test } from 'vitest';
 import { b, prefixEnd, s, type Msg } from '../helpers/client';
 import { currentRev, forEachTarget, hrev, n, pool } from './harness';
 import {
-  createWatch, eventResponses, events, expectHeaderCoversEvents, expectHeaders, openStream, pause, waitEvents, waitRev, type Ev,
+  createWatch,
+  eventResponses,
+  events,
+  expectHeaderCoversEvents,
+  expectHeaders,
+  openStream,
+  pause,
+  waitEvents,
+  waitRev,
+  type Ev,
 } from './watchutil';
 
 const evKey = (e: Ev, p: string): string => e.kv.key.slice(p.length);
@@ -31,7 +40,10 @@ forEachTarget('watch', (ctx) => {
     await pause(200);
     expect(events(w, id).map((e) => [e.type, evKey(e, p), e.kv.mod_revision])).toEqual([['PUT', 'after', r]]);
     expect(evs[0].kv).toEqual({ key: p + 'after', create_revision: r, mod_revision: r, version: 1, value: 'y', lease: '0' });
-    expect(w.responses.map((x) => x.header), 'created, then the event').toEqual([ctx.header(rev), ctx.header(r)]);
+    expect(
+      w.responses.map((x) => x.header),
+      'created, then the event',
+    ).toEqual([ctx.header(rev), ctx.header(r)]);
   });
 
   test('ordered: events arrive in revision order, and in op order within a revision, across concurrent writers', async () => {
@@ -127,7 +139,13 @@ forEachTarget('watch', (ctx) => {
     const resps = eventResponses(w, id);
     const first = resps.find((r) => n(r.events[0].kv.mod_revision) === rev) as Msg;
     expect((first.events as Msg[]).map((e) => [e.type, s(e.kv.key).slice(p.length)])).toEqual([
-      ['PUT', 'e'], ['PUT', 'a'], ['PUT', 'c'], ['PUT', 'b'], ['PUT', 'f'], ['DELETE', 'd1'], ['DELETE', 'd2'],
+      ['PUT', 'e'],
+      ['PUT', 'a'],
+      ['PUT', 'c'],
+      ['PUT', 'b'],
+      ['PUT', 'f'],
+      ['DELETE', 'd1'],
+      ['DELETE', 'd2'],
     ]);
     expect((first.events as Msg[]).every((e) => n(e.kv.mod_revision) === rev)).toBe(true);
     const second = resps.find((r) => n(r.events[0].kv.mod_revision) === dr) as Msg;
@@ -208,7 +226,11 @@ forEachTarget('watch', (ctx) => {
       const p = ctx.prefix('replay');
       const r1 = hrev(await ctx.c.kv.Put({ key: b(p + 'a'), value: b('1') }));
       const r2 = hrev(await ctx.c.kv.Put({ key: b(p + 'a'), value: b('2') }));
-      const r3 = hrev(await ctx.c.kv.Txn({ success: [{ request_put: { key: b(p + 'b'), value: b('x') } }, { request_delete_range: { key: b(p + 'a') } }] }));
+      const r3 = hrev(
+        await ctx.c.kv.Txn({
+          success: [{ request_put: { key: b(p + 'b'), value: b('x') } }, { request_delete_range: { key: b(p + 'a') } }],
+        }),
+      );
       const { w, id, created } = await watchPrefix(p, { start_revision: r1, prev_kv: true });
       expect(hrev(created)).toBeGreaterThanOrEqual(r3);
       const evs = await waitEvents(w, id, 4);
@@ -231,7 +253,10 @@ forEachTarget('watch', (ctx) => {
       // a later start skips what came before
       const later = await watchPrefix(p, { start_revision: r2 + 1 });
       await waitEvents(later.w, later.id, 2);
-      expect(events(later.w, later.id).map((e) => [e.type, e.kv.mod_revision])).toEqual([['PUT', r3], ['DELETE', r3]]);
+      expect(events(later.w, later.id).map((e) => [e.type, e.kv.mod_revision])).toEqual([
+        ['PUT', r3],
+        ['DELETE', r3],
+      ]);
       expectHeaderCoversEvents(w);
     });
 
@@ -256,7 +281,10 @@ forEachTarget('watch', (ctx) => {
       const id2 = atCompact.watch_id as string;
       await waitEvents(w, id2, 2);
       await pause(200);
-      expect(events(w, id2).map((e) => [e.kv.mod_revision, e.kv.value])).toEqual([[r2, '2'], [r3, '3']]);
+      expect(events(w, id2).map((e) => [e.kv.mod_revision, e.kv.value])).toEqual([
+        [r2, '2'],
+        [r3, '3'],
+      ]);
       expect(w.responses.filter((r) => r.watch_id === id2 && r.canceled)).toEqual([]);
     });
   });
@@ -299,7 +327,7 @@ forEachTarget('watch', (ctx) => {
       expect(later.filter((e) => n(e.kv.mod_revision) <= hrev(pr))).toEqual([]);
     });
 
-    test('etcd 3.5 rule: RequestProgress is answered only once the stream\'s watchers are synced', async (tc) => {
+    test("etcd 3.5 rule: RequestProgress is answered only once the stream's watchers are synced", async (tc) => {
       const p = ctx.prefix('progress-unsynced');
       const revs = await pool(300, 16, async (i) => hrev(await ctx.c.kv.Put({ key: b(p + (i % 10)), value: b(String(i)) })));
       const first = Math.min(...revs);
@@ -314,10 +342,16 @@ forEachTarget('watch', (ctx) => {
       const prAt = w.responses.findIndex((r) => r.watch_id === '-1');
       const pr = w.responses[prAt];
       expect(hrev(pr)).toBeGreaterThanOrEqual(last);
-      const afterProgress = w.responses.slice(prAt + 1).flatMap((r) => r.events as Msg[]).filter((e) => n(e.kv.mod_revision) <= hrev(pr));
+      const afterProgress = w.responses
+        .slice(prAt + 1)
+        .flatMap((r) => r.events as Msg[])
+        .filter((e) => n(e.kv.mod_revision) <= hrev(pr));
       // etcd 3.4 answers at once with the current revision, before the replay (observed on 3.4.23:
       // the -1 response at revision R came right after `created`, then all 300 events <= R).
-      tc.skip(ctx.version.startsWith('3.4.') && afterProgress.length > 0, `etcd ${ctx.version} answers RequestProgress before unsynced watchers catch up; 3.5 waits`);
+      tc.skip(
+        ctx.version.startsWith('3.4.') && afterProgress.length > 0,
+        `etcd ${ctx.version} answers RequestProgress before unsynced watchers catch up; 3.5 waits`,
+      );
       expect(afterProgress.length, 'events at or below the progress revision delivered after it').toBe(0);
     });
   });
@@ -334,7 +368,8 @@ forEachTarget('watch', (ctx) => {
     expect(new Set(ids).size).toBe(count);
     expect(created.map((r) => [r.canceled, r.header])).toEqual(created.map(() => [false, ctx.header(rev)]));
     const revs: number[] = [];
-    for (let i = count - 1; i >= 0; i--) revs[i] = hrev(await ctx.c.kv.Put({ key: b(`${p}${String(i).padStart(2, '0')}`), value: b(String(i)) }));
+    for (let i = count - 1; i >= 0; i--)
+      revs[i] = hrev(await ctx.c.kv.Put({ key: b(`${p}${String(i).padStart(2, '0')}`), value: b(String(i)) }));
     await w.until(() => ids.every((id) => events(w, id).length >= 1));
     await pause(200);
     ids.forEach((id, i) => {
@@ -349,7 +384,12 @@ forEachTarget('watch', (ctx) => {
     const c7 = await createWatch(w, { key: b(p + 'a'), watch_id: 7 });
     expect(c7).toMatchObject({ watch_id: '7', created: true, canceled: false });
     const dup = await createWatch(w, { key: b(p + 'b'), watch_id: 7 });
-    expect(dup).toMatchObject({ watch_id: '-1', created: true, canceled: true, cancel_reason: 'mvcc: duplicate watch ID provided on the WatchStream' });
+    expect(dup).toMatchObject({
+      watch_id: '-1',
+      created: true,
+      canceled: true,
+      cancel_reason: 'mvcc: duplicate watch ID provided on the WatchStream',
+    });
     const auto = await createWatch(w, { key: b(p + 'c') });
     expect(auto.canceled).toBe(false);
     expect(auto.watch_id).not.toBe('7');
@@ -374,7 +414,10 @@ forEachTarget('watch', (ctx) => {
     await waitRev(w, noput, r2);
     await pause(300);
     expect(events(w, noput).map((e) => [e.type, e.kv.mod_revision])).toEqual([['DELETE', r2]]);
-    expect(events(w, nodel).map((e) => [e.type, e.kv.mod_revision])).toEqual([['PUT', r1], ['PUT', r3]]);
+    expect(events(w, nodel).map((e) => [e.type, e.kv.mod_revision])).toEqual([
+      ['PUT', r1],
+      ['PUT', r3],
+    ]);
     expect(events(w, none)).toEqual([]);
     expect(w.responses.filter((r) => r.watch_id === none && !r.created)).toEqual([]);
   });
@@ -397,7 +440,10 @@ forEachTarget('watch', (ctx) => {
     ]);
     // a PUT whose create_revision == mod_revision is a create (kube's rule)
     expect(a[0].kv.create_revision).toBe(a[0].kv.mod_revision);
-    expect(a[2]).toMatchObject({ type: 'DELETE', kv: { key: p + 'k', mod_revision: r3, create_revision: 0, version: 0, value: '', lease: '0' } });
+    expect(a[2]).toMatchObject({
+      type: 'DELETE',
+      kv: { key: p + 'k', mod_revision: r3, create_revision: 0, version: 0, value: '', lease: '0' },
+    });
     expect(events(w, without).map((e) => e.prev_kv)).toEqual([null, null, null]);
   });
 

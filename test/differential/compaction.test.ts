@@ -50,7 +50,10 @@ const cases: Case[] = [
       step('range at base+4 after compacting at it', (s) => getAll(s, { revision: s.rev(4) })),
       step('range at base+3', (s) => getAll(s, { revision: s.rev(3) }), { etcd: COMPACTED }),
       step('put, then compact base+5 now exists', (s) =>
-        seq(() => put(s, 'a', '5'), () => s.c.kv.Compact({ revision: s.rev(5) })),
+        seq(
+          () => put(s, 'a', '5'),
+          () => s.c.kv.Compact({ revision: s.rev(5) }),
+        ),
       ),
     ],
   },
@@ -67,12 +70,16 @@ const cases: Case[] = [
         ),
       ),
       step('compact base+3', (s) => s.c.kv.Compact({ revision: s.rev(3) })),
-      step('watch from base+2: created, then canceled with compact_revision', (s) => {
-        s.watch('w1').send({ create_request: { key: s.k(''), range_end: s.end(), start_revision: s.rev(2) } });
-        return s.watch('w1').next(2);
-      }, {
-        etcd: [{ created: true }, { canceled: true, compact_revision: 'base+3', header: { revision: '0' } }],
-      }),
+      step(
+        'watch from base+2: created, then canceled with compact_revision',
+        (s) => {
+          s.watch('w1').send({ create_request: { key: s.k(''), range_end: s.end(), start_revision: s.rev(2) } });
+          return s.watch('w1').next(2);
+        },
+        {
+          etcd: [{ created: true }, { canceled: true, compact_revision: 'base+3', header: { revision: '0' } }],
+        },
+      ),
       step('watch from base+3 with prev_kv: history kept at the compact revision', (s) => {
         s.watch('w2').send({ create_request: { key: s.k(''), range_end: s.end(), start_revision: s.rev(3), prev_kv: true } });
         return s.watch('w2').next(2);
@@ -81,10 +88,14 @@ const cases: Case[] = [
         s.watch('w3').send({ create_request: { key: s.k('b'), start_revision: s.rev(4), prev_kv: true } });
         return s.watch('w3').next(2);
       }),
-      step('watch from 1 (far below)', (s) => {
-        s.watch('w4').send({ create_request: { key: b('anything'), start_revision: 1 } });
-        return s.watch('w4').next(2);
-      }, { etcd: [{ created: true }, { canceled: true, compact_revision: 'base+3' }] }),
+      step(
+        'watch from 1 (far below)',
+        (s) => {
+          s.watch('w4').send({ create_request: { key: b('anything'), start_revision: 1 } });
+          return s.watch('w4').next(2);
+        },
+        { etcd: [{ created: true }, { canceled: true, compact_revision: 'base+3' }] },
+      ),
     ],
   },
   {

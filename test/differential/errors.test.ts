@@ -45,8 +45,12 @@ const cases: Case[] = [
       }),
       step('129 puts', (s) => s.c.kv.Txn({ success: puts(s, 129) }), { etcd: TOO_MANY_OPS }),
       step('129 ops in the failure branch', (s) => s.c.kv.Txn({ failure: puts(s, 129) }), { etcd: TOO_MANY_OPS }),
-      step('129 compares', (s) =>
-        s.c.kv.Txn({ compare: Array.from({ length: 129 }, () => ({ key: s.k('k0'), target: 'VERSION', result: 'GREATER', version: 0 })) }),
+      step(
+        '129 compares',
+        (s) =>
+          s.c.kv.Txn({
+            compare: Array.from({ length: 129 }, () => ({ key: s.k('k0'), target: 'VERSION', result: 'GREATER', version: 0 })),
+          }),
         { etcd: TOO_MANY_OPS },
       ),
       step('100 success + 100 failure ops', (s) => s.c.kv.Txn({ success: puts(s, 100, 's'), failure: puts(s, 100, 'f') }), {
@@ -54,14 +58,13 @@ const cases: Case[] = [
       }),
       step('129 ranges', (s) => s.c.kv.Txn({ success: Array.from({ length: 129 }, () => ({ request_range: { key: s.k('k0') } })) })),
       // A nested txn's op budget is max-txn-ops minus the op count of the level above (128 - 1).
-      step('nested txn with 128 ops (outer has 1 op)', (s) =>
-        s.c.kv.Txn({ success: [{ request_txn: { success: puts(s, 128, 'm') } }] }),
-        { etcd: TOO_MANY_OPS },
-      ),
-      step('nested txn with 127 ops (outer has 1 op)', (s) =>
-        s.c.kv.Txn({ success: [{ request_txn: { success: puts(s, 127, 'm') } }] }),
-        { post: (v) => ('responses' in (v as Msg) ? { ...(v as Msg), responses: ((v as Msg).responses as Msg[]).length } : v), etcd: { succeeded: true } },
-      ),
+      step('nested txn with 128 ops (outer has 1 op)', (s) => s.c.kv.Txn({ success: [{ request_txn: { success: puts(s, 128, 'm') } }] }), {
+        etcd: TOO_MANY_OPS,
+      }),
+      step('nested txn with 127 ops (outer has 1 op)', (s) => s.c.kv.Txn({ success: [{ request_txn: { success: puts(s, 127, 'm') } }] }), {
+        post: (v) => ('responses' in (v as Msg) ? { ...(v as Msg), responses: ((v as Msg).responses as Msg[]).length } : v),
+        etcd: { succeeded: true },
+      }),
       step('nested txn with 129 ops', (s) => s.c.kv.Txn({ success: [{ request_txn: { success: puts(s, 129, 'n') } }] })),
       step('count', (s) => getAll(s, { count_only: true })),
     ],
@@ -69,37 +72,33 @@ const cases: Case[] = [
   {
     name: 'duplicate keys in a txn',
     steps: [
-      step('put + put', (s) =>
-        s.c.kv.Txn({ success: [{ request_put: { key: s.k('a'), value: b('1') } }, { request_put: { key: s.k('a'), value: b('2') } }] }),
+      step(
+        'put + put',
+        (s) =>
+          s.c.kv.Txn({ success: [{ request_put: { key: s.k('a'), value: b('1') } }, { request_put: { key: s.k('a'), value: b('2') } }] }),
         { etcd: DUPLICATE },
       ),
-      step('put + delete of the same key', (s) =>
-        s.c.kv.Txn({ success: [{ request_put: { key: s.k('a'), value: b('1') } }, { request_delete_range: { key: s.k('a') } }] }),
+      step(
+        'put + delete of the same key',
+        (s) => s.c.kv.Txn({ success: [{ request_put: { key: s.k('a'), value: b('1') } }, { request_delete_range: { key: s.k('a') } }] }),
         { etcd: DUPLICATE },
       ),
-      step('put + delete range covering it', (s) =>
-        s.c.kv.Txn({
-          success: [
-            { request_put: { key: s.k('b'), value: b('1') } },
-            { request_delete_range: { key: s.k('a'), range_end: s.k('c') } },
-          ],
-        }),
+      step(
+        'put + delete range covering it',
+        (s) =>
+          s.c.kv.Txn({
+            success: [{ request_put: { key: s.k('b'), value: b('1') } }, { request_delete_range: { key: s.k('a'), range_end: s.k('c') } }],
+          }),
         { etcd: DUPLICATE },
       ),
       step('delete range then put inside it', (s) =>
         s.c.kv.Txn({
-          success: [
-            { request_delete_range: { key: s.k(''), range_end: s.end() } },
-            { request_put: { key: s.k('b'), value: b('1') } },
-          ],
+          success: [{ request_delete_range: { key: s.k(''), range_end: s.end() } }, { request_put: { key: s.k('b'), value: b('1') } }],
         }),
       ),
       step('put + delete range not covering it', (s) =>
         s.c.kv.Txn({
-          success: [
-            { request_put: { key: s.k('c'), value: b('1') } },
-            { request_delete_range: { key: s.k('a'), range_end: s.k('c') } },
-          ],
+          success: [{ request_put: { key: s.k('c'), value: b('1') } }, { request_delete_range: { key: s.k('a'), range_end: s.k('c') } }],
         }),
       ),
       step('two overlapping delete ranges', (s) =>
@@ -122,13 +121,15 @@ const cases: Case[] = [
           failure: [{ request_put: { key: s.k('a'), value: b('3') } }],
         }),
       ),
-      step('outer put + nested put of the same key', (s) =>
-        s.c.kv.Txn({
-          success: [
-            { request_put: { key: s.k('a'), value: b('1') } },
-            { request_txn: { success: [{ request_put: { key: s.k('a'), value: b('2') } }] } },
-          ],
-        }),
+      step(
+        'outer put + nested put of the same key',
+        (s) =>
+          s.c.kv.Txn({
+            success: [
+              { request_put: { key: s.k('a'), value: b('1') } },
+              { request_txn: { success: [{ request_put: { key: s.k('a'), value: b('2') } }] } },
+            ],
+          }),
         { etcd: DUPLICATE },
       ),
       step('outer put + nested put in the nested failure branch', (s) =>
@@ -174,8 +175,9 @@ const cases: Case[] = [
     name: 'request too large',
     steps: [
       step('Put with a 1.6 MiB value', (s) => put(s, 'big', Buffer.alloc(1.6 * 1024 * 1024, 0x61)), { etcd: TOO_LARGE }),
-      step('Txn put with a 1.6 MiB value', (s) =>
-        s.c.kv.Txn({ success: [{ request_put: { key: s.k('big'), value: Buffer.alloc(1.6 * 1024 * 1024, 0x61) } }] }),
+      step(
+        'Txn put with a 1.6 MiB value',
+        (s) => s.c.kv.Txn({ success: [{ request_put: { key: s.k('big'), value: Buffer.alloc(1.6 * 1024 * 1024, 0x61) } }] }),
         { etcd: TOO_LARGE },
       ),
       step('Put with a 1.4 MiB value succeeds', (s) => put(s, 'big', Buffer.alloc(1.4 * 1024 * 1024, 0x61))),
@@ -209,8 +211,9 @@ const cases: Case[] = [
       // is what strata must answer instead of crashing.
       step('invalid sort_order (7)', (s) => getAll(s, { sort_order: 7 }), { peerOnly: { expect: INVALID_SORT, why: SORT_WHY } }),
       step('invalid sort_target (9)', (s) => getAll(s, { sort_target: 9 }), { peerOnly: { expect: INVALID_SORT, why: SORT_WHY } }),
-      step('invalid sort_target in a txn range', (s) =>
-        s.c.kv.Txn({ success: [{ request_range: { key: s.k('a'), sort_target: 9, sort_order: 'ASCEND' } }] }),
+      step(
+        'invalid sort_target in a txn range',
+        (s) => s.c.kv.Txn({ success: [{ request_range: { key: s.k('a'), sort_target: 9, sort_order: 'ASCEND' } }] }),
         { peerOnly: { expect: INVALID_SORT, why: SORT_WHY } },
       ),
       step('Range future revision', (s) => getAll(s, { revision: s.rev(5) }), {

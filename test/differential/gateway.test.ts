@@ -23,9 +23,12 @@ function relative(s: Side, v: unknown): unknown {
   for (const [key, val] of Object.entries(v as Record<string, unknown>)) {
     if (['cluster_id', 'member_id', 'raft_term'].includes(key)) out[key] = showIdentity(key, val, s.identity);
     else if (key === 'leader') out[key] = showIdentity('member_id', val, s.identity);
-    else out[key] = ['revision', 'create_revision', 'mod_revision', 'compact_revision', 'raftIndex', 'raftAppliedIndex'].includes(key) && typeof val === 'string'
-      ? `base+${Number(val) - s.base}`
-      : relative(s, val);
+    else
+      out[key] =
+        ['revision', 'create_revision', 'mod_revision', 'compact_revision', 'raftIndex', 'raftAppliedIndex'].includes(key) &&
+        typeof val === 'string'
+          ? `base+${Number(val) - s.base}`
+          : relative(s, val);
   }
   return out;
 }
@@ -39,19 +42,30 @@ const cases: Case[] = [
       step('put', (s) => rel(s, '/v3/kv/put', { key: k(s, 'a'), value: b64('1') })),
       step('put prev_kv (lowerCamel)', (s) => rel(s, '/v3/kv/put', { key: k(s, 'a'), value: b64('2'), prevKv: true })),
       step('range with numbers as strings and enum names', (s) =>
-        rel(s, '/v3/kv/range', { key: k(s, ''), range_end: s.end().toString('base64'), limit: '5', sort_order: 'DESCEND', sortTarget: 'MOD' })),
+        rel(s, '/v3/kv/range', {
+          key: k(s, ''),
+          range_end: s.end().toString('base64'),
+          limit: '5',
+          sort_order: 'DESCEND',
+          sortTarget: 'MOD',
+        }),
+      ),
       step('txn camelCase create-if-absent (taken)', (s) =>
         rel(s, '/v3/kv/txn', {
           compare: [{ target: 'CREATE', key: k(s, 'a'), createRevision: 0 }],
           success: [{ requestPut: { key: k(s, 'a'), value: b64('x') } }],
           failure: [{ requestRange: { key: k(s, 'a') } }],
-        })),
+        }),
+      ),
       step('txn MOD compare by number', (s) =>
         rel(s, '/v3/kv/txn', {
           compare: [{ target: 2, result: 0, key: k(s, 'a'), mod_revision: s.rev(2) }],
           success: [{ request_put: { key: k(s, 'b'), value: b64('y') } }, { request_delete_range: { key: k(s, 'zz') } }],
-        })),
-      step('delete prefix with prev_kv', (s) => rel(s, '/v3/kv/deleterange', { key: k(s, ''), range_end: s.end().toString('base64'), prev_kv: true })),
+        }),
+      ),
+      step('delete prefix with prev_kv', (s) =>
+        rel(s, '/v3/kv/deleterange', { key: k(s, ''), range_end: s.end().toString('base64'), prev_kv: true }),
+      ),
       step('delete nothing', (s) => rel(s, '/v3/kv/deleterange', { key: k(s, 'a') })),
       step('/v3beta/ is rewritten to /v3/', (s) => rel(s, '/v3beta/kv/range', { key: k(s, 'a'), count_only: true })),
     ],
@@ -83,7 +97,9 @@ const cases: Case[] = [
     steps: [
       step('grant with a client ID', (s) => rel(s, '/v3/lease/grant', { TTL: 60, ID: '7340001' })),
       step('put with the lease (number)', (s) => rel(s, '/v3/kv/put', { key: k(s, 'l'), value: b64('v'), lease: 7340001 })),
-      step('timetolive with keys (alias)', (s) => rel(s, '/v3/kv/lease/timetolive', { ID: '7340001', keys: true }), { tolerance: { 'body.TTL': 1 } }),
+      step('timetolive with keys (alias)', (s) => rel(s, '/v3/kv/lease/timetolive', { ID: '7340001', keys: true }), {
+        tolerance: { 'body.TTL': 1 },
+      }),
       step('keepalive stream: one line, then EOF', async (s) => {
         const w = new LineStream(s.url, '/v3/lease/keepalive', '{"ID":"7340001"}');
         await w.end();
@@ -153,7 +169,11 @@ const cases: Case[] = [
       }),
       step('member list shape', async (s) => {
         const r = await post(s.url, '/v3/cluster/member/list', {});
-        return { status: r.status, headerKeys: Object.keys(r.json.header), memberKeys: Object.keys(r.json.members[0]).filter((x) => x !== 'peerURLs') };
+        return {
+          status: r.status,
+          headerKeys: Object.keys(r.json.header),
+          memberKeys: Object.keys(r.json.members[0]).filter((x) => x !== 'peerURLs'),
+        };
       }),
     ],
   },

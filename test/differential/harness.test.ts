@@ -21,7 +21,9 @@ describe('differential harness', () => {
     expect(normalise({ header: h }, {})).toEqual({ header: { revision: '12' } });
     // With the server's identity, its own fields become placeholders and anything else stays visible.
     const identity = { cluster_id: '9', member_id: '8', raft_term: '2' };
-    expect(normalise({ header: { ...h, member_id: '7' }, responses: [{ response_put: { header: { ...h, cluster_id: '0' } } }] }, { identity })).toEqual({
+    expect(
+      normalise({ header: { ...h, member_id: '7' }, responses: [{ response_put: { header: { ...h, cluster_id: '0' } } }] }, { identity }),
+    ).toEqual({
       header: { cluster_id: '<cluster_id>', member_id: '7', raft_term: '<raft_term>', revision: '12' },
       responses: [{ response_put: { header: { cluster_id: '0', member_id: '<member_id>', raft_term: '<raft_term>', revision: '12' } } }],
     });
@@ -50,7 +52,11 @@ describe('differential harness', () => {
   test('watchOrder sorts by watch_id only within one revision', () => {
     const r = (rev: string, id: string) => ({ header: { revision: rev }, watch_id: id });
     expect(watchOrder([r('5', '2'), r('5', '0'), r('6', '1'), r('6', '0'), r('4', '9')])).toEqual([
-      r('5', '0'), r('5', '2'), r('6', '0'), r('6', '1'), r('4', '9'),
+      r('5', '0'),
+      r('5', '2'),
+      r('6', '0'),
+      r('6', '1'),
+      r('4', '9'),
     ]);
   });
 });

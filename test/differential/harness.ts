@@ -408,7 +408,11 @@ async function runOne(st: Step, side: Side): Promise<unknown> {
 }
 
 function slug(s: string): string {
-  return s.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 24);
+  return s
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-|-$/g, '')
+    .slice(0, 24);
 }
 
 async function readRevision(c: EtcdClient): Promise<number> {
@@ -461,8 +465,7 @@ async function runCase(file: string, idx: number, cs: Case, pair: Pair): Promise
     }
     if (sides.some((s) => s.watches.size > 0)) {
       await sleep(150);
-      const rest = (s: Side) =>
-        Object.fromEntries([...s.watches].map(([n, w]) => [n, norm(w.rest(), s)]));
+      const rest = (s: Side) => Object.fromEntries([...s.watches].map(([n, w]) => [n, norm(w.rest(), s)]));
       expect(rest(peer), `${cs.name} › unconsumed watch responses (${peer.name} vs etcd)`).toEqual(rest(etcd));
     }
   } finally {

@@ -37,7 +37,14 @@ const cases: Case[] = [
   {
     name: 'range_end forms within a prefix',
     steps: [
-      step('setup', (s) => seq(() => put(s, 'a', '1'), () => put(s, 'b', '2'), () => put(s, 'c', '3'), () => put(s, 'd', '4'))),
+      step('setup', (s) =>
+        seq(
+          () => put(s, 'a', '1'),
+          () => put(s, 'b', '2'),
+          () => put(s, 'c', '3'),
+          () => put(s, 'd', '4'),
+        ),
+      ),
       step('[a, c)', (s) => get(s, 'a', { range_end: s.k('c') })),
       step('[b, prefixEnd)', (s) => get(s, 'b', { range_end: s.end() })),
       step('range_end == key', (s) => get(s, 'b', { range_end: s.k('b') })),
@@ -75,9 +82,7 @@ const cases: Case[] = [
       }),
       step('from key m, limit 1', (s) => s.c.kv.Range({ key: b('m'), range_end: b('\0'), limit: 1 })),
       step('from key m, count_only', (s) => s.c.kv.Range({ key: b('m'), range_end: b('\0'), count_only: true })),
-      step('delete from key z with prev_kv', (s) =>
-        s.c.kv.DeleteRange({ key: b('z'), range_end: b('\0'), prev_kv: true }),
-      ),
+      step('delete from key z with prev_kv', (s) => s.c.kv.DeleteRange({ key: b('z'), range_end: b('\0'), prev_kv: true })),
       step('delete everything', (s) => s.c.kv.DeleteRange({ key: b('\0'), range_end: b('\0') }), {
         etcd: { deleted: '3' },
       }),
@@ -100,9 +105,7 @@ const cases: Case[] = [
       step('kube paging: page 2 from b\\0 pinned at base+5', (s) =>
         s.c.kv.Range({ key: s.k('b\0'), range_end: s.end(), limit: 2, revision: s.rev(5) }),
       ),
-      step('kube paging: page 3 from d\\0', (s) =>
-        s.c.kv.Range({ key: s.k('d\0'), range_end: s.end(), limit: 2, revision: s.rev(5) }),
-      ),
+      step('kube paging: page 3 from d\\0', (s) => s.c.kv.Range({ key: s.k('d\0'), range_end: s.end(), limit: 2, revision: s.rev(5) })),
       step('write after page 1 then page at pinned revision', async (s) => {
         await put(s, 'bb', 'new');
         await del(s, 'e');
@@ -123,9 +126,7 @@ const cases: Case[] = [
           () => put(s, 'a', '3'), // +5
         ),
       ),
-      ...[0, 1, 2, 3, 4, 5].map((n) =>
-        step(`prefix at base+${n}`, (s) => getAll(s, { revision: s.rev(n) })),
-      ),
+      ...[0, 1, 2, 3, 4, 5].map((n) => step(`prefix at base+${n}`, (s) => getAll(s, { revision: s.rev(n) }))),
       step('revision 0 = current', (s) => getAll(s, { revision: 0 })),
       step('point get a at base+2', (s) => get(s, 'a', { revision: s.rev(2) }), {
         etcd: { header: { revision: 'base+5' }, kvs: [{ value: '2', version: '2' }] },
@@ -143,18 +144,14 @@ const cases: Case[] = [
     steps: [
       step('setup', (s) => sortFixture(s)),
       ...SORT_TARGETS.flatMap((target) =>
-        SORT_ORDERS.map((order) =>
-          step(`sort ${target} ${order}`, (s) => getAll(s, { sort_target: target, sort_order: order })),
-        ),
+        SORT_ORDERS.map((order) => step(`sort ${target} ${order}`, (s) => getAll(s, { sort_target: target, sort_order: order }))),
       ),
       step('sort MOD DESCEND limit 2', (s) => getAll(s, { sort_target: 'MOD', sort_order: 'DESCEND', limit: 2 }), {
         etcd: { more: true, count: '5' },
       }),
       step('sort KEY DESCEND limit 2 (last keys)', (s) => getAll(s, { sort_order: 'DESCEND', limit: 2 })),
       step('sort VALUE ASCEND keys_only', (s) => getAll(s, { sort_target: 'VALUE', sort_order: 'ASCEND', keys_only: true })),
-      step('sort CREATE DESCEND at base+5', (s) =>
-        getAll(s, { sort_target: 'CREATE', sort_order: 'DESCEND', revision: s.rev(5) }),
-      ),
+      step('sort CREATE DESCEND at base+5', (s) => getAll(s, { sort_target: 'CREATE', sort_order: 'DESCEND', revision: s.rev(5) })),
       step('sort VERSION NONE limit 3 (NONE + non-key target sorts ascending)', (s) =>
         getAll(s, { sort_target: 'VERSION', sort_order: 'NONE', limit: 3 }),
       ),
@@ -163,7 +160,13 @@ const cases: Case[] = [
   {
     name: 'keys_only and count_only',
     steps: [
-      step('setup', (s) => seq(() => put(s, 'a', 'aaa'), () => put(s, 'b', 'bbb'), () => put(s, 'b', 'bbbb'))),
+      step('setup', (s) =>
+        seq(
+          () => put(s, 'a', 'aaa'),
+          () => put(s, 'b', 'bbb'),
+          () => put(s, 'b', 'bbbb'),
+        ),
+      ),
       step('keys_only', (s) => getAll(s, { keys_only: true }), { etcd: { kvs: [{ value: '' }, { value: '' }] } }),
       step('keys_only point', (s) => get(s, 'b', { keys_only: true })),
       step('count_only', (s) => getAll(s, { count_only: true }), { etcd: { kvs: [], count: '2', more: false } }),
@@ -279,16 +282,20 @@ const cases: Case[] = [
       step('range [0x80, 0xff)', (s) => get(s, Buffer.from([0x80]), { range_end: s.k(Buffer.from([0xff])) })),
       step('prefix 0x00', (s) => s.c.kv.Range({ key: s.k(Buffer.from([0])), range_end: s.end(Buffer.from([0])) })),
       step('delete 0xc3 0xa9 prev_kv', (s) => del(s, Buffer.from([0xc3, 0xa9]), { prev_kv: true })),
-      step('delete [0x80, 0xff] prev_kv', (s) =>
-        del(s, Buffer.from([0x80]), { range_end: s.k(Buffer.from([0xff, 0x00])), prev_kv: true }),
-      ),
+      step('delete [0x80, 0xff] prev_kv', (s) => del(s, Buffer.from([0x80]), { range_end: s.k(Buffer.from([0xff, 0x00])), prev_kv: true })),
       step('all after deletes', (s) => getAll(s, { keys_only: true })),
     ],
   },
   {
     name: 'version counting and re-create after delete',
     steps: [
-      step('put a x3', (s) => seq(() => put(s, 'a', '1'), () => put(s, 'a', '2'), () => put(s, 'a', '3'))),
+      step('put a x3', (s) =>
+        seq(
+          () => put(s, 'a', '1'),
+          () => put(s, 'a', '2'),
+          () => put(s, 'a', '3'),
+        ),
+      ),
       step('get a (version 3, create base+1)', (s) => get(s, 'a'), {
         etcd: { kvs: [{ version: '3', create_revision: 'base+1', mod_revision: 'base+3' }] },
       }),

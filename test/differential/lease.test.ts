@@ -2,7 +2,23 @@
 // 8000-8999 and unique per case (the servers are shared); server-assigned IDs are aliased.
 import { note } from '../helpers/notice';
 import { sleep } from '../helpers/ports';
-import { b, del, diffSuite, get, getAll, grpcError, keepAliveOnce, put, seq, sortBy, step, VERBOSE, type Case, type Msg, type Side } from './harness';
+import {
+  b,
+  del,
+  diffSuite,
+  get,
+  getAll,
+  grpcError,
+  keepAliveOnce,
+  put,
+  seq,
+  sortBy,
+  step,
+  VERBOSE,
+  type Case,
+  type Msg,
+  type Side,
+} from './harness';
 
 /** Grants with a server-assigned ID and aliases it (when the grant succeeds). */
 async function grantAs(s: Side, name: string, TTL: number): Promise<Msg> {
@@ -89,9 +105,7 @@ const cases: Case[] = [
       step('put with unknown lease', (s) => put(s, 'a', '1', { lease: 8999 }), {
         etcd: grpcError('NOT_FOUND', 'etcdserver: requested lease not found'),
       }),
-      step('txn put with unknown lease', (s) =>
-        s.c.kv.Txn({ success: [{ request_put: { key: s.k('a'), value: b('1'), lease: 8999 } }] }),
-      ),
+      step('txn put with unknown lease', (s) => s.c.kv.Txn({ success: [{ request_put: { key: s.k('a'), value: b('1'), lease: 8999 } }] })),
       step('txn put with unknown lease in the branch not taken', (s) =>
         s.c.kv.Txn({
           compare: [{ key: s.k('a'), target: 'VERSION', result: 'EQUAL', version: 0 }],
@@ -119,7 +133,12 @@ const cases: Case[] = [
         post: sortKeys,
       }),
       step('timetolive keys=false', (s) => s.c.lease.LeaseTimeToLive({ ID: 8003 }), { tolerance: { TTL: 1 } }),
-      step('move k1 to no lease, delete k2', (s) => seq(() => put(s, 'k1', 'v2'), () => del(s, 'k2'))),
+      step('move k1 to no lease, delete k2', (s) =>
+        seq(
+          () => put(s, 'k1', 'v2'),
+          () => del(s, 'k2'),
+        ),
+      ),
       step('timetolive keys=true after detach/delete', (s) => s.c.lease.LeaseTimeToLive({ ID: 8003, keys: true }), {
         tolerance: { TTL: 1 },
         post: sortKeys,
@@ -168,7 +187,10 @@ const cases: Case[] = [
     steps: [
       step('grant 8005 TTL 1', (s) => s.c.lease.LeaseGrant({ ID: 8005, TTL: 1 })),
       step('put a, b with 8005; watch with prev_kv', async (s) => {
-        const writes = await seq(() => put(s, 'a', '1', { lease: 8005 }), () => put(s, 'b', '1', { lease: 8005 }));
+        const writes = await seq(
+          () => put(s, 'a', '1', { lease: 8005 }),
+          () => put(s, 'b', '1', { lease: 8005 }),
+        );
         s.watch().send({ create_request: { key: s.k(''), range_end: s.end(), prev_kv: true } });
         return { writes, created: await s.watch().next(1) };
       }),
@@ -176,14 +198,18 @@ const cases: Case[] = [
         tolerance: { TTL: 1 },
         post: sortKeys,
       }),
-      step('wait for expiry: one response, two DELETE events', async (s) => {
-        const t0 = Date.now();
-        const ev = await s.watch().next(1, 10_000);
-        if (VERBOSE) note(`[${s.name}] lease 8005 expiry seen after ${Date.now() - t0} ms`);
-        return ev;
-      }, {
-        etcd: [{ events: [{ type: 'DELETE' }, { type: 'DELETE' }], header: { revision: 'base+3' } }],
-      }),
+      step(
+        'wait for expiry: one response, two DELETE events',
+        async (s) => {
+          const t0 = Date.now();
+          const ev = await s.watch().next(1, 10_000);
+          if (VERBOSE) note(`[${s.name}] lease 8005 expiry seen after ${Date.now() - t0} ms`);
+          return ev;
+        },
+        {
+          etcd: [{ events: [{ type: 'DELETE' }, { type: 'DELETE' }], header: { revision: 'base+3' } }],
+        },
+      ),
       step('keys are gone', (s) => getAll(s)),
       step('timetolive after expiry', (s) => s.c.lease.LeaseTimeToLive({ ID: 8005 }), { etcd: { TTL: '-1' } }),
       step('revoke after expiry', (s) => s.c.lease.LeaseRevoke({ ID: 8005 })),

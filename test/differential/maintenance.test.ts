@@ -47,10 +47,19 @@ const cases: Case[] = [
           },
         },
       ),
-      step('Status version gate (kube RequestWatchProgress needs >= 3.5.13)', async (s) => {
-        const r = await s.c.maintenance.Status({});
-        return { atLeast3_5_13: versionAtLeast(r.version, [3, 5, 13]), below3_6: !versionAtLeast(r.version, [3, 6, 0]) };
-      }, { peerOnly: { expect: { atLeast3_5_13: true, below3_6: true }, why: 'strata reports itself as etcd 3.5.x (x >= 13); the reference is 3.4.23' } }),
+      step(
+        'Status version gate (kube RequestWatchProgress needs >= 3.5.13)',
+        async (s) => {
+          const r = await s.c.maintenance.Status({});
+          return { atLeast3_5_13: versionAtLeast(r.version, [3, 5, 13]), below3_6: !versionAtLeast(r.version, [3, 6, 0]) };
+        },
+        {
+          peerOnly: {
+            expect: { atLeast3_5_13: true, below3_6: true },
+            why: 'strata reports itself as etcd 3.5.x (x >= 13); the reference is 3.4.23',
+          },
+        },
+      ),
     ],
   },
   {

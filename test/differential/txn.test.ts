@@ -52,12 +52,14 @@ const cases: Case[] = [
           ),
         ),
       ),
-      step('several compares: all must hold', (s) =>
-        probe(s, [
-          cmp(s, 'x', 'VERSION', 'EQUAL', 'version', '2'),
-          cmp(s, 'x', 'VALUE', 'EQUAL', 'value', b('m')),
-          cmp(s, 'x', 'MOD', 'GREATER', 'mod_revision', s.rev(5)),
-        ]),
+      step(
+        'several compares: all must hold',
+        (s) =>
+          probe(s, [
+            cmp(s, 'x', 'VERSION', 'EQUAL', 'version', '2'),
+            cmp(s, 'x', 'VALUE', 'EQUAL', 'value', b('m')),
+            cmp(s, 'x', 'MOD', 'GREATER', 'mod_revision', s.rev(5)),
+          ]),
         { etcd: { succeeded: false } },
       ),
       step('revoke X', (s) => s.c.lease.LeaseRevoke({ ID: LEASE_X })),
@@ -83,9 +85,7 @@ const cases: Case[] = [
         await s.c.kv.DeleteRange({ key: s.k('gone') });
         return probe(s, [cmp(s, 'gone', 'VERSION', 'EQUAL', 'version', '0')]);
       }),
-      step('compare with unset target_union (compares as 0)', (s) =>
-        probe(s, [{ key: s.k('nope'), target: 'CREATE', result: 'EQUAL' }]),
-      ),
+      step('compare with unset target_union (compares as 0)', (s) => probe(s, [{ key: s.k('nope'), target: 'CREATE', result: 'EQUAL' }])),
     ],
   },
   {
@@ -104,15 +104,21 @@ const cases: Case[] = [
       step('VERSION > 0 over p/ (all)', (s) => probe(s, [cmp(s, 'p/', 'VERSION', 'GREATER', 'version', '0', { range_end: s.end('p/') })]), {
         etcd: { succeeded: true },
       }),
-      step('VERSION = 2 over p/ (not all)', (s) => probe(s, [cmp(s, 'p/', 'VERSION', 'EQUAL', 'version', '2', { range_end: s.end('p/') })]), {
-        etcd: { succeeded: false },
-      }),
+      step(
+        'VERSION = 2 over p/ (not all)',
+        (s) => probe(s, [cmp(s, 'p/', 'VERSION', 'EQUAL', 'version', '2', { range_end: s.end('p/') })]),
+        {
+          etcd: { succeeded: false },
+        },
+      ),
       step('VERSION < 4 over p/', (s) => probe(s, [cmp(s, 'p/', 'VERSION', 'LESS', 'version', '4', { range_end: s.end('p/') })])),
       step('VERSION != 3 over [p/a, p/c)', (s) =>
         probe(s, [cmp(s, 'p/a', 'VERSION', 'NOT_EQUAL', 'version', '3', { range_end: s.k('p/c') })]),
       ),
       step('MOD < base+6 over p/', (s) => probe(s, [cmp(s, 'p/', 'MOD', 'LESS', 'mod_revision', s.rev(6), { range_end: s.end('p/') })])),
-      step('CREATE > base over p/', (s) => probe(s, [cmp(s, 'p/', 'CREATE', 'GREATER', 'create_revision', s.rev(0), { range_end: s.end('p/') })])),
+      step('CREATE > base over p/', (s) =>
+        probe(s, [cmp(s, 'p/', 'CREATE', 'GREATER', 'create_revision', s.rev(0), { range_end: s.end('p/') })]),
+      ),
       step('VALUE > "0" over p/', (s) => probe(s, [cmp(s, 'p/', 'VALUE', 'GREATER', 'value', b('0'), { range_end: s.end('p/') })])),
       step('VALUE = "1" over p/', (s) => probe(s, [cmp(s, 'p/', 'VALUE', 'EQUAL', 'value', b('1'), { range_end: s.end('p/') })])),
       step('empty range: VERSION = 0', (s) => probe(s, [cmp(s, 'q/', 'VERSION', 'EQUAL', 'version', '0', { range_end: s.end('q/') })])),
@@ -125,35 +131,44 @@ const cases: Case[] = [
   {
     name: 'multi-op, reads after writes, one revision',
     steps: [
-      step('setup c, d', (s) => seq(() => put(s, 'c', 'old'), () => put(s, 'd', 'old'))),
-      step('txn: range, put a, put b, range [a,e), delete c prev_kv, range c, put d prev_kv, range d', (s) =>
-        s.c.kv.Txn({
-          compare: [],
-          success: [
-            { request_range: { key: s.k('a'), range_end: s.k('e') } },
-            { request_put: { key: s.k('a'), value: b('1') } },
-            { request_put: { key: s.k('b'), value: b('2'), prev_kv: true } },
-            { request_range: { key: s.k('a'), range_end: s.k('e') } },
-            { request_delete_range: { key: s.k('c'), prev_kv: true } },
-            { request_range: { key: s.k('c') } },
-            { request_put: { key: s.k('d'), value: b('new'), prev_kv: true } },
-            { request_range: { key: s.k('d') } },
-          ],
-        }),
+      step('setup c, d', (s) =>
+        seq(
+          () => put(s, 'c', 'old'),
+          () => put(s, 'd', 'old'),
+        ),
+      ),
+      step(
+        'txn: range, put a, put b, range [a,e), delete c prev_kv, range c, put d prev_kv, range d',
+        (s) =>
+          s.c.kv.Txn({
+            compare: [],
+            success: [
+              { request_range: { key: s.k('a'), range_end: s.k('e') } },
+              { request_put: { key: s.k('a'), value: b('1') } },
+              { request_put: { key: s.k('b'), value: b('2'), prev_kv: true } },
+              { request_range: { key: s.k('a'), range_end: s.k('e') } },
+              { request_delete_range: { key: s.k('c'), prev_kv: true } },
+              { request_range: { key: s.k('c') } },
+              { request_put: { key: s.k('d'), value: b('new'), prev_kv: true } },
+              { request_range: { key: s.k('d') } },
+            ],
+          }),
         { etcd: { succeeded: true, header: { revision: 'base+3' } } },
       ),
       step('all writes share one mod_revision', (s) => getAll(s)),
       step('history at base+2 (before the txn)', (s) => getAll(s, { revision: s.rev(2) })),
-      step('failure branch runs ops too', (s) =>
-        s.c.kv.Txn({
-          compare: [cmp(s, 'a', 'VALUE', 'EQUAL', 'value', b('nope'))],
-          success: [{ request_put: { key: s.k('s'), value: b('1') } }],
-          failure: [
-            { request_put: { key: s.k('f1'), value: b('1') } },
-            { request_put: { key: s.k('f2'), value: b('2') } },
-            { request_range: { key: s.k('f'), range_end: s.end('f') } },
-          ],
-        }),
+      step(
+        'failure branch runs ops too',
+        (s) =>
+          s.c.kv.Txn({
+            compare: [cmp(s, 'a', 'VALUE', 'EQUAL', 'value', b('nope'))],
+            success: [{ request_put: { key: s.k('s'), value: b('1') } }],
+            failure: [
+              { request_put: { key: s.k('f1'), value: b('1') } },
+              { request_put: { key: s.k('f2'), value: b('2') } },
+              { request_range: { key: s.k('f'), range_end: s.end('f') } },
+            ],
+          }),
         { etcd: { succeeded: false, header: { revision: 'base+4' } } },
       ),
       step('delete range in txn + put of another key', (s) =>
@@ -179,10 +194,7 @@ const cases: Case[] = [
             {
               request_txn: {
                 compare: [cmp(s, 'o', 'VERSION', 'EQUAL', 'version', '0')],
-                success: [
-                  { request_put: { key: s.k('in-success'), value: b('y') } },
-                  { request_range: { key: s.k('o') } },
-                ],
+                success: [{ request_put: { key: s.k('in-success'), value: b('y') } }, { request_range: { key: s.k('o') } }],
                 failure: [{ request_put: { key: s.k('in-failure'), value: b('y') } }],
               },
             },
@@ -235,15 +247,19 @@ const cases: Case[] = [
       step('range-only txn', (s) => s.c.kv.Txn({ success: [{ request_range: { key: s.k('a') } }] }), {
         etcd: { header: { revision: 'base+1' } },
       }),
-      step('failed compare, no failure ops', (s) =>
-        s.c.kv.Txn({
-          compare: [cmp(s, 'a', 'VERSION', 'EQUAL', 'version', '5')],
-          success: [{ request_put: { key: s.k('a'), value: b('2') } }],
-        }),
+      step(
+        'failed compare, no failure ops',
+        (s) =>
+          s.c.kv.Txn({
+            compare: [cmp(s, 'a', 'VERSION', 'EQUAL', 'version', '5')],
+            success: [{ request_put: { key: s.k('a'), value: b('2') } }],
+          }),
         { etcd: { succeeded: false, responses: [], header: { revision: 'base+1' } } },
       ),
-      step('delete of a missing key in a txn', (s) =>
-        s.c.kv.Txn({ success: [{ request_delete_range: { key: s.k('missing'), prev_kv: true } }, { request_range: { key: s.k('a') } }] }),
+      step(
+        'delete of a missing key in a txn',
+        (s) =>
+          s.c.kv.Txn({ success: [{ request_delete_range: { key: s.k('missing'), prev_kv: true } }, { request_range: { key: s.k('a') } }] }),
         { etcd: { header: { revision: 'base+1' } } },
       ),
       step('revision unchanged', (s) => get(s, 'a')),
@@ -261,34 +277,42 @@ const cases: Case[] = [
   {
     name: 'kube-apiserver create / guarded update / guarded delete',
     steps: [
-      step('create (MOD == 0, no failure ops)', (s) =>
-        s.c.kv.Txn({
-          compare: [{ target: 'MOD', result: 'EQUAL', key: s.k('pods/ns/p'), mod_revision: 0 }],
-          success: [{ request_put: { key: s.k('pods/ns/p'), value: b('k8s\0v1') } }],
-        }),
+      step(
+        'create (MOD == 0, no failure ops)',
+        (s) =>
+          s.c.kv.Txn({
+            compare: [{ target: 'MOD', result: 'EQUAL', key: s.k('pods/ns/p'), mod_revision: 0 }],
+            success: [{ request_put: { key: s.k('pods/ns/p'), value: b('k8s\0v1') } }],
+          }),
         { etcd: { succeeded: true, header: { revision: 'base+1' } } },
       ),
-      step('create again: succeeded false, no responses', (s) =>
-        s.c.kv.Txn({
-          compare: [{ target: 'MOD', result: 'EQUAL', key: s.k('pods/ns/p'), mod_revision: 0 }],
-          success: [{ request_put: { key: s.k('pods/ns/p'), value: b('k8s\0v1') } }],
-        }),
+      step(
+        'create again: succeeded false, no responses',
+        (s) =>
+          s.c.kv.Txn({
+            compare: [{ target: 'MOD', result: 'EQUAL', key: s.k('pods/ns/p'), mod_revision: 0 }],
+            success: [{ request_put: { key: s.k('pods/ns/p'), value: b('k8s\0v1') } }],
+          }),
         { etcd: { succeeded: false, responses: [] } },
       ),
-      step('guarded update with origRev base+1', (s) =>
-        s.c.kv.Txn({
-          compare: [{ target: 'MOD', result: 'EQUAL', key: s.k('pods/ns/p'), mod_revision: s.rev(1) }],
-          success: [{ request_put: { key: s.k('pods/ns/p'), value: b('k8s\0v2') } }],
-          failure: [{ request_range: { key: s.k('pods/ns/p') } }],
-        }),
+      step(
+        'guarded update with origRev base+1',
+        (s) =>
+          s.c.kv.Txn({
+            compare: [{ target: 'MOD', result: 'EQUAL', key: s.k('pods/ns/p'), mod_revision: s.rev(1) }],
+            success: [{ request_put: { key: s.k('pods/ns/p'), value: b('k8s\0v2') } }],
+            failure: [{ request_range: { key: s.k('pods/ns/p') } }],
+          }),
         { etcd: { succeeded: true, header: { revision: 'base+2' } } },
       ),
-      step('guarded update with stale origRev: failure range returns current kv', (s) =>
-        s.c.kv.Txn({
-          compare: [{ target: 'MOD', result: 'EQUAL', key: s.k('pods/ns/p'), mod_revision: s.rev(1) }],
-          success: [{ request_put: { key: s.k('pods/ns/p'), value: b('k8s\0v3') } }],
-          failure: [{ request_range: { key: s.k('pods/ns/p') } }],
-        }),
+      step(
+        'guarded update with stale origRev: failure range returns current kv',
+        (s) =>
+          s.c.kv.Txn({
+            compare: [{ target: 'MOD', result: 'EQUAL', key: s.k('pods/ns/p'), mod_revision: s.rev(1) }],
+            success: [{ request_put: { key: s.k('pods/ns/p'), value: b('k8s\0v3') } }],
+            failure: [{ request_range: { key: s.k('pods/ns/p') } }],
+          }),
         { etcd: { succeeded: false, responses: [{ response_range: { kvs: [{ mod_revision: 'base+2' }] } }] } },
       ),
       step('create-on-update (origRev 0) of a missing key', (s) =>
@@ -305,20 +329,24 @@ const cases: Case[] = [
           failure: [{ request_range: { key: s.k('pods/ns/p') } }],
         }),
       ),
-      step('guarded delete with current rev', (s) =>
-        s.c.kv.Txn({
-          compare: [{ target: 'MOD', result: 'EQUAL', key: s.k('pods/ns/p'), mod_revision: s.rev(2) }],
-          success: [{ request_delete_range: { key: s.k('pods/ns/p') } }],
-          failure: [{ request_range: { key: s.k('pods/ns/p') } }],
-        }),
+      step(
+        'guarded delete with current rev',
+        (s) =>
+          s.c.kv.Txn({
+            compare: [{ target: 'MOD', result: 'EQUAL', key: s.k('pods/ns/p'), mod_revision: s.rev(2) }],
+            success: [{ request_delete_range: { key: s.k('pods/ns/p') } }],
+            failure: [{ request_range: { key: s.k('pods/ns/p') } }],
+          }),
         { etcd: { succeeded: true, responses: [{ response_delete_range: { deleted: '1', prev_kvs: [] } }] } },
       ),
-      step('guarded update of a deleted key: failure range is empty', (s) =>
-        s.c.kv.Txn({
-          compare: [{ target: 'MOD', result: 'EQUAL', key: s.k('pods/ns/p'), mod_revision: s.rev(2) }],
-          success: [{ request_put: { key: s.k('pods/ns/p'), value: b('x') } }],
-          failure: [{ request_range: { key: s.k('pods/ns/p') } }],
-        }),
+      step(
+        'guarded update of a deleted key: failure range is empty',
+        (s) =>
+          s.c.kv.Txn({
+            compare: [{ target: 'MOD', result: 'EQUAL', key: s.k('pods/ns/p'), mod_revision: s.rev(2) }],
+            success: [{ request_put: { key: s.k('pods/ns/p'), value: b('x') } }],
+            failure: [{ request_range: { key: s.k('pods/ns/p') } }],
+          }),
         { etcd: { succeeded: false, responses: [{ response_range: { kvs: [], count: '0' } }] } },
       ),
       step('kube list: prefix with limit', (s) => s.c.kv.Range({ key: s.k('pods/'), range_end: s.end('pods/'), limit: 500 })),
@@ -330,29 +358,35 @@ const cases: Case[] = [
     fresh: true, // compact_rev_key has no prefix and its value embeds an absolute revision
     steps: [
       step('writes', (s) => seq(...[1, 2, 3, 4].map((i) => () => s.c.kv.Put({ key: b(`/registry/x/${i}`), value: b(`${i}`) })))),
-      step('first run: VERSION == 0, put "0"', (s) =>
-        s.c.kv.Txn({
-          compare: [{ target: 'VERSION', result: 'EQUAL', key: b('compact_rev_key'), version: 0 }],
-          success: [{ request_put: { key: b('compact_rev_key'), value: b('0') } }],
-          failure: [{ request_range: { key: b('compact_rev_key') } }],
-        }),
+      step(
+        'first run: VERSION == 0, put "0"',
+        (s) =>
+          s.c.kv.Txn({
+            compare: [{ target: 'VERSION', result: 'EQUAL', key: b('compact_rev_key'), version: 0 }],
+            success: [{ request_put: { key: b('compact_rev_key'), value: b('0') } }],
+            failure: [{ request_range: { key: b('compact_rev_key') } }],
+          }),
         { etcd: { succeeded: true, header: { revision: '6' } } },
       ),
-      step('second run: VERSION == 1, put "6"', (s) =>
-        s.c.kv.Txn({
-          compare: [{ target: 'VERSION', result: 'EQUAL', key: b('compact_rev_key'), version: 1 }],
-          success: [{ request_put: { key: b('compact_rev_key'), value: b('6') } }],
-          failure: [{ request_range: { key: b('compact_rev_key') } }],
-        }),
+      step(
+        'second run: VERSION == 1, put "6"',
+        (s) =>
+          s.c.kv.Txn({
+            compare: [{ target: 'VERSION', result: 'EQUAL', key: b('compact_rev_key'), version: 1 }],
+            success: [{ request_put: { key: b('compact_rev_key'), value: b('6') } }],
+            failure: [{ request_range: { key: b('compact_rev_key') } }],
+          }),
         { etcd: { succeeded: true, header: { revision: '7' } } },
       ),
       step('Compact{6}', (s) => s.c.kv.Compact({ revision: 6, physical: false })),
-      step('another apiserver with stale V=1 fails and adopts kvs[0]', (s) =>
-        s.c.kv.Txn({
-          compare: [{ target: 'VERSION', result: 'EQUAL', key: b('compact_rev_key'), version: 1 }],
-          success: [{ request_put: { key: b('compact_rev_key'), value: b('7') } }],
-          failure: [{ request_range: { key: b('compact_rev_key') } }],
-        }),
+      step(
+        'another apiserver with stale V=1 fails and adopts kvs[0]',
+        (s) =>
+          s.c.kv.Txn({
+            compare: [{ target: 'VERSION', result: 'EQUAL', key: b('compact_rev_key'), version: 1 }],
+            success: [{ request_put: { key: b('compact_rev_key'), value: b('7') } }],
+            failure: [{ request_range: { key: b('compact_rev_key') } }],
+          }),
         { etcd: { succeeded: false, responses: [{ response_range: { kvs: [{ version: '2', value: '6' }] } }] } },
       ),
       step('range below the compaction', (s) => s.c.kv.Range({ key: b('/registry/x/1'), revision: 5 }), {

@@ -18,18 +18,22 @@ const cases: Case[] = [
   {
     name: 'several watches on one stream: created in order, ids from 0',
     steps: [
-      step('create 3 watches without waiting', (s) => {
-        create(s, 'w', { key: s.k('a') });
-        create(s, 'w', { key: s.k(''), range_end: s.end() });
-        create(s, 'w', { key: s.k('a'), range_end: s.k('c') });
-        return s.watch('w').next(3);
-      }, {
-        etcd: [
-          { created: true, watch_id: '0', header: { revision: 'base+0' } },
-          { created: true, watch_id: '1' },
-          { created: true, watch_id: '2' },
-        ],
-      }),
+      step(
+        'create 3 watches without waiting',
+        (s) => {
+          create(s, 'w', { key: s.k('a') });
+          create(s, 'w', { key: s.k(''), range_end: s.end() });
+          create(s, 'w', { key: s.k('a'), range_end: s.k('c') });
+          return s.watch('w').next(3);
+        },
+        {
+          etcd: [
+            { created: true, watch_id: '0', header: { revision: 'base+0' } },
+            { created: true, watch_id: '1' },
+            { created: true, watch_id: '2' },
+          ],
+        },
+      ),
       step('put a: three watchers', (s) => writeThenRead(s, 'w', 3, () => put(s, 'a', '1'))),
       step('put b: two watchers', (s) => writeThenRead(s, 'w', 2, () => put(s, 'b', '1'))),
       step('put z: one watcher', (s) => writeThenRead(s, 'w', 1, () => put(s, 'z', '1'))),
@@ -39,10 +43,14 @@ const cases: Case[] = [
   {
     name: 'client-chosen watch ids and duplicates',
     steps: [
-      step('create watch_id 7', (s) => {
-        create(s, 'w', { key: s.k('a'), watch_id: 7 });
-        return s.watch('w').next(1);
-      }, { etcd: [{ created: true, watch_id: '7' }] }),
+      step(
+        'create watch_id 7',
+        (s) => {
+          create(s, 'w', { key: s.k('a'), watch_id: 7 });
+          return s.watch('w').next(1);
+        },
+        { etcd: [{ created: true, watch_id: '7' }] },
+      ),
       step('create with watch_id 0: server assigns', (s) => {
         create(s, 'w', { key: s.k('a') });
         return s.watch('w').next(1);
@@ -77,10 +85,7 @@ const cases: Case[] = [
           () => del(s, 'a'), // +4
           () =>
             s.c.kv.Txn({
-              success: [
-                { request_put: { key: s.k('c'), value: b('1') } },
-                { request_put: { key: s.k('d'), value: b('1') } },
-              ],
+              success: [{ request_put: { key: s.k('c'), value: b('1') } }, { request_put: { key: s.k('d'), value: b('1') } }],
             }), // +5
         ),
       ),
@@ -153,10 +158,7 @@ const cases: Case[] = [
           () => put(s, 'b', '1'),
           () =>
             s.c.kv.Txn({
-              success: [
-                { request_delete_range: { key: s.k('b') } },
-                { request_put: { key: s.k('c'), value: b('1') } },
-              ],
+              success: [{ request_delete_range: { key: s.k('b') } }, { request_put: { key: s.k('c'), value: b('1') } }],
             }),
         );
         return {
@@ -176,10 +178,14 @@ const cases: Case[] = [
         create(s, 'w', { key: s.k('a'), prev_kv: true });
         return s.watch('w').next(2);
       }),
-      step('cancel watch 0', (s) => {
-        s.watch('w').send({ cancel_request: { watch_id: 0 } });
-        return s.watch('w').next(1);
-      }, { etcd: [{ canceled: true, watch_id: '0' }] }),
+      step(
+        'cancel watch 0',
+        (s) => {
+          s.watch('w').send({ cancel_request: { watch_id: 0 } });
+          return s.watch('w').next(1);
+        },
+        { etcd: [{ canceled: true, watch_id: '0' }] },
+      ),
       step('put a: only watch 1 sees it', (s) => writeThenRead(s, 'w', 1, () => put(s, 'a', '1'))),
       step('cancel an unknown id (42), then put a', (s) => {
         s.watch('w').send({ cancel_request: { watch_id: 42 } });
@@ -232,15 +238,19 @@ const cases: Case[] = [
     steps: [
       step('writes', (s) => seq(...['1', '2', '3', '4'].map((v) => () => put(s, 'a', v)))),
       step('compact at base+3', (s) => s.c.kv.Compact({ revision: s.rev(3) })),
-      step('watch from base+1', (s) => {
-        create(s, 'w1', { key: s.k(''), range_end: s.end(), start_revision: s.rev(1), prev_kv: true });
-        return s.watch('w1').next(2);
-      }, {
-        etcd: [
-          { created: true, canceled: false, watch_id: '0' },
-          { created: false, canceled: true, watch_id: '0', compact_revision: 'base+3', events: [] },
-        ],
-      }),
+      step(
+        'watch from base+1',
+        (s) => {
+          create(s, 'w1', { key: s.k(''), range_end: s.end(), start_revision: s.rev(1), prev_kv: true });
+          return s.watch('w1').next(2);
+        },
+        {
+          etcd: [
+            { created: true, canceled: false, watch_id: '0' },
+            { created: false, canceled: true, watch_id: '0', compact_revision: 'base+3', events: [] },
+          ],
+        },
+      ),
       step('watch from base+3 (= compact revision) replays', (s) => {
         create(s, 'w2', { key: s.k(''), range_end: s.end(), start_revision: s.rev(3), prev_kv: true });
         return s.watch('w2').next(2);
@@ -263,30 +273,21 @@ const cases: Case[] = [
       step('txn put a, put b', (s) =>
         writeThenRead(s, 'w', 3, () =>
           s.c.kv.Txn({
-            success: [
-              { request_put: { key: s.k('a'), value: b('1') } },
-              { request_put: { key: s.k('b'), value: b('1') } },
-            ],
+            success: [{ request_put: { key: s.k('a'), value: b('1') } }, { request_put: { key: s.k('b'), value: b('1') } }],
           }),
         ),
       ),
       step('txn put b then a: events in op (sub-revision) order, not key order', (s) =>
         writeThenRead(s, 'w', 3, () =>
           s.c.kv.Txn({
-            success: [
-              { request_put: { key: s.k('b'), value: b('0') } },
-              { request_put: { key: s.k('a'), value: b('0') } },
-            ],
+            success: [{ request_put: { key: s.k('b'), value: b('0') } }, { request_put: { key: s.k('a'), value: b('0') } }],
           }),
         ),
       ),
       step('txn delete a, put b', (s) =>
         writeThenRead(s, 'w', 3, () =>
           s.c.kv.Txn({
-            success: [
-              { request_delete_range: { key: s.k('a') } },
-              { request_put: { key: s.k('b'), value: b('2') } },
-            ],
+            success: [{ request_delete_range: { key: s.k('a') } }, { request_put: { key: s.k('b'), value: b('2') } }],
           }),
         ),
       ),

@@ -46,7 +46,9 @@ describe.skipIf(!bin)('bbolt files checked by go.etcd.io/bbolt', () => {
         expect(dump.errors).toEqual([]);
         expect(dump.pageSize).toBe(4096);
         expect(dump.buckets.map(({ name, count, digest: d }) => ({ name, count, digest: d }))).toEqual(expected(contents));
-        expect(dump.buckets.map((x) => x.pairs ?? [])).toEqual(contents.map((c) => c.entries.map(([k, v]) => [k.toString('hex'), v.toString('hex')])));
+        expect(dump.buckets.map((x) => x.pairs ?? [])).toEqual(
+          contents.map((c) => c.entries.map(([k, v]) => [k.toString('hex'), v.toString('hex')])),
+        );
         rmSync(p);
       }),
       { numRuns: 25 },
@@ -70,7 +72,11 @@ describe.skipIf(!bin)('bbolt files checked by go.etcd.io/bbolt', () => {
     const dump = boltCheck(check, p, { pairs: false });
     expect(dump.errors).toEqual([]);
     expect(dump.buckets.map(({ name, count, digest: d }) => ({ name, count, digest: d }))).toEqual(expected(contents));
-    expect(dump.buckets.map((x) => [x.inline, x.depth])).toEqual([[true, 1], [false, 3], [true, 1]]);
+    expect(dump.buckets.map((x) => [x.inline, x.depth])).toEqual([
+      [true, 1],
+      [false, 3],
+      [true, 1],
+    ]);
     expect(dump.freePages).toBe(0);
 
     const mutated = boltCheck(check, p, { pairs: false, mutate: true });

@@ -219,7 +219,12 @@ export function normaliseMemberRow(cells: string[], side: Side): string[] {
     throw new Error(`${side.label}: member list id ${id} != endpoint status member id ${side.memberId}`);
   }
   // (the generic normalisation already turned the address into <endpoint>)
-  if (!clientUrls.split(',').map((u) => u.trim()).includes('http://<endpoint>')) {
+  if (
+    !clientUrls
+      .split(',')
+      .map((u) => u.trim())
+      .includes('http://<endpoint>')
+  ) {
     throw new Error(`${side.label}: member client URLs ${JSON.stringify(clientUrls)} lack http://${side.server.address}`);
   }
   // The name is configuration (etcd --name, default "default"; strata --name): non-empty is what

@@ -41,10 +41,14 @@ interface Step {
 
 const UNKNOWN_LEASE = '1234abcd';
 const txn = (lines: string[]): string => `${lines.join('\n')}\n`;
-const markRev = (name: string, delta = 0) => async (s: Side) => {
-  s.marks.set(name, (await s.rev()) + delta);
-};
-const mapStdout = (f: (t: string, s: Side) => string) => (r: CtlResult, s: Side): CtlResult => ({ ...r, stdout: f(r.stdout, s) });
+const markRev =
+  (name: string, delta = 0) =>
+  async (s: Side) => {
+    s.marks.set(name, (await s.rev()) + delta);
+  };
+const mapStdout =
+  (f: (t: string, s: Side) => string) =>
+  (r: CtlResult, s: Side): CtlResult => ({ ...r, stdout: f(r.stdout, s) });
 
 /** Keys bin/<byte> for every byte, plus one key made of all 256 bytes, with non-UTF-8 values. */
 const ALL_BYTES = Buffer.from(Array.from({ length: 256 }, (_, i) => i));
@@ -99,7 +103,10 @@ const steps: Step[] = [
   { name: 'get --order=DESCEND (by key)', args: ['get', '--prefix', 's/', '--order=DESCEND', '--keys-only'] },
   { name: 'get --limit', args: ['get', '--prefix', 's/', '--limit', '2'] },
   { name: 'get --limit -w json (more, count)', args: ['get', '--prefix', 's/', '--limit', '2', '-w', 'json'] },
-  { name: 'get --limit --sort-by=MODIFY --order=DESCEND', args: ['get', '--prefix', 's/', '--limit', '2', '--sort-by=MODIFY', '--order=DESCEND'] },
+  {
+    name: 'get --limit --sort-by=MODIFY --order=DESCEND',
+    args: ['get', '--prefix', 's/', '--limit', '2', '--sort-by=MODIFY', '--order=DESCEND'],
+  },
   { name: 'get --rev (history)', args: (s) => ['get', 's/a', '--rev', String(s.mark('s/a@1'))] },
   { name: 'get --prefix --rev -w json', args: (s) => ['get', '--prefix', 's/', '--rev', String(s.mark('s/a@1')), '-w', 'json'] },
   { name: 'get --keys-only', args: ['get', '--prefix', 's/', '--keys-only'] },
@@ -136,7 +143,19 @@ const steps: Step[] = [
   // ---- txn (non-interactive, stdin) -------------------------------------------------------------
   {
     name: 'txn success branch (mod >, val =, ver =, create <)',
-    input: txn(['mod("s/a") > "0"', 'val("s/c") = "v7"', 'ver("s/c") = "2"', 'create("s/d") < "100"', '', 'put t/1 one', 'get s/a', 'del s/e', '', 'put t/fail x', '']),
+    input: txn([
+      'mod("s/a") > "0"',
+      'val("s/c") = "v7"',
+      'ver("s/c") = "2"',
+      'create("s/d") < "100"',
+      '',
+      'put t/1 one',
+      'get s/a',
+      'del s/e',
+      '',
+      'put t/fail x',
+      '',
+    ]),
     args: ['txn'],
   },
   {
@@ -193,7 +212,12 @@ const steps: Step[] = [
   {
     name: 'lease timetolive --keys -w json',
     args: (s) => ['lease', 'timetolive', s.lease(0), '--keys', '-w', 'json'],
-    post: mapStdout((t) => t.replace(/"ttl":(\d+),"granted-ttl":60/, (_m, r: string) => `"ttl":"${Number(r) > 0 && Number(r) <= 60 ? 'ok' : r}","granted-ttl":60`)),
+    post: mapStdout((t) =>
+      t.replace(
+        /"ttl":(\d+),"granted-ttl":60/,
+        (_m, r: string) => `"ttl":"${Number(r) > 0 && Number(r) <= 60 ? 'ok' : r}","granted-ttl":60`,
+      ),
+    ),
   },
   { name: 'lease list', args: ['lease', 'list'], post: mapStdout(sortLinesAfterFirst) },
   { name: 'lease keep-alive --once', args: (s) => ['lease', 'keep-alive', '--once', s.lease(0)] },
@@ -241,7 +265,13 @@ const steps: Step[] = [
       watchCapture(s, ['--prefix', '/w', '--prev-kv', '--rev', String(s.mark('w1'))], {
         until: '/w/zz\nend2\n',
         during: (side) => {
-          for (const args of [['put', '/w/a', '10'], ['put', '/w/c', '50', '--prev-kv'], ['del', '--prefix', '/w/d'], ['put', '/x', 'out2'], ['put', '/w/zz', 'end2']]) {
+          for (const args of [
+            ['put', '/w/a', '10'],
+            ['put', '/w/c', '50', '--prev-kv'],
+            ['del', '--prefix', '/w/d'],
+            ['put', '/x', 'out2'],
+            ['put', '/w/zz', 'end2'],
+          ]) {
             const r = side.ctl(args);
             if (r.code !== 0) throw new Error(`${side.label}: etcdctl ${args.join(' ')} failed: ${r.stderr}`);
           }
@@ -274,12 +304,24 @@ const steps: Step[] = [
   { name: 'put 257 binary keys over gRPC (revisions)', run: putBinaryKeys },
   { name: 'get binary keys --hex', args: ['get', '--prefix', 'bin/', '--hex'] },
   { name: 'get binary keys -w json', args: ['get', '--prefix', 'bin/', '-w', 'json'] },
-  { name: 'get binary keys --sort-by=KEY --order=DESCEND --limit', args: ['get', '--prefix', 'bin/', '--sort-by=KEY', '--order=DESCEND', '--limit', '5', '--hex'] },
+  {
+    name: 'get binary keys --sort-by=KEY --order=DESCEND --limit',
+    args: ['get', '--prefix', 'bin/', '--sort-by=KEY', '--order=DESCEND', '--limit', '5', '--hex'],
+  },
   // etcd quirk (3.4–3.6 rangeLimit): with a non-KEY sort target and no --order (sort_order NONE), the
   // limit is applied in key order first (limit+1 fetched), then those are sorted ascending.
-  { name: 'get --sort-by=VALUE --limit without --order (limit before sort)', args: ['get', '--prefix', 'bin/', '--sort-by=VALUE', '--limit', '4', '--hex'] },
-  { name: 'get --sort-by=VALUE --order=ASCEND --limit (sort before limit)', args: ['get', '--prefix', 'bin/', '--sort-by=VALUE', '--order=ASCEND', '--limit', '4', '--hex'] },
-  { name: 'get --sort-by=MODIFY --limit without --order (limit before sort)', args: ['get', '--prefix', 's/', '--sort-by=MODIFY', '--limit', '2', '-w', 'json'] },
+  {
+    name: 'get --sort-by=VALUE --limit without --order (limit before sort)',
+    args: ['get', '--prefix', 'bin/', '--sort-by=VALUE', '--limit', '4', '--hex'],
+  },
+  {
+    name: 'get --sort-by=VALUE --order=ASCEND --limit (sort before limit)',
+    args: ['get', '--prefix', 'bin/', '--sort-by=VALUE', '--order=ASCEND', '--limit', '4', '--hex'],
+  },
+  {
+    name: 'get --sort-by=MODIFY --limit without --order (limit before sort)',
+    args: ['get', '--prefix', 's/', '--sort-by=MODIFY', '--limit', '2', '-w', 'json'],
+  },
   { name: 'get a binary range', args: ['get', 'bin/A', 'bin/a', '--hex', '-w', 'json'] },
   { name: 'get --from-key "" (0x00… key first) --hex', args: ['get', '--from-key', '', '--limit', '3', '--hex'] },
   { name: 'get the whole keyspace -w json', args: ['get', '--prefix', '', '-w', 'json'] },
@@ -292,7 +334,10 @@ const steps: Step[] = [
     post: mapStdout((t, s) => {
       const lines = t.split('\n').filter((l) => l !== '');
       if (lines.length !== 1) throw new Error(`${s.label}: endpoint status printed ${lines.length} lines: ${t}`);
-      return `${normaliseStatusRow(lines[0].split(', ').map((c) => c.trim()), s).join(', ')}\n`;
+      return `${normaliseStatusRow(
+        lines[0].split(', ').map((c) => c.trim()),
+        s,
+      ).join(', ')}\n`;
     }),
   },
   {
@@ -384,7 +429,10 @@ describe.skipIf(!haveTools)('etcdctl: reference etcd vs peer', () => {
         // A readable record of both sides (normalised), e.g. E2E_TRANSCRIPT=/tmp/etcdctl.txt
         const show = (r: CtlResult) => `[exit ${String(r.code)}]\n--- stdout\n${r.stdout}--- stderr\n${r.stderr}`;
         const args = st.args ? resolve(st.args, ref).join(' ') : '(see step)';
-        appendFileSync(process.env.E2E_TRANSCRIPT, `=== ${st.name}: etcdctl ${args}\n${show(want)}${JSON.stringify(got) === JSON.stringify(want) ? '' : `### peer differs:\n${show(got)}`}\n`);
+        appendFileSync(
+          process.env.E2E_TRANSCRIPT,
+          `=== ${st.name}: etcdctl ${args}\n${show(want)}${JSON.stringify(got) === JSON.stringify(want) ? '' : `### peer differs:\n${show(got)}`}\n`,
+        );
       }
       expect(got).toEqual(want);
     });

@@ -80,16 +80,51 @@ async function rev(c: EtcdClient): Promise<number> {
 
 // ---------------------------------------------------------------------------------------------------
 describe.skipIf(onEtcd)('CLI: flags and errors', () => {
-  const cases: Array<{ name: string; args: (port: number, dir: string) => string[]; env?: (dir: string) => Record<string, string>; mentions: string }> = [
+  const cases: Array<{
+    name: string;
+    args: (port: number, dir: string) => string[];
+    env?: (dir: string) => Record<string, string>;
+    mentions: string;
+  }> = [
     { name: 'unknown flag', args: () => ['--no-such-flag'], mentions: 'no-such-flag' },
     { name: 'unknown endpoint scheme', args: (p) => ['--listen-address', `127.0.0.1:${p}`, '--endpoint', 'bogus://x'], mentions: 'bogus' },
-    { name: 'endpoint that is not a URI', args: (p) => ['--listen-address', `127.0.0.1:${p}`, '--endpoint', 'notaurl'], mentions: 'notaurl' },
-    { name: 'bad --datastore-endpoint', args: (p) => ['--listen-address', `127.0.0.1:${p}`, '--datastore-endpoint', 'bogus://x'], mentions: 'bogus' },
-    { name: 'bad STRATA_ENDPOINT', args: (p) => ['--listen-address', `127.0.0.1:${p}`], env: () => ({ STRATA_ENDPOINT: 'bogus://x' }), mentions: 'bogus' },
-    { name: 'listen address without a port', args: (_p, d) => ['--listen-address', 'not-an-address', '--endpoint', `sqlite://${d}/x.db`], mentions: 'not-an-address' },
-    { name: 'listen address with port out of range', args: (_p, d) => ['--listen-address', '127.0.0.1:99999', '--endpoint', `sqlite://${d}/x.db`], mentions: '99999' },
-    { name: 'listen address with an empty port', args: (_p, d) => ['--listen-address', '127.0.0.1:', '--endpoint', `sqlite://${d}/x.db`], mentions: '127.0.0.1:' },
-    { name: 'bad STRATA_LISTEN_ADDRESS', args: (_p, d) => ['--endpoint', `sqlite://${d}/x.db`], env: () => ({ STRATA_LISTEN_ADDRESS: 'nope' }), mentions: 'nope' },
+    {
+      name: 'endpoint that is not a URI',
+      args: (p) => ['--listen-address', `127.0.0.1:${p}`, '--endpoint', 'notaurl'],
+      mentions: 'notaurl',
+    },
+    {
+      name: 'bad --datastore-endpoint',
+      args: (p) => ['--listen-address', `127.0.0.1:${p}`, '--datastore-endpoint', 'bogus://x'],
+      mentions: 'bogus',
+    },
+    {
+      name: 'bad STRATA_ENDPOINT',
+      args: (p) => ['--listen-address', `127.0.0.1:${p}`],
+      env: () => ({ STRATA_ENDPOINT: 'bogus://x' }),
+      mentions: 'bogus',
+    },
+    {
+      name: 'listen address without a port',
+      args: (_p, d) => ['--listen-address', 'not-an-address', '--endpoint', `sqlite://${d}/x.db`],
+      mentions: 'not-an-address',
+    },
+    {
+      name: 'listen address with port out of range',
+      args: (_p, d) => ['--listen-address', '127.0.0.1:99999', '--endpoint', `sqlite://${d}/x.db`],
+      mentions: '99999',
+    },
+    {
+      name: 'listen address with an empty port',
+      args: (_p, d) => ['--listen-address', '127.0.0.1:', '--endpoint', `sqlite://${d}/x.db`],
+      mentions: '127.0.0.1:',
+    },
+    {
+      name: 'bad STRATA_LISTEN_ADDRESS',
+      args: (_p, d) => ['--endpoint', `sqlite://${d}/x.db`],
+      env: () => ({ STRATA_LISTEN_ADDRESS: 'nope' }),
+      mentions: 'nope',
+    },
   ];
   for (const c of cases) {
     test(`${c.name} → exit 2, one line on stderr`, async () => {
@@ -111,7 +146,13 @@ describe.skipIf(onEtcd)('CLI: flags and errors', () => {
   test('--help lists every documented flag', async () => {
     const r = await runCli(['--help'], { cwd: tmp('help') });
     expect(r.code, r.stderr).toBe(0);
-    for (const f of ['--log-level', '--emulated-etcd-version', '--watch-progress-notify-interval', '--max-request-bytes', '--max-txn-ops']) {
+    for (const f of [
+      '--log-level',
+      '--emulated-etcd-version',
+      '--watch-progress-notify-interval',
+      '--max-request-bytes',
+      '--max-txn-ops',
+    ]) {
       expect(r.stdout).toContain(f);
     }
   });
@@ -138,7 +179,10 @@ describe.skipIf(onEtcd)('CLI: configuration from STRATA_* variables and endpoint
     const dir = tmp('env');
     const address = `127.0.0.1:${await freePort()}`;
     const db = path.join(dir, 'env.db');
-    const p = spawnCli([], { cwd: dir, env: { STRATA_LISTEN_ADDRESS: address, STRATA_ENDPOINT: `sqlite://${db}`, STRATA_LOG_LEVEL: 'warn' } });
+    const p = spawnCli([], {
+      cwd: dir,
+      env: { STRATA_LISTEN_ADDRESS: address, STRATA_ENDPOINT: `sqlite://${db}`, STRATA_LOG_LEVEL: 'warn' },
+    });
     await serveAndStop(p, address);
     expect(existsSync(db), 'the database is where STRATA_ENDPOINT says').toBe(true);
   });
@@ -190,7 +234,10 @@ describe.skipIf(onEtcd)('CLI: configuration from STRATA_* variables and endpoint
     const abs = path.join(dir, 'abs.db');
     expect(abs.startsWith('/')).toBe(true);
     const a2 = `127.0.0.1:${await freePort()}`;
-    await serveAndStop(spawnCli(['--listen-address', a2, '--endpoint', `sqlite://${abs}?_busy_timeout=5000&_journal=WAL`], { cwd: dir }), a2);
+    await serveAndStop(
+      spawnCli(['--listen-address', a2, '--endpoint', `sqlite://${abs}?_busy_timeout=5000&_journal=WAL`], { cwd: dir }),
+      a2,
+    );
     expect(existsSync(abs)).toBe(true);
   });
 
@@ -220,10 +267,18 @@ describe.skipIf(onEtcd)('CLI: configuration from STRATA_* variables and endpoint
 
       const put = (k: string) => ({ request_put: { key: b(k), value: b('v') } });
       await c.kv.Txn({ success: [put('t1'), put('t2')] }); // 2 ops: allowed
-      await expectGrpcError(c.kv.Txn({ success: [put('t1'), put('t2'), put('t3')] }), grpc.status.INVALID_ARGUMENT, 'etcdserver: too many operations in txn request');
+      await expectGrpcError(
+        c.kv.Txn({ success: [put('t1'), put('t2'), put('t3')] }),
+        grpc.status.INVALID_ARGUMENT,
+        'etcdserver: too many operations in txn request',
+      );
 
       await c.kv.Put({ key: b('small'), value: Buffer.alloc(1000) });
-      await expectGrpcError(c.kv.Put({ key: b('big'), value: Buffer.alloc(8192) }), grpc.status.INVALID_ARGUMENT, 'etcdserver: request is too large');
+      await expectGrpcError(
+        c.kv.Put({ key: b('big'), value: Buffer.alloc(8192) }),
+        grpc.status.INVALID_ARGUMENT,
+        'etcdserver: request is too large',
+      );
 
       const w = new WatchReader(c.watch());
       try {
@@ -265,7 +320,10 @@ describe.skipIf(onEtcd && !runOnEtcd)('lifecycle: signals, crashes and restarts 
     await withClient(srv.address, async (c) => {
       // The ids are kept; etcd's raft term goes up with the election after a restart.
       const { cluster_id, member_id } = (await readIdentity(c)).identity;
-      expect({ cluster_id, member_id }, 'cluster and member id after the restart').toEqual({ cluster_id: identity?.cluster_id, member_id: identity?.member_id });
+      expect({ cluster_id, member_id }, 'cluster and member id after the restart').toEqual({
+        cluster_id: identity?.cluster_id,
+        member_id: identity?.member_id,
+      });
       expect(await rev(c)).toBe(4);
       const a = await c.kv.Range({ key: b('a') });
       expect(a.kvs.map((kv: Msg) => [s(kv.value), kv.create_revision, kv.mod_revision, kv.version])).toEqual([['3', '2', '4', '2']]);

@@ -20,7 +20,7 @@ const UNARY: Record<string, string[]> = {
 // A deterministic PRNG so a failure can be replayed.
 function rng(seed: number): () => number {
   let x = seed;
-  return () => ((x = (x * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+  return () => (x = (x * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
 }
 
 /** Bytes no message type decodes: a tag cut off, a wire type that does not exist. */
@@ -91,7 +91,11 @@ describe('malformed input', () => {
 
   it('survives garbage on the Watch and LeaseKeepAlive streams', async () => {
     for (const method of ['/etcdserverpb.Watch/Watch', '/etcdserverpb.Lease/LeaseKeepAlive']) {
-      const stream = raw.makeBidiStreamRequest(method, (x: Buffer) => x, (x: Buffer) => x);
+      const stream = raw.makeBidiStreamRequest(
+        method,
+        (x: Buffer) => x,
+        (x: Buffer) => x,
+      );
       const done = new Promise<void>((resolve) => {
         stream.on('error', () => resolve());
         stream.on('end', () => resolve());
@@ -109,13 +113,25 @@ describe('malformed input', () => {
 
   it('rejects out-of-range numbers as etcd errors, not crashes', async () => {
     const c = createClient(server.address);
-    await expectGrpcError(c.kv.Range({ key: b('a'), revision: '9223372036854775807' }), grpc.status.OUT_OF_RANGE, 'etcdserver: mvcc: required revision is a future revision');
+    await expectGrpcError(
+      c.kv.Range({ key: b('a'), revision: '9223372036854775807' }),
+      grpc.status.OUT_OF_RANGE,
+      'etcdserver: mvcc: required revision is a future revision',
+    );
     await expectGrpcError(c.lease.LeaseGrant({ TTL: '9223372036854775807' }), grpc.status.OUT_OF_RANGE, 'etcdserver: too large lease TTL');
     // The fuzzing above may have granted odd ids (a payload decodes as LeaseGrant{ID: -1}); use one shown absent.
     expect((await c.lease.LeaseTimeToLive({ ID: '-7777' })).TTL).toBe('-1');
-    await expectGrpcError(c.kv.Put({ key: b('a'), value: b('v'), lease: '-7777' }), grpc.status.NOT_FOUND, 'etcdserver: requested lease not found');
+    await expectGrpcError(
+      c.kv.Put({ key: b('a'), value: b('v'), lease: '-7777' }),
+      grpc.status.NOT_FOUND,
+      'etcdserver: requested lease not found',
+    );
     // etcd 3.4 answers the same: any revision at or below the compact revision (-1 at first) is compacted.
-    await expectGrpcError(c.kv.Compact({ revision: '-9223372036854775808' }), grpc.status.OUT_OF_RANGE, 'etcdserver: mvcc: required revision has been compacted');
+    await expectGrpcError(
+      c.kv.Compact({ revision: '-9223372036854775808' }),
+      grpc.status.OUT_OF_RANGE,
+      'etcdserver: mvcc: required revision has been compacted',
+    );
     c.close();
   });
 });

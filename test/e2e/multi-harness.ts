@@ -37,69 +37,73 @@ const SHARED: BackendName[] = ['postgres', 'mysql'];
  * instances are started together, as an HA deployment starts: the database does not exist yet.
  */
 export function forEachSharedBackend(suite: string, count: number, body: (cl: Cluster) => void, args: string[] = []): void {
-  forEachBackend(suite, (backend) => {
-    const dbDir = mkdtempSync(path.join(tmpdir(), 'strata-multi-'));
-    const open: Array<{ close(): void }> = [];
-    let seq = 0;
-    const cl: Cluster = {
-      backend,
-      endpoint: backend.endpoint(dbDir),
-      servers: [],
-      clients: [],
-      identity: undefined as unknown as Identity,
-      async restart(i) {
-        cl.clients[i]?.close();
-        const old = cl.servers[i];
-        await old.kill();
-        old.cleanup();
-        cl.servers[i] = await startStrata({ endpoint: cl.endpoint, args });
-        cl.clients[i] = createClient(cl.servers[i].address);
-        expect((await readIdentity(cl.clients[i])).identity, `identity of instance ${i} after its restart`).toEqual(cl.identity);
-      },
-      track(x) {
-        open.push(x);
-        return x;
-      },
-      prefix(name) {
-        seq++;
-        return `/multi/${suite}/${String(seq).padStart(3, '0')}-${name}/`;
-      },
-    };
-    beforeAll(async () => {
-      requireBuild();
-      const started = await Promise.allSettled(Array.from({ length: count }, () => startStrata({ endpoint: cl.endpoint, args })));
-      for (const r of started) if (r.status === 'fulfilled') cl.servers.push(r.value);
-      const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-      if (failed) throw new Error(`${count} instances started together on one new ${backend.name} database: ${String(failed.reason)}`);
-      cl.clients.push(...cl.servers.map((s) => createClient(s.address)));
-      const ids = await Promise.all(cl.clients.map(async (c) => (await readIdentity(c)).identity));
-      cl.identity = ids[0];
-      for (const [i, id] of ids.entries()) expect(id, `identity of instance ${i}`).toEqual(cl.identity);
-    });
-    afterAll(async () => {
-      for (const x of open.splice(0)) {
-        try {
-          x.close();
-        } catch {
-          // already closed
+  forEachBackend(
+    suite,
+    (backend) => {
+      const dbDir = mkdtempSync(path.join(tmpdir(), 'strata-multi-'));
+      const open: Array<{ close(): void }> = [];
+      let seq = 0;
+      const cl: Cluster = {
+        backend,
+        endpoint: backend.endpoint(dbDir),
+        servers: [],
+        clients: [],
+        identity: undefined as unknown as Identity,
+        async restart(i) {
+          cl.clients[i]?.close();
+          const old = cl.servers[i];
+          await old.kill();
+          old.cleanup();
+          cl.servers[i] = await startStrata({ endpoint: cl.endpoint, args });
+          cl.clients[i] = createClient(cl.servers[i].address);
+          expect((await readIdentity(cl.clients[i])).identity, `identity of instance ${i} after its restart`).toEqual(cl.identity);
+        },
+        track(x) {
+          open.push(x);
+          return x;
+        },
+        prefix(name) {
+          seq++;
+          return `/multi/${suite}/${String(seq).padStart(3, '0')}-${name}/`;
+        },
+      };
+      beforeAll(async () => {
+        requireBuild();
+        const started = await Promise.allSettled(Array.from({ length: count }, () => startStrata({ endpoint: cl.endpoint, args })));
+        for (const r of started) if (r.status === 'fulfilled') cl.servers.push(r.value);
+        const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+        if (failed) throw new Error(`${count} instances started together on one new ${backend.name} database: ${String(failed.reason)}`);
+        cl.clients.push(...cl.servers.map((s) => createClient(s.address)));
+        const ids = await Promise.all(cl.clients.map(async (c) => (await readIdentity(c)).identity));
+        cl.identity = ids[0];
+        for (const [i, id] of ids.entries()) expect(id, `identity of instance ${i}`).toEqual(cl.identity);
+      });
+      afterAll(async () => {
+        for (const x of open.splice(0)) {
+          try {
+            x.close();
+          } catch {
+            // already closed
+          }
         }
-      }
-      for (const c of cl.clients) c.close();
-      const exits: Array<{ address: string; code: number | null; logs: string }> = [];
-      for (const s of cl.servers) {
-        exits.push({ address: s.address, code: await s.stop(), logs: s.logs() });
-        s.cleanup();
-      }
-      try {
-        backend.drop(dbDir);
-      } finally {
-        rmSync(dbDir, { recursive: true, force: true });
-      }
-      // SIGTERM ends each instance cleanly (exit 0) even with others on the database.
-      for (const e of exits) expect(e.code, `instance at ${e.address} exit code; logs:\n${e.logs}`).toBe(0);
-    });
-    body(cl);
-  }, SHARED);
+        for (const c of cl.clients) c.close();
+        const exits: Array<{ address: string; code: number | null; logs: string }> = [];
+        for (const s of cl.servers) {
+          exits.push({ address: s.address, code: await s.stop(), logs: s.logs() });
+          s.cleanup();
+        }
+        try {
+          backend.drop(dbDir);
+        } finally {
+          rmSync(dbDir, { recursive: true, force: true });
+        }
+        // SIGTERM ends each instance cleanly (exit 0) even with others on the database.
+        for (const e of exits) expect(e.code, `instance at ${e.address} exit code; logs:\n${e.logs}`).toBe(0);
+      });
+      body(cl);
+    },
+    SHARED,
+  );
 }
 
 /** Rejects with `what` if `p` has not settled within `ms`. */
@@ -126,9 +130,11 @@ export function num(x: unknown): number {
 export async function openWatch(cl: Cluster, c: EtcdClient, req: Msg): Promise<{ w: WatchReader; id: string; created: Msg }> {
   const w = cl.track(new WatchReader(c.watch()));
   w.send({ create_request: req });
-  await w.until((rs) => rs.some((r) => r.created), 10_000).catch((e: Error) => {
-    throw new Error(`watch was not created within 10 s: ${e.message.slice(0, 500)}`);
-  });
+  await w
+    .until((rs) => rs.some((r) => r.created), 10_000)
+    .catch((e: Error) => {
+      throw new Error(`watch was not created within 10 s: ${e.message.slice(0, 500)}`);
+    });
   const created = w.responses.find((r) => r.created) as Msg;
   return { w, id: String(created.watch_id), created };
 }
@@ -145,7 +151,10 @@ export async function waitWatchRev(w: WatchReader, id: string, rev: number, ms: 
   } catch (e) {
     const evs = watchEvents(w, id);
     const last = evs.length > 0 ? num(evs[evs.length - 1].kv.mod_revision) : 'none';
-    throw new Error(`${what}: no event at revision ≥ ${rev} within ${ms} ms (${evs.length} events, last at ${last}; ${(e as Error).message.slice(0, 200)})`, { cause: e });
+    throw new Error(
+      `${what}: no event at revision ≥ ${rev} within ${ms} ms (${evs.length} events, last at ${last}; ${(e as Error).message.slice(0, 200)})`,
+      { cause: e },
+    );
   }
   return watchEvents(w, id);
 }

@@ -38,7 +38,11 @@ forEachSharedBackend('multi-instance-crash', INSTANCES, (cl: Cluster) => {
     const worker = async (c: EtcdClient, via: number, w: number): Promise<void> => {
       for (let seq = 0; ; seq++) {
         if (killedAt >= 0 && via !== VICTIM && ackedAfterKill[via] >= AFTER_KILL) return;
-        const rec: Put = { key: `${p}i${via}/w${String(w).padStart(2, '0')}/${String(seq).padStart(5, '0')}`, value: `v-${via}-${w}-${seq}`, via };
+        const rec: Put = {
+          key: `${p}i${via}/w${String(w).padStart(2, '0')}/${String(seq).padStart(5, '0')}`,
+          value: `v-${via}-${w}-${seq}`,
+          via,
+        };
         sent.push(rec);
         try {
           rec.rev = num((await c.kv.Put({ key: b(rec.key), value: b(rec.value) })).header.revision);
@@ -57,14 +61,21 @@ forEachSharedBackend('multi-instance-crash', INSTANCES, (cl: Cluster) => {
       }
     };
     const load = Promise.all(cl.clients.flatMap((c, via) => Array.from({ length: IN_FLIGHT[via] }, (_, w) => worker(c, via, w))));
-    await within(load, 45_000, `load of 64 puts in flight; ${acked} acknowledged, killed after ${killedAt}, after the kill: ${ackedAfterKill}`);
+    await within(
+      load,
+      45_000,
+      `load of 64 puts in flight; ${acked} acknowledged, killed after ${killedAt}, after the kill: ${ackedAfterKill}`,
+    );
     await killDone;
     await survivorsDone;
     expect(killedAt).toBeGreaterThanOrEqual(BEFORE_KILL);
 
     const errors = sent.filter((x) => x.error !== undefined);
     const survivorErrors = errors.filter((x) => x.via !== VICTIM);
-    expect(survivorErrors.map((x) => `${x.via}: ${x.error}`), 'survivors answered every put').toEqual([]);
+    expect(
+      survivorErrors.map((x) => `${x.via}: ${x.error}`),
+      'survivors answered every put',
+    ).toEqual([]);
     expect(errors.length, 'the victim had puts in flight when it was killed').toBeGreaterThan(0);
     const ok = sent.filter((x) => x.rev !== undefined);
     const lost = sent.filter((x) => x.via === VICTIM && x.rev === undefined);
@@ -76,7 +87,10 @@ forEachSharedBackend('multi-instance-crash', INSTANCES, (cl: Cluster) => {
     const byKey = new Map(sent.map((x) => [x.key, x]));
     for (const x of ok) {
       const kv = found.get(x.key);
-      expect(kv ? { value: s(kv.value), rev: num(kv.mod_revision) } : 'missing', `acknowledged put ${x.key}`).toEqual({ value: x.value, rev: x.rev });
+      expect(kv ? { value: s(kv.value), rev: num(kv.mod_revision) } : 'missing', `acknowledged put ${x.key}`).toEqual({
+        value: x.value,
+        rev: x.rev,
+      });
     }
     for (const [k, kv] of found) {
       const x = byKey.get(k);
@@ -99,7 +113,10 @@ forEachSharedBackend('multi-instance-crash', INSTANCES, (cl: Cluster) => {
     );
     const { w, id } = await openWatch(cl, back, { key: b(p), range_end: prefixEnd(p), start_revision: r0 + 1 });
     const evs = await waitWatchRev(w, id, rEnd, 20_000, 'history replayed by the restarted instance');
-    expect(evs.map((e) => num(e.kv.mod_revision)), 'the restarted instance replays every revision once, in order').toEqual(revs);
+    expect(
+      evs.map((e) => num(e.kv.mod_revision)),
+      'the restarted instance replays every revision once, in order',
+    ).toEqual(revs);
     // ... and it takes writes again, seen at once through the others.
     const put = await back.kv.Put({ key: b(p + 'after-restart'), value: b('x') });
     expect(num(put.header.revision)).toBe(rEnd + 1);
@@ -122,14 +139,19 @@ forEachSharedBackend('multi-instance-crash', INSTANCES, (cl: Cluster) => {
     const grant = await cl.clients[VICTIM].lease.LeaseGrant({ TTL, ID: 0 });
     const keys = [`${p}a`, `${p}b`, `${p}c`];
     let last = 0;
-    for (const [i, k] of keys.entries()) last = num((await cl.clients[i % INSTANCES].kv.Put({ key: b(k), value: b('v'), lease: grant.ID })).header.revision);
+    for (const [i, k] of keys.entries())
+      last = num((await cl.clients[i % INSTANCES].kv.Put({ key: b(k), value: b('v'), lease: grant.ID })).header.revision);
     await cl.servers[VICTIM].kill();
-    for (const [i, { w, id }] of watches.entries()) await waitWatchRev(w, id, last + 1, TTL * 1000 + 8_000, `expiry on instance ${i} after the grantor was killed`);
+    for (const [i, { w, id }] of watches.entries())
+      await waitWatchRev(w, id, last + 1, TTL * 1000 + 8_000, `expiry on instance ${i} after the grantor was killed`);
     const sentinel = num((await cl.clients[0].kv.Put({ key: b(p + 'zz'), value: b('end') })).header.revision);
     for (const [i, { w, id }] of watches.entries()) {
       const evs = await waitWatchRev(w, id, sentinel, 10_000, `sentinel on instance ${i}`);
       const dels = evs.filter((e) => e.type === 'DELETE');
-      expect(dels.map((e) => [s(e.kv.key), num(e.kv.mod_revision)]), `DELETE events on instance ${i}`).toEqual(keys.map((k) => [k, sentinel - 1]));
+      expect(
+        dels.map((e) => [s(e.kv.key), num(e.kv.mod_revision)]),
+        `DELETE events on instance ${i}`,
+      ).toEqual(keys.map((k) => [k, sentinel - 1]));
     }
     for (const i of [0, 1]) expect(num((await cl.clients[i].lease.LeaseTimeToLive({ ID: grant.ID })).TTL)).toBe(-1);
     await cl.restart(VICTIM);

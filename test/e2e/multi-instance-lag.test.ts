@@ -39,10 +39,18 @@ forEachSharedBackend('multi-instance-lag', 3, (cl: Cluster) => {
     // A linearizable read on the resumed instance must not answer the deleted key.
     const got = await C(PAUSED).kv.Range({ key: b(p), range_end: prefixEnd(p) });
     expect(rev(got)).toBeGreaterThanOrEqual(sentinel);
-    expect(got.kvs.map((x: Msg) => s(x.key)), 'keys through the resumed instance').toEqual([p + 'other', p + 'zz']);
+    expect(
+      got.kvs.map((x: Msg) => s(x.key)),
+      'keys through the resumed instance',
+    ).toEqual([p + 'other', p + 'zz']);
     // Its watch gets the DELETE, or is canceled as compacted; it never skips it silently.
     await w.until((rs) => rs.some((r) => r.canceled) || watchEvents(w, id).some((e) => num(e.kv.mod_revision) >= sentinel), 15_000);
     const canceled = w.responses.some((r) => r.canceled);
-    if (!canceled) expect(watchEvents(w, id).filter((e) => e.type === 'DELETE').map((e) => num(e.kv.mod_revision))).toEqual([delRev]);
+    if (!canceled)
+      expect(
+        watchEvents(w, id)
+          .filter((e) => e.type === 'DELETE')
+          .map((e) => num(e.kv.mod_revision)),
+      ).toEqual([delRev]);
   });
 });

@@ -26,7 +26,8 @@ forEachSharedBackend('multi-instance-lease', INSTANCES, (cl: Cluster) => {
     const id = grant.ID as string;
     const keys = Array.from({ length: 6 }, (_, i) => `${p}k${i}`);
     let lastPut = 0;
-    for (const [i, k] of keys.entries()) lastPut = Math.max(lastPut, rev(await C(1 + (i % 2)).kv.Put({ key: b(k), value: b('v'), lease: id })));
+    for (const [i, k] of keys.entries())
+      lastPut = Math.max(lastPut, rev(await C(1 + (i % 2)).kv.Put({ key: b(k), value: b('v'), lease: id })));
     const ttl = await C(2).lease.LeaseTimeToLive({ ID: id, keys: true });
     expect((ttl.keys as Buffer[]).map(s)).toEqual(keys);
 
@@ -41,7 +42,10 @@ forEachSharedBackend('multi-instance-lease', INSTANCES, (cl: Cluster) => {
     for (const [i, { w, id: wid }] of watches.entries()) {
       const evs = await waitWatchRev(w, wid, sentinel, 10_000, `sentinel on instance ${i}`);
       const dels = evs.filter((e) => e.type === 'DELETE');
-      expect(dels.map((e) => s(e.kv.key)), `DELETE events on instance ${i}`).toEqual(keys);
+      expect(
+        dels.map((e) => s(e.kv.key)),
+        `DELETE events on instance ${i}`,
+      ).toEqual(keys);
       const at = [...new Set(dels.map((e) => num(e.kv.mod_revision)))];
       expect(at, `all keys deleted at one revision (instance ${i})`).toHaveLength(1);
       deletes.push(at);
@@ -93,10 +97,16 @@ forEachSharedBackend('multi-instance-lease', INSTANCES, (cl: Cluster) => {
       );
     }
     // The checks below run right after the last renewal.
-    expect(answers.map((a) => num(a.TTL)), 'every keepalive renews to the full TTL').toEqual(answers.map(() => TTL));
+    expect(
+      answers.map((a) => num(a.TTL)),
+      'every keepalive renews to the full TTL',
+    ).toEqual(answers.map(() => TTL));
     // The renewals reached the instance that granted it and the one that attached the key.
     for (const i of [0, 1]) {
-      expect((await C(i).kv.Range({ key })).kvs.map((x: Msg) => s(x.value)), `key through instance ${i} after ${sent} keepalives`).toEqual(['held']);
+      expect(
+        (await C(i).kv.Range({ key })).kvs.map((x: Msg) => s(x.value)),
+        `key through instance ${i} after ${sent} keepalives`,
+      ).toEqual(['held']);
       const left = await C(i).lease.LeaseTimeToLive({ ID: id });
       expect(num(left.TTL), `remaining TTL through instance ${i} right after a keepalive`).toBeGreaterThanOrEqual(TTL - 1);
     }
@@ -115,7 +125,11 @@ forEachSharedBackend('multi-instance-lease', INSTANCES, (cl: Cluster) => {
     const grant = await C(0).lease.LeaseGrant({ TTL: 60, ID: 0 });
     await C(1).kv.Put({ key: b(p + 'a'), value: b('1'), lease: grant.ID });
     await C(2).lease.LeaseRevoke({ ID: grant.ID });
-    await expectGrpcError(C(1).kv.Put({ key: b(p + 'b'), value: b('1'), lease: grant.ID }), grpc.status.NOT_FOUND, 'etcdserver: requested lease not found');
+    await expectGrpcError(
+      C(1).kv.Put({ key: b(p + 'b'), value: b('1'), lease: grant.ID }),
+      grpc.status.NOT_FOUND,
+      'etcdserver: requested lease not found',
+    );
     await expectGrpcError(C(0).lease.LeaseRevoke({ ID: grant.ID }), grpc.status.NOT_FOUND, 'etcdserver: requested lease not found');
     const ka = C(1).keepAlive();
     cl.track({ close: () => ka.cancel() });
@@ -125,6 +139,7 @@ forEachSharedBackend('multi-instance-lease', INSTANCES, (cl: Cluster) => {
     });
     ka.write({ ID: grant.ID });
     expect(num((await within(answer, 10_000, 'keepalive answer')).TTL), 'keepalive of a revoked lease through another instance').toBe(0);
-    for (let i = 0; i < INSTANCES; i++) expect((await C(i).kv.Range({ key: b(p), range_end: prefixEnd(p) })).kvs, `keys through ${i}`).toEqual([]);
+    for (let i = 0; i < INSTANCES; i++)
+      expect((await C(i).kv.Range({ key: b(p), range_end: prefixEnd(p) })).kvs, `keys through ${i}`).toEqual([]);
   });
 });

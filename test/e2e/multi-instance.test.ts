@@ -28,10 +28,17 @@ forEachSharedBackend('multi-instance', INSTANCES, (cl: Cluster) => {
       if (i === 0) created = rev(put);
       for (const j of [i + 1, i + 2]) {
         const got = await C(j).kv.Range({ key });
-        expect(rev(got), `header of a read through instance ${j % INSTANCES} after a put through ${i % INSTANCES}`).toBeGreaterThanOrEqual(rev(put));
-        expect(got.kvs.map((x: Msg) => ({ value: s(x.value), mod: num(x.mod_revision), version: num(x.version), create: num(x.create_revision) }))).toEqual([
-          { value: `v${i}`, mod: rev(put), version: i + 1, create: created },
-        ]);
+        expect(rev(got), `header of a read through instance ${j % INSTANCES} after a put through ${i % INSTANCES}`).toBeGreaterThanOrEqual(
+          rev(put),
+        );
+        expect(
+          got.kvs.map((x: Msg) => ({
+            value: s(x.value),
+            mod: num(x.mod_revision),
+            version: num(x.version),
+            create: num(x.create_revision),
+          })),
+        ).toEqual([{ value: `v${i}`, mod: rev(put), version: i + 1, create: created }]);
       }
       // A read-only txn is linearizable too.
       const t = await C(i + 1).kv.Txn({
@@ -54,9 +61,7 @@ forEachSharedBackend('multi-instance', INSTANCES, (cl: Cluster) => {
     const KEYS = 40;
     const PER_INSTANCE = 200;
     const WORKERS = 8; // per instance: 24 writes in flight in all
-    const watches = await Promise.all(
-      cl.clients.map((c) => openWatch(cl, c, { key: b(p), range_end: prefixEnd(p), prev_kv: true })),
-    );
+    const watches = await Promise.all(cl.clients.map((c) => openWatch(cl, c, { key: b(p), range_end: prefixEnd(p), prev_kv: true })));
     const acked: Array<{ rev: number; key: string; value: string; via: number }> = [];
     await within(
       Promise.all(
@@ -84,7 +89,10 @@ forEachSharedBackend('multi-instance', INSTANCES, (cl: Cluster) => {
     const seqs: Array<Array<[number, string, string]>> = [];
     for (const [i, { w, id }] of watches.entries()) {
       const evs = await waitWatchRev(w, id, sentinel, 20_000, `watch on instance ${i}`);
-      expect(w.responses.filter((r) => r.canceled), `watch on instance ${i} was not canceled`).toEqual([]);
+      expect(
+        w.responses.filter((r) => r.canceled),
+        `watch on instance ${i} was not canceled`,
+      ).toEqual([]);
       const got = evs.map((e) => num(e.kv.mod_revision));
       // Strictly increasing, exactly the acknowledged revisions, then the sentinel: in order and once.
       expect(got, `revisions seen by the watch on instance ${i}`).toEqual([...revs, sentinel]);
@@ -153,7 +161,10 @@ forEachSharedBackend('multi-instance', INSTANCES, (cl: Cluster) => {
     expect([...written].sort((x, y) => x - y)).toEqual(Array.from({ length: TARGET }, (_, i) => i + 1));
     for (let i = 0; i < INSTANCES; i++) {
       const got = (await C(i).kv.Range({ key })).kvs[0] as Msg;
-      expect({ value: s(got.value), version: num(got.version), create: num(got.create_revision) }, `counter read through instance ${i}`).toEqual({
+      expect(
+        { value: s(got.value), version: num(got.version), create: num(got.create_revision) },
+        `counter read through instance ${i}`,
+      ).toEqual({
         value: String(TARGET),
         version: TARGET + 1,
         create: rev(init),
@@ -171,7 +182,10 @@ forEachSharedBackend('multi-instance', INSTANCES, (cl: Cluster) => {
     expect(rev(await C(1).kv.Compact({ revision: r2 }))).toBeGreaterThanOrEqual(r3);
     for (const i of [2, 0, 1]) {
       await expectGrpcError(C(i).kv.Range({ key, revision: r1 }), grpc.status.OUT_OF_RANGE, COMPACTED);
-      expect((await C(i).kv.Range({ key, revision: r2 })).kvs.map((x: Msg) => s(x.value)), `read at the compact revision through ${i}`).toEqual(['2']);
+      expect(
+        (await C(i).kv.Range({ key, revision: r2 })).kvs.map((x: Msg) => s(x.value)),
+        `read at the compact revision through ${i}`,
+      ).toEqual(['2']);
       // A watch from before the compaction, on an instance that has read since: created, then canceled.
       const { w, id } = await openWatch(cl, C(i), { key, start_revision: r1 });
       await within(
@@ -180,7 +194,11 @@ forEachSharedBackend('multi-instance', INSTANCES, (cl: Cluster) => {
         `compacted cancel of a watch from r${r1} through instance ${i}`,
       );
       const cancel = w.responses.find((r) => r.canceled) as Msg;
-      expect({ id: String(cancel.watch_id), compact: num(cancel.compact_revision), events: cancel.events }).toEqual({ id, compact: r2, events: [] });
+      expect({ id: String(cancel.watch_id), compact: num(cancel.compact_revision), events: cancel.events }).toEqual({
+        id,
+        compact: r2,
+        events: [],
+      });
       expect(watchEvents(w, id), `no events from compacted history through instance ${i}`).toEqual([]);
     }
     // Compacting again, through any instance, at or below it is refused; above it is accepted.
@@ -216,10 +234,19 @@ forEachSharedBackend('multi-instance', INSTANCES, (cl: Cluster) => {
     }
     await within(writer, 30_000, `${N} puts through instance 0`);
     const last = revs[revs.length - 1];
-    for (const [j, { start, w: { w, id } }] of opened.entries()) {
+    for (const [
+      j,
+      {
+        start,
+        w: { w, id },
+      },
+    ] of opened.entries()) {
       const evs = await waitWatchRev(w, id, last, 15_000, `watch ${j} from r${start} on instance ${1 + (j % 2)}`);
       const want = revs.filter((r) => r >= start);
-      expect(evs.map((e) => num(e.kv.mod_revision)), `watch ${j} from r${start}: every revision once, in order`).toEqual(want);
+      expect(
+        evs.map((e) => num(e.kv.mod_revision)),
+        `watch ${j} from r${start}: every revision once, in order`,
+      ).toEqual(want);
       expect(evs.map((e) => s(e.kv.value))).toEqual(want.map((r) => String(revs.indexOf(r))));
     }
   });

@@ -22,10 +22,27 @@ const SSL_REQUEST = Buffer.from([0, 0, 0, 8, 0x04, 0xd2, 0x16, 0x2f]);
 function makeCert(dir: string, name: string): { cert: string; key: string } {
   const key = path.join(dir, `${name}.key`);
   const cert = path.join(dir, `${name}.crt`);
-  const r = spawnSync('openssl', [
-    'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', `/CN=${name}`,
-    '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', key, '-out', cert,
-  ], { encoding: 'utf8' });
+  const r = spawnSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-days',
+      '1',
+      '-subj',
+      `/CN=${name}`,
+      '-addext',
+      'subjectAltName=IP:127.0.0.1',
+      '-keyout',
+      key,
+      '-out',
+      cert,
+    ],
+    { encoding: 'utf8' },
+  );
   if (r.status !== 0) throw new Error(`openssl: ${r.stderr}`);
   return { cert, key };
 }
@@ -76,79 +93,88 @@ function runCli(args: string[]): Promise<{ status: number | null; output: string
 }
 
 if (!testBackend('postgres')) skippedSuite(SUITE, noBackendReason(['postgres']));
-else describe(SUITE, () => {
-  let dir: string;
-  let front: ReturnType<typeof tlsFront>;
-  let port: number;
-  let certs: { cert: string; key: string };
-  let other: { cert: string; key: string };
-  const base = new URL(PG_BASE.replace(/^postgres(ql)?:/, 'http:'));
+else
+  describe(SUITE, () => {
+    let dir: string;
+    let front: ReturnType<typeof tlsFront>;
+    let port: number;
+    let certs: { cert: string; key: string };
+    let other: { cert: string; key: string };
+    const base = new URL(PG_BASE.replace(/^postgres(ql)?:/, 'http:'));
 
-  beforeAll(async () => {
-    dir = mkdtempSync(path.join(tmpdir(), 'strata-pgtls-'));
-    certs = makeCert(dir, 'db');
-    other = makeCert(dir, 'stranger');
-    front = tlsFront({ host: base.hostname, port: Number(base.port || 5432) }, certs.cert, certs.key);
-    await new Promise<void>((r) => front.server.listen(0, '127.0.0.1', r));
-    port = (front.server.address() as net.AddressInfo).port;
-  });
-  afterAll(async () => {
-    await new Promise<void>((r) => front?.server.close(() => r()));
-    dropDatabase('postgres', databaseFor(dir));
-    rmSync(dir, { recursive: true, force: true });
-  });
+    beforeAll(async () => {
+      dir = mkdtempSync(path.join(tmpdir(), 'strata-pgtls-'));
+      certs = makeCert(dir, 'db');
+      other = makeCert(dir, 'stranger');
+      front = tlsFront({ host: base.hostname, port: Number(base.port || 5432) }, certs.cert, certs.key);
+      await new Promise<void>((r) => front.server.listen(0, '127.0.0.1', r));
+      port = (front.server.address() as net.AddressInfo).port;
+    });
+    afterAll(async () => {
+      await new Promise<void>((r) => front?.server.close(() => r()));
+      dropDatabase('postgres', databaseFor(dir));
+      rmSync(dir, { recursive: true, force: true });
+    });
 
-  const endpoint = (params: string) => `postgres://${base.username || 'postgres'}@127.0.0.1:${port}/${databaseFor(dir)}?${params}`;
+    const endpoint = (params: string) => `postgres://${base.username || 'postgres'}@127.0.0.1:${port}/${databaseFor(dir)}?${params}`;
 
-  it('--ca-file turns on verified TLS; writes and reads go through it', async () => {
-    const before = front.stats.tlsSessions;
-    const server = await startStrata({ endpoint: endpoint('application_name=tls-test'), args: ['--ca-file', certs.cert] });
-    try {
-      const c = createClient(server.address);
-      await c.kv.Put({ key: b('tls'), value: b('yes') });
-      expect(s((await c.kv.Range({ key: b('tls') })).kvs[0].value)).toBe('yes');
-      c.close();
-      expect(front.stats.tlsSessions).toBeGreaterThan(before);
-    } finally {
-      await server.stop();
-      server.cleanup();
-    }
-  });
-
-  it('sslmode=require encrypts without verifying; --skip-verify does the same for a verified mode', async () => {
-    for (const args of [{ params: 'sslmode=require', flags: [] }, { params: 'sslmode=verify-full', flags: ['--skip-verify'] }]) {
+    it('--ca-file turns on verified TLS; writes and reads go through it', async () => {
       const before = front.stats.tlsSessions;
-      const server = await startStrata({ endpoint: endpoint(args.params), args: args.flags });
+      const server = await startStrata({ endpoint: endpoint('application_name=tls-test'), args: ['--ca-file', certs.cert] });
       try {
         const c = createClient(server.address);
-        expect((await c.kv.Range({ key: b('tls') })).kvs).toHaveLength(1);
+        await c.kv.Put({ key: b('tls'), value: b('yes') });
+        expect(s((await c.kv.Range({ key: b('tls') })).kvs[0].value)).toBe('yes');
         c.close();
         expect(front.stats.tlsSessions).toBeGreaterThan(before);
       } finally {
         await server.stop();
         server.cleanup();
       }
-    }
-  });
+    });
 
-  it('a certificate from another CA is refused, with exit code 1 and a message that names the problem', async () => {
-    const r = await runCli(['--listen-address', '127.0.0.1:0', '--endpoint', endpoint('sslmode=verify-full'), '--ca-file', other.cert]);
-    expect(r.status).toBe(1);
-    expect(r.output).toMatch(/cannot open postgres:\/\/.*certificate/i);
-  });
+    it('sslmode=require encrypts without verifying; --skip-verify does the same for a verified mode', async () => {
+      for (const args of [
+        { params: 'sslmode=require', flags: [] },
+        { params: 'sslmode=verify-full', flags: ['--skip-verify'] },
+      ]) {
+        const before = front.stats.tlsSessions;
+        const server = await startStrata({ endpoint: endpoint(args.params), args: args.flags });
+        try {
+          const c = createClient(server.address);
+          expect((await c.kv.Range({ key: b('tls') })).kvs).toHaveLength(1);
+          c.close();
+          expect(front.stats.tlsSessions).toBeGreaterThan(before);
+        } finally {
+          await server.stop();
+          server.cleanup();
+        }
+      }
+    });
 
-  it('sslmode=disable speaks plaintext (which this front refuses)', async () => {
-    const before = front.stats.plaintextRefused;
-    const r = await runCli(['--listen-address', '127.0.0.1:0', '--endpoint', endpoint('sslmode=disable&connect_timeout=5')]);
-    expect(r.status).toBe(1);
-    expect(front.stats.plaintextRefused).toBeGreaterThan(before);
-  });
+    it('a certificate from another CA is refused, with exit code 1 and a message that names the problem', async () => {
+      const r = await runCli(['--listen-address', '127.0.0.1:0', '--endpoint', endpoint('sslmode=verify-full'), '--ca-file', other.cert]);
+      expect(r.status).toBe(1);
+      expect(r.output).toMatch(/cannot open postgres:\/\/.*certificate/i);
+    });
 
-  it('a password in the endpoint never reaches the logs', async () => {
-    const secret = 'hunter2-very-secret';
-    const r = await runCli(['--listen-address', '127.0.0.1:0', '--endpoint', `postgres://postgres:${secret}@127.0.0.1:1/x?sslmode=disable`]);
-    expect(r.status).toBe(1);
-    expect(r.output).toMatch(/cannot open postgres:\/\/postgres@127\.0\.0\.1:1\/x/);
-    expect(r.output).not.toContain(secret);
+    it('sslmode=disable speaks plaintext (which this front refuses)', async () => {
+      const before = front.stats.plaintextRefused;
+      const r = await runCli(['--listen-address', '127.0.0.1:0', '--endpoint', endpoint('sslmode=disable&connect_timeout=5')]);
+      expect(r.status).toBe(1);
+      expect(front.stats.plaintextRefused).toBeGreaterThan(before);
+    });
+
+    it('a password in the endpoint never reaches the logs', async () => {
+      const secret = 'hunter2-very-secret';
+      const r = await runCli([
+        '--listen-address',
+        '127.0.0.1:0',
+        '--endpoint',
+        `postgres://postgres:${secret}@127.0.0.1:1/x?sslmode=disable`,
+      ]);
+      expect(r.status).toBe(1);
+      expect(r.output).toMatch(/cannot open postgres:\/\/postgres@127\.0\.0\.1:1\/x/);
+      expect(r.output).not.toContain(secret);
+    });
   });
-});

@@ -104,7 +104,16 @@ describe.skipIf(!haveEtcd)('strata history → etcd snapshot → real etcd', () 
     const dump = boltCheck(bin, snapshot, { pairs: false });
     expect(dump.errors).toEqual([]);
     expect(dump.buckets.map((x) => Buffer.from(x.name, 'hex').toString())).toEqual([
-      'alarm', 'auth', 'authRoles', 'authUsers', 'cluster', 'key', 'lease', 'members', 'members_removed', 'meta',
+      'alarm',
+      'auth',
+      'authRoles',
+      'authUsers',
+      'cluster',
+      'key',
+      'lease',
+      'members',
+      'members_removed',
+      'meta',
     ]);
   });
 
@@ -140,7 +149,19 @@ describe.skipIf(!haveEtcd)('strata history → etcd snapshot → real etcd', () 
     const dataDir = path.join(dir, 'restored');
     const [cport, pport] = [await freePort(), await freePort()];
     const peer = `http://127.0.0.1:${pport}`;
-    ctl(['snapshot', 'restore', snapshot, '--data-dir', dataDir, '--name', 'default', '--initial-cluster', `default=${peer}`, '--initial-advertise-peer-urls', peer]);
+    ctl([
+      'snapshot',
+      'restore',
+      snapshot,
+      '--data-dir',
+      dataDir,
+      '--name',
+      'default',
+      '--initial-cluster',
+      `default=${peer}`,
+      '--initial-advertise-peer-urls',
+      peer,
+    ]);
     restored = await startEtcd({ dataDir, ports: [cport, pport] });
     const cr = createClient(restored.address);
     try {
@@ -148,7 +169,9 @@ describe.skipIf(!haveEtcd)('strata history → etcd snapshot → real etcd', () 
       // Reads at the compact revision itself still work (etcd refuses only those below it).
       for (let r = compactAt; r <= rev; r++) expect({ r, kvs: await rangeAll(cr, r) }).toEqual({ r, kvs: served.get(r) });
       expect(await rangeAll(cr)).toEqual(served.get(rev));
-      await expect(cr.kv.Range({ key: b('a'), revision: compactAt - 1 })).rejects.toThrow('etcdserver: mvcc: required revision has been compacted');
+      await expect(cr.kv.Range({ key: b('a'), revision: compactAt - 1 })).rejects.toThrow(
+        'etcdserver: mvcc: required revision has been compacted',
+      );
       expect(await leaseState(cr)).toEqual(leases);
       // The restored member goes on from strata's revision.
       const put = await cr.kv.Put({ key: b('after-restore'), value: b('1') });

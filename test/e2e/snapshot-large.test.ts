@@ -22,8 +22,13 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 function input(keys: number): EtcdBackendInput {
   const h = largeHistory(keys);
   return {
-    revision: h.revision, compactRevision: h.compactRevision, rows: h.rows, leases: [],
-    member: { id: 0x8e9e05c52164694dn, name: 'default', peerURLs: [], clientURLs: ['http://127.0.0.1:2379'] }, serverVersion: '3.5.21', term: 1,
+    revision: h.revision,
+    compactRevision: h.compactRevision,
+    rows: h.rows,
+    leases: [],
+    member: { id: 0x8e9e05c52164694dn, name: 'default', peerURLs: [], clientURLs: ['http://127.0.0.1:2379'] },
+    serverVersion: '3.5.21',
+    term: 1,
   };
 }
 
@@ -49,7 +54,9 @@ describe('a 100,000-key snapshot', () => {
     await measured(path.join(dir, 'warm-up.snapshot'), 10_000);
     const m = await measured(file, KEYS);
     const mib = (n: number) => Math.round(n / 2 ** 20);
-    note(`snapshot of ${KEYS} keys: ${mib(m.size)} MiB in ${m.ms} ms; RSS ${mib(m.before)} MiB before, ${mib(m.peak)} MiB at most while writing (+${mib(m.peak - m.before)} MiB)`);
+    note(
+      `snapshot of ${KEYS} keys: ${mib(m.size)} MiB in ${m.ms} ms; RSS ${mib(m.before)} MiB before, ${mib(m.peak)} MiB at most while writing (+${mib(m.peak - m.before)} MiB)`,
+    );
     expect(m.size).toBeGreaterThan(140 * 2 ** 20);
     expect(m.peak - m.before).toBeLessThan(m.size / 2);
   }, 120_000);
@@ -61,7 +68,10 @@ describe('a 100,000-key snapshot', () => {
     // other buckets: auth revision, cluster version, the member, 4 meta keys.
     expect(mine).toMatchObject({ revision: h.revision, totalKey: h.revision - 1 + 7 });
     if (haveTool(ETCDCTL_BIN, 'etcdctl')) {
-      const r = spawnSync(ETCDCTL_BIN, ['snapshot', 'status', file, '-w', 'json'], { env: { ...process.env, ETCDCTL_API: '3' }, encoding: 'utf8' });
+      const r = spawnSync(ETCDCTL_BIN, ['snapshot', 'status', file, '-w', 'json'], {
+        env: { ...process.env, ETCDCTL_API: '3' },
+        encoding: 'utf8',
+      });
       expect(r.status).toBe(0);
       expect(JSON.parse(r.stdout)).toEqual(mine);
     }

@@ -47,8 +47,10 @@ function stateAt(rows: LogRow[], rev: number): string[] {
     else live.set(r.key.toString('hex'), r);
   }
   return [...live.entries()]
-    .sort(([a], [b]) => (Buffer.compare(Buffer.from(a, 'hex'), Buffer.from(b, 'hex'))))
-    .map(([k, r]) => `${k} = ${r.value.toString('hex')} create ${r.createRevision} mod ${r.revision} version ${r.version} lease ${r.lease}`);
+    .sort(([a], [b]) => Buffer.compare(Buffer.from(a, 'hex'), Buffer.from(b, 'hex')))
+    .map(
+      ([k, r]) => `${k} = ${r.value.toString('hex')} create ${r.createRevision} mod ${r.revision} version ${r.version} lease ${r.lease}`,
+    );
 }
 
 describe.skipIf(!haveEtcd)('reading real etcd backends', () => {
@@ -79,7 +81,10 @@ describe.skipIf(!haveEtcd)('reading real etcd backends', () => {
     await waitFor(async () => (await readStrataLog(strata.dataDir)).compactDone >= compactAt, 10_000, 'strata physical compaction');
     strataRows = (await readStrataLog(strata.dataDir)).rows;
     const file = path.join(dir, 'etcd.snapshot');
-    const r = spawnSync(ETCDCTL_BIN, ['--endpoints', etcd.address, 'snapshot', 'save', file], { env: { ...process.env, ETCDCTL_API: '3' }, encoding: 'utf8' });
+    const r = spawnSync(ETCDCTL_BIN, ['--endpoints', etcd.address, 'snapshot', 'save', file], {
+      env: { ...process.env, ETCDCTL_API: '3' },
+      encoding: 'utf8',
+    });
     if (r.status !== 0) throw new Error(`snapshot save failed: ${r.stderr}`);
     fromSnapshot = await readBackend(file);
   }, 120_000);
@@ -97,14 +102,19 @@ describe.skipIf(!haveEtcd)('reading real etcd backends', () => {
   it("gives etcd's revision, compaction and leases", () => {
     expect(fromSnapshot.revision).toBe(rev);
     expect(fromSnapshot.compactRevision).toBe(compactAt);
-    const want = leases.map((l) => ({ id: BigInt(l.ID), ttl: Number(l.grantedTTL), remainingTtl: 0 })).sort((a, b) => (a.id < b.id ? -1 : 1));
+    const want = leases
+      .map((l) => ({ id: BigInt(l.ID), ttl: Number(l.grantedTTL), remainingTtl: 0 }))
+      .sort((a, b) => (a.id < b.id ? -1 : 1));
     expect(fromSnapshot.leases).toEqual(want);
     expect(want.length).toBe(2);
   });
 
   it('gives the rows strata wrote for the same history', () => {
     const held = new Set(fromSnapshot.rows.map((r) => `${r.key.toString('hex')}@${r.revision}`));
-    const expected = strataRows.map((r) => ({ ...r, prevRevision: held.has(`${r.key.toString('hex')}@${r.prevRevision}`) ? r.prevRevision : 0 }));
+    const expected = strataRows.map((r) => ({
+      ...r,
+      prevRevision: held.has(`${r.key.toString('hex')}@${r.prevRevision}`) ? r.prevRevision : 0,
+    }));
     expect(fromSnapshot.rows.length).toBe(expected.length);
     fromSnapshot.rows.forEach((row, i) => expect(row).toEqual(expected[i]));
   });

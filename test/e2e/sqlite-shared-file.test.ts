@@ -13,35 +13,36 @@ import { noBackendReason, skippedSuite, testBackend } from '../helpers/targets';
 const SUITE = 'two processes on one SQLite file';
 
 if (!testBackend('sqlite')) skippedSuite(SUITE, noBackendReason(['sqlite']));
-else describe(SUITE, () => {
-  let a: Server;
-  let bSrv: Server;
-  let ca: EtcdClient;
-  let cb: EtcdClient;
+else
+  describe(SUITE, () => {
+    let a: Server;
+    let bSrv: Server;
+    let ca: EtcdClient;
+    let cb: EtcdClient;
 
-  beforeAll(async () => {
-    a = await startStrata();
-    bSrv = await startStrata({ endpoint: `sqlite://${path.join(a.dataDir, 'state.db')}` });
-    ca = createClient(a.address);
-    cb = createClient(bSrv.address);
-  });
-  afterAll(async () => {
-    ca?.close();
-    cb?.close();
-    await bSrv?.stop();
-    await a?.stop();
-    bSrv?.cleanup();
-    a?.cleanup();
-  });
+    beforeAll(async () => {
+      a = await startStrata();
+      bSrv = await startStrata({ endpoint: `sqlite://${path.join(a.dataDir, 'state.db')}` });
+      ca = createClient(a.address);
+      cb = createClient(bSrv.address);
+    });
+    afterAll(async () => {
+      ca?.close();
+      cb?.close();
+      await bSrv?.stop();
+      await a?.stop();
+      bSrv?.cleanup();
+      a?.cleanup();
+    });
 
-  it('a write through either process is read at once through the other', async () => {
-    for (let i = 0; i < 60; i++) {
-      const [writer, reader] = i % 2 === 0 ? [ca, cb] : [cb, ca];
-      const put = await writer.kv.Put({ key: b('shared'), value: b(`v${i}`) });
-      const got = await reader.kv.Range({ key: b('shared') });
-      expect(s(got.kvs[0].value), `read ${i}`).toBe(`v${i}`);
-      expect(Number(got.kvs[0].mod_revision)).toBe(Number(put.header.revision));
-      expect(Number(got.kvs[0].version)).toBe(i + 1);
-    }
+    it('a write through either process is read at once through the other', async () => {
+      for (let i = 0; i < 60; i++) {
+        const [writer, reader] = i % 2 === 0 ? [ca, cb] : [cb, ca];
+        const put = await writer.kv.Put({ key: b('shared'), value: b(`v${i}`) });
+        const got = await reader.kv.Range({ key: b('shared') });
+        expect(s(got.kvs[0].value), `read ${i}`).toBe(`v${i}`);
+        expect(Number(got.kvs[0].mod_revision)).toBe(Number(put.header.revision));
+        expect(Number(got.kvs[0].version)).toBe(i + 1);
+      }
+    });
   });
-});

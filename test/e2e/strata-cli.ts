@@ -67,7 +67,10 @@ export interface CliRun {
 }
 
 /** Runs the CLI to completion (killing it after timeoutMs, which the caller should treat as a failure). */
-export async function runCli(args: string[], opts: { env?: Record<string, string>; cwd?: string; timeoutMs?: number } = {}): Promise<CliRun> {
+export async function runCli(
+  args: string[],
+  opts: { env?: Record<string, string>; cwd?: string; timeoutMs?: number } = {},
+): Promise<CliRun> {
   const p = spawnCli(args, opts);
   let timedOut = false;
   const timer = setTimeout(() => {
@@ -100,7 +103,10 @@ export async function waitServing(p: CliProc, address: string, timeoutMs = 20_00
 }
 
 /** SIGTERM, then wait for the exit; SIGKILL after `graceMs` (and report that). */
-export async function stopCli(p: CliProc, graceMs = 10_000): Promise<{ code: number | null; signal: NodeJS.Signals | null; ms: number; killed: boolean }> {
+export async function stopCli(
+  p: CliProc,
+  graceMs = 10_000,
+): Promise<{ code: number | null; signal: NodeJS.Signals | null; ms: number; killed: boolean }> {
   const t0 = Date.now();
   p.signal('SIGTERM');
   let killed = false;

@@ -6,14 +6,37 @@ import { describe, expect, it } from 'vitest';
 import { serverFixture } from '../helpers/fixture';
 import { b64, jsonHeader, LineStream, post, get, unb64 } from './http';
 
-const DIRS = ['/routes', '/upstreams', '/services', '/plugins', '/ssls', '/stream_routes', '/plugin_metadata', '/consumers',
-  '/global_rules', '/protos', '/plugin_configs', '/consumer_groups', '/secrets'];
+const DIRS = [
+  '/routes',
+  '/upstreams',
+  '/services',
+  '/plugins',
+  '/ssls',
+  '/stream_routes',
+  '/plugin_metadata',
+  '/consumers',
+  '/global_rules',
+  '/protos',
+  '/plugin_configs',
+  '/consumer_groups',
+  '/secrets',
+];
 
 /** lua-resty-etcd's get/readdir body: every field present, numbers as numbers (lua-cjson). */
 function rangeBody(key: string, rangeEnd?: string): object {
   const body: Record<string, unknown> = {
-    key: b64(key), limit: 0, revision: 0, sort_order: 0, sort_target: 0, serializable: false, keys_only: false,
-    count_only: false, min_mod_revision: 0, max_mod_revision: 0, min_create_revision: 0, max_create_revision: 0,
+    key: b64(key),
+    limit: 0,
+    revision: 0,
+    sort_order: 0,
+    sort_target: 0,
+    serializable: false,
+    keys_only: false,
+    count_only: false,
+    min_mod_revision: 0,
+    max_mod_revision: 0,
+    min_create_revision: 0,
+    max_create_revision: 0,
   };
   if (rangeEnd !== undefined) body.range_end = b64(rangeEnd);
   return body;
@@ -69,7 +92,10 @@ describe('APISIX sequences', () => {
     const lines = await again.next(2);
     expect(lines[0].result.created).toBe(true);
     const replayed = lines[1].result.events.map((e: { type?: string; kv: { key: string } }) => [e.type ?? 'PUT', unb64(e.kv.key)]);
-    expect(replayed).toEqual([['PUT', '/apisix/routes/2'], ['DELETE', '/apisix/routes/2']]);
+    expect(replayed).toEqual([
+      ['PUT', '/apisix/routes/2'],
+      ['DELETE', '/apisix/routes/2'],
+    ]);
     again.close();
   });
 
@@ -122,7 +148,9 @@ describe('APISIX sequences', () => {
     const ka = await post(s.url, '/v3/lease/keepalive', { ID: lease });
     expect(ka.json).toEqual({ result: { header: jsonHeader(s.identity, put.json.header.revision), ID: lease, TTL: '2' } });
     const [expired] = await w.next(1, 8000);
-    expect(expired.result.events).toEqual([{ type: 'DELETE', kv: { key: b64('/apisix/routes/ttl'), mod_revision: expired.result.header.revision } }]);
+    expect(expired.result.events).toEqual([
+      { type: 'DELETE', kv: { key: b64('/apisix/routes/ttl'), mod_revision: expired.result.header.revision } },
+    ]);
     w.close();
   }, 15_000);
 

@@ -8,7 +8,8 @@ import { haveTool } from '../helpers/servers';
 
 const PYTHON = '/usr/bin/python3';
 const ETCD3GW = '/usr/lib/python3/dist-packages/etcd3gw';
-const enabled = haveTool(PYTHON, 'python3', 'apt-get install -y python3') && haveTool(ETCD3GW, 'python3-etcd3gw', 'apt-get install -y python3-etcd3gw');
+const enabled =
+  haveTool(PYTHON, 'python3', 'apt-get install -y python3') && haveTool(ETCD3GW, 'python3-etcd3gw', 'apt-get install -y python3-etcd3gw');
 
 describe.skipIf(!enabled)('python3-etcd3gw against strata', () => {
   // A fresh server per run: the script lists whole prefixes.
@@ -28,7 +29,11 @@ describe.skipIf(!enabled)('python3-etcd3gw against strata', () => {
         get: ['alpha'],
         get_missing: [],
         get_meta: [['alpha', '/gw/a', '1']],
-        prefix: [['/gw/a', 'alpha'], ['/gw/b', 'beta'], ['/gw/c', 'gamma']],
+        prefix: [
+          ['/gw/a', 'alpha'],
+          ['/gw/b', 'beta'],
+          ['/gw/c', 'gamma'],
+        ],
         create_new: true,
         create_existing: false,
         replace_ok: true,

@@ -112,7 +112,11 @@ describe('gateway: KV', () => {
       ['{"key":', 400, err(3, 'unexpected EOF')],
       [{ key: 'Zm9v!' }, 400, err(3, 'illegal base64 data at input byte 4')],
       [{ key: b64('k'), limit: 1.5 }, 400, err(3, 'json: cannot unmarshal number 1.5 into Go value of type int64')],
-      [{ key: b64('k'), limit: '9223372036854775808' }, 400, err(3, 'json: cannot unmarshal number 9223372036854775808 into Go value of type int64')],
+      [
+        { key: b64('k'), limit: '9223372036854775808' },
+        400,
+        err(3, 'json: cannot unmarshal number 9223372036854775808 into Go value of type int64'),
+      ],
       [{ key: b64('k'), sort_order: 'SIDEWAYS' }, 400, err(3, 'unknown value "SIDEWAYS" for enum etcdserverpb.RangeRequest.SortOrder')],
       [{ key: b64('k'), serializable: 'yes' }, 400, err(3, 'json: cannot unmarshal string into Go value of type bool')],
       [[1], 400, err(3, 'json: cannot unmarshal array into Go value of type map[string]json.RawMessage')],
@@ -132,7 +136,11 @@ describe('gateway: KV', () => {
 
   it('paths and methods as etcd answers them', async () => {
     const wrongMethod = await request(s.url, 'GET', '/v3/kv/range');
-    expect([wrongMethod.status, wrongMethod.text, wrongMethod.headers['content-type']]).toEqual([405, 'Method Not Allowed\n', 'text/plain; charset=utf-8']);
+    expect([wrongMethod.status, wrongMethod.text, wrongMethod.headers['content-type']]).toEqual([
+      405,
+      'Method Not Allowed\n',
+      'text/plain; charset=utf-8',
+    ]);
     const unknown = await post(s.url, '/v3/kv/nope', {});
     expect([unknown.status, unknown.text]).toEqual([404, 'Not Found\n']);
     const outside = await request(s.url, 'GET', '/nope');
@@ -163,7 +171,13 @@ describe('gateway: Lease (unary), Maintenance, Cluster, Auth', () => {
     expect(putRev).toBe(before + 1);
     for (const path of ['/v3/lease/timetolive', '/v3/kv/lease/timetolive']) {
       const t = await post(s.url, path, `{"ID":${id},"keys":true}`);
-      expect(t.json).toEqual({ header: header(putRev), ID: id, TTL: expect.stringMatching(/^(29|30)$/), grantedTTL: '30', keys: [b64('lease/k')] });
+      expect(t.json).toEqual({
+        header: header(putRev),
+        ID: id,
+        TTL: expect.stringMatching(/^(29|30)$/),
+        grantedTTL: '30',
+        keys: [b64('lease/k')],
+      });
     }
     for (const path of ['/v3/lease/leases', '/v3/kv/lease/leases']) {
       const l = await post(s.url, path);

@@ -23,7 +23,11 @@ describe('one TCP port', () => {
 
   it('/version follows --emulated-etcd-version; only GET', async () => {
     const v = await get(s.url, '/version');
-    expect([v.status, v.headers['content-type'], v.json]).toEqual([200, 'application/json', { etcdserver: '3.5.13', etcdcluster: '3.5.0' }]);
+    expect([v.status, v.headers['content-type'], v.json]).toEqual([
+      200,
+      'application/json',
+      { etcdserver: '3.5.13', etcdcluster: '3.5.0' },
+    ]);
     const p = await post(s.url, '/version');
     expect([p.status, p.text, p.headers.allow]).toEqual([405, 'Method Not Allowed\n', 'GET']);
   });
@@ -137,25 +141,27 @@ async function dbProxy(target: { host: string; port: number }) {
 
 const pg = testBackend('postgres');
 if (!pg) skippedSuite('/health when the database is unreachable', noBackendReason(['postgres']));
-else describe('/health when the database is unreachable', () => {
-  it('turns 503 with a reason while PostgreSQL cannot be reached, and recovers', async () => {
-    const u = new URL(PG_BASE);
-    const proxy = await dbProxy({ host: u.hostname, port: Number(u.port || 5432) });
-    const endpoint = (d: string) => `postgres://${u.username}${u.password ? `:${u.password}` : ''}@127.0.0.1:${proxy.port}/${databaseFor(d)}?sslmode=disable`;
-    try {
-      await withServer({ endpoint, onCleanup: (d) => pg.drop(d) }, async (s) => {
-        expect((await get(s.url, '/health')).json).toEqual({ health: 'true', reason: '' });
+else
+  describe('/health when the database is unreachable', () => {
+    it('turns 503 with a reason while PostgreSQL cannot be reached, and recovers', async () => {
+      const u = new URL(PG_BASE);
+      const proxy = await dbProxy({ host: u.hostname, port: Number(u.port || 5432) });
+      const endpoint = (d: string) =>
+        `postgres://${u.username}${u.password ? `:${u.password}` : ''}@127.0.0.1:${proxy.port}/${databaseFor(d)}?sslmode=disable`;
+      try {
+        await withServer({ endpoint, onCleanup: (d) => pg.drop(d) }, async (s) => {
+          expect((await get(s.url, '/health')).json).toEqual({ health: 'true', reason: '' });
+          await proxy.cut();
+          const down = await get(s.url, '/health');
+          expect(down.status).toBe(503);
+          expect(down.json.health).toBe('false');
+          expect(down.json.reason).toMatch(/^DATABASE UNREACHABLE: /);
+          await proxy.open();
+          await waitFor(async () => (await get(s.url, '/health')).status === 200, 15_000, 'health back');
+          expect((await request(s.url, 'GET', '/health')).json).toEqual({ health: 'true', reason: '' });
+        });
+      } finally {
         await proxy.cut();
-        const down = await get(s.url, '/health');
-        expect(down.status).toBe(503);
-        expect(down.json.health).toBe('false');
-        expect(down.json.reason).toMatch(/^DATABASE UNREACHABLE: /);
-        await proxy.open();
-        await waitFor(async () => (await get(s.url, '/health')).status === 200, 15_000, 'health back');
-        expect((await request(s.url, 'GET', '/health')).json).toEqual({ health: 'true', reason: '' });
-      });
-    } finally {
-      await proxy.cut();
-    }
-  }, 40_000);
-});
+      }
+    }, 40_000);
+  });

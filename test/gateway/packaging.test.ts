@@ -13,7 +13,10 @@ const PYTHON = '/usr/bin/python3';
 
 /** YAML → JSON through python3-yaml (a dependency of Debian's docker-compose). */
 function yamlToJson(text: string): Msg {
-  const r = spawnSync(PYTHON, ['-c', 'import sys, json, yaml; print(json.dumps(yaml.safe_load(sys.stdin)))'], { input: text, encoding: 'utf8' });
+  const r = spawnSync(PYTHON, ['-c', 'import sys, json, yaml; print(json.dumps(yaml.safe_load(sys.stdin)))'], {
+    input: text,
+    encoding: 'utf8',
+  });
   if (r.status !== 0) throw new Error(r.stderr);
   return JSON.parse(r.stdout);
 }
@@ -56,7 +59,11 @@ describe.skipIf(!haveTool(COMPOSE, 'docker-compose', 'apt-get install -y docker-
 
   it('the image’s listen address and the compose endpoint parse as strata reads them from the environment', async () => {
     const { parseCli } = (await import(path.join(ROOT, 'dist/cli.js'))) as typeof import('../../src/cli');
-    const parsed = parseCli([], { STRATA_LISTEN_ADDRESS: '0.0.0.0:2379', STRATA_ENDPOINT: 'postgres://postgres:postgres@postgres:5432/strata?sslmode=disable' }, '0');
+    const parsed = parseCli(
+      [],
+      { STRATA_LISTEN_ADDRESS: '0.0.0.0:2379', STRATA_ENDPOINT: 'postgres://postgres:postgres@postgres:5432/strata?sslmode=disable' },
+      '0',
+    );
     expect(parsed.kind).toBe('run');
     if (parsed.kind !== 'run') return;
     expect(parsed.config.listen).toEqual({ kind: 'tcp', host: '0.0.0.0', port: 2379 });

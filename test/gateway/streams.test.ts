@@ -45,7 +45,9 @@ describe('gateway: watch', () => {
     const r4 = await put('w1/b', 'live');
     const [live] = await w.next();
     expect(live.result.header.revision).toBe(String(r4));
-    expect(live.result.events).toEqual([{ kv: { key: b64('w1/b'), create_revision: String(r4), mod_revision: String(r4), version: '1', value: b64('live') } }]);
+    expect(live.result.events).toEqual([
+      { kv: { key: b64('w1/b'), create_revision: String(r4), mod_revision: String(r4), version: '1', value: b64('live') } },
+    ]);
     w.close();
   });
 
@@ -87,7 +89,14 @@ describe('gateway: watch', () => {
 
   it('a first message that is not JSON fails the request as etcd does (500, code 2)', async () => {
     const r = await post(s.url, '/v3/watch', 'garbage');
-    expect([r.status, r.json]).toEqual([500, { error: "invalid character 'g' looking for beginning of value", message: "invalid character 'g' looking for beginning of value", code: 2 }]);
+    expect([r.status, r.json]).toEqual([
+      500,
+      {
+        error: "invalid character 'g' looking for beginning of value",
+        message: "invalid character 'g' looking for beginning of value",
+        code: 2,
+      },
+    ]);
   });
 });
 

@@ -25,7 +25,9 @@ const sortedUnique = (bufs: Buffer[]): Buffer[] => {
 /** One bucket: up to `maxKeys` distinct keys (1..40 bytes, some long ones), sorted. */
 export const bucketContents = (maxKeys: number): fc.Arbitrary<Entry[]> =>
   fc
-    .array(fc.tuple(fc.oneof({ weight: 9, arbitrary: bytes(1, 20) }, { weight: 1, arbitrary: bytes(100, 600) }), value), { maxLength: maxKeys })
+    .array(fc.tuple(fc.oneof({ weight: 9, arbitrary: bytes(1, 20) }, { weight: 1, arbitrary: bytes(100, 600) }), value), {
+      maxLength: maxKeys,
+    })
     .map((pairs) => {
       const byKey = new Map(pairs.map(([k, v]) => [k.toString('hex'), [k, v] as const]));
       return sortedUnique(pairs.map(([k]) => k)).map((k) => byKey.get(k.toString('hex'))!);
@@ -33,12 +35,10 @@ export const bucketContents = (maxKeys: number): fc.Arbitrary<Entry[]> =>
 
 /** Several buckets with distinct, sorted names. */
 export const fileContents = (maxBuckets: number, maxKeys: number): fc.Arbitrary<Contents[]> =>
-  fc
-    .array(fc.tuple(bytes(1, 12), bucketContents(maxKeys)), { maxLength: maxBuckets })
-    .map((bs) => {
-      const byName = new Map(bs.map(([n, e]) => [n.toString('hex'), e]));
-      return sortedUnique(bs.map(([n]) => n)).map((name) => ({ name, entries: byName.get(name.toString('hex'))! }));
-    });
+  fc.array(fc.tuple(bytes(1, 12), bucketContents(maxKeys)), { maxLength: maxBuckets }).map((bs) => {
+    const byName = new Map(bs.map(([n, e]) => [n.toString('hex'), e]));
+    return sortedUnique(bs.map(([n]) => n)).map((name) => ({ name, entries: byName.get(name.toString('hex'))! }));
+  });
 
 /** Hands the entries over as an async stream, as the snapshot writer gets them. */
 export function asInput(contents: Contents[]): BucketInput[] {
@@ -67,4 +67,5 @@ export async function readAll(path: string): Promise<Contents[]> {
 }
 
 /** Hex form, for readable assertion diffs. */
-export const hexContents = (cs: Contents[]) => cs.map((c) => ({ name: c.name.toString('hex'), entries: c.entries.map(([k, v]) => [k.toString('hex'), v.toString('hex')]) }));
+export const hexContents = (cs: Contents[]) =>
+  cs.map((c) => ({ name: c.name.toString('hex'), entries: c.entries.map(([k, v]) => [k.toString('hex'), v.toString('hex')]) }));

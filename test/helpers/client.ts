@@ -54,9 +54,24 @@ const UNARY: Record<string, string[]> = {
   Lease: ['LeaseGrant', 'LeaseRevoke', 'LeaseTimeToLive', 'LeaseLeases'],
   Maintenance: ['Alarm', 'Status', 'Defragment', 'Hash', 'HashKV', 'MoveLeader'],
   Cluster: ['MemberAdd', 'MemberRemove', 'MemberUpdate', 'MemberList', 'MemberPromote'],
-  Auth: ['AuthEnable', 'AuthDisable', 'Authenticate', 'UserAdd', 'UserGet', 'UserList', 'UserDelete',
-    'UserChangePassword', 'UserGrantRole', 'UserRevokeRole', 'RoleAdd', 'RoleGet', 'RoleList', 'RoleDelete',
-    'RoleGrantPermission', 'RoleRevokePermission'],
+  Auth: [
+    'AuthEnable',
+    'AuthDisable',
+    'Authenticate',
+    'UserAdd',
+    'UserGet',
+    'UserList',
+    'UserDelete',
+    'UserChangePassword',
+    'UserGrantRole',
+    'UserRevokeRole',
+    'RoleAdd',
+    'RoleGet',
+    'RoleList',
+    'RoleDelete',
+    'RoleGrantPermission',
+    'RoleRevokePermission',
+  ],
 };
 
 /** A gRPC client for an etcd v3 endpoint such as "127.0.0.1:2379". */
@@ -151,9 +166,7 @@ export class WatchReader {
   }
   /** All events received so far, flattened, for the given watch id (or all ids). */
   events(watchId?: string): Msg[] {
-    return this.responses
-      .filter((r) => watchId === undefined || r.watch_id === watchId)
-      .flatMap((r) => r.events as Msg[]);
+    return this.responses.filter((r) => watchId === undefined || r.watch_id === watchId).flatMap((r) => r.events as Msg[]);
   }
   close(): void {
     this.stream.cancel();

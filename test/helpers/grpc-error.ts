@@ -2,7 +2,11 @@ import * as grpc from '@grpc/grpc-js';
 import { expect } from 'vitest';
 
 function isServiceError(e: unknown): e is grpc.ServiceError {
-  return e instanceof Error && typeof (e as Partial<grpc.ServiceError>).code === 'number' && typeof (e as Partial<grpc.ServiceError>).details === 'string';
+  return (
+    e instanceof Error &&
+    typeof (e as Partial<grpc.ServiceError>).code === 'number' &&
+    typeof (e as Partial<grpc.ServiceError>).details === 'string'
+  );
 }
 
 /**

@@ -29,6 +29,9 @@ export async function readIdentity(c: EtcdClient): Promise<{ identity: Identity;
   const ml = await c.cluster.MemberList({});
   // etcd's cluster service fills no revision in its header (etcdserver/api/v3rpc/member.go).
   expect(ml.header, 'MemberList header').toEqual(headerAt(identity, 0));
-  expect((ml.members as Msg[]).map((m) => m.ID), 'MemberList members').toEqual([identity.member_id]);
+  expect(
+    (ml.members as Msg[]).map((m) => m.ID),
+    'MemberList members',
+  ).toEqual([identity.member_id]);
   return { identity, version: String(st.version) };
 }

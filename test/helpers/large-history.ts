@@ -27,17 +27,47 @@ export function largeHistory(keys: number): LargeHistory {
       let rev = 1;
       for (let i = 0; i < keys; i++) {
         rev++;
-        yield { revision: rev, sub: 0, key: key(i), createRevision: rev, prevRevision: 0, version: 1, lease: 0n, value: Buffer.alloc(1024, i & 0xff), deleted: false };
+        yield {
+          revision: rev,
+          sub: 0,
+          key: key(i),
+          createRevision: rev,
+          prevRevision: 0,
+          version: 1,
+          lease: 0n,
+          value: Buffer.alloc(1024, i & 0xff),
+          deleted: false,
+        };
       }
       for (let j = 0; j < overwrites; j++) {
         rev++;
         const i = j * 10;
-        yield { revision: rev, sub: 0, key: key(i), createRevision: i + 2, prevRevision: i + 2, version: 2, lease: 0n, value: Buffer.alloc(1024, (i + 1) & 0xff), deleted: false };
+        yield {
+          revision: rev,
+          sub: 0,
+          key: key(i),
+          createRevision: i + 2,
+          prevRevision: i + 2,
+          version: 2,
+          lease: 0n,
+          value: Buffer.alloc(1024, (i + 1) & 0xff),
+          deleted: false,
+        };
       }
       for (let j = 0; j < deletes; j++) {
         rev++;
         const i = j * 20 + 5;
-        yield { revision: rev, sub: 0, key: key(i), createRevision: 0, prevRevision: i + 2, version: 0, lease: 0n, value: EMPTY, deleted: true };
+        yield {
+          revision: rev,
+          sub: 0,
+          key: key(i),
+          createRevision: 0,
+          prevRevision: i + 2,
+          version: 0,
+          lease: 0n,
+          value: EMPTY,
+          deleted: true,
+        };
       }
     },
   };

@@ -40,8 +40,15 @@ export function historyRows(revs: Op[][]): LogRow[] {
         return;
       }
       const row: LogRow = {
-        revision, sub, key, createRevision: prev?.createRevision ?? revision, prevRevision, version: (prev?.version ?? 0) + 1,
-        lease: o.lease ? 0x7000n + BigInt(o.key) : 0n, value: Buffer.from(`v${o.value}`), deleted: false,
+        revision,
+        sub,
+        key,
+        createRevision: prev?.createRevision ?? revision,
+        prevRevision,
+        version: (prev?.version ?? 0) + 1,
+        lease: o.lease ? 0x7000n + BigInt(o.key) : 0n,
+        value: Buffer.from(`v${o.value}`),
+        deleted: false,
       };
       live.set(o.key, row);
       rows.push(row);

@@ -21,4 +21,5 @@ function received<T>(method: grpc.MethodDefinition<unknown, unknown>, m: object)
 
 export const rangeRequest = (m: RangeIn): RangeRequest => decodeRange(received<pb.RangeRequest>(kv.Range, m));
 export const putRequest = (m: PutIn): PutRequest => decodePut(received<pb.PutRequest>(kv.Put, m));
-export const deleteRangeRequest = (m: DeleteRangeIn): DeleteRangeRequest => decodeDeleteRange(received<pb.DeleteRangeRequest>(kv.DeleteRange, m));
+export const deleteRangeRequest = (m: DeleteRangeIn): DeleteRangeRequest =>
+  decodeDeleteRange(received<pb.DeleteRangeRequest>(kv.DeleteRange, m));

@@ -14,8 +14,12 @@ export const LEASE_A = 0x1234n;
 export const LEASE_B = 0x5678n;
 export const LEASE_C = 0x3f0000000000abcdn;
 
-const put = (key: string, value: string | Buffer, lease = 0n) => ({ request_put: { key: b(key), value: Buffer.from(value), lease: lease.toString() } });
-const del = (key: string, rangeEnd?: string) => ({ request_delete_range: { key: b(key), ...(rangeEnd ? { range_end: b(rangeEnd) } : {}) } });
+const put = (key: string, value: string | Buffer, lease = 0n) => ({
+  request_put: { key: b(key), value: Buffer.from(value), lease: lease.toString() },
+});
+const del = (key: string, rangeEnd?: string) => ({
+  request_delete_range: { key: b(key), ...(rangeEnd ? { range_end: b(rangeEnd) } : {}) },
+});
 
 /** Up to the compaction. */
 export async function phaseOne(c: EtcdClient): Promise<void> {
@@ -47,7 +51,9 @@ export async function phaseTwo(c: EtcdClient): Promise<void> {
   await c.kv.Put({ key: b('e'), value: b('no longer leased') });
   await c.lease.LeaseRevoke({ ID: LEASE_B.toString() });
   await c.lease.LeaseGrant({ ID: LEASE_C.toString(), TTL: 900 });
-  await c.kv.Txn({ success: [put('i', 'on C', LEASE_C), put('/registry/k00500', 'in a txn'), del('/registry/k00600', '/registry/k00610')] });
+  await c.kv.Txn({
+    success: [put('i', 'on C', LEASE_C), put('/registry/k00500', 'in a txn'), del('/registry/k00600', '/registry/k00610')],
+  });
   for (let t = 10; t < 20; t++) {
     const ops = [];
     for (let i = 0; i < 100; i++) ops.push(put(`/registry/k${String(t * 100 + i).padStart(5, '0')}`, `w${t}.${i}`.repeat(1 + (i % 7))));
@@ -76,7 +82,12 @@ export async function leaseState(c: EtcdClient): Promise<string[]> {
   const out: string[] = [];
   for (const l of r.leases as Msg[]) {
     const t = await c.lease.LeaseTimeToLive({ ID: l.ID, keys: true });
-    out.push(`${l.ID} granted ${t.grantedTTL} keys ${(t.keys as Buffer[]).map((k) => Buffer.from(k).toString()).sort().join(',')}`);
+    out.push(
+      `${l.ID} granted ${t.grantedTTL} keys ${(t.keys as Buffer[])
+        .map((k) => Buffer.from(k).toString())
+        .sort()
+        .join(',')}`,
+    );
   }
   return out.sort();
 }

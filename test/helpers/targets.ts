@@ -11,7 +11,10 @@ export const MYSQL_BASE = process.env.STRATA_TEST_MYSQL ?? 'mysql://root@tcp(127
 
 /** A database name of our own for one scratch dir: strata creates it, `dropDatabase` removes it. */
 export function databaseFor(dataDir: string): string {
-  return path.basename(dataDir).toLowerCase().replace(/[^a-z0-9]/g, '_');
+  return path
+    .basename(dataDir)
+    .toLowerCase()
+    .replace(/[^a-z0-9]/g, '_');
 }
 
 /** The mysql CLI's connection flags for MYSQL_BASE. */
@@ -42,7 +45,9 @@ export function dropDatabase(kind: 'postgres' | 'mysql', database: string): void
 
 const reachable = (kind: 'postgres' | 'mysql', base: string) => (): string | undefined => {
   const err = adminSql(kind, 'SELECT 1');
-  return err ? `${kind} at ${base} is not reachable (${err}); start it or set ${kind === 'postgres' ? 'STRATA_TEST_POSTGRES' : 'STRATA_TEST_MYSQL'}` : undefined;
+  return err
+    ? `${kind} at ${base} is not reachable (${err}); start it or set ${kind === 'postgres' ? 'STRATA_TEST_POSTGRES' : 'STRATA_TEST_MYSQL'}`
+    : undefined;
 };
 
 export type BackendName = 'sqlite' | 'postgres' | 'mysql';
@@ -87,7 +92,10 @@ const NAMES = BACKENDS.map((b) => b.name);
 function selected(): BackendName[] {
   const raw = process.env.STRATA_TEST_BACKENDS?.trim();
   if (!raw) return NAMES;
-  const names = raw.split(',').map((x) => x.trim()).filter((x) => x !== '');
+  const names = raw
+    .split(',')
+    .map((x) => x.trim())
+    .filter((x) => x !== '');
   for (const n of names) {
     if (!NAMES.includes(n as BackendName)) throw new Error(`STRATA_TEST_BACKENDS: unknown backend "${n}" (known: ${NAMES.join(', ')})`);
   }

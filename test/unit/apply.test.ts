@@ -5,7 +5,11 @@ import { CompareResult, CompareTarget, SortOrder, SortTarget, type Compare, type
 import { b, Harness, putReq, rangeReq } from './helpers';
 
 const cmp = (key: string, target: CompareTarget, result: CompareResult, operand: Compare['operand'], end = ''): Compare => ({
-  key: b(key), range_end: b(end), target, result, operand,
+  key: b(key),
+  range_end: b(end),
+  target,
+  result,
+  operand,
 });
 const put = (k: string, v: string): RequestOp => ({ kind: 'put', put: putReq(k, v) });
 const get = (k: string): RequestOp => ({ kind: 'range', range: rangeReq(k) });
@@ -22,7 +26,12 @@ describe('put and delete', () => {
     h.run((m) => m.put(putReq('a', '3')));
     const r = readRange(h.index, rangeReq('a'), h.index.revision);
     expect(r.kvs[0]).toMatchObject({ version: 1, create_revision: 5, mod_revision: 5 });
-    expect(h.rows.map((x) => [x.revision, x.prevRevision, x.deleted])).toEqual([[2, 0, false], [3, 2, false], [4, 3, true], [5, 4, false]]);
+    expect(h.rows.map((x) => [x.revision, x.prevRevision, x.deleted])).toEqual([
+      [2, 0, false],
+      [3, 2, false],
+      [4, 3, true],
+      [5, 4, false],
+    ]);
   });
 
   it('does not move the revision when nothing is deleted', () => {
@@ -54,7 +63,10 @@ describe('txn', () => {
     expect(heads).toEqual([1, 2, 2, 2]);
     const last = r.responses[3];
     expect(last.kind === 'range' && last.range.kvs[0].value.toString()).toBe('1');
-    expect(h.rows.map((x) => [x.revision, x.sub])).toEqual([[2, 0], [2, 1]]);
+    expect(h.rows.map((x) => [x.revision, x.sub])).toEqual([
+      [2, 0],
+      [2, 1],
+    ]);
   });
 
   it('compares every target with every result, over ranges too', () => {
@@ -83,7 +95,11 @@ describe('txn', () => {
     const h = new Harness();
     const nested: RequestOp = {
       kind: 'txn',
-      txn: { compare: [cmp('a', CompareTarget.VERSION, CompareResult.EQUAL, { kind: 'version', value: 0 })], success: [put('b', 'x')], failure: [put('c', 'y')] },
+      txn: {
+        compare: [cmp('a', CompareTarget.VERSION, CompareResult.EQUAL, { kind: 'version', value: 0 })],
+        success: [put('b', 'x')],
+        failure: [put('c', 'y')],
+      },
     };
     const r = h.run((m) => m.txn({ compare: [], success: [put('a', '1'), nested], failure: [] }));
     const inner = r.responses[1];
@@ -111,7 +127,13 @@ describe('txn', () => {
 
 describe('readRange', () => {
   const h = new Harness();
-  for (const [k, v] of [['c', '1'], ['a', '3'], ['b', '2'], ['d', '2']]) h.run((m) => m.put(putReq(k, v)));
+  for (const [k, v] of [
+    ['c', '1'],
+    ['a', '3'],
+    ['b', '2'],
+    ['d', '2'],
+  ])
+    h.run((m) => m.put(putReq(k, v)));
   h.run((m) => m.put(putReq('a', '9')));
 
   it('counts the whole range and limits the page', () => {
@@ -152,9 +174,18 @@ describe('errors', () => {
 describe('readRange limit with a non-key sort target and no order', () => {
   it('sorts only the first limit+1 keys, as etcd does', () => {
     const h = new Harness();
-    for (const [k, v] of [['a', '4'], ['b', '3'], ['c', '2'], ['d', '1'], ['e', '0']]) h.run((m) => m.put(putReq(k, v)));
+    for (const [k, v] of [
+      ['a', '4'],
+      ['b', '3'],
+      ['c', '2'],
+      ['d', '1'],
+      ['e', '0'],
+    ])
+      h.run((m) => m.put(putReq(k, v)));
     const keysOf = (o: SortOrder) =>
-      readRange(h.index, rangeReq('a', 'z', { sort_target: SortTarget.VALUE, sort_order: o, limit: 2 }), h.index.revision).kvs.map((x) => x.key.toString());
+      readRange(h.index, rangeReq('a', 'z', { sort_target: SortTarget.VALUE, sort_order: o, limit: 2 }), h.index.revision).kvs.map((x) =>
+        x.key.toString(),
+      );
     expect(keysOf(SortOrder.NONE)).toEqual(['c', 'b']);
     expect(keysOf(SortOrder.ASCEND)).toEqual(['e', 'd']);
   });

@@ -109,8 +109,18 @@ describe('bbolt writer and reader', () => {
 
   it('refuses keys out of order, repeated or empty, and bucket names out of order', async () => {
     const one = (entries: [Buffer, Buffer][]) => writeBolt(file(), [{ name: b('x'), entries }]);
-    await expect(one([[b('b'), b('')], [b('a'), b('')]])).rejects.toThrow('not strictly increasing');
-    await expect(one([[b('a'), b('')], [b('a'), b('')]])).rejects.toThrow('not strictly increasing');
+    await expect(
+      one([
+        [b('b'), b('')],
+        [b('a'), b('')],
+      ]),
+    ).rejects.toThrow('not strictly increasing');
+    await expect(
+      one([
+        [b('a'), b('')],
+        [b('a'), b('')],
+      ]),
+    ).rejects.toThrow('not strictly increasing');
     await expect(one([[b(''), b('')]])).rejects.toThrow('empty key');
     await expect(
       writeBolt(file(), [

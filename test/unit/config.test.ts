@@ -62,8 +62,17 @@ describe('parseConfig', () => {
       tls: 'require',
       params: { tls: 'skip-verify' },
     });
-    expect(parseEndpoint('mysql://app:pw@db:3306/strata')).toMatchObject({ host: 'db', port: 3306, user: 'app', database: 'strata', tls: 'disable' });
-    expect(parseEndpoint('mysql://root@unix(/run/mysqld/mysqld.sock)/k')).toMatchObject({ socketPath: '/run/mysqld/mysqld.sock', database: 'k' });
+    expect(parseEndpoint('mysql://app:pw@db:3306/strata')).toMatchObject({
+      host: 'db',
+      port: 3306,
+      user: 'app',
+      database: 'strata',
+      tls: 'disable',
+    });
+    expect(parseEndpoint('mysql://root@unix(/run/mysqld/mysqld.sock)/k')).toMatchObject({
+      socketPath: '/run/mysqld/mysqld.sock',
+      database: 'k',
+    });
     expect(parseEndpoint('mysql://root@tcp(127.0.0.1)/')).toMatchObject({ port: 3306, database: 'kubernetes' });
   });
 
@@ -107,14 +116,26 @@ describe('parseCli', () => {
     const env = { STRATA_ENDPOINT: 'sqlite:///env.db', STRATA_LOG_LEVEL: 'debug', STRATA_LISTEN_ADDRESS: ':9' };
     const r = run([], env);
     expect(r.kind === 'run' && [sqlitePath(r.config.endpoint), r.config.logLevel, r.config.listen]).toEqual([
-      '/env.db', 'debug', { kind: 'tcp', host: '0.0.0.0', port: 9 },
+      '/env.db',
+      'debug',
+      { kind: 'tcp', host: '0.0.0.0', port: 9 },
     ]);
     const f = run(['--endpoint', 'sqlite:///flag.db'], env);
     expect(f.kind === 'run' && sqlitePath(f.config.endpoint)).toBe('/flag.db');
   });
 
   it('reads the database TLS, pool and poll flags, with k3s aliases', () => {
-    const r = run(['--datastore-cafile', '/ca', '--cert-file', '/c', '--skip-verify', '--datastore-max-open-connections', '3', '--poll-interval', '50ms']);
+    const r = run([
+      '--datastore-cafile',
+      '/ca',
+      '--cert-file',
+      '/c',
+      '--skip-verify',
+      '--datastore-max-open-connections',
+      '3',
+      '--poll-interval',
+      '50ms',
+    ]);
     expect(r.kind === 'run' && r.config.datastore).toEqual({
       tls: { caFile: '/ca', certFile: '/c', keyFile: undefined, skipVerify: true },
       maxOpenConnections: 3,
@@ -134,7 +155,13 @@ describe('parseCli', () => {
   });
 
   it('answers a bad flag or value with one line and exit code 2', () => {
-    for (const argv of [['--no-such-flag'], ['--endpoint', 'bogus://x'], ['--listen-address', 'nope'], ['--log-level', 'loud'], ['extra']]) {
+    for (const argv of [
+      ['--no-such-flag'],
+      ['--endpoint', 'bogus://x'],
+      ['--listen-address', 'nope'],
+      ['--log-level', 'loud'],
+      ['extra'],
+    ]) {
       const r = run(argv);
       expect(r.kind).toBe('exit');
       if (r.kind === 'exit') {

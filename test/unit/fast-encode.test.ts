@@ -59,11 +59,21 @@ describe('fast encoders', () => {
 
   it('WatchResponse: created, canceled with reason, progress (watch_id -1), compaction, events with prev_kv', () => {
     const putEvent: Event = { type: 0, kv: kv(5), prev_kv: kv(4) };
-    const del: Event = { type: 1, kv: { key: Buffer.from('k'), create_revision: 0, mod_revision: 9, version: 0, value: Buffer.alloc(0), lease: 0n } };
+    const del: Event = {
+      type: 1,
+      kv: { key: Buffer.from('k'), create_revision: 0, mod_revision: 9, version: 0, value: Buffer.alloc(0), lease: 0n },
+    };
     for (const msg of [
       { revision: 10, watch_id: 0, created: true, canceled: false, compact_revision: 0, cancel_reason: '', events: [] },
       { revision: 10, watch_id: -1, created: false, canceled: false, compact_revision: 0, cancel_reason: '', events: [] },
-      { revision: 0, watch_id: 3, canceled: true, compact_revision: 77, cancel_reason: 'mvcc: required revision has been compacted ✓', events: [] },
+      {
+        revision: 0,
+        watch_id: 3,
+        canceled: true,
+        compact_revision: 77,
+        cancel_reason: 'mvcc: required revision has been compacted ✓',
+        events: [],
+      },
       { revision: 11, watch_id: 2 ** 31, events: [putEvent, del, putEvent] },
       { revision: 12, watch_id: 1, fragment: true, events: [{ type: 0, kv: kv(6) }] },
     ]) {

@@ -42,7 +42,15 @@ class Recorder implements LogFollower {
 }
 
 const row = (revision: number): LogRow => ({
-  revision, sub: 0, key: Buffer.from(`k${revision}`), createRevision: revision, prevRevision: 0, version: 1, lease: 0n, value: Buffer.from('v'), deleted: false,
+  revision,
+  sub: 0,
+  key: Buffer.from(`k${revision}`),
+  createRevision: revision,
+  prevRevision: 0,
+  version: 1,
+  lease: 0n,
+  value: Buffer.from('v'),
+  deleted: false,
 });
 
 describe('follower', () => {

@@ -37,7 +37,13 @@ describe('Converter.fromJson', () => {
     const json = `{"key":"${b64('a')}","rangeEnd":"${b64('b')}","limit":"10","revision":7,"sortOrder":"DESCEND","sort_target":4,"serializable":true,"maxCreateRevision":"9223372036854775807"}`;
     expect(fromJson('RangeRequest', json)).toEqual(
       overGrpc('KV', 'Range', {
-        key: Buffer.from('a'), range_end: Buffer.from('b'), limit: 10, revision: 7, sort_order: 2, sort_target: 4, serializable: true,
+        key: Buffer.from('a'),
+        range_end: Buffer.from('b'),
+        limit: 10,
+        revision: 7,
+        sort_order: 2,
+        sort_target: 4,
+        serializable: true,
         max_create_revision: '9223372036854775807',
       }),
     );
@@ -95,7 +101,9 @@ describe('Converter.fromJson', () => {
   });
 
   it('ignores unknown fields; null means not set', () => {
-    expect(fromJson('PutRequest', `{"bogus":{"x":1},"key":"${b64('k')}","lease":null}`)).toEqual(overGrpc('KV', 'Put', { key: Buffer.from('k') }));
+    expect(fromJson('PutRequest', `{"bogus":{"x":1},"key":"${b64('k')}","lease":null}`)).toEqual(
+      overGrpc('KV', 'Put', { key: Buffer.from('k') }),
+    );
   });
 });
 
@@ -125,20 +133,35 @@ describe('Converter.toJson', () => {
   });
 
   it('writes a set oneof member even when it is zero, and an empty sub-message', () => {
-    expect(conv.toJson('etcdserverpb.Compare', { key: Buffer.from('k'), version: '0', target_union: 'version' })).toEqual({ key: b64('k'), version: '0' });
+    expect(conv.toJson('etcdserverpb.Compare', { key: Buffer.from('k'), version: '0', target_union: 'version' })).toEqual({
+      key: b64('k'),
+      version: '0',
+    });
     expect(conv.toJson('etcdserverpb.ResponseOp', { response_put: {} })).toEqual({ response_put: {} });
   });
 
   it('round-trips requests: JSON in, message, the same JSON out (zero values dropped)', () => {
     const cases: Array<[string, object, object]> = [
-      ['RangeRequest', { key: b64('a'), rangeEnd: b64('b'), limit: 5, sortOrder: 2, keys_only: false }, { key: b64('a'), range_end: b64('b'), limit: '5', sort_order: 'DESCEND' }],
-      ['PutRequest', { key: b64('k'), value: '', lease: '7587869000143409018', prevKv: true }, { key: b64('k'), lease: '7587869000143409018', prev_kv: true }],
+      [
+        'RangeRequest',
+        { key: b64('a'), rangeEnd: b64('b'), limit: 5, sortOrder: 2, keys_only: false },
+        { key: b64('a'), range_end: b64('b'), limit: '5', sort_order: 'DESCEND' },
+      ],
+      [
+        'PutRequest',
+        { key: b64('k'), value: '', lease: '7587869000143409018', prevKv: true },
+        { key: b64('k'), lease: '7587869000143409018', prev_kv: true },
+      ],
       [
         'TxnRequest',
         { compare: [{ key: b64('k'), target: 'VALUE', value: b64('x') }], success: [{ requestDeleteRange: { key: b64('d') } }] },
         { compare: [{ target: 'VALUE', key: b64('k'), value: b64('x') }], success: [{ request_delete_range: { key: b64('d') } }] },
       ],
-      ['WatchRequest', { create_request: { key: b64('w'), filters: ['NOPUT'], prevKv: true } }, { create_request: { key: b64('w'), filters: ['NOPUT'], prev_kv: true } }],
+      [
+        'WatchRequest',
+        { create_request: { key: b64('w'), filters: ['NOPUT'], prevKv: true } },
+        { create_request: { key: b64('w'), filters: ['NOPUT'], prev_kv: true } },
+      ],
       ['LeaseGrantRequest', { TTL: 60, ID: 0 }, { TTL: '60' }],
     ];
     for (const [type, json, out] of cases) {

@@ -97,7 +97,7 @@ describe('JsonSequence', () => {
     expect(syntaxError('x')).toBe("invalid character 'x' looking for beginning of value");
     expect(syntaxError('{a:1}')).toBe("invalid character 'a' looking for beginning of object key string");
     expect(syntaxError('{"a" 1}')).toBe("invalid character '1' after object key");
-    expect(syntaxError('{"a":1 "b":2}')).toBe('invalid character \'"\' after object key:value pair');
+    expect(syntaxError('{"a":1 "b":2}')).toBe("invalid character '\"' after object key:value pair");
     expect(syntaxError('[1 2]')).toBe("invalid character '2' after array element");
     expect(syntaxError('-x')).toBe("invalid character 'x' in numeric literal");
     expect(syntaxError('"\\x"')).toBe("invalid character 'x' in string escape code");

@@ -50,7 +50,9 @@ function generator(rand: () => number) {
   const TEXTS = ['a', 'registry/pods/ns/p1', 'é', '中文', '😀 emoji', 'x'.repeat(200)];
 
   const int64 = (canZero: boolean, unsigned: boolean): bigint => {
-    const v = pick(unsigned ? [1n, 127n, 128n, 300n, 2n ** 53n + 1n, 2n ** 64n - 1n] : [1n, 127n, 128n, 2n ** 40n, 2n ** 63n - 1n, -1n, -(2n ** 63n)]);
+    const v = pick(
+      unsigned ? [1n, 127n, 128n, 300n, 2n ** 53n + 1n, 2n ** 64n - 1n] : [1n, 127n, 128n, 2n ** 40n, 2n ** 63n - 1n, -1n, -(2n ** 63n)],
+    );
     return canZero && chance(0.2) ? 0n : v;
   };
 

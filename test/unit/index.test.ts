@@ -6,8 +6,16 @@ import { RevisionIndex } from '../../src/mvcc/revision-index';
 
 /** A version of `key` written at `revision`. */
 const v = (revision: number, extra: Partial<LogRow> = {}, key = 'k'): LogRow => ({
-  revision, sub: 0, key: Buffer.from(key, 'latin1'), createRevision: revision, prevRevision: 0, version: 1, lease: 0n,
-  value: Buffer.from(`v${revision}`), deleted: false, ...extra,
+  revision,
+  sub: 0,
+  key: Buffer.from(key, 'latin1'),
+  createRevision: revision,
+  prevRevision: 0,
+  version: 1,
+  lease: 0n,
+  value: Buffer.from(`v${revision}`),
+  deleted: false,
+  ...extra,
 });
 const keys = (it: Iterable<{ k: string }>) => [...it].map((x) => x.k);
 
@@ -34,7 +42,14 @@ describe('OrderedKeys', () => {
     }
     all.sort();
     const walk = (a: string, b: string | null) => all.filter((k) => k >= a && (b === null || k < b) && live.has(k)).length;
-    for (const [a, b] of [['', null], ['key/0100', 'key/2500'], ['key/1', 'key/2'], ['key/0999', 'key/1000'], ['zzz', null], ['key/2999', null]] as const) {
+    for (const [a, b] of [
+      ['', null],
+      ['key/0100', 'key/2500'],
+      ['key/1', 'key/2'],
+      ['key/0999', 'key/1000'],
+      ['zzz', null],
+      ['key/2999', null],
+    ] as const) {
       expect(o.countLive(a, b, isLive), `${a}..${b}`).toBe(walk(a, b));
     }
     o.recountLive(isLive);

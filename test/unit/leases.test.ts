@@ -68,13 +68,27 @@ describe('lease table', () => {
 
 describe('following another instance', () => {
   const row = (revision: number, key: string, lease: bigint, createRevision: number, version: number): LogRow => ({
-    revision, sub: 0, key: b(key), createRevision, prevRevision: 0, version, lease, value: b(`v${revision}`), deleted: false,
+    revision,
+    sub: 0,
+    key: b(key),
+    createRevision,
+    prevRevision: 0,
+    version,
+    lease,
+    value: b(`v${revision}`),
+    deleted: false,
   });
 
   it('moves a key between leases row by row, also when one window holds several rows of the key', () => {
     const h = new Harness();
     const hub = new WatchHub(h.index, pino({ level: 'silent' }), 60_000);
-    const applier = new LogApplier(h.index, h.leases, hub, (rev) => h.index.compact(rev), (changes, upTo) => h.index.commitTo(changes, upTo));
+    const applier = new LogApplier(
+      h.index,
+      h.leases,
+      hub,
+      (rev) => h.index.compact(rev),
+      (changes, upTo) => h.index.commitTo(changes, upTo),
+    );
     applier.syncLeases([
       { id: 1n, ttl: 10, expiresAt: 10_000 },
       { id: 2n, ttl: 10, expiresAt: 10_000 },
@@ -97,10 +111,12 @@ describe('revision index', () => {
     for (const k of ['a', 'b', 'c']) h.run((w) => w.put(putReq(k, '1')));
     h.run((w) => w.deleteRange({ key: b('b'), range_end: b(''), prev_kv: false }));
     h.run((w) => w.put(putReq('b', '2')));
-    expect(() => h.run((w) => {
-      w.put(putReq('d', '1'));
-      throw new Error('the job fails after writing');
-    })).toThrow('the job fails');
+    expect(() =>
+      h.run((w) => {
+        w.put(putReq('d', '1'));
+        throw new Error('the job fails after writing');
+      }),
+    ).toThrow('the job fails');
     const all = { start: '', end: null };
     expect(h.index.countLive(all)).toBe(3);
     expect(h.index.get('d')).toBeUndefined();

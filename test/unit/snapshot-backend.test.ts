@@ -31,7 +31,11 @@ const file = () => path.join(dir, `s${n++}.db`);
 const scenario = historyOps.chain((ops) => {
   const rows = historyRows(ops);
   const top = rows.length ? rows[rows.length - 1].revision : 1;
-  return fc.record({ rows: fc.constant(rows), revision: fc.constant(top), compact: fc.oneof(fc.constant(-1), fc.integer({ min: 1, max: top })) });
+  return fc.record({
+    rows: fc.constant(rows),
+    revision: fc.constant(top),
+    compact: fc.oneof(fc.constant(-1), fc.integer({ min: 1, max: top })),
+  });
 });
 
 const collect = async (it: AsyncIterable<LogRow>) => {
@@ -44,8 +48,13 @@ const leasesOf = (rows: LogRow[]): LeaseRow[] =>
   [...new Set(rows.filter((r) => r.lease !== 0n).map((r) => r.lease))].map((id, i) => ({ id, ttl: 60 + i, expiresAt: 0 }));
 
 const input = (rows: LogRow[], revision: number, compactRevision: number): EtcdBackendInput => ({
-  revision, compactRevision, rows: () => rows, leases: leasesOf(rows),
-  member: { id: 0xfeedn, name: 'default', peerURLs: [], clientURLs: ['http://127.0.0.1:2379'] }, serverVersion: '3.5.21', term: 1,
+  revision,
+  compactRevision,
+  rows: () => rows,
+  leases: leasesOf(rows),
+  member: { id: 0xfeedn, name: 'default', peerURLs: [], clientURLs: ['http://127.0.0.1:2379'] },
+  serverVersion: '3.5.21',
+  term: 1,
 });
 
 /** What reading etcd's db gives back: prev_revision only where etcd still holds that row. */
@@ -83,7 +92,11 @@ describe('the backend db, written and read back', () => {
           expect(await collect(r.rows())).toEqual(asReadBack(modelRetained(rows, compact)));
           const leases = [];
           for await (const l of r.leases()) leases.push(l);
-          expect(leases).toEqual(leasesOf(rows).map((l) => ({ id: l.id, ttl: l.ttl, remainingTtl: 0 })).sort((a, b) => (a.id < b.id ? -1 : 1)));
+          expect(leases).toEqual(
+            leasesOf(rows)
+              .map((l) => ({ id: l.id, ttl: l.ttl, remainingTtl: 0 }))
+              .sort((a, b) => (a.id < b.id ? -1 : 1)),
+          );
         } finally {
           await r.close();
           rmSync(p);

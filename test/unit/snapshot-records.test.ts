@@ -24,7 +24,17 @@ describe('records as etcd 3.4 wrote them', () => {
     const leased = { key: b('c'), createRevision: 6, modRevision: 6, version: 1, value: b('4'), lease: 0x390da23109b17209n };
     expect(encodeKeyValue(leased).toString('hex')).toBe('0a01631006180620012a01343089e4c5cd90c6e88639');
     expect(decodeKeyValue(hex('0a01631006180620012a01343089e4c5cd90c6e88639'))).toEqual(leased);
-    const tomb = { revision: 5, sub: 0, key: b('b'), createRevision: 0, prevRevision: 3, version: 0, lease: 0n, value: Buffer.alloc(0), deleted: true };
+    const tomb = {
+      revision: 5,
+      sub: 0,
+      key: b('b'),
+      createRevision: 0,
+      prevRevision: 3,
+      version: 0,
+      lease: 0n,
+      value: Buffer.alloc(0),
+      deleted: true,
+    };
     expect(keyBucketEntry(tomb).map((x) => x.toString('hex'))).toEqual(['00000000000000055f000000000000000074', '0a0162']);
     expect(rowFromKeyBucket(...keyBucketEntry(tomb), 3)).toEqual(tomb);
   });
@@ -43,12 +53,21 @@ describe('records as etcd 3.4 wrote them', () => {
   });
 
   it('members: the id in hex as key, Go JSON with the id as a 64-bit number', () => {
-    const [k, v] = memberEntry({ id: 13668033151171901709n, name: 'default', peerURLs: ['http://127.0.0.1:23801'], clientURLs: ['http://127.0.0.1:23791'] });
+    const [k, v] = memberEntry({
+      id: 13668033151171901709n,
+      name: 'default',
+      peerURLs: ['http://127.0.0.1:23801'],
+      clientURLs: ['http://127.0.0.1:23791'],
+    });
     expect(k.toString()).toBe('bdae9bbc11dd390d');
-    expect(v.toString()).toBe('{"id":13668033151171901709,"peerURLs":["http://127.0.0.1:23801"],"name":"default","clientURLs":["http://127.0.0.1:23791"]}');
+    expect(v.toString()).toBe(
+      '{"id":13668033151171901709,"peerURLs":["http://127.0.0.1:23801"],"name":"default","clientURLs":["http://127.0.0.1:23791"]}',
+    );
     const [k2, v2] = memberEntry({ id: 0xabn, name: '', peerURLs: [], clientURLs: [] });
     expect([k2.toString(), v2.toString()]).toEqual(['ab', '{"id":171,"peerURLs":[]}']);
-    expect(memberEntry({ id: 1n, name: 'a<&>', peerURLs: [], clientURLs: [] })[1].toString()).toBe('{"id":1,"peerURLs":[],"name":"a\\u003c\\u0026\\u003e"}');
+    expect(memberEntry({ id: 1n, name: 'a<&>', peerURLs: [], clientURLs: [] })[1].toString()).toBe(
+      '{"id":1,"peerURLs":[],"name":"a\\u003c\\u0026\\u003e"}',
+    );
     expect(clusterVersion('3.5.21')).toBe('3.5.0');
   });
 });
@@ -61,7 +80,14 @@ describe('KeyValue encoding against protobufjs', () => {
    * length. protobufjs writes a zero it is given, gogoproto never does: zeros are left out here.
    */
   function protobufjs(kv: KeyValue): Buffer {
-    const fields = { key: kv.key, create_revision: kv.createRevision, mod_revision: kv.modRevision, version: kv.version, value: kv.value, lease: kv.lease.toString() };
+    const fields = {
+      key: kv.key,
+      create_revision: kv.createRevision,
+      mod_revision: kv.modRevision,
+      version: kv.version,
+      value: kv.value,
+      lease: kv.lease.toString(),
+    };
     const set = Object.entries(fields).filter(([, v]) => !(v === 0 || v === '0' || (Buffer.isBuffer(v) && v.length === 0)));
     const wire = { kvs: [Object.fromEntries(set)] };
     const bytes = range.responseSerialize(wire);
@@ -71,7 +97,10 @@ describe('KeyValue encoding against protobufjs', () => {
     return bytes.subarray(pos + 1);
   }
   const int = fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 200 }), fc.maxSafeNat());
-  const bytes = fc.oneof(fc.constant(Buffer.alloc(0)), fc.uint8Array({ minLength: 1, maxLength: 300 }).map((a) => Buffer.from(a)));
+  const bytes = fc.oneof(
+    fc.constant(Buffer.alloc(0)),
+    fc.uint8Array({ minLength: 1, maxLength: 300 }).map((a) => Buffer.from(a)),
+  );
   const kvArb = fc.record({
     key: fc.uint8Array({ minLength: 1, maxLength: 50 }).map((a) => Buffer.from(a)),
     createRevision: int,

@@ -11,7 +11,17 @@ import { b, Harness, putReq } from './helpers';
 const quiet = pino({ level: 'silent' });
 
 function create(key: string, extra: Partial<WatchCreate> = {}): WatchCreate {
-  return { key: b(key), range_end: b(''), start_revision: 0, progress_notify: false, filters: [], prev_kv: false, watch_id: 0, fragment: false, ...extra };
+  return {
+    key: b(key),
+    range_end: b(''),
+    start_revision: 0,
+    progress_notify: false,
+    filters: [],
+    prev_kv: false,
+    watch_id: 0,
+    fragment: false,
+    ...extra,
+  };
 }
 
 /** A sink that records every response; `full` makes it report a full buffer. */
@@ -25,7 +35,17 @@ class Sink {
   events(watchId: number): Array<[string, EventType, number, string | undefined]> {
     return this.got
       .filter((r) => r.watch_id === watchId)
-      .flatMap((r) => r.events.map((e) => [e.kv.key.toString(), e.type, e.kv.mod_revision, e.prev_kv?.value.toString()] as [string, EventType, number, string | undefined]));
+      .flatMap((r) =>
+        r.events.map(
+          (e) =>
+            [e.kv.key.toString(), e.type, e.kv.mod_revision, e.prev_kv?.value.toString()] as [
+              string,
+              EventType,
+              number,
+              string | undefined,
+            ],
+        ),
+      );
   }
 }
 
@@ -55,14 +75,25 @@ describe('watch hub', () => {
     const s = hub.open(sink);
     s.create(create('a', { range_end: b('b'), prev_kv: true }));
     s.create(create('a', { range_end: b('b') }));
-    expect(sink.got.map((r) => [r.watch_id, r.created, r.revision])).toEqual([[0, true, 1], [1, true, 1]]);
+    expect(sink.got.map((r) => [r.watch_id, r.created, r.revision])).toEqual([
+      [0, true, 1],
+      [1, true, 1],
+    ]);
     h.run((w) => w.put(putReq('a1', 'x')));
     h.run((w) => w.put(putReq('zz', 'outside')));
     h.run((w) => w.put(putReq('a1', 'y')));
     h.run((w) => w.deleteRange({ key: b('a1'), range_end: b(''), prev_kv: false }));
     await settle();
-    expect(sink.events(0)).toEqual([['a1', EventType.PUT, 2, undefined], ['a1', EventType.PUT, 4, 'x'], ['a1', EventType.DELETE, 5, 'y']]);
-    expect(sink.events(1)).toEqual([['a1', EventType.PUT, 2, undefined], ['a1', EventType.PUT, 4, undefined], ['a1', EventType.DELETE, 5, undefined]]);
+    expect(sink.events(0)).toEqual([
+      ['a1', EventType.PUT, 2, undefined],
+      ['a1', EventType.PUT, 4, 'x'],
+      ['a1', EventType.DELETE, 5, 'y'],
+    ]);
+    expect(sink.events(1)).toEqual([
+      ['a1', EventType.PUT, 2, undefined],
+      ['a1', EventType.PUT, 4, undefined],
+      ['a1', EventType.DELETE, 5, undefined],
+    ]);
   });
 
   it('replays from a past revision with the same events live delivery made, then goes on live', async () => {
@@ -158,7 +189,14 @@ describe('watch hub', () => {
     s.cancel(7);
     expect(sink.got).toEqual([
       { revision: 1, watch_id: 7, created: true, events: [] },
-      { revision: 1, watch_id: -1, created: true, canceled: true, cancel_reason: 'mvcc: duplicate watch ID provided on the WatchStream', events: [] },
+      {
+        revision: 1,
+        watch_id: -1,
+        created: true,
+        canceled: true,
+        cancel_reason: 'mvcc: duplicate watch ID provided on the WatchStream',
+        events: [],
+      },
       { revision: 1, watch_id: 7, canceled: true, events: [] },
     ]);
   });

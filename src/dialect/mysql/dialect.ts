@@ -8,8 +8,26 @@ import type { PoolConnection, ResultSetHeader, RowDataPacket } from 'mysql2/prom
 import type { Logger } from 'pino';
 import type { DatastoreOptions, MysqlEndpoint } from '../../config';
 import { insertChunks, powerOfTwoChunks } from '../chunks';
-import { cannotListen, DEFAULT_CAPABILITIES, type DbSize, type Dialect, type LeaseRow, type LogRow, type MetaValues, type WriteTx } from '../dialect';
-import { toLeaseRow, toLockedMeta, toLogRow, toMetaValues, type RawLeaseRow, type RawLockedMetaRow, type RawLogRow, type RawMetaRow } from '../rows';
+import {
+  cannotListen,
+  DEFAULT_CAPABILITIES,
+  type DbSize,
+  type Dialect,
+  type LeaseRow,
+  type LogRow,
+  type MetaValues,
+  type WriteTx,
+} from '../dialect';
+import {
+  toLeaseRow,
+  toLockedMeta,
+  toLogRow,
+  toMetaValues,
+  type RawLeaseRow,
+  type RawLockedMetaRow,
+  type RawLogRow,
+  type RawMetaRow,
+} from '../rows';
 import { MysqlDriver } from './driver';
 import { isTransient } from './errors';
 import { SCHEMA, SCHEMA_LOCK } from './schema';
@@ -63,18 +81,25 @@ export class MysqlDialect implements Dialect {
 
   private tx(c: PoolConnection): WriteTx {
     return {
-      lockMeta: async (names) => toLockedMeta((await c.execute<Rows<RawLockedMetaRow>>(SQL_FOR_COUNT.lockMeta(names.length), [...names]))[0]),
+      lockMeta: async (names) =>
+        toLockedMeta((await c.execute<Rows<RawLockedMetaRow>>(SQL_FOR_COUNT.lockMeta(names.length), [...names]))[0]),
       rowsAfter: (after, upTo) => rowsAfterOn(c, after, upTo),
       loadLeases: () => loadLeasesOn(c),
       insertRows: (rows) => this.insertRowsOn(c, rows),
       upsertLeases: async (leases) => {
         for (const chunk of powerOfTwoChunks(leases, MAX_CHUNK)) {
-          await c.execute(SQL_FOR_COUNT.upsertLeases(chunk.length), chunk.flatMap((l) => [l.id.toString(), l.ttl, l.expiresAt]));
+          await c.execute(
+            SQL_FOR_COUNT.upsertLeases(chunk.length),
+            chunk.flatMap((l) => [l.id.toString(), l.ttl, l.expiresAt]),
+          );
         }
       },
       deleteLeases: async (ids) => {
         for (const chunk of powerOfTwoChunks(ids, MAX_CHUNK)) {
-          await c.execute(SQL_FOR_COUNT.deleteLeases(chunk.length), chunk.map((id) => id.toString()));
+          await c.execute(
+            SQL_FOR_COUNT.deleteLeases(chunk.length),
+            chunk.map((id) => id.toString()),
+          );
         }
       },
       setMeta: (entries) => setMetaOn(c, entries),
@@ -87,7 +112,17 @@ export class MysqlDialect implements Dialect {
       for (const chunk of powerOfTwoChunks(byBytes, MAX_CHUNK)) {
         const params: Array<string | number | Buffer> = [];
         for (const r of chunk) {
-          params.push(r.revision, r.sub, r.key, r.createRevision, r.prevRevision, r.version, r.lease.toString(), r.value, r.deleted ? 1 : 0);
+          params.push(
+            r.revision,
+            r.sub,
+            r.key,
+            r.createRevision,
+            r.prevRevision,
+            r.version,
+            r.lease.toString(),
+            r.value,
+            r.deleted ? 1 : 0,
+          );
         }
         await c.execute(SQL_FOR_COUNT.insertRows(chunk.length), params);
       }
@@ -161,5 +196,6 @@ async function loadLeasesOn(c: Queryable): Promise<LeaseRow[]> {
 }
 
 async function setMetaOn(c: Queryable, entries: Record<string, string>): Promise<void> {
-  for (const chunk of powerOfTwoChunks(Object.entries(entries), MAX_CHUNK)) await c.execute(SQL_FOR_COUNT.setMeta(chunk.length), chunk.flat());
+  for (const chunk of powerOfTwoChunks(Object.entries(entries), MAX_CHUNK))
+    await c.execute(SQL_FOR_COUNT.setMeta(chunk.length), chunk.flat());
 }

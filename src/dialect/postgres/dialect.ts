@@ -17,7 +17,16 @@ import {
   type OpenOptions,
   type WriteTx,
 } from '../dialect';
-import { toLeaseRow, toLockedMeta, toLogRow, toMetaValues, type RawLeaseRow, type RawLockedMetaRow, type RawLogRow, type RawMetaRow } from '../rows';
+import {
+  toLeaseRow,
+  toLockedMeta,
+  toLogRow,
+  toMetaValues,
+  type RawLeaseRow,
+  type RawLockedMetaRow,
+  type RawLogRow,
+  type RawMetaRow,
+} from '../rows';
 import { PostgresDriver } from './driver';
 import { isTransient } from './errors';
 import { schema, SCHEMA_LOCK_ID } from './schema';

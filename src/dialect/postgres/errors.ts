@@ -15,7 +15,10 @@ export function isConnectionError(e: unknown): boolean {
   // from the connection, not from the statement.
   if (e instanceof Error && e.constructor === Error && !code) return true;
   const message = (e as { message?: unknown } | null | undefined)?.message;
-  return typeof message === 'string' && /Connection terminated|connection.*(closed|ended)|Client has encountered a connection error/i.test(message);
+  return (
+    typeof message === 'string' &&
+    /Connection terminated|connection.*(closed|ended)|Client has encountered a connection error/i.test(message)
+  );
 }
 
 export function isTransient(e: unknown): boolean {

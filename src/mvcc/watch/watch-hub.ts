@@ -41,7 +41,7 @@ export class WatchHub {
    */
   notify(changes: readonly Change[], prev: number): void {
     if (this.streams.size > 0) {
-      for (let i = 0; i < changes.length; ) {
+      for (let i = 0; i < changes.length;) {
         const rev = changes[i].row.revision;
         const events: SharedEvent[] = [];
         for (; i < changes.length && changes[i].row.revision === rev; i++) {

@@ -78,7 +78,12 @@ export function createGateway(ctx: RpcContext, observe: Observe = () => undefine
   };
 
   /** A chunked `{"result":…}` line stream; errors before the first line get a status of their own. */
-  const streamSink = (res: ServerResponse, t: MessageTypes, encode: (r: unknown) => object, onDone: (code: Code) => void): StreamSink<unknown> => {
+  const streamSink = (
+    res: ServerResponse,
+    t: MessageTypes,
+    encode: (r: unknown) => object,
+    onDone: (code: Code) => void,
+  ): StreamSink<unknown> => {
     let ended = false;
     const start = () => {
       if (!res.headersSent) res.writeHead(200, { 'Content-Type': 'application/json' });
@@ -114,10 +119,15 @@ export function createGateway(ctx: RpcContext, observe: Observe = () => undefine
   const stream = (route: Route, method: StreamMethod<unknown, unknown, object>, req: IncomingMessage, res: ServerResponse): void => {
     const t = typesOf(pkg, route.service, route.method);
     let finished = false;
-    const sink = streamSink(res, t, (r) => method.encode(r), (code) => {
-      finished = true;
-      observe(route.service, route.method, code);
-    });
+    const sink = streamSink(
+      res,
+      t,
+      (r) => method.encode(r),
+      (code) => {
+        finished = true;
+        observe(route.service, route.method, code);
+      },
+    );
     let session: StreamSession<unknown> | undefined;
     const open = (): StreamSession<unknown> => {
       if (session) return session;
@@ -167,7 +177,12 @@ export function createGateway(ctx: RpcContext, observe: Observe = () => undefine
 
   const snapshot = (res: ServerResponse, route: Route): void => {
     const t = typesOf(pkg, route.service, route.method);
-    streamSink(res, t, () => ({}), (code) => observe(route.service, route.method, code)).error(Errors.unimplemented(SNAPSHOT_UNIMPLEMENTED));
+    streamSink(
+      res,
+      t,
+      () => ({}),
+      (code) => observe(route.service, route.method, code),
+    ).error(Errors.unimplemented(SNAPSHOT_UNIMPLEMENTED));
   };
 
   return {

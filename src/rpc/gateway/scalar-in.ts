@@ -92,4 +92,3 @@ export function scalarIn(v: JsonValue, s: Scalar): Converted {
     }
   }
 }
-

@@ -41,8 +41,21 @@ export interface Schema {
 
 // descriptor.proto field types (FieldDescriptorProto.Type).
 const SCALARS: Record<number, Scalar> = {
-  1: 'double', 2: 'float', 3: 'int64', 4: 'uint64', 5: 'int32', 6: 'uint64', 7: 'uint32', 8: 'bool', 9: 'string',
-  12: 'bytes', 13: 'uint32', 15: 'int32', 16: 'int64', 17: 'int32', 18: 'int64',
+  1: 'double',
+  2: 'float',
+  3: 'int64',
+  4: 'uint64',
+  5: 'int32',
+  6: 'uint64',
+  7: 'uint32',
+  8: 'bool',
+  9: 'string',
+  12: 'bytes',
+  13: 'uint32',
+  15: 'int32',
+  16: 'int64',
+  17: 'int32',
+  18: 'int64',
 };
 const TYPE_STRING = 9;
 const TYPE_MESSAGE = 11;

@@ -32,4 +32,3 @@ export const int32Size = (v: number): number => (v < 0 ? 10 : varintSize(v));
 
 /** Bytes of a field's tag. */
 export const tagSize = (field: number): number => varintSize(field * 8);
-
