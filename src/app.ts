@@ -6,6 +6,7 @@ import { describeEndpoint } from './endpoint';
 import { startServing, type Serving } from './listener';
 import { Log } from './log/log';
 import { Store } from './mvcc/store';
+import { createRpcAuth } from './rpc/auth/rpc-auth';
 import type { RpcContext } from './rpc/context';
 
 export interface App {
@@ -30,8 +31,18 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
     throw new Error(`cannot open ${describeEndpoint(config.endpoint)}: ${(e as Error).message}`, { cause: e });
   }
 
+  let auth: RpcContext['auth'];
+  try {
+    // With TLS, --client-cert-auth turns on certificate users (etcd's ClientCertAuthEnabled).
+    auth = createRpcAuth(config.auth, store.authTokenSecret, false);
+  } catch (e) {
+    await store.close();
+    throw new Error(`cannot set up --auth-token: ${(e as Error).message}`, { cause: e });
+  }
+
   const ctx: RpcContext = {
     store,
+    auth,
     log: log.child({ component: 'rpc' }),
     limits: { maxRequestBytes: config.maxRequestBytes, maxTxnOps: config.maxTxnOps },
     identity: {
@@ -50,6 +61,7 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
     serving = await startServing(config.listen, ctx, { probe: () => store.ping() }, log);
   } catch (e) {
     await store.close();
+    auth.tokens.stop();
     const where = config.listen.kind === 'unix' ? config.listen.path : `${config.listen.host}:${config.listen.port}`;
     throw new Error(`cannot listen on ${where}: ${(e as Error).message}`, { cause: e });
   }
@@ -71,6 +83,7 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
       await drained;
       clearTimeout(timer);
       await store.close();
+      auth.tokens.stop();
       log.info('stopped');
     })());
   return { address, stop };

@@ -18,71 +18,91 @@ function opt(flags: string, description: string, env: string, def?: string): Opt
 }
 
 function buildProgram(version: string): Command {
-  return new Command('strata')
-    .description('An etcd v3 API server that keeps its data in SQL (SQLite, PostgreSQL, MySQL).')
-    .version(version, '-v, --version')
-    .addOption(
-      opt('--listen-address <address>', 'client address: host:port or unix://path', 'STRATA_LISTEN_ADDRESS', DEFAULTS.listenAddress),
-    )
-    .addOption(opt('--endpoint <uri>', `storage endpoint (default "${DEFAULTS.endpoint}")`, 'STRATA_ENDPOINT'))
-    .addOption(opt('--datastore-endpoint <uri>', 'alias of --endpoint (k3s wording)', 'STRATA_DATASTORE_ENDPOINT'))
-    .addOption(opt('--log-level <level>', 'trace, debug, info, warn, error, fatal or silent', 'STRATA_LOG_LEVEL', DEFAULTS.logLevel))
-    .addOption(
-      opt(
-        '--emulated-etcd-version <version>',
-        'etcd version to report to clients',
-        'STRATA_EMULATED_ETCD_VERSION',
-        DEFAULTS.emulatedEtcdVersion,
-      ),
-    )
-    .addOption(
-      opt(
-        '--watch-progress-notify-interval <duration>',
-        'interval of watch progress notifications',
-        'STRATA_WATCH_PROGRESS_NOTIFY_INTERVAL',
-        DEFAULTS.watchProgressNotifyInterval,
-      ),
-    )
-    .addOption(
-      opt('--max-request-bytes <bytes>', 'largest request accepted (etcd: 1.5 MiB)', 'STRATA_MAX_REQUEST_BYTES', DEFAULTS.maxRequestBytes),
-    )
-    .addOption(opt('--max-txn-ops <n>', 'most operations in one txn', 'STRATA_MAX_TXN_OPS', DEFAULTS.maxTxnOps))
-    .addOption(opt('--name <name>', 'member name reported by MemberList', 'STRATA_NAME', DEFAULTS.name))
-    .addOption(opt('--ca-file <path>', 'CA bundle to verify the database server (PostgreSQL, MySQL)', 'STRATA_CA_FILE'))
-    .addOption(opt('--cert-file <path>', 'client certificate for the database server', 'STRATA_CERT_FILE'))
-    .addOption(opt('--key-file <path>', 'client key for the database server', 'STRATA_KEY_FILE'))
-    .addOption(opt('--datastore-cafile <path>', 'alias of --ca-file (k3s wording)', 'STRATA_DATASTORE_CAFILE'))
-    .addOption(opt('--datastore-certfile <path>', 'alias of --cert-file (k3s wording)', 'STRATA_DATASTORE_CERTFILE'))
-    .addOption(opt('--datastore-keyfile <path>', 'alias of --key-file (k3s wording)', 'STRATA_DATASTORE_KEYFILE'))
-    .addOption(new Option('--skip-verify', "do not verify the database server's certificate").env('STRATA_SKIP_VERIFY'))
-    .addOption(
-      opt(
-        '--datastore-max-open-connections <n>',
-        'database connections per strata process',
-        'STRATA_DATASTORE_MAX_OPEN_CONNECTIONS',
-        DEFAULTS.datastoreMaxOpenConnections,
-      ),
-    )
-    .addOption(
-      opt(
-        '--datastore-connection-max-idle-time <duration>',
-        'close a database connection idle this long',
-        'STRATA_DATASTORE_CONNECTION_MAX_IDLE_TIME',
-        DEFAULTS.datastoreConnectionMaxIdleTime,
-      ),
-    )
-    .addOption(
-      opt(
-        '--poll-interval <duration>',
-        "how often to look for other instances' writes (MySQL, SQLite; PostgreSQL is notified)",
-        'STRATA_POLL_INTERVAL',
-        DEFAULTS.pollInterval,
-      ),
-    )
-    .helpOption('-h, --help')
-    .showSuggestionAfterError(false)
-    .allowExcessArguments(false)
-    .exitOverride();
+  return (
+    new Command('strata')
+      .description('An etcd v3 API server that keeps its data in SQL (SQLite, PostgreSQL, MySQL).')
+      .version(version, '-v, --version')
+      .addOption(
+        opt('--listen-address <address>', 'client address: host:port or unix://path', 'STRATA_LISTEN_ADDRESS', DEFAULTS.listenAddress),
+      )
+      .addOption(opt('--endpoint <uri>', `storage endpoint (default "${DEFAULTS.endpoint}")`, 'STRATA_ENDPOINT'))
+      .addOption(opt('--datastore-endpoint <uri>', 'alias of --endpoint (k3s wording)', 'STRATA_DATASTORE_ENDPOINT'))
+      .addOption(opt('--log-level <level>', 'trace, debug, info, warn, error, fatal or silent', 'STRATA_LOG_LEVEL', DEFAULTS.logLevel))
+      .addOption(
+        opt(
+          '--emulated-etcd-version <version>',
+          'etcd version to report to clients',
+          'STRATA_EMULATED_ETCD_VERSION',
+          DEFAULTS.emulatedEtcdVersion,
+        ),
+      )
+      .addOption(
+        opt(
+          '--watch-progress-notify-interval <duration>',
+          'interval of watch progress notifications',
+          'STRATA_WATCH_PROGRESS_NOTIFY_INTERVAL',
+          DEFAULTS.watchProgressNotifyInterval,
+        ),
+      )
+      .addOption(
+        opt(
+          '--max-request-bytes <bytes>',
+          'largest request accepted (etcd: 1.5 MiB)',
+          'STRATA_MAX_REQUEST_BYTES',
+          DEFAULTS.maxRequestBytes,
+        ),
+      )
+      .addOption(opt('--max-txn-ops <n>', 'most operations in one txn', 'STRATA_MAX_TXN_OPS', DEFAULTS.maxTxnOps))
+      .addOption(opt('--name <name>', 'member name reported by MemberList', 'STRATA_NAME', DEFAULTS.name))
+      .addOption(opt('--ca-file <path>', 'CA bundle to verify the database server (PostgreSQL, MySQL)', 'STRATA_CA_FILE'))
+      .addOption(opt('--cert-file <path>', 'client certificate for the database server', 'STRATA_CERT_FILE'))
+      .addOption(opt('--key-file <path>', 'client key for the database server', 'STRATA_KEY_FILE'))
+      .addOption(opt('--datastore-cafile <path>', 'alias of --ca-file (k3s wording)', 'STRATA_DATASTORE_CAFILE'))
+      .addOption(opt('--datastore-certfile <path>', 'alias of --cert-file (k3s wording)', 'STRATA_DATASTORE_CERTFILE'))
+      .addOption(opt('--datastore-keyfile <path>', 'alias of --key-file (k3s wording)', 'STRATA_DATASTORE_KEYFILE'))
+      .addOption(new Option('--skip-verify', "do not verify the database server's certificate").env('STRATA_SKIP_VERIFY'))
+      .addOption(
+        opt(
+          '--datastore-max-open-connections <n>',
+          'database connections per strata process',
+          'STRATA_DATASTORE_MAX_OPEN_CONNECTIONS',
+          DEFAULTS.datastoreMaxOpenConnections,
+        ),
+      )
+      .addOption(
+        opt(
+          '--datastore-connection-max-idle-time <duration>',
+          'close a database connection idle this long',
+          'STRATA_DATASTORE_CONNECTION_MAX_IDLE_TIME',
+          DEFAULTS.datastoreConnectionMaxIdleTime,
+        ),
+      )
+      .addOption(
+        opt(
+          '--poll-interval <duration>',
+          "how often to look for other instances' writes (MySQL, SQLite; PostgreSQL is notified)",
+          'STRATA_POLL_INTERVAL',
+          DEFAULTS.pollInterval,
+        ),
+      )
+      // Authentication, with etcd's flags.
+      .addOption(
+        opt(
+          '--auth-token <spec>',
+          'simple, or jwt,pub-key=<file>,priv-key=<file>,sign-method=<RS256|ES256|…>[,ttl=<duration>]',
+          'STRATA_AUTH_TOKEN',
+          DEFAULTS.authToken,
+        ),
+      )
+      .addOption(
+        opt('--auth-token-ttl <seconds>', 'lifetime of a simple token after its last use', 'STRATA_AUTH_TOKEN_TTL', DEFAULTS.authTokenTtl),
+      )
+      .addOption(opt('--bcrypt-cost <n>', 'bcrypt cost of password hashes (4 to 31)', 'STRATA_BCRYPT_COST', DEFAULTS.bcryptCost))
+      .helpOption('-h, --help')
+      .showSuggestionAfterError(false)
+      .allowExcessArguments(false)
+      .exitOverride()
+  );
 }
 
 /** Parses argv (without node and script) and the environment; never exits the process itself. */

@@ -51,6 +51,29 @@ export const Errors = {
   leaseExist: e(Code.FailedPrecondition, 'etcdserver: lease already exists'),
   leaseTTLTooLarge: e(Code.OutOfRange, 'etcdserver: too large lease TTL'),
   authNotEnabled: e(Code.FailedPrecondition, 'etcdserver: authentication is not enabled'),
+  rootUserNotExist: e(Code.FailedPrecondition, 'etcdserver: root user does not exist'),
+  rootRoleNotExist: e(Code.FailedPrecondition, 'etcdserver: root user does not have root role'),
+  userAlreadyExist: e(Code.FailedPrecondition, 'etcdserver: user name already exists'),
+  userEmpty: e(Code.InvalidArgument, 'etcdserver: user name is empty'),
+  userNotFound: e(Code.FailedPrecondition, 'etcdserver: user name not found'),
+  roleAlreadyExist: e(Code.FailedPrecondition, 'etcdserver: role name already exists'),
+  roleNotFound: e(Code.FailedPrecondition, 'etcdserver: role name not found'),
+  roleEmpty: e(Code.InvalidArgument, 'etcdserver: role name is empty'),
+  authFailed: e(Code.InvalidArgument, 'etcdserver: authentication failed, invalid user ID or password'),
+  permissionNotGiven: e(Code.InvalidArgument, 'etcdserver: permission not given'),
+  permissionDenied: e(Code.PermissionDenied, 'etcdserver: permission denied'),
+  roleNotGranted: e(Code.FailedPrecondition, 'etcdserver: role is not granted to the user'),
+  permissionNotGranted: e(Code.FailedPrecondition, 'etcdserver: permission is not granted to the role'),
+  invalidAuthToken: e(Code.Unauthenticated, 'etcdserver: invalid auth token'),
+  invalidAuthMgmt: e(Code.InvalidArgument, 'etcdserver: invalid auth management'),
+  authOldRevision: e(Code.InvalidArgument, 'etcdserver: revision of auth store is old'),
+  /** etcd has no gRPC error for it, so it reaches clients as Unknown with the auth package's text. */
+  noPasswordUser: e(Code.Unknown, 'auth: authentication failed, password was given for no password user'),
+  tooManyRequests: e(Code.ResourceExhausted, 'etcdserver: too many requests'),
+  /** Go's bcrypt error, which etcd passes on as Unknown. */
+  passwordTooLong: e(Code.Unknown, 'bcrypt: password length exceeds 72 bytes'),
+  authNameTooLong: (max: number): EtcdError =>
+    new EtcdError(Code.InvalidArgument, `etcdserver: user or role name is too long (strata stores names of at most ${max} bytes)`),
   stopped: e(Code.Unavailable, 'etcdserver: server stopped'),
   timeout: e(Code.Unavailable, 'etcdserver: request timed out'),
   keyTooLong: (max: number): EtcdError =>
@@ -65,6 +88,32 @@ export const Errors = {
   /** A storage failure that is not the client's fault. */
   internal: (message: string): EtcdError => new EtcdError(Code.Unavailable, `etcdserver: ${message}`),
 } as const;
+
+/** How etcd's watch writes an auth error into cancel_reason: the whole gRPC status text. */
+export function cancelReasonOf(err: EtcdError): string {
+  return `rpc error: code = ${CODE_NAMES[err.code]} desc = ${err.message}`;
+}
+
+/** grpc-go's names of the codes, as its status text spells them. */
+const CODE_NAMES: Record<Code, string> = {
+  [Code.OK]: 'OK',
+  [Code.Canceled]: 'Canceled',
+  [Code.Unknown]: 'Unknown',
+  [Code.InvalidArgument]: 'InvalidArgument',
+  [Code.DeadlineExceeded]: 'DeadlineExceeded',
+  [Code.NotFound]: 'NotFound',
+  [Code.AlreadyExists]: 'AlreadyExists',
+  [Code.PermissionDenied]: 'PermissionDenied',
+  [Code.ResourceExhausted]: 'ResourceExhausted',
+  [Code.FailedPrecondition]: 'FailedPrecondition',
+  [Code.Aborted]: 'Aborted',
+  [Code.OutOfRange]: 'OutOfRange',
+  [Code.Unimplemented]: 'Unimplemented',
+  [Code.Internal]: 'Internal',
+  [Code.Unavailable]: 'Unavailable',
+  [Code.DataLoss]: 'DataLoss',
+  [Code.Unauthenticated]: 'Unauthenticated',
+};
 
 /** Errors that reach a stream's cancel_reason travel as their message. */
 export const WATCH_DUPLICATE_ID = 'mvcc: duplicate watch ID provided on the WatchStream';

@@ -6,3 +6,9 @@
  * has no key limit beyond the request size.
  */
 export const MAX_KEY_BYTES = 2048;
+
+/**
+ * User and role names longer than this are refused with INVALID_ARGUMENT: they are primary keys
+ * (MySQL needs a bound for the VARBINARY column); etcd has no limit beyond the request size.
+ */
+export const MAX_AUTH_NAME_BYTES = 512;

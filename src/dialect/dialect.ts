@@ -1,8 +1,9 @@
 /**
  * The one interface to a SQL database. Everything above this layer is written once; each database
  * implements it in its own folder (sqlite/, postgres/, mysql/), each with the same file set. A
- * dialect stores rows of three tables (log, meta, lease) and knows SQL text, types, placeholders,
- * errors and transactions — never what a meta row means: the log layer names the rows it reads.
+ * dialect stores rows of five tables (log, meta, lease, auth_user, auth_role) and knows SQL text,
+ * types, placeholders, errors and transactions — never what a meta row means: the log layer names
+ * the rows it reads.
  */
 
 /** One row of the append-only log: one change of one key at revision (revision, sub). */
@@ -26,6 +27,42 @@ export interface LeaseRow {
   expiresAt: number;
 }
 
+/** One key permission of a role: etcd's authpb.Permission (type 0 READ, 1 WRITE, 2 READWRITE). */
+export interface AuthPermissionRow {
+  permType: number;
+  key: Buffer;
+  /** Empty: the single key; "\0": every key from `key` on; else the end of [key, rangeEnd). */
+  rangeEnd: Buffer;
+}
+
+/** A user of etcd's auth store: its bcrypt hash ('' for none) and its roles, sorted. */
+export interface AuthUserRow {
+  name: string;
+  password: string;
+  noPassword: boolean;
+  roles: string[];
+}
+
+/** A role of etcd's auth store: its permissions, sorted by key. */
+export interface AuthRoleRow {
+  name: string;
+  permissions: AuthPermissionRow[];
+}
+
+/** Every user and role, as the auth tables hold them. */
+export interface AuthRows {
+  users: AuthUserRow[];
+  roles: AuthRoleRow[];
+}
+
+/** What one write transaction changes in the auth tables: rows to upsert, names to delete. */
+export interface AuthChanges {
+  users: AuthUserRow[];
+  deletedUsers: string[];
+  roles: AuthRoleRow[];
+  deletedRoles: string[];
+}
+
 /** Meta rows by name, as read; a name without a row is absent. */
 export type MetaValues = ReadonlyMap<string, string>;
 
@@ -41,6 +78,7 @@ export interface LogSource {
   /** Rows in (after, upTo], ordered by (revision, sub). */
   rowsAfter(after: number, upTo: number): Promise<LogRow[]>;
   loadLeases(): Promise<LeaseRow[]>;
+  loadAuth(): Promise<AuthRows>;
 }
 
 /** Operations inside one write transaction. */
@@ -53,6 +91,8 @@ export interface WriteTx extends LogSource {
   insertRows(rows: LogRow[]): Promise<void>;
   upsertLeases(leases: LeaseRow[]): Promise<void>;
   deleteLeases(ids: bigint[]): Promise<void>;
+  /** Applies users and roles written or deleted (each name at most once per list). */
+  writeAuth(changes: AuthChanges): Promise<void>;
   /** Inserts or updates meta rows, in one statement. */
   setMeta(entries: Record<string, string>): Promise<void>;
 }

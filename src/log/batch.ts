@@ -3,7 +3,8 @@
  * callbacks, and each job's outcome. A job that throws is undone alone; the rest of the batch
  * stands. A batch that does not commit is undone whole and, if retried, evaluated afresh.
  */
-import type { Batch, LeaseRow, LogRow } from './types';
+import type { AuthChanges } from '../dialect/dialect';
+import type { AuthMarks, AuthRoleRow, AuthUserRow, Batch, LeaseRow, LogRow } from './types';
 
 export type Job<T> = (batch: Batch) => T;
 
@@ -13,6 +14,10 @@ export class BatchState implements Batch {
   readonly leaseOps: Array<LeaseRow | bigint> = [];
   /** The compaction mark a job moved, if any. */
   compactedTo: number | undefined;
+  /** Auth table changes in order: a row to upsert, or a name to delete. */
+  readonly authOps: Array<{ user: AuthUserRow } | { role: AuthRoleRow } | { deletedUser: string } | { deletedRole: string }> = [];
+  /** The auth marks a job moved, if any. */
+  authMarks: AuthMarks | undefined;
   readonly outcomes: Array<{ ok: boolean; value: unknown }> = [];
   leaseStamp: string | undefined;
   private rev: number;
@@ -52,6 +57,26 @@ export class BatchState implements Batch {
     this.compactedTo = revision;
   }
 
+  putAuthUser(user: AuthUserRow): void {
+    this.authOps.push({ user });
+  }
+
+  deleteAuthUser(name: string): void {
+    this.authOps.push({ deletedUser: name });
+  }
+
+  putAuthRole(role: AuthRoleRow): void {
+    this.authOps.push({ role });
+  }
+
+  deleteAuthRole(name: string): void {
+    this.authOps.push({ deletedRole: name });
+  }
+
+  markAuth(marks: AuthMarks): void {
+    this.authMarks = marks;
+  }
+
   /** A property, not a method: callers pass it on as a function. */
   readonly onUndo = (fn: () => void): void => {
     this.undos.push(fn);
@@ -67,16 +92,20 @@ export class BatchState implements Batch {
       rev: this.rev,
       rows: this.rows.length,
       leases: this.leaseOps.length,
+      auth: this.authOps.length,
       undo: this.undos.length,
       commits: this.commits.length,
     };
     const compactedTo = this.compactedTo;
+    const authMarks = this.authMarks;
     try {
       this.outcomes.push({ ok: true, value: job(this) });
     } catch (e) {
       this.undoTo(mark.undo);
       this.rows.length = mark.rows;
       this.leaseOps.length = mark.leases;
+      this.authOps.length = mark.auth;
+      this.authMarks = authMarks;
       this.commits.length = mark.commits;
       this.rev = mark.rev;
       this.compactedTo = compactedTo;
@@ -107,6 +136,28 @@ export class BatchState implements Batch {
       else deletes.push(id);
     }
     return { upserts, deletes };
+  }
+
+  /** Each user's and role's last change (one statement may not touch a row twice). */
+  authChanges(): AuthChanges {
+    const users = new Map<string, AuthUserRow | null>();
+    const roles = new Map<string, AuthRoleRow | null>();
+    for (const op of this.authOps) {
+      if ('user' in op) users.set(op.user.name, op.user);
+      else if ('role' in op) roles.set(op.role.name, op.role);
+      else if ('deletedUser' in op) users.set(op.deletedUser, null);
+      else roles.set(op.deletedRole, null);
+    }
+    const out: AuthChanges = { users: [], deletedUsers: [], roles: [], deletedRoles: [] };
+    for (const [name, u] of users) {
+      if (u) out.users.push(u);
+      else out.deletedUsers.push(name);
+    }
+    for (const [name, r] of roles) {
+      if (r) out.roles.push(r);
+      else out.deletedRoles.push(name);
+    }
+    return out;
   }
 
   private undoTo(mark: number): void {

@@ -7,7 +7,7 @@
  * lease snapshot can never overwrite a newer local change.
  */
 import type { LogSource } from '../dialect/dialect';
-import type { Marks } from './meta';
+import { sameAuthMarks, type AuthMarks, type Marks } from './meta';
 import type { LogFollower, LogRow } from './types';
 
 /** Rows are fetched in windows of revisions, so a long lag never means one huge read. */
@@ -16,6 +16,8 @@ const WINDOW = 1000;
 export class Follower {
   /** The lease stamp the in-memory lease table matches. */
   leaseStamp: string | undefined;
+  /** The auth marks the in-memory users and roles match. */
+  authMarks: AuthMarks | undefined;
   private tail: Promise<unknown> = Promise.resolve();
 
   constructor(
@@ -40,7 +42,8 @@ export class Follower {
     return (
       marks.revision > this.memory.appliedRevision() ||
       marks.compactRevision > this.memory.compactRevision() ||
-      marks.leaseStamp !== this.leaseStamp
+      marks.leaseStamp !== this.leaseStamp ||
+      !sameAuthMarks(this.authMarks, marks.auth)
     );
   }
 
@@ -54,6 +57,7 @@ export class Follower {
     // Compacted past what we applied: the rows in between may be gone.
     if (marks.compactRevision > applied) return this.reload(marks);
     const leases = marks.leaseStamp !== this.leaseStamp ? await source.loadLeases() : undefined;
+    const auth = sameAuthMarks(this.authMarks, marks.auth) ? undefined : await source.loadAuth();
     const windows: Array<{ rows: LogRow[]; upTo: number }> = [];
     for (let from = applied; from < marks.revision;) {
       const upTo = Math.min(marks.revision, from + WINDOW);
@@ -68,6 +72,11 @@ export class Follower {
     if (leases) {
       this.memory.syncLeases(leases);
       this.leaseStamp = marks.leaseStamp;
+    }
+    // Before the rows: a write another instance made is judged by the auth state it committed under.
+    if (auth) {
+      this.memory.syncAuth({ ...auth, marks: marks.auth });
+      this.authMarks = marks.auth;
     }
     for (const w of windows) this.memory.applyRemote(w.rows, w.upTo);
     if (marks.compactRevision > this.memory.compactRevision()) this.memory.compactRemote(marks.compactRevision);

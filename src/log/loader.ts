@@ -28,11 +28,16 @@ export async function loadSnapshot(dialect: Dialect, readMarks: () => Promise<Ma
       after = { rev: last.revision, sub: last.sub };
     }
     const leases = await dialect.loadLeases();
+    const auth = await dialect.loadAuth();
     const now = await readMarks();
     if (now.compactRevision !== marks.compactRevision) {
       marks = now;
       continue;
     }
-    return { snapshot: { revision: marks.revision, compactRevision: marks.compactRevision, rows, leases }, marks };
+    // Users and roles read after `marks` may be newer than its auth marks; the tailer reloads them then.
+    return {
+      snapshot: { revision: marks.revision, compactRevision: marks.compactRevision, rows, leases, auth: { ...auth, marks: marks.auth } },
+      marks,
+    };
   }
 }

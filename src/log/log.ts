@@ -44,7 +44,7 @@ export class Log {
    * Opens the database, hands memory the state it holds, resumes unfinished physical compaction
    * and starts following other instances. Returns the cluster identity and how many rows loaded.
    */
-  async open(memory: LogFollower): Promise<{ identity: LogIdentity; rows: number }> {
+  async open(memory: LogFollower): Promise<{ identity: LogIdentity; authTokenSecret: Buffer; rows: number }> {
     this.memory = memory;
     this.follower = new Follower(memory, (marks) => this.reload(marks));
     this.writer = new BatchWriter(this.dialect, this.follower, this.baseLog.child({ component: 'writer' }), randomBytes(6).toString('hex'));
@@ -55,12 +55,12 @@ export class Log {
       this.baseLog.child({ component: 'tailer' }),
       this.opts.pollIntervalMs,
     );
-    const identity = await openSchema(this.dialect);
+    const { identity, authTokenSecret } = await openSchema(this.dialect);
     const rows = await this.restore(await this.fence.read(), 'open');
     await this.compactor.init();
     void this.compactRows(this.memory.compactRevision());
     await this.tailer.start();
-    return { identity, rows };
+    return { identity, authTokenSecret, rows };
   }
 
   /** Queues a write job; it runs in the next batch and its result is delivered after COMMIT. */
@@ -109,6 +109,7 @@ export class Log {
     const loaded = await loadSnapshot(this.dialect, () => this.fence.read(), marks);
     this.memory.restore(loaded.snapshot, reason);
     this.follower.leaseStamp = loaded.marks.leaseStamp;
+    this.follower.authMarks = loaded.marks.auth;
     return loaded.snapshot.rows.length;
   }
 

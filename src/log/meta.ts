@@ -13,6 +13,12 @@ export const META = {
   compactDone: 'compact_done',
   /** Rewritten by every batch that changes a lease row (leases change no revision). */
   leaseStamp: 'lease_stamp',
+  /** etcd's auth revision: moved by every change of a user or a role, and by AuthDisable. */
+  authRevision: 'auth_revision',
+  /** '0' while auth is off; else the auth revision it was enabled at (tokens of earlier enables are void). */
+  authEnabled: 'auth_enabled',
+  /** The key simple tokens are signed with, the same for every instance on the database. */
+  authTokenSecret: 'auth_token_secret',
   schemaVersion: 'schema_version',
   clusterId: 'cluster_id',
   memberId: 'member_id',
@@ -24,14 +30,26 @@ export function writerStampName(instanceId: string): string {
 }
 
 /** The marks, in name order (the order the fence locks them in). */
-export const MARKS: readonly string[] = [META.compactRevision, META.leaseStamp, META.revision];
+export const MARKS: readonly string[] = [META.authEnabled, META.authRevision, META.compactRevision, META.leaseStamp, META.revision];
+
+/** etcd's auth revision and whether (since which revision) auth is on; both change only under the fence. */
+export interface AuthMarks {
+  revision: number;
+  /** 0 while auth is off. */
+  enabledAt: number;
+}
 
 export interface Marks {
   revision: number;
   compactRevision: number;
   /** Changes whenever any lease row changes; an instance that sees a new stamp reloads leases. */
   leaseStamp: string;
+  /** An instance whose auth marks differ reloads users and roles. */
+  auth: AuthMarks;
 }
+
+export const sameAuthMarks = (a: AuthMarks | undefined, b: AuthMarks): boolean =>
+  a !== undefined && a.revision === b.revision && a.enabledAt === b.enabledAt;
 
 export function marksFrom(values: MetaValues): Marks {
   const revision = values.get(META.revision);
@@ -40,5 +58,6 @@ export function marksFrom(values: MetaValues): Marks {
     revision: Number(revision),
     compactRevision: Number(values.get(META.compactRevision) ?? '-1'),
     leaseStamp: values.get(META.leaseStamp) ?? '',
+    auth: { revision: Number(values.get(META.authRevision) ?? '1'), enabledAt: Number(values.get(META.authEnabled) ?? '0') },
   };
 }

@@ -2,9 +2,15 @@
  * What the log gives the layer above it (mvcc) and what it asks of it. mvcc sees rows, batches and
  * snapshots; never a dialect, a connection or a meta row.
  */
-import type { DbSize, LeaseRow, LogRow } from '../dialect/dialect';
+import type { AuthPermissionRow, AuthRoleRow, AuthRows, AuthUserRow, DbSize, LeaseRow, LogRow } from '../dialect/dialect';
+import type { AuthMarks } from './meta';
 
-export type { DbSize, LeaseRow, LogRow };
+export type { AuthMarks, AuthPermissionRow, AuthRoleRow, AuthRows, AuthUserRow, DbSize, LeaseRow, LogRow };
+
+/** Users, roles and the auth marks of one moment. */
+export interface AuthSnapshot extends AuthRows {
+  marks: AuthMarks;
+}
 
 /** The cluster identity, created with the log and never changed. */
 export interface LogIdentity {
@@ -19,6 +25,7 @@ export interface LogSnapshot {
   /** Every row at or below `revision`, in (revision, sub) order. */
   rows: LogRow[];
   leases: LeaseRow[];
+  auth: AuthSnapshot;
 }
 
 /** Registers an in-memory change to revert if the job fails or its batch does not commit. */
@@ -42,6 +49,13 @@ export interface Batch {
   deleteLease(id: bigint): void;
   /** Moves etcd's compact revision (the compaction mark) in this batch. */
   markCompacted(revision: number): void;
+  /** Writes a user or a role of the auth tables (the last write of a name in a batch wins). */
+  putAuthUser(user: AuthUserRow): void;
+  deleteAuthUser(name: string): void;
+  putAuthRole(role: AuthRoleRow): void;
+  deleteAuthRole(name: string): void;
+  /** Moves the auth marks (etcd's auth revision, the enabled flag) in this batch. */
+  markAuth(marks: AuthMarks): void;
   onUndo: OnUndo;
   /** Runs fn once the batch has committed, before any caller is answered (in registration order). */
   onCommit(fn: () => void): void;
@@ -59,6 +73,8 @@ export interface LogFollower {
   applyRemote(rows: LogRow[], upTo: number): void;
   /** The lease table as the database has it now. */
   syncLeases(leases: LeaseRow[]): void;
+  /** Users, roles and the auth marks as the database has them now. */
+  syncAuth(auth: AuthSnapshot): void;
   /** Another instance compacted the log at `revision`. */
   compactRemote(revision: number): void;
   /**

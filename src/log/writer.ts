@@ -128,6 +128,10 @@ export class BatchWriter {
       state.leaseStamp = `${this.stampName}.${stamp}`;
       meta[META.leaseStamp] = state.leaseStamp;
     }
+    if (state.authMarks) {
+      meta[META.authRevision] = String(state.authMarks.revision);
+      meta[META.authEnabled] = String(state.authMarks.enabledAt);
+    }
     if (Object.keys(meta).length > 0) meta[this.stampName] = stamp;
     return meta;
   }
@@ -137,6 +141,7 @@ export class BatchWriter {
     const { upserts, deletes } = state.leaseChanges();
     if (upserts.length > 0) await tx.upsertLeases(upserts);
     if (deletes.length > 0) await tx.deleteLeases(deletes);
+    if (state.authOps.length > 0) await tx.writeAuth(state.authChanges());
     if (meta[this.stampName] !== undefined) await tx.setMeta(meta);
   }
 
@@ -167,6 +172,7 @@ export class BatchWriter {
 
   private finish(batch: Pending[], state: BatchState): void {
     if (state.leaseStamp) this.follower.leaseStamp = state.leaseStamp;
+    if (state.authMarks) this.follower.authMarks = state.authMarks;
     state.committed();
     batch.forEach((p, i) => {
       const o = state.outcomes[i];

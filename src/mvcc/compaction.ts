@@ -18,9 +18,11 @@ export class Compaction {
     private readonly logger: Logger,
   ) {}
 
-  async compact(req: CompactionRequest): Promise<CompactionResponse> {
+  /** `check` (the admin check) runs first in the job, under the fence. */
+  async compact(req: CompactionRequest, check: () => void = () => undefined): Promise<CompactionResponse> {
     const rev = req.revision;
     const revision = await this.log.submit((b) => {
+      check();
       if (rev > b.revision) throw Errors.futureRev();
       if (rev <= this.index.compactRevision) throw Errors.compacted();
       const before = this.index.compactRevision;

@@ -18,6 +18,10 @@ import type {
 } from './types';
 import type { WriteTxn } from './write-txn';
 
+/** A permission check; throws etcd's error. */
+type Check = () => void;
+const none: Check = () => undefined;
+
 export class Lessor {
   private timer: NodeJS.Timeout | undefined;
   private readonly expiring = new Set<bigint>();
@@ -41,16 +45,19 @@ export class Lessor {
     if (this.timer) clearInterval(this.timer);
   }
 
-  grant(id: bigint, ttl: number): Promise<LeaseGrantResponse> {
+  /** `check` runs first in the job (the permission check under the fence), as do the others'. */
+  grant(id: bigint, ttl: number, check: Check = none): Promise<LeaseGrantResponse> {
     const effective = effectiveTTL(ttl);
     return this.log.submit((b) => {
+      check();
       const lease = this.table.grant(b, id, effective);
       return { header: { revision: b.revision }, ID: lease.id, TTL: lease.ttl };
     });
   }
 
-  revoke(id: bigint): Promise<LeaseRevokeResponse> {
+  revoke(id: bigint, check: Check = none): Promise<LeaseRevokeResponse> {
     return this.log.submit((b) => {
+      check();
       const lease = this.table.get(id);
       if (!lease) throw Errors.leaseNotFound();
       return { header: { revision: this.revokeIn(b, lease) } };
@@ -58,12 +65,16 @@ export class Lessor {
   }
 
   /** Renews a lease; TTL 0 answers an unknown or expired lease, as etcd does. */
-  keepAlive(id: bigint): Promise<LeaseKeepAliveResponse> {
-    return this.log.submit((b) => ({ header: { revision: b.revision }, ID: id, TTL: this.table.renew(b, id) }));
+  keepAlive(id: bigint, check: Check = none): Promise<LeaseKeepAliveResponse> {
+    return this.log.submit((b) => {
+      check();
+      return { header: { revision: b.revision }, ID: id, TTL: this.table.renew(b, id) };
+    });
   }
 
-  async timeToLive(id: bigint, withKeys: boolean): Promise<LeaseTimeToLiveResponse> {
+  async timeToLive(id: bigint, withKeys: boolean, check: Check = none): Promise<LeaseTimeToLiveResponse> {
     await this.log.linearize();
+    check();
     const header = { revision: this.index.revision };
     const lease = this.table.get(id);
     if (!lease) return { header, ID: id, TTL: -1, grantedTTL: 0, keys: [] };
@@ -72,8 +83,9 @@ export class Lessor {
     return { header, ID: id, TTL: remaining, grantedTTL: lease.ttl, keys };
   }
 
-  async leases(): Promise<LeaseLeasesResponse> {
+  async leases(check: Check = none): Promise<LeaseLeasesResponse> {
     await this.log.linearize();
+    check();
     return { header: { revision: this.index.revision }, leases: [...this.table.all()].map((l) => l.id) };
   }
 

@@ -1,9 +1,10 @@
 /**
- * Memory's side of following the log: other instances' rows, lease snapshots and compactions, and
+ * Memory's side of following the log: other instances' rows, lease and auth snapshots and compactions, and
  * whole snapshots at open or after falling behind a compaction, applied to the index, the lease
  * table and the watchers exactly as local commits are.
  */
-import type { LeaseRow, LogFollower, LogRow, LogSnapshot } from '../log/types';
+import type { AuthSnapshot, LeaseRow, LogFollower, LogRow, LogSnapshot } from '../log/types';
+import type { AuthState } from './auth/auth-state';
 import type { LeaseTable } from './lease-table';
 import { livePrev, type Change, type RevisionIndex } from './revision-index';
 import type { WatchHub } from './watch/watch-hub';
@@ -15,6 +16,7 @@ export class LogApplier implements LogFollower {
   constructor(
     private readonly index: RevisionIndex,
     private readonly leases: LeaseTable,
+    private readonly auth: AuthState,
     private readonly hub: WatchHub,
     /** Another instance compacted the log at `revision`. */
     private readonly compacted: (revision: number) => void,
@@ -46,6 +48,10 @@ export class LogApplier implements LogFollower {
     this.leases.sync(leases);
   }
 
+  syncAuth(auth: AuthSnapshot): void {
+    this.auth.restore(auth);
+  }
+
   compactRemote(revision: number): void {
     this.compacted(revision);
   }
@@ -58,6 +64,7 @@ export class LogApplier implements LogFollower {
     index.compact(s.compactRevision);
     index.recountLive();
     this.leases.reset(s.leases);
+    this.auth.restore(s.auth);
     index.forEachHistory({ start: '', end: null }, (h) => {
       const v = h.at(index.revision);
       if (v && v.lease !== 0n) this.leases.attachLoaded(v.lease, h.k);

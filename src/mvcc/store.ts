@@ -6,6 +6,10 @@
 import type { Logger } from 'pino';
 import type { Log } from '../log/log';
 import type { Batch, LogIdentity } from '../log/types';
+import { AuthAdmin } from './auth/auth-admin';
+import { AuthGuard } from './auth/auth-guard';
+import { AuthState } from './auth/auth-state';
+import { NO_CREDENTIALS, type Credentials } from './auth/types';
 import { Compaction } from './compaction';
 import { LeaseTable } from './lease-table';
 import { Lessor } from './lessor';
@@ -42,15 +46,24 @@ export interface StoreOptions {
   leaseCheckIntervalMs?: number;
 }
 
+/** Who may make a request that is not about keys: any named user, or only the root role. */
+export type Clearance = 'user' | 'admin';
+
 export class Store {
   readonly index = new RevisionIndex();
   private readonly leases = new LeaseTable();
+  private readonly authState = new AuthState();
+  /** The one place permissions are decided; the rpc layer asks it about watches. */
+  readonly guard = new AuthGuard(this.authState, this.leases);
+  private readonly authAdmin = new AuthAdmin(this.authState, this.guard);
   private readonly hub: WatchHub;
   private readonly lessor: Lessor;
   private readonly compaction: Compaction;
   private readonly applier: LogApplier;
   private readonly logger: Logger;
   identity: LogIdentity = { clusterId: 0n, memberId: 0n };
+  /** What simple tokens are signed with, shared by every instance on the database. */
+  authTokenSecret: Buffer = Buffer.alloc(0);
 
   /** `baseLog` is the process logger; each component gets its own child. */
   constructor(
@@ -62,14 +75,22 @@ export class Store {
     this.hub = new WatchHub(this.index, baseLog.child({ component: 'watch' }), opts.watchProgressNotifyIntervalMs);
     this.lessor = new Lessor(this.leases, this.index, log, (b) => this.writeIn(b), baseLog.child({ component: 'lessor' }));
     this.compaction = new Compaction(this.index, this.hub, log, this.logger);
-    this.applier = new LogApplier(this.index, this.leases, this.hub, (rev) => this.compaction.applyRemote(rev), this.applyChanges);
+    this.applier = new LogApplier(
+      this.index,
+      this.leases,
+      this.authState,
+      this.hub,
+      (rev) => this.compaction.applyRemote(rev),
+      this.applyChanges,
+    );
   }
 
   /** Opens the log, loads the index, the leases and the compaction point, and starts expiring leases. */
   async open(): Promise<void> {
     const started = Date.now();
-    const { identity, rows } = await this.log.open(this.applier);
+    const { identity, authTokenSecret, rows } = await this.log.open(this.applier);
     this.identity = identity;
+    this.authTokenSecret = authTokenSecret;
     this.lessor.start(this.opts.leaseCheckIntervalMs ?? 250);
     this.logger.info(
       {
@@ -94,47 +115,91 @@ export class Store {
     return this.index.revision;
   }
 
-  async range(req: RangeRequest): Promise<RangeResponse> {
+  /**
+   * Every request takes the caller's credentials; the permission check runs where etcd makes it:
+   * inside the write job (under the fence) for writes, after the fence for linearizable reads, on
+   * local state for serializable ones.
+   */
+  async range(req: RangeRequest, who: Credentials = NO_CREDENTIALS): Promise<RangeResponse> {
     if (!req.serializable) await this.log.linearize();
+    this.guard.checkRange(who, req.key, req.range_end);
     return new ReadView(this.index, this.index.revision).range(req);
   }
 
-  put(req: PutRequest): Promise<PutResponse> {
-    return this.write((w) => w.put(req));
+  put(req: PutRequest, who: Credentials = NO_CREDENTIALS): Promise<PutResponse> {
+    return this.write((w) => {
+      this.guard.checkPut(who, req);
+      return w.put(req);
+    });
   }
 
-  deleteRange(req: DeleteRangeRequest): Promise<DeleteRangeResponse> {
-    return this.write((w) => w.deleteRange(req));
+  deleteRange(req: DeleteRangeRequest, who: Credentials = NO_CREDENTIALS): Promise<DeleteRangeResponse> {
+    return this.write((w) => {
+      this.guard.checkDeleteRange(who, req);
+      return w.deleteRange(req);
+    });
   }
 
-  async txn(req: TxnRequest): Promise<TxnResponse> {
-    if (txnWrites(req)) return this.write((w) => w.txn(req));
+  async txn(req: TxnRequest, who: Credentials = NO_CREDENTIALS): Promise<TxnResponse> {
+    if (txnWrites(req)) {
+      return this.write((w) => {
+        this.guard.checkTxn(who, req);
+        return w.txn(req);
+      });
+    }
     await this.log.linearize();
+    this.guard.checkTxn(who, req);
     return new ReadView(this.index, this.index.revision).txn(req);
   }
 
-  compact(req: CompactionRequest): Promise<CompactionResponse> {
-    return this.compaction.compact(req);
+  compact(req: CompactionRequest, who: Credentials = NO_CREDENTIALS): Promise<CompactionResponse> {
+    return this.compaction.compact(req, () => this.guard.requireAdmin(who));
   }
 
-  leaseGrant(id: bigint, ttl: number): Promise<LeaseGrantResponse> {
-    return this.lessor.grant(id, ttl);
+  leaseGrant(id: bigint, ttl: number, who: Credentials = NO_CREDENTIALS): Promise<LeaseGrantResponse> {
+    return this.lessor.grant(id, ttl, () => this.guard.requireUser(who));
   }
 
-  leaseRevoke(id: bigint): Promise<LeaseRevokeResponse> {
-    return this.lessor.revoke(id);
+  leaseRevoke(id: bigint, who: Credentials = NO_CREDENTIALS): Promise<LeaseRevokeResponse> {
+    return this.lessor.revoke(id, () => this.guard.checkLeaseKeys(who, id, 'write'));
   }
 
-  leaseKeepAlive(id: bigint): Promise<LeaseKeepAliveResponse> {
-    return this.lessor.keepAlive(id);
+  leaseKeepAlive(id: bigint, who: Credentials = NO_CREDENTIALS): Promise<LeaseKeepAliveResponse> {
+    return this.lessor.keepAlive(id, () => this.guard.checkLeaseKeys(who, id, 'write'));
   }
 
-  leaseTimeToLive(id: bigint, withKeys: boolean): Promise<LeaseTimeToLiveResponse> {
-    return this.lessor.timeToLive(id, withKeys);
+  /** Only a request for the keys needs to be able to read them. */
+  leaseTimeToLive(id: bigint, withKeys: boolean, who: Credentials = NO_CREDENTIALS): Promise<LeaseTimeToLiveResponse> {
+    return this.lessor.timeToLive(id, withKeys, () =>
+      withKeys ? this.guard.checkLeaseKeys(who, id, 'read') : this.guard.requireUser(who),
+    );
   }
 
-  leaseLeases(): Promise<LeaseLeasesResponse> {
-    return this.lessor.leases();
+  leaseLeases(who: Credentials = NO_CREDENTIALS): Promise<LeaseLeasesResponse> {
+    return this.lessor.leases(() => this.guard.checkAllLeaseKeys(who));
+  }
+
+  /** For requests that are not about keys (Status, Defragment, MemberList…): after the fence, as a linearizable read. */
+  async authorize(who: Credentials, clearance: Clearance): Promise<void> {
+    await this.log.linearize();
+    if (clearance === 'admin') this.guard.requireAdmin(who);
+    else this.guard.requireUser(who);
+  }
+
+  /** An auth change: a write job whose checks see the auth state under the fence. */
+  authWrite<T>(fn: (admin: AuthAdmin, b: Batch) => T): Promise<T> {
+    return this.log.submit((b) => fn(this.authAdmin, b));
+  }
+
+  /** An auth read (and Authenticate's look-up), after the fence. */
+  async authRead<T>(fn: (admin: AuthAdmin) => T): Promise<T> {
+    await this.log.linearize();
+    return fn(this.authAdmin);
+  }
+
+  /** Whether auth is on here now (local state: for what etcd also decides locally, e.g. the gateway's certificate check). */
+  get authEnabled(): boolean {
+    return this.authState.enabled;
   }
 
   openWatch(sink: WatchSink): WatchStream {

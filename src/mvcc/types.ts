@@ -210,6 +210,8 @@ export interface WatchSink {
 export interface WatchStream {
   /** Creates a watcher; answers `created` (or created+canceled) before any of its events. */
   create(req: WatchCreate): void;
+  /** Answers a create that is not allowed: created and canceled at once, watch_id -1, with the reason. */
+  refuse(reason: string): void;
   cancel(watchId: number): void;
   /** RequestProgress: answered with watch_id -1 once every watcher of the stream is synced. */
   requestProgress(): void;

@@ -6,12 +6,20 @@
  * result) or JSON. A stream method opens a session: request messages in, results out to a sink.
  */
 import type { Logger } from 'pino';
+import type { Credentials } from '../mvcc/auth/types';
 import type { RpcContext } from './context';
 
+/**
+ * A unary method gets the caller's credentials as the front-end read them (token or client
+ * certificate); the store decides what they allow.
+ */
 export interface UnaryMethod<Req, Result, Res> {
-  run(req: Req, size: number): Promise<Result>;
+  run(req: Req, size: number, who: Credentials): Promise<Result>;
   encode(result: Result): Res;
 }
+
+/** A stream's credentials, read again for each request as etcd does (a simple token is renewed on use). */
+export type Caller = () => Credentials | Promise<Credentials>;
 
 /** Where a stream's results go (a gRPC call, or a chunked HTTP response). */
 export interface StreamSink<Result> {
@@ -36,7 +44,7 @@ export interface StreamSession<Req> {
 }
 
 export interface StreamMethod<Req, Result, Res> {
-  open(sink: StreamSink<Result>, log: Logger): StreamSession<Req>;
+  open(sink: StreamSink<Result>, log: Logger, caller: Caller): StreamSession<Req>;
   encode(result: Result): Res;
 }
 

@@ -1,8 +1,21 @@
 /** What every service handler needs: the store, limits, identity for headers, and a logger. */
 import type { Logger } from 'pino';
 import type { Store } from '../mvcc/store';
+import type { Passwords } from './auth/passwords';
+import type { TokenProvider } from './auth/tokens';
 import type { HeaderIdentity } from './codec/header';
 import type { Limits } from './limits';
+
+/** Authentication's moving parts the rpc layer holds: tokens, password hashing, certificate users. */
+export interface RpcAuth {
+  tokens: TokenProvider;
+  passwords: Passwords;
+  /**
+   * --client-cert-auth: with no token, a verified client certificate's Common Name is the user on
+   * gRPC, and the gateway refuses a certificate with one (etcd's behaviour on both).
+   */
+  clientCertAuth: boolean;
+}
 
 export interface RpcContext {
   store: Store;
@@ -14,6 +27,7 @@ export interface RpcContext {
   memberName: string;
   /** URLs clients reach this member on. */
   clientUrls: string[];
+  auth: RpcAuth;
   /** Long-lived streams (gRPC and gateway), ended on shutdown; the kind feeds /metrics. */
   streams: Set<{ kind: 'watch' | 'keepalive'; end(): void }>;
 }

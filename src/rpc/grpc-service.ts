@@ -4,7 +4,9 @@
  * method's result (a hand-written encoder where one is given, else the codec and protobufjs).
  */
 import type * as grpc from '@grpc/grpc-js';
-import type { ServiceMethods, StreamMethod, UnaryMethod } from './calls';
+import { presentedByGrpc } from './auth/presented';
+import { credentialsOf } from './auth/tokens';
+import type { Caller, ServiceMethods, StreamMethod, UnaryMethod } from './calls';
 import type { RpcContext } from './context';
 import { toServiceError, unary } from './status';
 
@@ -53,8 +55,16 @@ export function grpcService(
   return { definition, implementation };
 }
 
+/** The caller of a gRPC call, read from its metadata and connection each time it is asked. */
+function callerOf(ctx: RpcContext, call: Parameters<typeof presentedByGrpc>[0]): Caller {
+  return () => credentialsOf(presentedByGrpc(call), ctx.auth.tokens, ctx.auth.clientCertAuth);
+}
+
 function unaryHandler(ctx: RpcContext, m: UnaryMethod<unknown, unknown, object>): grpc.handleUnaryCall<Sized<unknown>, unknown> {
-  return unary(ctx.log, (req: Sized<unknown>) => m.run(req.message, req.size));
+  return unary(ctx.log, (req: Sized<unknown>, call) => {
+    const who = callerOf(ctx, call)();
+    return who instanceof Promise ? who.then((w) => m.run(req.message, req.size, w)) : m.run(req.message, req.size, who);
+  });
 }
 
 function streamHandler(
@@ -71,6 +81,7 @@ function streamHandler(
         error: (e) => call.emit('error', toServiceError(e, ctx.log)),
       },
       log,
+      callerOf(ctx, call),
     );
     call.on('data', (req: Sized<unknown>) => session.handle(req.message));
     call.on('drain', () => session.drained());

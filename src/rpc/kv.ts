@@ -19,42 +19,42 @@ import { checkDeleteRange, checkPut, checkRange, checkSize, checkTxn } from './v
 export function kvCalls(ctx: RpcContext) {
   const { store, limits, identity } = ctx;
   const Range: UnaryMethod<pb.RangeRequest, RangeResponse, pb.RangeResponse> = {
-    run: async (m) => {
+    run: async (m, _size, who) => {
       const req = decodeRange(m);
       checkRange(req);
-      return store.range(req);
+      return store.range(req, who);
     },
     encode: (r) => encodeRange(r, identity),
   };
   const Put: UnaryMethod<pb.PutRequest, PutResponse, pb.PutResponse> = {
-    run: async (m, size) => {
+    run: async (m, size, who) => {
       const req = decodePut(m);
       checkPut(req);
       checkSize(size, limits);
-      return store.put(req);
+      return store.put(req, who);
     },
     encode: (r) => encodePut(r, identity),
   };
   const DeleteRange: UnaryMethod<pb.DeleteRangeRequest, DeleteRangeResponse, pb.DeleteRangeResponse> = {
-    run: async (m, size) => {
+    run: async (m, size, who) => {
       const req = decodeDeleteRange(m);
       checkDeleteRange(req);
       checkSize(size, limits);
-      return store.deleteRange(req);
+      return store.deleteRange(req, who);
     },
     encode: (r) => encodeDeleteRange(r, identity),
   };
   const Txn: UnaryMethod<pb.TxnRequest, TxnResponse, pb.TxnResponse> = {
-    run: async (m, size) => {
+    run: async (m, size, who) => {
       const req = decodeTxn(m);
       checkTxn(req, limits);
       checkSize(size, limits);
-      return store.txn(req);
+      return store.txn(req, who);
     },
     encode: (r) => encodeTxn(r, identity),
   };
   const Compact: UnaryMethod<pb.CompactionRequest, CompactionResponse, pb.CompactionResponse> = {
-    run: async (m) => store.compact(decodeCompact(m)),
+    run: async (m, _size, who) => store.compact(decodeCompact(m), who),
     encode: (r) => encodeCompact(r, identity),
   };
   return { Range, Put, DeleteRange, Txn, Compact };

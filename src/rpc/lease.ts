@@ -6,7 +6,7 @@ import type {
   LeaseRevokeResponse,
   LeaseTimeToLiveResponse,
 } from '../mvcc/types';
-import { TrackedStream, type StreamMethod, type UnaryMethod } from './calls';
+import { TrackedStream, type Caller, type StreamMethod, type UnaryMethod } from './calls';
 import {
   decodeLeaseGrant,
   decodeLeaseId,
@@ -23,25 +23,25 @@ import type * as pb from './messages';
 export function leaseCalls(ctx: RpcContext) {
   const { store, identity } = ctx;
   const LeaseGrant: UnaryMethod<pb.LeaseGrantRequest, LeaseGrantResponse, pb.LeaseGrantResponse> = {
-    run: async (m) => {
+    run: async (m, _size, who) => {
       const { id, ttl } = decodeLeaseGrant(m);
-      return store.leaseGrant(id, ttl);
+      return store.leaseGrant(id, ttl, who);
     },
     encode: (r) => encodeLeaseGrant(r, identity),
   };
   const LeaseRevoke: UnaryMethod<pb.LeaseRevokeRequest, LeaseRevokeResponse, pb.LeaseRevokeResponse> = {
-    run: async (m) => store.leaseRevoke(decodeLeaseId(m)),
+    run: async (m, _size, who) => store.leaseRevoke(decodeLeaseId(m), who),
     encode: (r) => encodeLeaseRevoke(r, identity),
   };
   const LeaseTimeToLive: UnaryMethod<pb.LeaseTimeToLiveRequest, LeaseTimeToLiveResponse, pb.LeaseTimeToLiveResponse> = {
-    run: async (m) => {
+    run: async (m, _size, who) => {
       const { id, keys } = decodeLeaseTimeToLive(m);
-      return store.leaseTimeToLive(id, keys);
+      return store.leaseTimeToLive(id, keys, who);
     },
     encode: (r) => encodeLeaseTimeToLive(r, identity),
   };
   const LeaseLeases: UnaryMethod<unknown, LeaseLeasesResponse, pb.LeaseLeasesResponse> = {
-    run: async () => store.leaseLeases(),
+    run: async (_m, _size, who) => store.leaseLeases(who),
     encode: (r) => encodeLeaseLeases(r, identity),
   };
   return { LeaseGrant, LeaseRevoke, LeaseTimeToLive, LeaseLeases };
@@ -52,15 +52,15 @@ export function keepAliveStream(
   ctx: RpcContext,
 ): StreamMethod<pb.LeaseKeepAliveRequest, LeaseKeepAliveResponse, pb.LeaseKeepAliveResponse> {
   const { store, identity } = ctx;
-  const renew = async (m: pb.LeaseKeepAliveRequest) => store.leaseKeepAlive(decodeLeaseId(m));
+  const renew = async (m: pb.LeaseKeepAliveRequest, caller: Caller) => store.leaseKeepAlive(decodeLeaseId(m), await caller());
   return {
-    open(sink) {
+    open(sink, _log, caller) {
       let chain: Promise<void> = Promise.resolve();
       const tracked = new TrackedStream(ctx, 'keepalive', () => sink.end());
       return {
         handle: (m) => {
           chain = chain.then(() =>
-            renew(m).then(
+            renew(m, caller).then(
               (r) => {
                 if (!tracked.ended) sink.write(r);
               },

@@ -1,13 +1,17 @@
-/** etcd's Maintenance, Cluster and Auth methods, as one strata member answers them. */
-import { Errors, type EtcdError } from '../errors';
+/**
+ * etcd's Maintenance and Cluster methods, as one strata member answers them. With auth on, who may
+ * call each is etcd 3.5.33's rule: Status, MemberList and Alarm GET any named user, the rest the
+ * root role; the check runs after the fence, so it sees every instance's auth changes.
+ */
+import { Errors } from '../errors';
+import type { Clearance } from '../mvcc/store';
 import type { Header } from '../mvcc/types';
-import type { UnaryMethod, UnaryTable } from './calls';
+import type { UnaryMethod } from './calls';
 import {
   ALARM_DEACTIVATE,
   ALARM_GET,
   decodeAlarm,
   encodeAlarm,
-  encodeAuthDisable,
   encodeDefragment,
   encodeMemberList,
   encodeStatus,
@@ -17,16 +21,17 @@ import {
 import type { RpcContext } from './context';
 import type * as pb from './messages';
 
-/** A method that always fails with one error. */
-const refused = (error: () => EtcdError): UnaryMethod<unknown, never, never> => ({
-  run: async () => {
-    throw error();
+/**
+ * A method strata does not serve, answered UNIMPLEMENTED (naming what is missing) to callers etcd
+ * would let through: `clearance` is who etcd lets call it with auth on.
+ */
+const missing = (ctx: RpcContext, what: string, clearance: Clearance): UnaryMethod<unknown, never, never> => ({
+  run: async (_m, _size, who) => {
+    await ctx.store.authorize(who, clearance);
+    throw Errors.unimplemented(what);
   },
   encode: (r) => r,
 });
-
-/** A method that answers UNIMPLEMENTED, naming what is missing. */
-const missing = (what: string) => refused(() => Errors.unimplemented(what));
 
 /** Snapshot is a server stream; strata has no snapshot to send. */
 export const SNAPSHOT_UNIMPLEMENTED = 'Snapshot (back up the SQL database instead)';
@@ -34,75 +39,52 @@ export const SNAPSHOT_UNIMPLEMENTED = 'Snapshot (back up the SQL database instea
 export function maintenanceCalls(ctx: RpcContext) {
   const { store, identity } = ctx;
   const Status: UnaryMethod<unknown, StatusResult, pb.StatusResponse> = {
-    run: async () => {
+    run: async (_m, _size, who) => {
+      await store.authorize(who, 'user');
       const db = await store.dbSize();
       return { revision: store.revision, db };
     },
     encode: (r) => encodeStatus(r, identity, ctx.version),
   };
   const Alarm: UnaryMethod<pb.AlarmRequest, Header, pb.AlarmResponse> = {
-    run: async (m) => {
+    run: async (m, _size, who) => {
       const { action } = decodeAlarm(m);
+      await store.authorize(who, action === ALARM_GET ? 'user' : 'admin');
       if (action !== ALARM_GET && action !== ALARM_DEACTIVATE) throw Errors.unimplemented('Alarm ACTIVATE');
       return { revision: store.revision };
     },
     encode: (r) => encodeAlarm(r, identity),
   };
   const Defragment: UnaryMethod<unknown, void, pb.DefragmentResponse> = {
-    run: async () => store.defragment(),
+    run: async (_m, _size, who) => {
+      await store.authorize(who, 'admin');
+      return store.defragment();
+    },
     encode: () => encodeDefragment(),
   };
   return {
     Status,
     Alarm,
     Defragment,
-    Hash: missing('Hash'),
-    HashKV: missing('HashKV'),
-    MoveLeader: missing('MoveLeader (strata has no raft leader)'),
+    Hash: missing(ctx, 'Hash', 'admin'),
+    HashKV: missing(ctx, 'HashKV', 'admin'),
+    MoveLeader: missing(ctx, 'MoveLeader (strata has no raft leader)', 'admin'),
   };
 }
 
 export function clusterCalls(ctx: RpcContext) {
   const MemberList: UnaryMethod<unknown, MemberInfo, pb.MemberListResponse> = {
-    run: async () => ({ name: ctx.memberName, clientUrls: ctx.clientUrls }),
+    run: async (_m, _size, who) => {
+      await ctx.store.authorize(who, 'user');
+      return { name: ctx.memberName, clientUrls: ctx.clientUrls };
+    },
     encode: (r) => encodeMemberList(r, ctx.identity),
   };
   return {
     MemberList,
-    MemberAdd: missing('MemberAdd (run more strata instances on one database instead)'),
-    MemberRemove: missing('MemberRemove'),
-    MemberUpdate: missing('MemberUpdate'),
-    MemberPromote: missing('MemberPromote'),
+    MemberAdd: missing(ctx, 'MemberAdd (run more strata instances on one database instead)', 'admin'),
+    MemberRemove: missing(ctx, 'MemberRemove', 'admin'),
+    MemberUpdate: missing(ctx, 'MemberUpdate', 'admin'),
+    MemberPromote: missing(ctx, 'MemberPromote', 'admin'),
   };
-}
-
-export function authCalls(ctx: RpcContext): UnaryTable {
-  const AuthDisable: UnaryMethod<unknown, Header, pb.AuthDisableResponse> = {
-    run: async () => ({ revision: ctx.store.revision }),
-    encode: (r) => encodeAuthDisable(r, ctx.identity),
-  };
-  const out: UnaryTable = {
-    // Auth is off, and these are etcd's answers while it is.
-    Authenticate: refused(Errors.authNotEnabled),
-    AuthDisable,
-  };
-  for (const m of [
-    'AuthEnable',
-    'UserAdd',
-    'UserGet',
-    'UserList',
-    'UserDelete',
-    'UserChangePassword',
-    'UserGrantRole',
-    'UserRevokeRole',
-    'RoleAdd',
-    'RoleGet',
-    'RoleList',
-    'RoleDelete',
-    'RoleGrantPermission',
-    'RoleRevokePermission',
-  ]) {
-    out[m] = missing(`Auth ${m}`);
-  }
-  return out;
 }

@@ -3,7 +3,8 @@ import type { ServiceMethods } from './calls';
 import type { RpcContext } from './context';
 import { kvCalls } from './kv';
 import { keepAliveStream, leaseCalls } from './lease';
-import { authCalls, clusterCalls, maintenanceCalls } from './maintenance';
+import { authCalls } from './auth';
+import { clusterCalls, maintenanceCalls } from './maintenance';
 import type { ServiceName } from './proto';
 import { watchStream } from './watch';
 

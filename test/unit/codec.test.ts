@@ -26,14 +26,8 @@ import {
   encodeLeaseRevoke,
   encodeLeaseTimeToLive,
 } from '../../src/rpc/codec/lease';
-import {
-  decodeAlarm,
-  encodeAlarm,
-  encodeAuthDisable,
-  encodeDefragment,
-  encodeMemberList,
-  encodeStatus,
-} from '../../src/rpc/codec/maintenance';
+import { decodeAlarm, encodeAlarm, encodeDefragment, encodeMemberList, encodeStatus } from '../../src/rpc/codec/maintenance';
+import { encodeAuthHeader } from '../../src/rpc/codec/auth';
 import { decodeTxn, encodeTxn } from '../../src/rpc/codec/txn';
 import { decodeWatchRequest, encodeWatch } from '../../src/rpc/codec/watch';
 import type * as pb from '../../src/rpc/messages';
@@ -359,7 +353,7 @@ describe('codec: responses, as protobufjs encodes and a client decodes them', ()
       header: hdr(0),
       members: [{ ID: id.member_id, name: 'default', peerURLs: [], clientURLs: ['http://127.0.0.1:2379'], isLearner: false }],
     });
-    expect(response('Auth', 'AuthDisable', encodeAuthDisable({ revision: 3 }, id))).toEqual({ header: hdr(3) });
+    expect(response('Auth', 'AuthDisable', encodeAuthHeader({ revision: 3 }, id))).toEqual({ header: hdr(3) });
   });
 
   it('Watch: created, canceled, events with prev_kv, progress (watch_id -1)', () => {

@@ -12,7 +12,7 @@ import { SqliteDialect } from '../../src/dialect/sqlite/dialect';
 import { Follower } from '../../src/log/follower';
 import { MARKS, marksFrom, META, type Marks } from '../../src/log/meta';
 import { openSchema } from '../../src/log/schema';
-import type { LeaseRow, LogFollower, LogRow, LogSnapshot } from '../../src/log/types';
+import type { AuthSnapshot, LeaseRow, LogFollower, LogRow, LogSnapshot } from '../../src/log/types';
 
 /** Memory as the follower sees it: records every call, in order. */
 class Recorder implements LogFollower {
@@ -31,6 +31,9 @@ class Recorder implements LogFollower {
   }
   syncLeases(leases: LeaseRow[]): void {
     this.calls.push(`leases ${leases.map((l) => l.id).join(',')}`);
+  }
+  syncAuth(auth: AuthSnapshot): void {
+    this.calls.push(`auth ${auth.marks.revision}`);
   }
   compactRemote(revision: number): void {
     this.calls.push(`compact ${revision}`);
@@ -82,6 +85,7 @@ describe('follower', () => {
     const memory = new Recorder();
     const f = new Follower(memory, async () => void memory.calls.push('reload'));
     f.leaseStamp = '0';
+    f.authMarks = { revision: 1, enabledAt: 0 };
     await commit(2500, { [META.leaseStamp]: 'other.1', [META.compactRevision]: '1' }, [{ id: 9n, ttl: 10, expiresAt: 1 }]);
     const m = await marks();
     expect(f.behind(m)).toBe(true);
@@ -96,6 +100,7 @@ describe('follower', () => {
     const memory = new Recorder();
     const f = new Follower(memory, async () => void memory.calls.push('reload'));
     f.leaseStamp = '0';
+    f.authMarks = { revision: 1, enabledAt: 0 };
     expect(f.behind(await marks())).toBe(false);
     await commit(1, { [META.leaseStamp]: 'other.2' }, [{ id: 4n, ttl: 5, expiresAt: 1 }]);
     const m = await marks();
@@ -104,11 +109,31 @@ describe('follower', () => {
     expect(memory.calls).toEqual(['leases 4']);
   });
 
+  it('an auth change alone (no new revision) is followed through the auth marks, before any row', async () => {
+    const memory = new Recorder();
+    const f = new Follower(memory, async () => void memory.calls.push('reload'));
+    f.leaseStamp = '0';
+    f.authMarks = { revision: 1, enabledAt: 0 };
+    await commit(1, { [META.authRevision]: '2' });
+    const m = await marks();
+    expect(m.auth).toEqual({ revision: 2, enabledAt: 0 });
+    expect(f.behind(m)).toBe(true);
+    await f.exclusive(() => f.advance(dialect, m));
+    expect(memory.calls).toEqual(['auth 2']);
+    expect(f.behind(m)).toBe(false);
+    await commit(3, { [META.authEnabled]: '2' });
+    const m2 = await marks();
+    await f.exclusive(() => f.advance(dialect, m2));
+    expect(memory.calls).toEqual(['auth 2', 'auth 2', 'rows 2,3 upTo 3']);
+    expect(f.authMarks).toEqual({ revision: 2, enabledAt: 2 });
+  });
+
   it('reloads instead of following rows when the compaction is past what memory applied', async () => {
     const memory = new Recorder();
     const reloads: Marks[] = [];
     const f = new Follower(memory, async (at) => void reloads.push(at));
     f.leaseStamp = '0';
+    f.authMarks = { revision: 1, enabledAt: 0 };
     await commit(10, { [META.compactRevision]: '8' });
     const m = await marks();
     await f.exclusive(() => f.advance(dialect, m));
@@ -121,6 +146,7 @@ describe('follower', () => {
     const reloads: Marks[] = [];
     const f = new Follower(memory, async (at) => void reloads.push(at));
     f.leaseStamp = '0';
+    f.authMarks = { revision: 1, enabledAt: 0 };
     await commit(10);
     const before = await marks();
     const recheck = async () => {

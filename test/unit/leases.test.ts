@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { BatchState } from '../../src/log/batch';
 import type { LogRow } from '../../src/log/types';
 import { effectiveTTL, LeaseTable, MAX_TTL, MIN_TTL } from '../../src/mvcc/lease-table';
+import { AuthState } from '../../src/mvcc/auth/auth-state';
 import { LogApplier } from '../../src/mvcc/log-applier';
 import { RevisionIndex } from '../../src/mvcc/revision-index';
 import { WatchHub } from '../../src/mvcc/watch/watch-hub';
@@ -85,6 +86,7 @@ describe('following another instance', () => {
     const applier = new LogApplier(
       h.index,
       h.leases,
+      new AuthState(),
       hub,
       (rev) => h.index.compact(rev),
       (changes, upTo) => h.index.commitTo(changes, upTo),

@@ -7,10 +7,13 @@
 import type { PoolConnection, ResultSetHeader, RowDataPacket } from 'mysql2/promise';
 import type { Logger } from 'pino';
 import type { DatastoreOptions, MysqlEndpoint } from '../../config';
+import { authName, encodeRole, encodeUser, toAuthRows, type RawAuthRowOfKind } from '../auth-rows';
 import { insertChunks, powerOfTwoChunks } from '../chunks';
 import {
   cannotListen,
   DEFAULT_CAPABILITIES,
+  type AuthChanges,
+  type AuthRows,
   type DbSize,
   type Dialect,
   type LeaseRow,
@@ -103,6 +106,8 @@ export class MysqlDialect implements Dialect {
         }
       },
       setMeta: (entries) => setMetaOn(c, entries),
+      loadAuth: () => loadAuthOn(c),
+      writeAuth: (changes) => writeAuthOn(c, changes),
     };
   }
 
@@ -160,6 +165,10 @@ export class MysqlDialect implements Dialect {
     return loadLeasesOn(this.driver.pool);
   }
 
+  loadAuth(): Promise<AuthRows> {
+    return loadAuthOn(this.driver.pool);
+  }
+
   async loadRows(afterRevision: number, afterSub: number, limit: number): Promise<LogRow[]> {
     const [rows] = await this.driver.pool.query<Rows<RawLogRow>>(SQL.loadRows(limit), [afterRevision, afterRevision, afterSub]);
     return rows.map(toLogRow);
@@ -193,6 +202,31 @@ async function rowsAfterOn(c: Queryable, after: number, upTo: number): Promise<L
 async function loadLeasesOn(c: Queryable): Promise<LeaseRow[]> {
   const [rows] = await c.execute<Rows<RawLeaseRow>>(SQL.loadLeases);
   return rows.map(toLeaseRow);
+}
+
+async function loadAuthOn(c: Queryable): Promise<AuthRows> {
+  const [rows] = await c.execute<Rows<RawAuthRowOfKind>>(SQL.loadAuth);
+  return toAuthRows(rows);
+}
+
+async function writeAuthOn(c: Queryable, changes: AuthChanges): Promise<void> {
+  const upsert = async (table: 'auth_user' | 'auth_role', rows: Array<[Buffer, Buffer]>) => {
+    for (const chunk of powerOfTwoChunks(rows, MAX_CHUNK)) await c.execute(SQL_FOR_COUNT.upsertAuth(table, chunk.length), chunk.flat());
+  };
+  const remove = async (table: 'auth_user' | 'auth_role', names: string[]) => {
+    for (const chunk of powerOfTwoChunks(names, MAX_CHUNK))
+      await c.execute(SQL_FOR_COUNT.deleteAuth(table, chunk.length), chunk.map(authName));
+  };
+  await upsert(
+    'auth_user',
+    changes.users.map((u) => [authName(u.name), encodeUser(u)]),
+  );
+  await remove('auth_user', changes.deletedUsers);
+  await upsert(
+    'auth_role',
+    changes.roles.map((r) => [authName(r.name), encodeRole(r)]),
+  );
+  await remove('auth_role', changes.deletedRoles);
 }
 
 async function setMetaOn(c: Queryable, entries: Record<string, string>): Promise<void> {

@@ -4,7 +4,7 @@
  * compaction joins on the primary key). Only SQL that MySQL 8 and MariaDB both accept. Every
  * statement is idempotent.
  */
-import { MAX_KEY_BYTES } from '../../limits';
+import { MAX_AUTH_NAME_BYTES, MAX_KEY_BYTES } from '../../limits';
 
 /** Serialises schema creation between instances starting at the same moment (GET_LOCK). */
 export const SCHEMA_LOCK = 'strata_schema';
@@ -31,4 +31,12 @@ export const SCHEMA: readonly string[] = [
     ttl        BIGINT NOT NULL,
     expires_at BIGINT NOT NULL
   ) ENGINE = InnoDB`,
+  // Schema 3: etcd's users and roles (dialect/auth-rows.ts says what a value holds). Names are
+  // bytes, so 'root' and 'ROOT' are two users, as in etcd.
+  ...['auth_user', 'auth_role'].map(
+    (table) => `CREATE TABLE IF NOT EXISTS ${table} (
+    name  VARBINARY(${MAX_AUTH_NAME_BYTES}) NOT NULL PRIMARY KEY,
+    value LONGBLOB NOT NULL
+  ) ENGINE = InnoDB`,
+  ),
 ];

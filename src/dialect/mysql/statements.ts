@@ -3,6 +3,8 @@
  * protocol (prepared per connection, values sent raw); a multi-row statement's text depends on its
  * row count, so those are functions of the count, called with power-of-two counts only.
  */
+import { LOAD_AUTH } from '../auth-rows';
+
 const ROW_COLUMNS = 'revision, sub, `key`, create_revision, prev_revision, version, lease, value, deleted';
 
 const many = (n: number, one: string): string => Array(n).fill(one).join(', ');
@@ -18,6 +20,7 @@ export const SQL = {
   maxAllowedPacket: 'SELECT @@max_allowed_packet AS bytes',
   rowsAfter: `SELECT ${ROW_COLUMNS} FROM log WHERE revision > ? AND revision <= ? ORDER BY revision, sub`,
   loadLeases: 'SELECT id, ttl, expires_at FROM lease',
+  loadAuth: LOAD_AUTH,
   getMeta: 'SELECT value FROM meta WHERE name = ?',
   deleteMeta: 'DELETE FROM meta WHERE name = ?',
   compactPredecessors: `DELETE l FROM log l JOIN log n ON l.\`key\` = n.\`key\` AND l.revision = n.prev_revision
@@ -27,7 +30,7 @@ export const SQL = {
                   COALESCE(SUM(data_length + index_length), 0) AS in_use
            FROM information_schema.tables WHERE table_schema = DATABASE()`,
   // InnoDB rebuilds the tables online; writers are not blocked for the duration.
-  defragment: 'OPTIMIZE TABLE log, lease, meta',
+  defragment: 'OPTIMIZE TABLE log, lease, meta, auth_user, auth_role',
   ping: 'SELECT 1',
   /** The endpoint parser allows only letters, digits, '_', '$' and '-' in a database name. */
   createDatabase: (database: string) => `CREATE DATABASE IF NOT EXISTS \`${database}\``,
@@ -51,4 +54,7 @@ export const SQL_FOR_COUNT = {
     `INSERT INTO lease (id, ttl, expires_at) VALUES ${many(n, '(?, ?, ?)')}
      ON DUPLICATE KEY UPDATE ttl = VALUES(ttl), expires_at = VALUES(expires_at)`,
   deleteLeases: (n: number) => `DELETE FROM lease WHERE id IN ${inList(n)}`,
+  upsertAuth: (table: 'auth_user' | 'auth_role', n: number) =>
+    `INSERT INTO ${table} (name, value) VALUES ${many(n, '(?, ?)')} ON DUPLICATE KEY UPDATE value = VALUES(value)`,
+  deleteAuth: (table: 'auth_user' | 'auth_role', n: number) => `DELETE FROM ${table} WHERE name IN ${inList(n)}`,
 };

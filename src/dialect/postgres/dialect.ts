@@ -6,9 +6,12 @@
 import type { PoolClient } from 'pg';
 import type { Logger } from 'pino';
 import type { DatastoreOptions, PostgresEndpoint } from '../../config';
+import { authName, encodeRole, encodeUser, toAuthRows, type RawAuthRowOfKind } from '../auth-rows';
 import { insertChunks } from '../chunks';
 import {
   DEFAULT_CAPABILITIES,
+  type AuthChanges,
+  type AuthRows,
   type DbSize,
   type Dialect,
   type LeaseRow,
@@ -30,7 +33,7 @@ import {
 import { PostgresDriver } from './driver';
 import { isTransient } from './errors';
 import { schema, SCHEMA_LOCK_ID } from './schema';
-import { prepared, SQL } from './statements';
+import { AUTH_SQL, prepared, SQL } from './statements';
 
 type Queryable = Pick<PoolClient, 'query'>;
 
@@ -77,6 +80,8 @@ export class PostgresDialect implements Dialect {
       upsertLeases: async (ls) =>
         void (await c.query(prepared('upsertLeases', [ls.map((l) => l.id.toString()), ls.map((l) => l.ttl), ls.map((l) => l.expiresAt)]))),
       deleteLeases: async (ids) => void (await c.query(prepared('deleteLeases', [ids.map((id) => id.toString())]))),
+      loadAuth: () => loadAuthOn(c),
+      writeAuth: (changes) => writeAuthOn(c, changes),
       setMeta: async (entries) => void (await c.query(prepared('setMeta', [Object.keys(entries), Object.values(entries)]))),
     };
   }
@@ -109,6 +114,10 @@ export class PostgresDialect implements Dialect {
     return loadLeasesOn(this.driver.pool);
   }
 
+  loadAuth(): Promise<AuthRows> {
+    return loadAuthOn(this.driver.pool);
+  }
+
   async loadRows(afterRevision: number, afterSub: number, limit: number): Promise<LogRow[]> {
     return (await this.driver.pool.query<RawLogRow>(prepared('loadRows', [afterRevision, afterSub, limit]))).rows.map(toLogRow);
   }
@@ -139,6 +148,22 @@ async function rowsAfterOn(c: Queryable, after: number, upTo: number): Promise<L
 
 async function loadLeasesOn(c: Queryable): Promise<LeaseRow[]> {
   return (await c.query<RawLeaseRow>(prepared('loadLeases', []))).rows.map(toLeaseRow);
+}
+
+async function loadAuthOn(c: Queryable): Promise<AuthRows> {
+  return toAuthRows((await c.query<RawAuthRowOfKind>(prepared('loadAuth', []))).rows);
+}
+
+async function writeAuthOn(c: Queryable, changes: AuthChanges): Promise<void> {
+  const names = (xs: string[]) => xs.map(authName);
+  if (changes.users.length > 0) {
+    await c.query(AUTH_SQL.upsert('user'), [names(changes.users.map((u) => u.name)), changes.users.map(encodeUser)]);
+  }
+  if (changes.deletedUsers.length > 0) await c.query(AUTH_SQL.delete('user'), [names(changes.deletedUsers)]);
+  if (changes.roles.length > 0) {
+    await c.query(AUTH_SQL.upsert('role'), [names(changes.roles.map((r) => r.name)), changes.roles.map(encodeRole)]);
+  }
+  if (changes.deletedRoles.length > 0) await c.query(AUTH_SQL.delete('role'), [names(changes.deletedRoles)]);
 }
 
 async function insertRowsOn(c: Queryable, rows: LogRow[]): Promise<void> {

@@ -12,7 +12,10 @@ export const SCHEMA_LOCK_ID = 0x5374726174610001n;
 
 /** The schema's statements; a change of one of the `announce` meta rows notifies listeners. */
 export function schema(announce: readonly string[]): string[] {
-  const names = announce.map((n) => `'${n.replace(/'/g, "''")}'`).join(', ');
+  const quoted = announce.map((n) => n.replace(/'/g, "''"));
+  const names = quoted.map((n) => `'${n}'`).join(', ');
+  // The trigger's definition names every mark, in this order ('_' in a LIKE matches itself too).
+  const namesAll = `'%${quoted.join('%')}%'`;
   return [
     `CREATE TABLE IF NOT EXISTS log (
       revision        BIGINT  NOT NULL,
@@ -30,13 +33,19 @@ export function schema(announce: readonly string[]): string[] {
     'DROP INDEX IF EXISTS log_key_revision',
     'CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL)',
     'CREATE TABLE IF NOT EXISTS lease (id BIGINT PRIMARY KEY, ttl BIGINT NOT NULL, expires_at BIGINT NOT NULL)',
+    // Schema 3: etcd's users and roles (dialect/auth-rows.ts says what a value holds).
+    'CREATE TABLE IF NOT EXISTS auth_user (name BYTEA PRIMARY KEY, value BYTEA NOT NULL)',
+    'CREATE TABLE IF NOT EXISTS auth_role (name BYTEA PRIMARY KEY, value BYTEA NOT NULL)',
     `CREATE OR REPLACE FUNCTION strata_notify() RETURNS trigger LANGUAGE plpgsql AS $$
      BEGIN
        PERFORM pg_notify('${NOTIFY_CHANNEL}', '');
        RETURN NULL;
      END $$`,
+    // A trigger made by an older schema announces fewer marks: it is replaced, once.
     `DO $$ BEGIN
-       IF NOT EXISTS (SELECT 1 FROM pg_trigger WHERE tgname = 'meta_notify' AND tgrelid = 'meta'::regclass) THEN
+       IF NOT EXISTS (SELECT 1 FROM pg_trigger WHERE tgname = 'meta_notify' AND tgrelid = 'meta'::regclass
+                      AND pg_get_triggerdef(oid) LIKE ${namesAll}) THEN
+         DROP TRIGGER IF EXISTS meta_notify ON meta;
          CREATE TRIGGER meta_notify AFTER INSERT OR UPDATE ON meta FOR EACH ROW
            WHEN (NEW.name IN (${names}))
            EXECUTE FUNCTION strata_notify();

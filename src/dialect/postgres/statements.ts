@@ -4,6 +4,7 @@
  * Multi-row writes bind one array per column and `unnest` them: one statement text for any count.
  */
 import type { QueryConfig } from 'pg';
+import { LOAD_AUTH } from '../auth-rows';
 import { NOTIFY_CHANNEL } from './schema';
 
 const ROW_COLUMNS = 'revision, sub, key, create_revision, prev_revision, version, lease, value, deleted';
@@ -22,6 +23,7 @@ const PREPARED = {
                  ON CONFLICT (id) DO UPDATE SET ttl = excluded.ttl, expires_at = excluded.expires_at`,
   deleteLeases: `DELETE FROM lease WHERE id = ANY($1::bigint[])`,
   loadLeases: `SELECT id, ttl, expires_at FROM lease`,
+  loadAuth: LOAD_AUTH,
   compactPredecessors: `DELETE FROM log l USING log n WHERE n.revision > $1 AND n.revision <= $2 AND n.prev_revision > 0
                         AND l.key = n.key AND l.revision = n.prev_revision`,
   compactTombstones: `DELETE FROM log WHERE revision > $1 AND revision <= $2 AND deleted`,
@@ -32,6 +34,15 @@ export function prepared(name: keyof typeof PREPARED, values: unknown[]): QueryC
   return { name: `strata_${name}`, text: PREPARED[name], values };
 }
 
+/** Rarely run: auth changes. */
+const AUTH_TABLE = { user: 'auth_user', role: 'auth_role' } as const;
+export const AUTH_SQL = {
+  upsert: (kind: keyof typeof AUTH_TABLE) =>
+    `INSERT INTO ${AUTH_TABLE[kind]} (name, value) SELECT * FROM unnest($1::bytea[], $2::bytea[])
+     ON CONFLICT (name) DO UPDATE SET value = excluded.value`,
+  delete: (kind: keyof typeof AUTH_TABLE) => `DELETE FROM ${AUTH_TABLE[kind]} WHERE name = ANY($1::bytea[])`,
+} as const;
+
 export const SQL = {
   begin: 'BEGIN',
   /** Serialises schema creation between instances starting at the same moment; released at COMMIT. */
@@ -41,7 +52,8 @@ export const SQL = {
   deleteMeta: 'DELETE FROM meta WHERE name = $1',
   initMeta: 'INSERT INTO meta (name, value) SELECT * FROM unnest($1::text[], $2::text[]) ON CONFLICT (name) DO NOTHING',
   dbSize: `SELECT pg_database_size(current_database()) AS size,
-                  pg_total_relation_size('log') + pg_total_relation_size('meta') + pg_total_relation_size('lease') AS in_use`,
+                  pg_total_relation_size('log') + pg_total_relation_size('meta') + pg_total_relation_size('lease')
+                  + pg_total_relation_size('auth_user') + pg_total_relation_size('auth_role') AS in_use`,
   // Plain VACUUM makes dead space reusable without locking writers out; VACUUM FULL would.
   defragment: 'VACUUM log, lease, meta',
   ping: 'SELECT 1',

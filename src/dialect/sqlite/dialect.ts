@@ -1,8 +1,10 @@
 /** The SQLite dialect: one writer connection in WAL mode plus one reader, all calls synchronous. */
 import type { SqliteEndpoint } from '../../config';
+import { authName, encodeRole, encodeUser, toAuthRows, type RawAuthRowOfKind } from '../auth-rows';
 import {
   cannotListen,
   DEFAULT_CAPABILITIES,
+  type AuthRows,
   type DbSize,
   type Dialect,
   type LeaseRow,
@@ -30,6 +32,7 @@ interface CachedMeta {
 const logRows = (rows: unknown[]): LogRow[] => (rows as RawLogRow[]).map(toLogRow);
 const leaseRows = (rows: unknown[]): LeaseRow[] => (rows as RawLeaseRow[]).map(toLeaseRow);
 const metaValues = (rows: unknown[]): MetaValues => toMetaValues(rows as RawMetaRow[]);
+const authRows = (rows: unknown[]): AuthRows => toAuthRows(rows as RawAuthRowOfKind[]);
 
 /** `values` after a transaction wrote `entries` to meta (only the names `values` holds rows for). */
 function applyWritten(values: MetaValues, names: readonly string[], entries: Record<string, string>): MetaValues {
@@ -83,6 +86,13 @@ export class SqliteDialect implements Dialect {
       },
       deleteLeases: async (ids) => {
         for (const id of ids) s.deleteLease.run(id);
+      },
+      loadAuth: async () => authRows(s.loadAuth.all()),
+      writeAuth: async (c) => {
+        for (const u of c.users) s.upsertUser.run(authName(u.name), encodeUser(u));
+        for (const n of c.deletedUsers) s.deleteUser.run(authName(n));
+        for (const r of c.roles) s.upsertRole.run(authName(r.name), encodeRole(r));
+        for (const n of c.deletedRoles) s.deleteRole.run(authName(n));
       },
       setMeta: async (entries) => {
         const flat = Object.entries(entries).flat();
@@ -154,6 +164,10 @@ export class SqliteDialect implements Dialect {
 
   async loadLeases(): Promise<LeaseRow[]> {
     return leaseRows(this.stmts.reader.loadLeases.all());
+  }
+
+  async loadAuth(): Promise<AuthRows> {
+    return authRows(this.stmts.reader.loadAuth.all());
   }
 
   async compactWindow(after: number, upTo: number, progressKey: string): Promise<number> {

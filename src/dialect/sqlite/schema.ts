@@ -29,4 +29,13 @@ CREATE TABLE IF NOT EXISTS lease (
   ttl        INTEGER NOT NULL,
   expires_at INTEGER NOT NULL
 );
+-- Schema 3: etcd's users and roles (dialect/auth-rows.ts says what a value holds).
+CREATE TABLE IF NOT EXISTS auth_user (
+  name  BLOB PRIMARY KEY,
+  value BLOB NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS auth_role (
+  name  BLOB PRIMARY KEY,
+  value BLOB NOT NULL
+) WITHOUT ROWID;
 `;

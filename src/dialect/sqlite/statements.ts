@@ -4,6 +4,7 @@
  */
 import type BetterSqlite3 from 'better-sqlite3';
 import type { SqliteSync } from '../../config';
+import { LOAD_AUTH } from '../auth-rows';
 
 type Db = BetterSqlite3.Database;
 type Statement = BetterSqlite3.Statement;
@@ -13,6 +14,10 @@ const META_BY_NAMES = 'SELECT name, value FROM meta WHERE name IN (SELECT value 
 const ROWS_AFTER = `SELECT ${ROW_COLUMNS} FROM log WHERE revision > ? AND revision <= ? ORDER BY revision, sub`;
 const LOAD_LEASES = 'SELECT id, ttl, expires_at FROM lease';
 const UPSERT_META = 'ON CONFLICT (name) DO UPDATE SET value = excluded.value';
+const AUTH_TABLES = { user: 'auth_user', role: 'auth_role' } as const;
+const upsertAuth = (table: string) =>
+  `INSERT INTO ${table} (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value`;
+const deleteAuth = (table: string) => `DELETE FROM ${table} WHERE name = ?`;
 
 /** Settings of the writer's connection, as pragma arguments. */
 export const PRAGMAS = {
@@ -45,6 +50,11 @@ export function prepareStatements(writer: Db, reader: Db) {
         'INSERT INTO lease (id, ttl, expires_at) VALUES (?, ?, ?) ON CONFLICT (id) DO UPDATE SET ttl = excluded.ttl, expires_at = excluded.expires_at',
       ),
       deleteLease: writer.prepare('DELETE FROM lease WHERE id = ?'),
+      loadAuth: writer.prepare(LOAD_AUTH),
+      upsertUser: writer.prepare(upsertAuth(AUTH_TABLES.user)),
+      upsertRole: writer.prepare(upsertAuth(AUTH_TABLES.role)),
+      deleteUser: writer.prepare(deleteAuth(AUTH_TABLES.user)),
+      deleteRole: writer.prepare(deleteAuth(AUTH_TABLES.role)),
       setOneMeta: writer.prepare(`INSERT INTO meta (name, value) VALUES (?, ?) ${UPSERT_META}`),
       initMeta: writer.prepare('INSERT INTO meta (name, value) VALUES (?, ?) ON CONFLICT (name) DO NOTHING'),
       deleteMeta: writer.prepare('DELETE FROM meta WHERE name = ?'),
@@ -63,6 +73,7 @@ export function prepareStatements(writer: Db, reader: Db) {
       rowsAfter: reader.prepare(ROWS_AFTER),
       loadRows: reader.prepare(`SELECT ${ROW_COLUMNS} FROM log WHERE (revision, sub) > (?, ?) ORDER BY revision, sub LIMIT ?`),
       loadLeases: reader.prepare(LOAD_LEASES),
+      loadAuth: reader.prepare(LOAD_AUTH),
       ping: reader.prepare('SELECT 1'),
       pageCount: reader.prepare('PRAGMA page_count').pluck(),
       freelistCount: reader.prepare('PRAGMA freelist_count').pluck(),

@@ -64,6 +64,10 @@ export class WatchStream implements WatchStreamApi {
     if (w.nextRev <= current) this.scheduleReplay(w);
   }
 
+  refuse(reason: string): void {
+    this.send({ revision: this.index.revision, watch_id: -1, created: true, canceled: true, cancel_reason: reason, events: NO_EVENTS });
+  }
+
   cancel(id: number): void {
     if (!this.watchers.delete(id)) return;
     this.send({ revision: this.index.revision, watch_id: id, canceled: true, events: NO_EVENTS });

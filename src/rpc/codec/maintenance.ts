@@ -1,4 +1,4 @@
-/** Maintenance, Cluster and Auth messages: what one strata member reports about itself. */
+/** Maintenance and Cluster messages: what one strata member reports about itself. */
 import type { DbSize, Header } from '../../mvcc/types';
 import type * as pb from '../messages';
 import { header, type HeaderIdentity } from './header';
@@ -54,8 +54,4 @@ export function encodeMemberList(r: MemberInfo, id: HeaderIdentity): pb.MemberLi
     header: header(id, 0),
     members: [{ ID: id.member_id, name: r.name, peerURLs: [], clientURLs: r.clientUrls, isLearner: false }],
   };
-}
-
-export function encodeAuthDisable(r: Header, id: HeaderIdentity): pb.AuthDisableResponse {
-  return { header: header(id, r.revision) };
 }

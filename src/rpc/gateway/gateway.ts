@@ -6,7 +6,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type * as protoLoader from '@grpc/proto-loader';
 import { Code, Errors } from '../../errors';
-import type { StreamMethod, StreamSession, StreamSink } from '../calls';
+import { gatewayCommonName, presentedByHttp } from '../auth/presented';
+import { credentialsOf } from '../auth/tokens';
+import type { Caller, StreamMethod, StreamSession, StreamSink } from '../calls';
 import type { RpcContext } from '../context';
 import { gatewayBodyLimit, receiveLimit } from '../limits';
 import { SNAPSHOT_UNIMPLEMENTED } from '../maintenance';
@@ -49,6 +51,11 @@ export function createGateway(ctx: RpcContext, observe: Observe = () => undefine
   const log = ctx.log.child({ component: 'gateway' });
 
   /** JSON → the request message, with the size gRPC would have seen. */
+  const callerOf =
+    (req: IncomingMessage): Caller =>
+    () =>
+      credentialsOf(presentedByHttp(req), ctx.auth.tokens, ctx.auth.clientCertAuth);
+
   const decode = (t: MessageTypes, v: JsonValue | undefined): { message: unknown; size: number } => {
     const r = conv.fromJson<unknown>(t.requestType, v);
     if (r.size > receiveMax) throw Errors.messageTooLarge(r.size, receiveMax);
@@ -62,7 +69,7 @@ export function createGateway(ctx: RpcContext, observe: Observe = () => undefine
       .then(async (v) => {
         if (!method) throw Errors.unimplemented(`${route.service} ${route.method}`);
         const { message, size } = decode(t, v);
-        return method.encode(await method.run(message, size));
+        return method.encode(await method.run(message, size, await callerOf(req)()));
       })
       .then(
         (out) => {
@@ -131,7 +138,7 @@ export function createGateway(ctx: RpcContext, observe: Observe = () => undefine
     let session: StreamSession<unknown> | undefined;
     const open = (): StreamSession<unknown> => {
       if (session) return session;
-      const s = method.open(sink, log.child({ component: `gateway-${route.method.toLowerCase()}` }));
+      const s = method.open(sink, log.child({ component: `gateway-${route.method.toLowerCase()}` }), callerOf(req));
       res.on('drain', () => s.drained());
       return (session = s);
     };
@@ -187,6 +194,10 @@ export function createGateway(ctx: RpcContext, observe: Observe = () => undefine
 
   return {
     handle(req, res, path) {
+      // etcd's gateway refuses a client certificate whose name it would not use (embed/serve.go).
+      if (ctx.auth.clientCertAuth && ctx.store.authEnabled && gatewayCommonName(req)) {
+        return sendText(res, 400, 'CommonName of client sending a request against gateway will be ignored and not used as expected');
+      }
       const route = findRoute(path);
       const unserved = UNSERVED[path];
       if (!route && !unserved) return sendText(res, 404, 'Not Found');

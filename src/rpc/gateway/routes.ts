@@ -49,6 +49,7 @@ const ROUTES: Record<string, Route> = {
   '/v3/maintenance/transfer-leadership': r('Maintenance', 'MoveLeader'),
   '/v3/auth/enable': r('Auth', 'AuthEnable'),
   '/v3/auth/disable': r('Auth', 'AuthDisable'),
+  '/v3/auth/status': r('Auth', 'AuthStatus'),
   '/v3/auth/authenticate': r('Auth', 'Authenticate'),
   '/v3/auth/user/add': r('Auth', 'UserAdd'),
   '/v3/auth/user/get': r('Auth', 'UserGet'),
@@ -66,12 +67,11 @@ const ROUTES: Record<string, Route> = {
 };
 
 /**
- * Paths etcd's gateway serves for RPCs strata's protos do not carry (etcd 3.5's Downgrade and
- * AuthStatus, the v3lock and v3election services): answered UNIMPLEMENTED, as gRPC answers them.
+ * Paths etcd's gateway serves for RPCs strata's protos do not carry (etcd 3.5's Downgrade, the
+ * v3lock and v3election services): answered UNIMPLEMENTED, as gRPC answers them.
  */
 export const UNSERVED: Record<string, string> = {
   '/v3/maintenance/downgrade': 'Maintenance Downgrade',
-  '/v3/auth/status': 'Auth AuthStatus',
   '/v3/lock/lock': 'v3lock Lock',
   '/v3/lock/unlock': 'v3lock Unlock',
   '/v3/election/campaign': 'v3election Campaign',
