@@ -89,6 +89,22 @@ export const Errors = {
   internal: (message: string): EtcdError => new EtcdError(Code.Unavailable, `etcdserver: ${message}`),
 } as const;
 
+/**
+ * The auth package's own error for one of etcd's auth errors: etcd's Defragment, Hash and HashKV
+ * return their admin check's error without the gRPC mapping, so clients get Unknown and this text.
+ */
+export function unmappedAuthError(err: EtcdError): EtcdError {
+  const text = AUTH_PACKAGE_TEXT[err.message];
+  return text ? new EtcdError(Code.Unknown, text) : err;
+}
+
+const AUTH_PACKAGE_TEXT: Record<string, string> = {
+  'etcdserver: user name is empty': 'auth: user name is empty',
+  'etcdserver: user name not found': 'auth: user not found',
+  'etcdserver: permission denied': 'auth: permission denied',
+  'etcdserver: invalid auth token': 'auth: invalid auth token',
+};
+
 /** How etcd's watch writes an auth error into cancel_reason: the whole gRPC status text. */
 export function cancelReasonOf(err: EtcdError): string {
   return `rpc error: code = ${CODE_NAMES[err.code]} desc = ${err.message}`;

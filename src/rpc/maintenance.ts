@@ -3,7 +3,8 @@
  * call each is etcd 3.5.33's rule: Status, MemberList and Alarm GET any named user, the rest the
  * root role; the check runs after the fence, so it sees every instance's auth changes.
  */
-import { Errors } from '../errors';
+import { Errors, EtcdError, unmappedAuthError } from '../errors';
+import type { Credentials } from '../mvcc/auth/types';
 import type { Clearance } from '../mvcc/store';
 import type { Header } from '../mvcc/types';
 import type { UnaryMethod } from './calls';
@@ -25,13 +26,22 @@ import type * as pb from './messages';
  * A method strata does not serve, answered UNIMPLEMENTED (naming what is missing) to callers etcd
  * would let through: `clearance` is who etcd lets call it with auth on.
  */
-const missing = (ctx: RpcContext, what: string, clearance: Clearance): UnaryMethod<unknown, never, never> => ({
+const missing = (ctx: RpcContext, what: string, clearance: Clearance, unmapped = false): UnaryMethod<unknown, never, never> => ({
   run: async (_m, _size, who) => {
-    await ctx.store.authorize(who, clearance);
+    await (unmapped ? adminUnmapped(ctx, who) : ctx.store.authorize(who, clearance));
     throw Errors.unimplemented(what);
   },
   encode: (r) => r,
 });
+
+/** The admin check of Defragment, Hash and HashKV, whose errors etcd leaves unmapped (Unknown). */
+async function adminUnmapped(ctx: RpcContext, who: Credentials): Promise<void> {
+  try {
+    await ctx.store.authorize(who, 'admin');
+  } catch (e) {
+    throw e instanceof EtcdError ? unmappedAuthError(e) : e;
+  }
+}
 
 /** Snapshot is a server stream; strata has no snapshot to send. */
 export const SNAPSHOT_UNIMPLEMENTED = 'Snapshot (back up the SQL database instead)';
@@ -57,7 +67,7 @@ export function maintenanceCalls(ctx: RpcContext) {
   };
   const Defragment: UnaryMethod<unknown, void, pb.DefragmentResponse> = {
     run: async (_m, _size, who) => {
-      await store.authorize(who, 'admin');
+      await adminUnmapped(ctx, who);
       return store.defragment();
     },
     encode: () => encodeDefragment(),
@@ -66,8 +76,8 @@ export function maintenanceCalls(ctx: RpcContext) {
     Status,
     Alarm,
     Defragment,
-    Hash: missing(ctx, 'Hash', 'admin'),
-    HashKV: missing(ctx, 'HashKV', 'admin'),
+    Hash: missing(ctx, 'Hash', 'admin', true),
+    HashKV: missing(ctx, 'HashKV', 'admin', true),
     MoveLeader: missing(ctx, 'MoveLeader (strata has no raft leader)', 'admin'),
   };
 }

@@ -76,12 +76,12 @@ export interface Pair {
   peer: Member;
 }
 
-async function startPeer(): Promise<Server> {
-  if (PEER === 'etcd') return startEtcd();
+async function startPeer(args: string[] = []): Promise<Server> {
+  if (PEER === 'etcd') return startEtcd({ args });
   if (!existsSync(STRATA_BIN)) {
     throw new Error(`strata is not built (${STRATA_BIN} missing): run \`npm run build\`, or set STRATA_TEST_AGAINST=etcd`);
   }
-  return startStrata();
+  return startStrata({ args });
 }
 
 async function stopServer(s: Server): Promise<void> {
@@ -98,8 +98,9 @@ async function member(server: Server): Promise<Member> {
   }
 }
 
-export async function startPair(): Promise<Pair> {
-  const [e, p] = await Promise.allSettled([startEtcd(), startPeer()]);
+/** `args`: flags both servers take with the same meaning (etcd's, e.g. --auth-token-ttl). */
+export async function startPair(args: string[] = []): Promise<Pair> {
+  const [e, p] = await Promise.allSettled([startEtcd({ args }), startPeer(args)]);
   if (e.status === 'fulfilled' && p.status === 'fulfilled') {
     try {
       const [etcd, peer] = await Promise.all([member(e.value), member(p.value)]);
@@ -387,6 +388,8 @@ export interface Case {
   name: string;
   /** Own pair of servers, absolute revisions (see the header comment). */
   fresh?: boolean;
+  /** Flags for a fresh case's servers, the same on both sides (etcd's flags, which strata shares). */
+  serverArgs?: string[];
   steps: Step[];
   timeoutMs?: number;
 }
@@ -497,7 +500,7 @@ export function diffSuite(file: string, cases: Case[]): void {
             await runCase(file, idx, cs, shared);
             return;
           }
-          const pair = await startPair();
+          const pair = await startPair(cs.serverArgs);
           try {
             await runCase(file, idx, cs, pair);
           } finally {

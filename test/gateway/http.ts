@@ -22,9 +22,15 @@ function options(t: Target, path: string, method: string): http.RequestOptions {
   return { socketPath: t.socketPath, path, method };
 }
 
-export function request(t: Target, method: string, path: string, body?: string | object): Promise<Reply> {
+export function request(
+  t: Target,
+  method: string,
+  path: string,
+  body?: string | object,
+  headers: http.OutgoingHttpHeaders = {},
+): Promise<Reply> {
   return new Promise((resolve, reject) => {
-    const req = http.request({ ...options(t, path, method), agent: false }, (res) => {
+    const req = http.request({ ...options(t, path, method), headers, agent: false }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => {
@@ -45,7 +51,8 @@ export function request(t: Target, method: string, path: string, body?: string |
   });
 }
 
-export const post = (t: Target, path: string, body?: string | object) => request(t, 'POST', path, body);
+export const post = (t: Target, path: string, body?: string | object, headers?: http.OutgoingHttpHeaders) =>
+  request(t, 'POST', path, body, headers);
 export const get = (t: Target, path: string) => request(t, 'GET', path);
 
 /** A response header as the gateway writes it (jsonpb leaves out a revision of 0). */

@@ -146,6 +146,8 @@ export interface EtcdOptions {
   dataDir?: string;
   /** Client and peer ports; a restarted member must get its own back. Default: free ports. */
   ports?: [number, number];
+  /** More flags (e.g. --auth-token-ttl). */
+  args?: string[];
 }
 
 /** Spawns Debian's etcd (3.4) on loopback ports, by default with a fresh data dir. */
@@ -176,6 +178,7 @@ export async function startEtcd(opts: EtcdOptions = {}): Promise<Server> {
       'error',
       '--logger',
       'zap',
+      ...(opts.args ?? []),
     ],
     { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ETCD_UNSUPPORTED_ARCH: process.arch } },
   );
