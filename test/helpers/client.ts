@@ -57,6 +57,7 @@ const UNARY: Record<string, string[]> = {
   Auth: [
     'AuthEnable',
     'AuthDisable',
+    'AuthStatus',
     'Authenticate',
     'UserAdd',
     'UserGet',
