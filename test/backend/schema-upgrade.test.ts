@@ -12,6 +12,7 @@ import { Client } from 'pg';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { parseEndpoint, type Endpoint } from '../../src/config';
 import { SCHEMA_VERSION } from '../../src/log/schema';
+import { NO_CREDENTIALS } from '../../src/mvcc/auth/types';
 import type { Store } from '../../src/mvcc/store';
 import { forEachBackend } from '../helpers/targets';
 import { dialectFor, put, range, storeOn } from './helpers';
@@ -105,6 +106,54 @@ forEachBackend('schema versions', (backend) => {
           : "SELECT indexname AS name FROM pg_indexes WHERE indexname = 'log_key_revision'";
       expect((await rawSql(endpoint, [q]))[0]).toEqual([]);
     }
+  });
+
+  it('upgrades a schema-2 database: the auth tables and marks appear, users and roles then persist', async () => {
+    const oldTrigger =
+      endpoint.kind === 'postgres'
+        ? [
+            'DROP TRIGGER IF EXISTS meta_notify ON meta',
+            `CREATE TRIGGER meta_notify AFTER INSERT OR UPDATE ON meta FOR EACH ROW
+             WHEN (NEW.name IN ('compact_revision', 'lease_stamp', 'revision')) EXECUTE FUNCTION strata_notify()`,
+          ]
+        : [];
+    await rawSql(endpoint, [
+      'DROP TABLE auth_user',
+      'DROP TABLE auth_role',
+      "DELETE FROM meta WHERE name IN ('auth_revision', 'auth_enabled', 'auth_token_secret')",
+      "UPDATE meta SET value = '2' WHERE name = 'schema_version'",
+      ...oldTrigger,
+    ]);
+    await withStore(endpoint, async (s) => {
+      await s.authWrite((a, b) => {
+        a.userAdd(b, NO_CREDENTIALS, 'root', { hash: 'h' });
+        a.userGrantRole(b, NO_CREDENTIALS, 'root', 'root');
+        a.roleAdd(b, NO_CREDENTIALS, 'app');
+        a.roleGrantPermission(b, NO_CREDENTIALS, 'app', { permType: 2, key: Buffer.from('/a/'), rangeEnd: Buffer.from('/a0') });
+      });
+    });
+    expect(await meta(endpoint, 'schema_version')).toBe(String(SCHEMA_VERSION));
+    expect(await meta(endpoint, 'auth_revision')).toBe('5');
+    expect(await meta(endpoint, 'auth_enabled')).toBe('0');
+    expect(String(await meta(endpoint, 'auth_token_secret'))).toMatch(/^[0-9a-f]{64}$/);
+    if (endpoint.kind === 'postgres') {
+      const [[t]] = await rawSql(endpoint, ["SELECT pg_get_triggerdef(oid) AS def FROM pg_trigger WHERE tgname = 'meta_notify'"]);
+      expect(String(t.def)).toContain('auth_revision');
+    }
+    await withStore(endpoint, async (s) => {
+      expect(await s.authRead((a) => a.userList(NO_CREDENTIALS))).toEqual(['root']);
+      expect(await s.authRead((a) => a.userGet(NO_CREDENTIALS, 'root'))).toEqual(['root']);
+      expect(await s.authRead((a) => a.roleGet(NO_CREDENTIALS, 'app'))).toEqual([
+        { permType: 2, key: Buffer.from('/a/'), rangeEnd: Buffer.from('/a0') },
+      ]);
+      await s.authWrite((a, b) => a.enable(b, NO_CREDENTIALS));
+      expect(s.authEnabled).toBe(true);
+    });
+    await withStore(endpoint, async (s) => {
+      expect(s.authEnabled).toBe(true);
+      expect(await s.authRead((a) => a.status({ kind: 'cert', user: 'root' }))).toEqual({ enabled: true, authRevision: 5 });
+      await s.authWrite((a, b) => a.disable(b, { kind: 'cert', user: 'root' }));
+    });
   });
 
   it('refuses a database written by a newer strata, and leaves it untouched', async () => {

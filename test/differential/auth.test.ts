@@ -5,6 +5,10 @@
 // strata follows etcd 3.5.33, whose checks are stricter than 3.4's in a few places (nested txn
 // ops, a txn put's lease and prev_kv, from-key watches, Compact, Alarm, MemberList, Status, the
 // lease calls); those steps are `peerOnly`, each with etcd 3.5.33's answer and why 3.4 differs.
+import { generateKeyPairSync } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { get as httpGet, post } from '../gateway/http';
 import { sleep } from '../helpers/ports';
@@ -20,6 +24,19 @@ const ROLE_NOT_FOUND = grpcError('FAILED_PRECONDITION', 'etcdserver: role name n
 const INVALID_MGMT = grpcError('INVALID_ARGUMENT', 'etcdserver: invalid auth management');
 const DENIED_REASON = 'rpc error: code = PermissionDenied desc = etcdserver: permission denied';
 const STRICTER = 'etcd 3.5.33 checks this; Debian’s 3.4 lets it through';
+
+/** An RSA key pair in PEM files, for --auth-token jwt on both servers. */
+function jwtKeys(): { pub: string; priv: string } {
+  const dir = mkdtempSync(path.join(tmpdir(), 'strata-jwt-'));
+  const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const pub = path.join(dir, 'jwt.pub');
+  const priv = path.join(dir, 'jwt.key');
+  writeFileSync(pub, publicKey.export({ type: 'spki', format: 'pem' }));
+  writeFileSync(priv, privateKey.export({ type: 'pkcs1', format: 'pem' }));
+  return { pub, priv };
+}
+const JWT = jwtKeys();
+const OLD_REVISION = grpcError('INVALID_ARGUMENT', 'etcdserver: revision of auth store is old');
 
 /** gRPC metadata carrying the token saved under `name`. */
 function as(s: Side, name: string): grpc.Metadata {
@@ -508,6 +525,29 @@ const cases: Case[] = [
         },
         { etcd: BAD_TOKEN },
       ),
+    ],
+  },
+  {
+    name: 'JWT tokens: any auth change makes older tokens "revision of auth store is old"',
+    fresh: true,
+    serverArgs: ['--auth-token', `jwt,pub-key=${JWT.pub},priv-key=${JWT.priv},sign-method=RS256`],
+    timeoutMs: 60_000,
+    steps: [
+      ...setup,
+      step('alice: Put rw/a', (s) => s.c.kv.Put({ key: s.k('rw/a'), value: b('1') }, as(s, 'alice'))),
+      step('alice: Range x', (s) => s.c.kv.Range({ key: s.k('x') }, as(s, 'alice')), { etcd: DENIED }),
+      step('root: RoleAdd other (the auth revision moves)', (s) => s.c.auth.RoleAdd({ name: 'other' }, as(s, 'root'))),
+      step('alice, token from before: Put rw/a', (s) => s.c.kv.Put({ key: s.k('rw/a'), value: b('2') }, as(s, 'alice')), {
+        etcd: OLD_REVISION,
+      }),
+      step('alice, token from before: Range rw/a', (s) => s.c.kv.Range({ key: s.k('rw/a') }, as(s, 'alice')), { etcd: OLD_REVISION }),
+      login('alice', 'alicepw'),
+      step('alice, new token: Range rw/a', (s) => s.c.kv.Range({ key: s.k('rw/a') }, as(s, 'alice'))),
+      step('a token signed with another key', (s) => {
+        const md = new grpc.Metadata();
+        md.set('token', 'eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9.eyJyZXZpc2lvbiI6OSwidXNlcm5hbWUiOiJyb290In0.c2lnbmF0dXJl');
+        return s.c.kv.Range({ key: s.k('rw/a') }, md);
+      }, { etcd: BAD_TOKEN }),
     ],
   },
   {
