@@ -543,11 +543,15 @@ const cases: Case[] = [
       step('alice, token from before: Range rw/a', (s) => s.c.kv.Range({ key: s.k('rw/a') }, as(s, 'alice')), { etcd: OLD_REVISION }),
       login('alice', 'alicepw'),
       step('alice, new token: Range rw/a', (s) => s.c.kv.Range({ key: s.k('rw/a') }, as(s, 'alice'))),
-      step('a token signed with another key', (s) => {
-        const md = new grpc.Metadata();
-        md.set('token', 'eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9.eyJyZXZpc2lvbiI6OSwidXNlcm5hbWUiOiJyb290In0.c2lnbmF0dXJl');
-        return s.c.kv.Range({ key: s.k('rw/a') }, md);
-      }, { etcd: BAD_TOKEN }),
+      step(
+        'a token signed with another key',
+        (s) => {
+          const md = new grpc.Metadata();
+          md.set('token', 'eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9.eyJyZXZpc2lvbiI6OSwidXNlcm5hbWUiOiJyb290In0.c2lnbmF0dXJl');
+          return s.c.kv.Range({ key: s.k('rw/a') }, md);
+        },
+        { etcd: BAD_TOKEN },
+      ),
     ],
   },
   {

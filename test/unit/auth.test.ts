@@ -170,7 +170,13 @@ describe('JWT tokens', () => {
   });
 
   it('refuses keys that do not fit the method, or each other', () => {
-    const o = (m: JwtSignMethod, f: { pub?: string; priv?: string }) => ({ kind: 'jwt' as const, signMethod: m, publicKeyFile: f.pub, privateKeyFile: f.priv, ttlMs: 1 });
+    const o = (m: JwtSignMethod, f: { pub?: string; priv?: string }) => ({
+      kind: 'jwt' as const,
+      signMethod: m,
+      publicKeyFile: f.pub,
+      privateKeyFile: f.priv,
+      ttlMs: 1,
+    });
     expect(() => loadJwtKeys(o('ES256', rsa))).toThrow('EC key');
     expect(() => loadJwtKeys(o('RS256', {}))).toThrow('missing key data');
     expect(() => loadJwtKeys(o('HS256', { pub: rsa.pub }))).toThrow('missing key data');
@@ -222,7 +228,12 @@ describe('passwords', () => {
   it('run at most `concurrency` at once and refuse beyond the queue with etcd’s too many requests', async () => {
     const p = new Passwords({ cost: 8, concurrency: 2, queue: 3 });
     const h = await p.hash('x');
-    const calls = Array.from({ length: 8 }, () => p.compare('y', h).then((ok) => ({ ok }), (e: Error) => ({ err: e.message })));
+    const calls = Array.from({ length: 8 }, () =>
+      p.compare('y', h).then(
+        (ok) => ({ ok }),
+        (e: Error) => ({ err: e.message }),
+      ),
+    );
     expect(p.load).toEqual({ running: 2, waiting: 3 });
     const out = await Promise.all(calls);
     expect(out.filter((o) => 'err' in o)).toEqual(Array(3).fill({ err: 'etcdserver: too many requests' }));
@@ -232,7 +243,11 @@ describe('passwords', () => {
 });
 
 describe('credentials of a call', () => {
-  const tokens: TokenProvider = { issue: async () => '', resolve: (t) => (t === 'good' ? { kind: 'jwt', user: 'u', revision: 1 } : { kind: 'invalid' }), stop: () => undefined };
+  const tokens: TokenProvider = {
+    issue: async () => '',
+    resolve: (t) => (t === 'good' ? { kind: 'jwt', user: 'u', revision: 1 } : { kind: 'invalid' }),
+    stop: () => undefined,
+  };
   const call = (md: Record<string, string>, cn?: string) => {
     const metadata = new grpc.Metadata();
     for (const [key, v] of Object.entries(md)) metadata.set(key, v);
@@ -241,7 +256,11 @@ describe('credentials of a call', () => {
 
   it('takes the token first (token, else authorization, a Bearer prefix dropped), then the certificate name', () => {
     expect(credentialsOf(presentedByGrpc(call({ token: 'good' }, 'cn')), tokens, true)).toEqual({ kind: 'jwt', user: 'u', revision: 1 });
-    expect(credentialsOf(presentedByGrpc(call({ authorization: 'Bearer good' })), tokens, true)).toEqual({ kind: 'jwt', user: 'u', revision: 1 });
+    expect(credentialsOf(presentedByGrpc(call({ authorization: 'Bearer good' })), tokens, true)).toEqual({
+      kind: 'jwt',
+      user: 'u',
+      revision: 1,
+    });
     expect(credentialsOf(presentedByGrpc(call({ token: 'bad' }, 'cn')), tokens, true)).toEqual({ kind: 'invalid' });
     expect(credentialsOf(presentedByGrpc(call({}, 'cn')), tokens, true)).toEqual({ kind: 'cert', user: 'cn' });
     // Without --client-cert-auth a certificate names nobody (etcd's ClientCertAuthEnabled).
