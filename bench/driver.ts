@@ -8,12 +8,15 @@
  *   npm run bench -- --rounds 5 --duration 3
  *   npm run bench -- --no-docs             keep docs/benchmarks.md as it is
  *   npm run bench -- --report <file.jsonl> regenerate docs/benchmarks.md from saved results
+ *   npm run bench -- --auth                put-64 and get-lin-64 with auth on (a user with a prefix role),
+ *                                          on every target; no memory figure, docs/benchmarks.md untouched
  *   npm run bench -- --profile             strata on SQLite under node --cpu-prof for put-64, get-lin-64,
  *                                          txn-update-64 (and txn-create-64), summarised
  */
 import { appendFileSync, copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import { AUTH_WORKLOADS } from './lib/auth';
 import { readProfile, renderSummary, summarise } from './lib/cpuprofile';
 import { BENCH_DIR, buildLoadgen, runLoadgen } from './lib/loadgen';
 import { FULL, QUICK, workloads, type Sizes } from './lib/plan';
@@ -30,10 +33,19 @@ interface Cli {
   report?: string;
   profile: boolean;
   profileSeconds: number;
+  auth: boolean;
 }
 
 function parseArgs(argv: string[]): Cli {
-  const cli: Cli = { sizes: { ...FULL }, targets: [...ALL_TARGETS], skipMemory: false, docs: true, profile: false, profileSeconds: 8 };
+  const cli: Cli = {
+    sizes: { ...FULL },
+    targets: [...ALL_TARGETS],
+    skipMemory: false,
+    docs: true,
+    profile: false,
+    profileSeconds: 8,
+    auth: false,
+  };
   const overrides: Partial<Sizes> = {};
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
@@ -56,11 +68,18 @@ function parseArgs(argv: string[]): Cli {
     else if (a === '--no-docs') cli.docs = false;
     else if (a === '--report') cli.report = next();
     else if (a === '--profile') cli.profile = true;
+    else if (a === '--auth') cli.auth = true;
     else if (a === '--profile-seconds') cli.profileSeconds = positive(a, next());
     else if (a === '--help' || a === '-h') usage();
     else usage(`unknown option ${a}`);
   }
   cli.sizes = { ...cli.sizes, ...overrides };
+  if (cli.auth) {
+    cli.only ??= AUTH_WORKLOADS;
+    cli.skipMemory = true;
+    // The tables of docs/benchmarks.md are the figures without auth.
+    cli.docs = false;
+  }
   if (cli.only) {
     const known = [...workloads(cli.sizes).map((w) => w.id)];
     for (const id of cli.only) if (!known.includes(id)) usage(`unknown workload ${id} (one of ${known.join(', ')})`);
@@ -78,7 +97,7 @@ function usage(msg?: string): never {
   if (msg) process.stderr.write(`error: ${msg}\n`);
   process.stderr.write(
     'usage: npm run bench -- [--quick] [--targets sqlite,postgres,mysql,etcd] [--only id,...] [--rounds N] [--duration S]\n' +
-      '                        [--no-memory] [--no-docs] [--report results.jsonl] [--profile [--profile-seconds S]]\n',
+      '                        [--no-memory] [--no-docs] [--report results.jsonl] [--profile [--profile-seconds S]] [--auth]\n',
   );
   process.exit(msg ? 2 : 0);
 }
@@ -104,6 +123,7 @@ async function benchmark(cli: Cli): Promise<void> {
     loadgen,
     only: cli.only,
     skipMemory: cli.skipMemory,
+    auth: cli.auth,
     log,
     emit: (l) => appendFileSync(file, `${JSON.stringify(l)}\n`),
   });

@@ -4,6 +4,7 @@
  * the restart of each target on a second fresh data dir. Every measurement becomes one JSON line.
  */
 import { cpus, release, totalmem } from 'node:os';
+import { BENCH_USER, enableAuth } from './auth';
 import { runLoadgen, type Line } from './loadgen';
 import { workloads, type Sizes } from './plan';
 import { loadAverage, rssMiB, run, sleep } from './proc';
@@ -31,6 +32,8 @@ export interface RunOptions {
   skipMemory?: boolean;
   /** Only these workload ids (default: all). */
   only?: string[];
+  /** The --auth variant: auth on in every target, the load generator logged in as a user with a prefix role. */
+  auth?: boolean;
 }
 
 function firstLine(s: string): string {
@@ -102,6 +105,7 @@ export async function runBench(opts: RunOptions): Promise<Line[]> {
         const slot = await freshSlot(target);
         try {
           const server = await start(slot, { loadgen: opts.loadgen });
+          if (opts.auth) enableAuth(server.address);
           server.child.pause();
           up.set(target, { slot, server });
           log(`round ${round + 1}/${opts.sizes.rounds} ${target}: started in ${server.readySeconds.toFixed(2)} s`);
@@ -126,10 +130,11 @@ export async function runBench(opts: RunOptions): Promise<Line[]> {
             const [res] = await runLoadgen(opts.loadgen, {
               endpoint: server.address,
               ...w.args,
+              ...(opts.auth ? BENCH_USER : {}),
               pids: server.pids(),
               tag: `${target}/${round}/${w.id}`,
             });
-            emit({ kind: 'result', ...tag, id: w.id, group: w.group, load_avg: loadAverage(), ...res });
+            emit({ kind: 'result', ...tag, id: w.id, group: w.group, auth: opts.auth === true, load_avg: loadAverage(), ...res });
             log(`  ${target} ${w.id}: ${summary(res)}`);
           } catch (e) {
             emit({ kind: 'error', ...tag, id: w.id, error: (e as Error).message });

@@ -52,6 +52,8 @@ type options struct {
 	timeout   time.Duration
 	pids      string
 	tag       string
+	user      string
+	password  string
 }
 
 func parseFlags() options {
@@ -73,6 +75,8 @@ func parseFlags() options {
 	flag.DurationVar(&o.timeout, "timeout", 30*time.Second, "ready: give up after this long; load: per request")
 	flag.StringVar(&o.pids, "pids", "", "CPU accounting: label:pid,label:pid,... (one label may repeat; its CPU is summed)")
 	flag.StringVar(&o.tag, "tag", "", "copied into the JSON line")
+	flag.StringVar(&o.user, "user", "", "user name to authenticate as (the --auth variant); empty: no auth")
+	flag.StringVar(&o.password, "password", "", "password of -user")
 	flag.Parse()
 	if o.conc < 1 {
 		o.conc = 1
@@ -200,11 +204,16 @@ func latencyFields(m map[string]interface{}, lat []time.Duration) {
 
 // ---- clients -----------------------------------------------------------------------------------
 
+// The credentials of -user (empty: none), set once from the flags; each client authenticates once.
+var user, password string
+
 func newClient(endpoint string, dial time.Duration) (*clientv3.Client, error) {
 	return clientv3.New(clientv3.Config{
 		Endpoints:   []string{endpoint},
 		DialTimeout: dial,
 		LogConfig:   nil,
+		Username:    user,
+		Password:    password,
 	})
 }
 
@@ -788,6 +797,7 @@ func runReady(o options) {
 
 func main() {
 	o := parseFlags()
+	user, password = o.user, o.password
 	if o.prefix == "" {
 		o.prefix = "bench/" + o.workload + "/"
 	}
