@@ -4,9 +4,9 @@
 // is etcdctl's own flow: it adds the role, grants it and enables again.
 //
 // STRATA_TEST_AGAINST=etcd runs the peer side against a second real etcd.
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { ETCDCTL_BIN, ETCD_BIN, haveTool, startEtcd, type Server } from '../helpers/servers';
-import { Side, normalise, startPeer, type CtlResult } from './etcdctl-harness';
+import { describe, expect, test } from 'vitest';
+import { ETCDCTL_BIN, ETCD_BIN, haveTool } from '../helpers/servers';
+import { Side, normalise, sidesPerSuite, type CtlResult } from './etcdctl-harness';
 
 interface Step {
   name: string;
@@ -67,32 +67,13 @@ const steps: Step[] = [
 const haveTools = haveTool(ETCDCTL_BIN, 'etcdctl') && haveTool(ETCD_BIN, 'etcd');
 
 describe.skipIf(!haveTools)('etcdctl auth: reference etcd vs peer', () => {
-  let servers: Server[] = [];
-  let ref: Side;
-  let peer: Side;
-
-  beforeAll(async () => {
-    const [r, p] = await Promise.allSettled([startEtcd(), startPeer()]);
-    servers = [r, p].flatMap((x) => (x.status === 'fulfilled' ? [x.value] : []));
-    if (r.status === 'rejected') throw r.reason;
-    if (p.status === 'rejected') throw p.reason;
-    ref = new Side('reference', r.value);
-    peer = new Side('peer', p.value);
-  });
-
-  afterAll(async () => {
-    ref?.close();
-    peer?.close();
-    for (const srv of servers) {
-      await srv.stop();
-      srv.cleanup();
-    }
-  });
+  const sides = sidesPerSuite();
 
   const run = (st: Step, side: Side): CtlResult => normalise(side.ctl(st.args, st.input), side);
 
   for (const st of steps) {
     test(st.name, () => {
+      const { ref, peer } = sides;
       const want = run(st, ref);
       expect(want.code, `the reference etcd's exit code (the sequence itself is off); stderr:\n${want.stderr}`).toBe(st.code ?? 0);
       expect(run(st, peer)).toEqual(want);

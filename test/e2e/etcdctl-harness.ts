@@ -2,6 +2,7 @@
 // strata = peer), etcdctl runs, and the normalisation of what may legitimately differ.
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { afterAll, beforeAll } from 'vitest';
 import { AGAINST } from '../helpers/against';
 import { b, createClient, type EtcdClient } from '../helpers/client';
 import { sleep } from '../helpers/ports';
@@ -21,6 +22,29 @@ export async function startPeer(): Promise<Server> {
   if (AGAINST === 'etcd') return startEtcd();
   if (!existsSync(STRATA_BIN)) throw new Error(`${STRATA_BIN} is missing: run \`npm run build\` first`);
   return startStrata();
+}
+
+/** The reference etcd and the peer, started before a suite's tests and stopped after them. */
+export function sidesPerSuite(): { ref: Side; peer: Side } {
+  const sides = {} as { ref: Side; peer: Side };
+  const servers: Server[] = [];
+  beforeAll(async () => {
+    const [r, p] = await Promise.allSettled([startEtcd(), startPeer()]);
+    for (const x of [r, p]) if (x.status === 'fulfilled') servers.push(x.value);
+    if (r.status === 'rejected') throw r.reason;
+    if (p.status === 'rejected') throw p.reason;
+    sides.ref = new Side('reference', r.value);
+    sides.peer = new Side('peer', p.value);
+  });
+  afterAll(async () => {
+    sides.ref?.close();
+    sides.peer?.close();
+    for (const srv of servers) {
+      await srv.stop();
+      srv.cleanup();
+    }
+  });
+  return sides;
 }
 
 export class Side {

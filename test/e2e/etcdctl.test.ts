@@ -6,9 +6,9 @@
 //
 // STRATA_TEST_AGAINST=etcd runs the peer side against a second real etcd: the suite must pass etcd-vs-etcd.
 import { appendFileSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { b } from '../helpers/client';
-import { ETCDCTL_BIN, ETCD_BIN, haveTool, startEtcd, type Server } from '../helpers/servers';
+import { ETCDCTL_BIN, ETCD_BIN, haveTool } from '../helpers/servers';
 import {
   Side,
   normalise,
@@ -16,8 +16,8 @@ import {
   normaliseRemaining,
   normaliseStatusRow,
   sortAttachedKeys,
+  sidesPerSuite,
   sortLinesAfterFirst,
-  startPeer,
   tableCells,
   watchCapture,
   type CtlResult,
@@ -379,30 +379,7 @@ const steps: Step[] = [
 const haveTools = haveTool(ETCDCTL_BIN, 'etcdctl') && haveTool(ETCD_BIN, 'etcd');
 
 describe.skipIf(!haveTools)('etcdctl: reference etcd vs peer', () => {
-  let refServer: Server | undefined;
-  let peerServer: Server | undefined;
-  let ref: Side;
-  let peer: Side;
-
-  beforeAll(async () => {
-    const [r, p] = await Promise.allSettled([startEtcd(), startPeer()]);
-    if (r.status === 'fulfilled') refServer = r.value;
-    if (p.status === 'fulfilled') peerServer = p.value;
-    if (r.status === 'rejected') throw r.reason;
-    if (p.status === 'rejected') throw p.reason;
-    ref = new Side('reference', r.value);
-    peer = new Side('peer', p.value);
-  });
-
-  afterAll(async () => {
-    ref?.close();
-    peer?.close();
-    for (const srv of [refServer, peerServer]) {
-      if (!srv) continue;
-      await srv.stop();
-      srv.cleanup();
-    }
-  });
+  const sides = sidesPerSuite();
 
   const resolve = <T>(v: T | ((s: Side) => T), s: Side): T => (typeof v === 'function' ? (v as (s: Side) => T)(s) : v);
 
@@ -420,6 +397,7 @@ describe.skipIf(!haveTools)('etcdctl: reference etcd vs peer', () => {
 
   for (const st of steps) {
     test(st.name, async () => {
+      const { ref, peer } = sides;
       const want = await runStep(st, ref);
       expect(want.code, `the reference etcd's exit code (the sequence itself is off); stderr:\n${want.stderr}`).toBe(
         st.code === undefined ? 0 : st.code,

@@ -214,7 +214,7 @@ describe('gateway: Lease (unary), Maintenance, Cluster, Auth', () => {
       header: header(0),
       members: [{ ID: members.json.header.member_id, name: 'strata', clientURLs: [s.url] }],
     });
-    for (const path of ['/v3/maintenance/hash', '/v3/cluster/member/add', '/v3/auth/user/list', '/v3/maintenance/downgrade']) {
+    for (const path of ['/v3/maintenance/hash', '/v3/cluster/member/add', '/v3/lock/lock', '/v3/maintenance/downgrade']) {
       const r = await post(s.url, path, {});
       expect([path, r.status, r.json.code]).toEqual([path, 501, 12]);
     }
@@ -225,5 +225,10 @@ describe('gateway: Lease (unary), Maintenance, Cluster, Auth', () => {
     expect([a.status, a.json]).toEqual([400, err(9, 'etcdserver: authentication is not enabled')]);
     const d = await post(s.url, '/v3/auth/disable', {});
     expect(d.json).toEqual({ header: header(await revNow()) });
+    // etcd 3.5's /v3/auth/status: auth off (false is left out), auth revision 1; no users yet.
+    const st = await post(s.url, '/v3/auth/status', {});
+    expect([st.status, st.json]).toEqual([200, { header: header(await revNow()), authRevision: '1' }]);
+    const users = await post(s.url, '/v3/auth/user/list', {});
+    expect([users.status, users.json]).toEqual([200, { header: header(await revNow()) }]);
   });
 });

@@ -72,10 +72,8 @@ export class KeyPermissions {
    */
   permits(access: Access, key: Buffer, rangeEnd: Buffer): boolean {
     const ivls = access === 'read' ? this.read : this.write;
-    if (rangeEnd.length === 0) {
-      const point = { begin: key, end: Buffer.concat([key, ZERO]) };
-      return ivls.some((x) => overlaps(point, x));
-    }
+    // The point [key, key + "\0") meets x exactly when x.begin <= key < x.end (no buffer to build).
+    if (rangeEnd.length === 0) return ivls.some((x) => Buffer.compare(x.begin, key) <= 0 && cmp(key, x.end) < 0);
     return contains(ivls, { begin: key, end: isOpenEnded(rangeEnd) ? null : rangeEnd });
   }
 }

@@ -61,13 +61,16 @@ export class JwtTokens implements TokenProvider {
       .sign(this.keys.sign);
   }
 
-  async resolve(token: string): Promise<Credentials> {
+  /** A token seen before is answered at once (no promise): requests of a busy client stay synchronous. */
+  resolve(token: string): Credentials | Promise<Credentials> {
     const hit = this.cache.get(token);
-    if (hit) {
-      if (hit.expMs > this.now()) return hit.credentials;
-      this.cache.delete(token);
-      return INVALID;
-    }
+    if (!hit) return this.verify(token);
+    if (hit.expMs > this.now()) return hit.credentials;
+    this.cache.delete(token);
+    return INVALID;
+  }
+
+  private async verify(token: string): Promise<Credentials> {
     try {
       const { payload } = await jwtVerify(token, this.keys.verify, {
         algorithms: [this.opts.signMethod],

@@ -59,13 +59,13 @@ export class SimpleTokens implements TokenProvider {
       const payload = this.verify(token);
       if (!payload) return INVALID;
       k = { credentials: credentialsOf(payload), lastUse: payload.t };
+      this.known.set(token, k);
     }
     if (now - k.lastUse > this.ttlMs) {
       this.known.delete(token);
       return INVALID;
     }
     k.lastUse = now;
-    this.known.set(token, k);
     return k.credentials;
   }
 
