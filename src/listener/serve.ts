@@ -7,6 +7,7 @@ import * as http from 'node:http';
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import type { ListenUrl } from '../config';
+import { routeHttpOverH2 } from './h2-routes';
 import { httpHandler, type HttpRoutes } from './http';
 import { Listener } from './listener';
 import type { ServerTlsEngine } from './tls';
@@ -40,7 +41,9 @@ export async function serve(
   log: Logger,
 ): Promise<Serving> {
   const injector = grpcServer.createConnectionInjector(grpc.ServerCredentials.createInsecure());
-  const httpServer = http.createServer(httpHandler(routes));
+  const handler = httpHandler(routes);
+  routeHttpOverH2(grpcServer, handler, log);
+  const httpServer = http.createServer(handler);
   // Watch streams are long-lived responses; node's default request timeout would cut them.
   httpServer.requestTimeout = 0;
   /** HTTP/1.1 connections and how many requests each has in flight. */
