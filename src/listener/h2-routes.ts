@@ -14,7 +14,11 @@ import type { Logger } from 'pino';
 type StreamListener = (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, flags: number, raw: string[]) => void;
 
 /** Call right after createConnectionInjector; false (and a warning) when grpc-js's internals moved. */
-export function routeHttpOverH2(grpcServer: grpc.Server, handler: (req: IncomingMessage, res: ServerResponse) => void, log: Logger): boolean {
+export function routeHttpOverH2(
+  grpcServer: grpc.Server,
+  handler: (req: IncomingMessage, res: ServerResponse) => void,
+  log: Logger,
+): boolean {
   // Not part of grpc-js's API: the HTTP/2 servers it made, the injector's last.
   const servers = (grpcServer as unknown as { http2Servers?: unknown }).http2Servers;
   const h2 = servers instanceof Map ? ([...servers.keys()].at(-1) as http2.Http2Server | undefined) : undefined;
