@@ -125,6 +125,7 @@ describe('TLS and mTLS on the client URLs', () => {
   let server: TlsServer;
   let metricsPort: number;
   let socket: string;
+  let tlsSocket: string;
 
   beforeAll(async () => {
     requireBuild();
@@ -138,9 +139,10 @@ describe('TLS and mTLS on the client URLs', () => {
       pki,
       (port, dir) => {
         socket = path.join(dir, 'strata.sock');
+        tlsSocket = path.join(dir, 'strata-tls.sock');
         return [
           '--listen-client-urls',
-          `https://127.0.0.1:${port},unix://${socket}`,
+          `https://127.0.0.1:${port},unix://${socket},unixs://${tlsSocket}`,
           '--listen-metrics-urls',
           `http://127.0.0.1:${metricsPort}`,
           '--cert-file',
@@ -169,7 +171,16 @@ describe('TLS and mTLS on the client URLs', () => {
     expect(await tlsGet(server.port, pki, pki.strangerClient('root'))).toBe('refused');
     expect(await tlsGet(server.port, pki, revoked)).toBe('refused');
     expect(await tlsGet(server.port, pki, revoked, { maxVersion: 'TLSv1.2' })).toBe('refused');
-    const r = etcdctl(`https://127.0.0.1:${server.port}`, ['--cacert', pki.ca, '--dial-timeout', '1s', 'get', 'x']);
+    const r = etcdctl(`https://127.0.0.1:${server.port}`, [
+      '--cacert',
+      pki.ca,
+      '--dial-timeout',
+      '1s',
+      '--command-timeout',
+      '1s',
+      'get',
+      'x',
+    ]);
     expect(r.code).not.toBe(0);
     expect(etcdctl(`https://127.0.0.1:${server.port}`, [...certArgs(pki, root), 'put', '/e/k', 'v']).stdout).toBe('OK\n');
     // A plaintext client on the TLS port gets nothing.
@@ -246,11 +257,13 @@ describe('TLS and mTLS on the client URLs', () => {
     expect(preface).toMatch(/^HTTP\/1\.1 400 Bad Request\r\n/);
   });
 
-  it('listens on a unix socket too, and MemberList advertises the bound URLs', async () => {
+  it('listens on a plaintext and a TLS unix socket too, and MemberList advertises the bound URLs', async () => {
     const c = createClient(`unix:${socket}`);
     const m = await c.cluster.MemberList({});
     c.close();
-    expect(m.members[0].clientURLs).toEqual([`https://127.0.0.1:${server.port}`, `unix://${socket}`]);
+    expect(m.members[0].clientURLs).toEqual([`https://127.0.0.1:${server.port}`, `unix://${socket}`, `unixs://${tlsSocket}`]);
+    expect(await tlsGet(0, pki, alice, { path: tlsSocket })).toMatchObject({ body: expect.stringContaining('"etcdserver"') });
+    expect(await tlsGet(0, pki, undefined, { path: tlsSocket })).toBe('refused');
   });
 
   it('serves /metrics and /health in plaintext on --listen-metrics-urls, and nothing else there', async () => {
@@ -291,7 +304,7 @@ describe('TLS and mTLS on the client URLs', () => {
     expect(JSON.parse(r.stdout)).toEqual({
       value: 'v1',
       watched: 'v2',
-      clientURLs: [`https://127.0.0.1:${server.port}`, `unix://${socket}`],
+      clientURLs: [`https://127.0.0.1:${server.port}`, `unix://${socket}`, `unixs://${tlsSocket}`],
     });
   });
 });
@@ -300,6 +313,8 @@ describe('certificate rotation', () => {
   let pki: Pki;
   let server: TlsServer;
   let files: CertPair;
+  let client: CertPair;
+  let crl: string;
 
   beforeAll(async () => {
     requireBuild();
@@ -307,6 +322,9 @@ describe('certificate rotation', () => {
     files = { cert: path.join(pki.dir, 'live.pem'), key: path.join(pki.dir, 'live.key') };
     copyFileSync(pki.server.cert, files.cert);
     copyFileSync(pki.server.key, files.key);
+    client = pki.client('carol');
+    crl = path.join(pki.dir, 'live-crl.pem');
+    copyFileSync(pki.crl([]), crl);
     server = await startTlsStrata(
       pki,
       (port) => [
@@ -318,10 +336,14 @@ describe('certificate rotation', () => {
         files.cert,
         '--key-file',
         files.key,
+        '--trusted-ca-file',
+        pki.ca,
+        '--client-crl-file',
+        crl,
         '--log-level',
         'info',
       ],
-      undefined,
+      client,
     );
   }, 60_000);
 
@@ -331,19 +353,19 @@ describe('certificate rotation', () => {
   });
 
   it('gives new connections a certificate rewritten in place, and keeps the last good one when the new file is broken', async () => {
-    const first = await tlsGet(server.port, pki, undefined);
+    const first = await tlsGet(server.port, pki, client);
     expect(first).not.toBe('refused');
     const before = first !== 'refused' ? first.serial : undefined;
     expect(before).toBe(pki.serial(pki.server.cert));
     // A connection opened before the change stays up.
-    const old = createClient(`127.0.0.1:${server.port}`, grpcCreds(pki));
+    const old = createClient(`127.0.0.1:${server.port}`, grpcCreds(pki, client));
     await old.kv.Put({ key: b('/rot'), value: b('1') });
 
     pki.reissueServer('server-2', files);
     const want = pki.serial(files.cert);
     await waitFor(
       async () => {
-        const r = await tlsGet(server.port, pki, undefined);
+        const r = await tlsGet(server.port, pki, client);
         return r !== 'refused' && r.serial === want;
       },
       15_000,
@@ -354,12 +376,32 @@ describe('certificate rotation', () => {
 
     writeFileSync(files.cert, 'not a certificate\n');
     await waitFor(() => server.proc.stdout().includes('the previous certificate stays'), 15_000, 'the refusal in the log');
-    const after = await tlsGet(server.port, pki, undefined);
+    const after = await tlsGet(server.port, pki, client);
     expect(after !== 'refused' && after.serial).toBe(want);
+
+    // A good pair again: taken on the next change.
+    pki.reissueServer('server-3', files);
+    const third = pki.serial(files.cert);
+    await waitFor(
+      async () => {
+        const r = await tlsGet(server.port, pki, client);
+        return r !== 'refused' && r.serial === third;
+      },
+      15_000,
+      'the repaired certificate',
+    );
+  });
+
+  it('refuses a client revoked by a CRL rewritten in place, without a restart', async () => {
+    expect(await tlsGet(server.port, pki, client)).not.toBe('refused');
+    const other = pki.client('dave');
+    writeFileSync(crl, readFileSync(pki.crl([client])));
+    await waitFor(async () => (await tlsGet(server.port, pki, client)) === 'refused', 15_000, 'the revocation');
+    expect(await tlsGet(server.port, pki, other)).not.toBe('refused');
   });
 
   it('reports --advertise-client-urls in MemberList', async () => {
-    const c = createClient(`127.0.0.1:${server.port}`, grpcCreds(pki));
+    const c = createClient(`127.0.0.1:${server.port}`, grpcCreds(pki, pki.client('erin')));
     const m = await c.cluster.MemberList({});
     c.close();
     expect(m.members[0].clientURLs).toEqual(['https://strata.example:2379']);
