@@ -27,11 +27,19 @@ interface Side {
 
 const haveTools = haveTool(ETCDCTL_BIN, 'etcdctl') && haveTool(ETCD_BIN, 'etcd');
 
-async function start(name: 'etcd' | 'strata', pki: Pki, admin: CertPair): Promise<Side> {
+async function start(name: 'etcd' | 'strata', pki: Pki, admin: CertPair, clientCertAuth = true): Promise<Side> {
   const port = await freePort();
   const dir = mkdtempSync(path.join(tmpdir(), `tls-auth-${name}-`));
   const url = `https://127.0.0.1:${port}`;
-  const tlsFlags = ['--cert-file', pki.server.cert, '--key-file', pki.server.key, '--trusted-ca-file', pki.ca, '--client-cert-auth'];
+  const tlsFlags = [
+    '--cert-file',
+    pki.server.cert,
+    '--key-file',
+    pki.server.key,
+    '--trusted-ca-file',
+    pki.ca,
+    ...(clientCertAuth ? ['--client-cert-auth'] : []),
+  ];
   let proc: ChildProcess;
   if (name === 'etcd') {
     const peer = `http://127.0.0.1:${await freePort()}`;
@@ -112,6 +120,15 @@ const steps: Step[] = [
   { name: 'CN bob once auth is off', cert: 'bob', args: ['get', '/x', '--print-value-only'] },
 ];
 
+async function stopSides(sides: Array<Side | undefined>): Promise<void> {
+  for (const side of sides) {
+    if (!side) continue;
+    side.proc.kill('SIGTERM');
+    await new Promise((r) => side.proc.once('exit', r));
+    rmSync(side.dir, { recursive: true, force: true });
+  }
+}
+
 function ctl(side: Side, pki: Pki, c: CertPair, args: string[]) {
   const r = spawnSync(
     ETCDCTL_BIN,
@@ -176,12 +193,7 @@ describe.skipIf(!haveTools)('certificate users (CN) with auth: etcd vs strata, s
   }, 60_000);
 
   afterAll(async () => {
-    for (const side of [etcd, strata]) {
-      if (!side) continue;
-      side.proc.kill('SIGTERM');
-      await new Promise((r) => side.proc.once('exit', r));
-      rmSync(side.dir, { recursive: true, force: true });
-    }
+    await stopSides([etcd, strata]);
     pki?.cleanup();
   });
 
@@ -198,4 +210,43 @@ describe.skipIf(!haveTools)('certificate users (CN) with auth: etcd vs strata, s
       }
     });
   }
+});
+
+describe.skipIf(!haveTools)('a trusted CA without --client-cert-auth: certificates checked, the CN never the user (etcd vs strata)', () => {
+  let pki: Pki;
+  let root: CertPair;
+  let etcd: Side;
+  let strata: Side;
+
+  beforeAll(async () => {
+    requireBuild();
+    pki = makePki();
+    root = pki.client('root');
+    [etcd, strata] = await Promise.all([start('etcd', pki, root, false), start('strata', pki, root, false)]);
+  }, 60_000);
+
+  afterAll(async () => {
+    await stopSides([etcd, strata]);
+    pki?.cleanup();
+  });
+
+  const cnSteps: Array<{ name: string; args: string[]; code?: number }> = [
+    { name: 'user add root', args: ['user', 'add', 'root:rootpw'] },
+    { name: 'auth enable', args: ['auth', 'enable'] },
+    { name: 'CN root without a token', args: ['get', '/x'], code: 1 },
+    { name: 'the token', args: ['--user', 'root:rootpw', 'put', '/app/k', 'v'] },
+  ];
+  for (const st of cnSteps) {
+    test(st.name, () => {
+      const want = ctl(etcd, pki, root, st.args);
+      expect(want.code, want.errorLine.join('\n')).toBe(st.code ?? 0);
+      expect(ctl(strata, pki, root, st.args)).toEqual(want);
+    });
+  }
+
+  test('the gateway takes no CN and does not refuse the certificate either', async () => {
+    const ref = await gatewayRange(etcd, pki, root);
+    expect(ref.body).toMatch(/user name is empty/);
+    expect(await gatewayRange(strata, pki, root)).toEqual(ref);
+  });
 });
