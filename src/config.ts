@@ -1,7 +1,8 @@
 /** strata's configuration: the type and a pure parser from flag/env strings. */
 import { ConfigError } from './config-error';
 import { parseEndpoint, type Endpoint } from './endpoint';
-import { parseAdvertiseUrls, parseListenUrls, type ListenAddress, type ListenUrl } from './listen-urls';
+import { parseDatastoreTls } from './datastore-tls-config';
+import { parseAdvertiseUrls, parseClientUrls, parseMetricsUrls, type ListenAddress, type ListenUrl } from './listen-urls';
 import { parseServerTls, type ServerTls, type ServerTlsRaw } from './server-tls-config';
 
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
@@ -140,12 +141,12 @@ export const DEFAULTS = {
 } as const;
 
 export function parseConfig(raw: RawOptions): Config {
-  const listen = parseListen(raw);
+  const listen = parseClientUrls(raw.listenClientUrls, raw.listenAddress, DEFAULTS.listenClientUrls);
   const endpoint = parseEndpoint(raw.endpoint || DEFAULTS.endpoint);
   return {
     listen,
     advertiseClientUrls: raw.advertiseClientUrls ? parseAdvertiseUrls(raw.advertiseClientUrls) : undefined,
-    metricsListen: parseMetricsListen(raw.listenMetricsUrls),
+    metricsListen: parseMetricsUrls(raw.listenMetricsUrls),
     tls: parseServerTls(raw, listen),
     endpoint,
     datastore: {
@@ -171,48 +172,6 @@ export function parseConfig(raw: RawOptions): Config {
     name: raw.name || DEFAULTS.name,
     auth: parseAuth(raw),
   };
-}
-
-function parseListen(raw: RawOptions): ListenUrl[] {
-  if (raw.listenClientUrls && raw.listenAddress && raw.listenClientUrls !== raw.listenAddress) {
-    throw new ConfigError('--listen-address is the older name of --listen-client-urls; give one');
-  }
-  return parseListenUrls(raw.listenClientUrls || raw.listenAddress || DEFAULTS.listenClientUrls, 'listen-client-urls');
-}
-
-function parseMetricsListen(s: string | undefined): ListenAddress[] {
-  if (!s) return [];
-  return parseListenUrls(s, 'listen-metrics-urls').map((u) => {
-    if (u.tls)
-      throw new ConfigError(`invalid --listen-metrics-urls "${u.url}": strata serves metrics in plaintext only (http:// or unix://)`);
-    return u.at;
-  });
-}
-
-function parseDatastoreTls(raw: RawOptions, endpoint: Endpoint): DatastoreTls {
-  if (raw.caFile) {
-    throw new ConfigError(
-      "--ca-file is ambiguous and not taken: use --datastore-cafile for the database server's CA (kine's --ca-file) or --trusted-ca-file for client certificates",
-    );
-  }
-  const tls: DatastoreTls = {
-    caFile: raw.datastoreCafile || undefined,
-    certFile: raw.datastoreCertfile || undefined,
-    keyFile: raw.datastoreKeyfile || undefined,
-    skipVerify: raw.skipVerify ?? false,
-  };
-  if (endpoint.kind === 'sqlite') {
-    const given = [
-      ['datastore-cafile', tls.caFile],
-      ['datastore-certfile', tls.certFile],
-      ['datastore-keyfile', tls.keyFile],
-      ['skip-verify', tls.skipVerify || undefined],
-    ].find(([, v]) => v);
-    if (given) throw new ConfigError(`--${String(given[0])} applies to PostgreSQL and MySQL only; the endpoint is SQLite`);
-  }
-  if (Boolean(tls.certFile) !== Boolean(tls.keyFile))
-    throw new ConfigError('--datastore-certfile and --datastore-keyfile go together: give both or neither');
-  return tls;
 }
 
 function parseAuth(raw: RawOptions): AuthOptions {

@@ -86,3 +86,21 @@ export function defaultAdvertiseUrls(bound: string[], host: string): { urls: str
   );
   return { urls, replaced };
 }
+
+/** --listen-client-urls, or its older name --listen-address; both with different values is an error. */
+export function parseClientUrls(urls: string | undefined, listenAddress: string | undefined, def: string): ListenUrl[] {
+  if (urls && listenAddress && urls !== listenAddress) {
+    throw new ConfigError('--listen-address is the older name of --listen-client-urls; give one');
+  }
+  return parseListenUrls(urls || listenAddress || def, 'listen-client-urls');
+}
+
+/** --listen-metrics-urls: plaintext only. */
+export function parseMetricsUrls(s: string | undefined): ListenAddress[] {
+  if (!s) return [];
+  return parseListenUrls(s, 'listen-metrics-urls').map((u) => {
+    if (u.tls)
+      throw new ConfigError(`invalid --listen-metrics-urls "${u.url}": strata serves metrics in plaintext only (http:// or unix://)`);
+    return u.at;
+  });
+}
