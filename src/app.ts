@@ -26,12 +26,7 @@ export interface App {
 const RAFT_TERM = 2;
 const SHUTDOWN_GRACE_MS = 5000;
 
-export interface AppOptions {
-  /** How often certificate files are stat'ed for changes. */
-  tlsWatchIntervalMs?: number;
-}
-
-export async function startApp(config: Config, log: Logger, opts: AppOptions = {}): Promise<App> {
+export async function startApp(config: Config, log: Logger): Promise<App> {
   const dialect = createDialect(config.endpoint, config.datastore, log.child({ component: 'dialect' }));
   const store = new Store(new Log(dialect, log, { pollIntervalMs: config.datastore.pollIntervalMs }), log, {
     watchProgressNotifyIntervalMs: config.watchProgressNotifyIntervalMs,
@@ -77,7 +72,6 @@ export async function startApp(config: Config, log: Logger, opts: AppOptions = {
         listen: config.listen,
         metricsListen: config.metricsListen,
         tls: config.tls,
-        tlsWatchIntervalMs: opts.tlsWatchIntervalMs,
       },
       log,
     );

@@ -23,8 +23,6 @@ export interface ServingOptions {
   listen: ListenUrl[];
   metricsListen: ListenAddress[];
   tls?: ServerTls;
-  /** How often certificate files are stat'ed for changes (tests shorten it). */
-  tlsWatchIntervalMs?: number;
 }
 
 export async function startServing(ctx: RpcContext, o: ServingOptions, log: Logger): Promise<Serving> {
@@ -35,7 +33,7 @@ export async function startServing(ctx: RpcContext, o: ServingOptions, log: Logg
   });
   const health: HealthOptions = { probe: o.probe, timeoutMs: HEALTH_TIMEOUT_MS, log: log.child({ component: 'health' }) };
   const tlsLog = log.child({ component: 'tls' });
-  const tls = o.tls ? new ServerTlsEngine(o.tls, tlsLog, o.tlsWatchIntervalMs) : undefined;
+  const tls = o.tls ? new ServerTlsEngine(o.tls, tlsLog) : undefined;
   const grpcServer = createGrpcServer(ctx, [metrics.grpcInterceptor()]);
   const gateway = createGateway(ctx, (service, method, code) => metrics.observe('gateway', service, method, code));
   const main = await serve(o.listen, grpcServer, { gateway, version: ctx.version, health, metrics }, tls, log);

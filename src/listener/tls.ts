@@ -16,7 +16,7 @@ import type { Classifier } from './listener';
 /** A handshake not finished this long after the connection opened is dropped. */
 const HANDSHAKE_TIMEOUT_MS = 30_000;
 /** How often the certificate files are stat'ed (fs.watchFile also follows cert-manager's symlink swaps). */
-const DEFAULT_WATCH_INTERVAL_MS = 1000;
+const WATCH_INTERVAL_MS = 1000;
 
 /** The secure-context half of node's TLS options, rebuilt from the files on every change. */
 function contextOptions(c: ServerTls): tls.SecureContextOptions {
@@ -51,7 +51,6 @@ export class ServerTlsEngine {
   constructor(
     private readonly config: ServerTls,
     private readonly log: Logger,
-    private readonly watchIntervalMs = DEFAULT_WATCH_INTERVAL_MS,
   ) {
     this.server = tls.createServer({
       ...contextOptions(config),
@@ -69,8 +68,7 @@ export class ServerTlsEngine {
 
   /** Starts following the files. */
   watch(): void {
-    for (const f of this.files)
-      watchFile(f, { interval: this.watchIntervalMs, persistent: false }, (cur, prev) => this.changed(f, cur, prev));
+    for (const f of this.files) watchFile(f, { interval: WATCH_INTERVAL_MS, persistent: false }, (cur, prev) => this.changed(f, cur, prev));
   }
 
   private changed(file: string, cur: Stats, prev: Stats): void {
