@@ -408,6 +408,59 @@ describe('certificate rotation', () => {
   });
 });
 
+describe('--cipher-suites and --tls-min-version', () => {
+  let pki: Pki;
+  const servers: TlsServer[] = [];
+  beforeAll(() => {
+    requireBuild();
+    pki = makePki();
+  });
+  afterAll(async () => {
+    for (const s of servers) await s.stop();
+    pki?.cleanup();
+  });
+  const cert = () => ['--cert-file', pki.server.cert, '--key-file', pki.server.key];
+
+  it("take Go's suite names for TLS 1.2 and leave TLS 1.3 on, as etcd", async () => {
+    const server = await startTlsStrata(
+      pki,
+      (port) => [
+        '--listen-client-urls',
+        `https://127.0.0.1:${port}`,
+        ...cert(),
+        '--cipher-suites',
+        'TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256',
+      ],
+      undefined,
+    );
+    servers.push(server);
+    const cipher = await new Promise<string | undefined>((resolve) => {
+      const sock = tls.connect(
+        { host: '127.0.0.1', servername: 'localhost', port: server.port, ca: readFileSync(pki.ca), maxVersion: 'TLSv1.2' },
+        () => {
+          resolve(sock.getCipher().standardName);
+          sock.end();
+        },
+      );
+      sock.on('error', () => resolve(undefined));
+    });
+    expect(cipher).toBe('TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256');
+    expect(await tlsGet(server.port, pki, undefined, { maxVersion: 'TLSv1.2', ciphers: 'ECDHE-ECDSA-AES256-GCM-SHA384' })).toBe('refused');
+    expect(await tlsGet(server.port, pki, undefined, { minVersion: 'TLSv1.3' })).not.toBe('refused');
+  });
+
+  it('TLS1.3 as the minimum refuses a TLS 1.2 client', async () => {
+    const server = await startTlsStrata(
+      pki,
+      (port) => ['--listen-client-urls', `https://127.0.0.1:${port}`, ...cert(), '--tls-min-version', 'TLS1.3'],
+      undefined,
+    );
+    servers.push(server);
+    expect(await tlsGet(server.port, pki, undefined, { maxVersion: 'TLSv1.2' })).toBe('refused');
+    expect(await tlsGet(server.port, pki, undefined)).not.toBe('refused');
+  });
+});
+
 describe('TLS start-up errors', () => {
   let pki: Pki;
   beforeAll(() => {
