@@ -1,9 +1,11 @@
 /** Wiring and lifecycle: config → dialect → log → store → rpc → listener, and an orderly stop. */
+import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import type { Config } from './config';
 import { createDialect } from './dialect';
 import { describeEndpoint } from './endpoint';
-import { startServing, type Serving } from './listener';
+import { defaultAdvertiseUrls } from './listen-urls';
+import { startServing, type BoundUrl, type Serving } from './listener';
 import { Log } from './log/log';
 import { Store } from './mvcc/store';
 import { createRpcAuth } from './rpc/auth/rpc-auth';
@@ -12,6 +14,11 @@ import type { RpcContext } from './rpc/context';
 export interface App {
   /** Where clients connect, e.g. "127.0.0.1:2379" or "unix:///run/strata.sock". */
   address: string;
+  /** Every client listener, as bound. */
+  bound: BoundUrl[];
+  /** What MemberList reports. */
+  clientUrls: string[];
+  metricsAddresses: string[];
   stop(): Promise<void>;
 }
 
@@ -33,8 +40,8 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
 
   let auth: RpcContext['auth'];
   try {
-    // With TLS, --client-cert-auth turns on certificate users (etcd's ClientCertAuthEnabled).
-    auth = createRpcAuth(config.auth, store.authTokenSecret, false);
+    // --client-cert-auth turns on certificate users (etcd's ClientCertAuthEnabled); a trusted CA alone only checks them.
+    auth = createRpcAuth(config.auth, store.authTokenSecret, config.tls?.clientCertAuth ?? false);
   } catch (e) {
     await store.close();
     throw new Error(`cannot set up --auth-token: ${(e as Error).message}`, { cause: e });
@@ -55,20 +62,44 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
     clientUrls: [],
     streams: new Set(),
   };
-  // One port for gRPC, the JSON gateway, /version, /health and /metrics (src/listener).
+  // Each client URL serves gRPC, the JSON gateway, /version, /health and /metrics (src/listener).
   let serving: Serving;
   try {
-    serving = await startServing(config.listen, ctx, { probe: () => store.ping() }, log);
+    serving = await startServing(
+      ctx,
+      {
+        probe: () => store.ping(),
+        listen: config.listen,
+        metricsListen: config.metricsListen,
+        tls: config.tls,
+      },
+      log,
+    );
   } catch (e) {
     await store.close();
     auth.tokens.stop();
-    const where = config.listen.kind === 'unix' ? config.listen.path : `${config.listen.host}:${config.listen.port}`;
-    throw new Error(`cannot listen on ${where}: ${(e as Error).message}`, { cause: e });
+    throw e;
   }
   const address = serving.address;
-  ctx.clientUrls.push(config.listen.kind === 'unix' ? address : `http://${address}`);
+  if (config.advertiseClientUrls) ctx.clientUrls.push(...config.advertiseClientUrls);
+  else {
+    const derived = defaultAdvertiseUrls(
+      serving.bound.map((b) => b.url),
+      hostname(),
+    );
+    if (derived.replaced)
+      log.warn({ advertised: derived.urls }, 'listening on every interface without --advertise-client-urls: advertising this host name');
+    ctx.clientUrls.push(...derived.urls);
+  }
   log.info(
-    { address, endpoint: describeEndpoint(config.endpoint), version: config.emulatedEtcdVersion, revision: store.revision },
+    {
+      urls: serving.bound.map((b) => b.url),
+      metrics: serving.metricsAddresses,
+      advertised: ctx.clientUrls,
+      endpoint: describeEndpoint(config.endpoint),
+      version: config.emulatedEtcdVersion,
+      revision: store.revision,
+    },
     'strata serving',
   );
 
@@ -86,5 +117,5 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
       auth.tokens.stop();
       log.info('stopped');
     })());
-  return { address, stop };
+  return { address, bound: serving.bound, clientUrls: ctx.clientUrls, metricsAddresses: serving.metricsAddresses, stop };
 }

@@ -66,7 +66,7 @@ describe.skipIf(!haveTool(COMPOSE, 'docker-compose', 'apt-get install -y docker-
     );
     expect(parsed.kind).toBe('run');
     if (parsed.kind !== 'run') return;
-    expect(parsed.config.listen).toEqual({ kind: 'tcp', host: '0.0.0.0', port: 2379 });
+    expect(parsed.config.listen.map((u) => u.at)).toEqual([{ kind: 'tcp', host: '0.0.0.0', port: 2379 }]);
     expect(parsed.config.endpoint.kind).toBe('postgres');
   });
 });
