@@ -23,6 +23,7 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
   const dialect = createDialect(config.endpoint, config.datastore, log.child({ component: 'dialect' }));
   const store = new Store(new Log(dialect, log, { pollIntervalMs: config.datastore.pollIntervalMs }), log, {
     watchProgressNotifyIntervalMs: config.watchProgressNotifyIntervalMs,
+    autoCompaction: config.ops.autoCompaction.mode === 'off' ? undefined : config.ops.autoCompaction,
   });
   try {
     await store.open();

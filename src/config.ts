@@ -1,6 +1,7 @@
 /** strata's configuration: the type and a pure parser from flag/env strings. */
 import { ConfigError } from './config-error';
 import { parseEndpoint, type Endpoint } from './endpoint';
+import { parseOpsOptions, type OpsOptions, type RawOpsOptions } from './ops/ops-config';
 
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
 const LOG_LEVELS: readonly LogLevel[] = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
@@ -79,10 +80,12 @@ export interface Config {
   /** The member name MemberList reports. */
   name: string;
   auth: AuthOptions;
+  /** Day-two operation: auto compaction, quota, logging, start-up wait (src/ops/ops-config.ts). */
+  ops: OpsOptions;
 }
 
 /** Raw option strings as they come from flags or STRATA_* variables. */
-export interface RawOptions {
+export interface RawOptions extends RawOpsOptions {
   listenAddress?: string;
   endpoint?: string;
   logLevel?: string;
@@ -153,6 +156,7 @@ export function parseConfig(raw: RawOptions): Config {
     maxTxnOps: parsePositiveInt(raw.maxTxnOps ?? DEFAULTS.maxTxnOps, 'max-txn-ops'),
     name: raw.name || DEFAULTS.name,
     auth: parseAuth(raw),
+    ops: parseOpsOptions(raw, parseDuration),
   };
 }
 

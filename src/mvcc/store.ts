@@ -9,6 +9,7 @@ import type { Batch, LogIdentity } from '../log/types';
 import { AuthAdmin } from './auth/auth-admin';
 import { AuthGuard } from './auth/auth-guard';
 import { AuthState } from './auth/auth-state';
+import { AutoCompactor, type AutoCompactionPolicy } from './auto-compactor';
 import { NO_CREDENTIALS, type Credentials } from './auth/types';
 import { Compaction } from './compaction';
 import { LeaseTable } from './lease-table';
@@ -44,6 +45,15 @@ export interface StoreOptions {
   watchProgressNotifyIntervalMs: number;
   /** How often leases are checked for expiry. */
   leaseCheckIntervalMs?: number;
+  /** etcd's auto compaction; none when absent. */
+  autoCompaction?: AutoCompactionPolicy;
+}
+
+/** Auto compaction attempts by outcome (read by the metrics endpoint). */
+export interface AutoCompactionCounts {
+  compacted: number;
+  skipped: number;
+  failed: number;
 }
 
 /** Who may make a request that is not about keys: any named user, or only the root role. */
@@ -61,6 +71,8 @@ export class Store {
   private readonly compaction: Compaction;
   private readonly applier: LogApplier;
   private readonly logger: Logger;
+  private readonly autoCompactor: AutoCompactor | undefined;
+  readonly autoCompactions: AutoCompactionCounts = { compacted: 0, skipped: 0, failed: 0 };
   identity: LogIdentity = { clusterId: 0n, memberId: 0n };
   /** What simple tokens are signed with, shared by every instance on the database. */
   authTokenSecret: Buffer = Buffer.alloc(0);
@@ -83,6 +95,16 @@ export class Store {
       (rev) => this.compaction.applyRemote(rev),
       this.applyChanges,
     );
+    if (opts.autoCompaction) {
+      // The server's own compactor acts as etcd's does: no user, no permission check.
+      this.autoCompactor = new AutoCompactor(opts.autoCompaction, {
+        revision: () => this.index.revision,
+        compactRevision: () => this.index.compactRevision,
+        compact: (revision) => this.compaction.compact({ revision, physical: false }),
+        onResult: (r) => this.autoCompactions[r]++,
+        log: baseLog.child({ component: 'auto-compactor' }),
+      });
+    }
   }
 
   /** Opens the log, loads the index, the leases and the compaction point, and starts expiring leases. */
@@ -92,6 +114,7 @@ export class Store {
     this.identity = identity;
     this.authTokenSecret = authTokenSecret;
     this.lessor.start(this.opts.leaseCheckIntervalMs ?? 250);
+    this.autoCompactor?.start();
     this.logger.info(
       {
         revision: this.index.revision,
@@ -106,6 +129,7 @@ export class Store {
 
   /** Stops timers and watches, lets queued writes commit, and closes the log. */
   async close(): Promise<void> {
+    await this.autoCompactor?.stop();
     this.lessor.stop();
     this.hub.stop();
     await this.log.close();

@@ -1,0 +1,28 @@
+/** The operations flags, as commander options with STRATA_* environment fallbacks. */
+import { Option } from 'commander';
+
+function opt(flags: string, description: string, env: string): Option {
+  return new Option(flags, description).env(env);
+}
+
+export function opsFlags(): Option[] {
+  return [
+    // Auto compaction, in etcd's words and in kine's.
+    opt(
+      '--auto-compaction-mode <mode>',
+      'periodic (keep --auto-compaction-retention of history) or revision (keep that many revisions) (default "periodic")',
+      'STRATA_AUTO_COMPACTION_MODE',
+    ),
+    opt(
+      '--auto-compaction-retention <value>',
+      'periodic: a duration (5m, 1h) or hours (1); revision: a revision count; 0 disables (default "5m")',
+      'STRATA_AUTO_COMPACTION_RETENTION',
+    ),
+    opt(
+      '--compact-interval <duration>',
+      'kine: compact this often keeping --compact-min-retain revisions; 0 disables',
+      'STRATA_COMPACT_INTERVAL',
+    ),
+    opt('--compact-min-retain <n>', 'kine: revisions every compaction keeps (default 1000)', 'STRATA_COMPACT_MIN_RETAIN'),
+  ];
+}
