@@ -21,10 +21,14 @@ const SHUTDOWN_GRACE_MS = 5000;
 
 export async function startApp(config: Config, log: Logger): Promise<App> {
   const dialect = createDialect(config.endpoint, config.datastore, log.child({ component: 'dialect' }));
-  const store = new Store(new Log(dialect, log, { pollIntervalMs: config.datastore.pollIntervalMs }), log, {
-    watchProgressNotifyIntervalMs: config.watchProgressNotifyIntervalMs,
-    autoCompaction: config.ops.autoCompaction.mode === 'off' ? undefined : config.ops.autoCompaction,
-  });
+  const store = new Store(
+    new Log(dialect, log, { pollIntervalMs: config.datastore.pollIntervalMs, quotaBytes: config.ops.quotaBackendBytes }),
+    log,
+    {
+      watchProgressNotifyIntervalMs: config.watchProgressNotifyIntervalMs,
+      autoCompaction: config.ops.autoCompaction.mode === 'off' ? undefined : config.ops.autoCompaction,
+    },
+  );
   try {
     await store.open();
   } catch (e) {
@@ -59,7 +63,12 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
   // One port for gRPC, the JSON gateway, /version, /health and /metrics (src/listener).
   let serving: Serving;
   try {
-    serving = await startServing(config.listen, ctx, { probe: () => store.ping() }, log);
+    serving = await startServing(
+      config.listen,
+      ctx,
+      { probe: () => store.ping(), alarms: () => store.activeAlarms().map((a) => a.alarm) },
+      log,
+    );
   } catch (e) {
     await store.close();
     auth.tokens.stop();

@@ -15,6 +15,8 @@ const HEALTH_TIMEOUT_MS = 2000;
 export interface ServingOptions {
   /** A cheap database read for /health. */
   probe(): Promise<unknown>;
+  /** The alarm types raised now (NOSPACE, CORRUPT). */
+  alarms(): string[];
 }
 
 export async function startServing(at: ListenAddress, ctx: RpcContext, o: ServingOptions, log: Logger): Promise<Serving> {
@@ -31,7 +33,7 @@ export async function startServing(at: ListenAddress, ctx: RpcContext, o: Servin
     {
       gateway,
       version: ctx.version,
-      health: { probe: o.probe, timeoutMs: HEALTH_TIMEOUT_MS, log: log.child({ component: 'health' }) },
+      health: { probe: o.probe, alarms: o.alarms, timeoutMs: HEALTH_TIMEOUT_MS, log: log.child({ component: 'health' }) },
       metrics,
     },
     log,

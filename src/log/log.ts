@@ -7,6 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Dialect } from '../dialect/dialect';
+import { Alarms } from './alarms';
 import type { Job } from './batch';
 import { Compactor } from './compactor';
 import { Fence } from './fence';
@@ -21,6 +22,10 @@ import { BatchWriter } from './writer';
 export interface LogOptions {
   /** How often the log is polled for other instances' writes (databases without notifications). */
   pollIntervalMs: number;
+  /** etcd's --quota-backend-bytes, resolved (0 or less: no quota). */
+  quotaBytes?: number;
+  /** How often the database is measured and the shared alarm list re-read. */
+  alarmRefreshMs?: number;
 }
 
 export class Log {
@@ -30,6 +35,9 @@ export class Log {
   private writer!: BatchWriter;
   private tailer!: Tailer;
   private memory!: LogFollower;
+  /** etcd's alarms and the space quota, shared by every instance on the database. */
+  readonly alarms: Alarms;
+  private memberId = 0n;
 
   constructor(
     private readonly dialect: Dialect,
@@ -38,6 +46,11 @@ export class Log {
   ) {
     this.fence = new Fence(dialect);
     this.compactor = new Compactor(dialect, baseLog.child({ component: 'compactor' }));
+    this.alarms = new Alarms(
+      dialect,
+      { quotaBytes: opts.quotaBytes ?? 0, refreshMs: opts.alarmRefreshMs ?? 1000 },
+      baseLog.child({ component: 'alarms' }),
+    );
   }
 
   /**
@@ -47,7 +60,16 @@ export class Log {
   async open(memory: LogFollower): Promise<{ identity: LogIdentity; authTokenSecret: Buffer; rows: number }> {
     this.memory = memory;
     this.follower = new Follower(memory, (marks) => this.reload(marks));
-    this.writer = new BatchWriter(this.dialect, this.follower, this.baseLog.child({ component: 'writer' }), randomBytes(6).toString('hex'));
+    this.writer = new BatchWriter(
+      this.dialect,
+      this.follower,
+      this.baseLog.child({ component: 'writer' }),
+      randomBytes(6).toString('hex'),
+      {
+        wrote: (bytes) => this.alarms.wrote(bytes),
+        diskFull: () => void this.alarms.activate({ memberId: this.memberId, alarm: 'NOSPACE' }),
+      },
+    );
     this.tailer = new Tailer(
       this.dialect,
       this.fence,
@@ -56,6 +78,8 @@ export class Log {
       this.opts.pollIntervalMs,
     );
     const { identity, authTokenSecret } = await openSchema(this.dialect);
+    this.memberId = identity.memberId;
+    await this.alarms.start();
     const rows = await this.restore(await this.fence.read(), 'open');
     await this.compactor.init();
     void this.compactRows(this.memory.compactRevision());
@@ -99,6 +123,7 @@ export class Log {
 
   /** Stops following, lets queued writes commit, and closes the database. */
   async close(): Promise<void> {
+    await this.alarms.stop();
     await this.tailer?.stop();
     await this.writer?.stop();
     await this.compactor.stop();

@@ -7,6 +7,15 @@ import type { AuthMarks } from './meta';
 
 export type { AuthMarks, AuthPermissionRow, AuthRoleRow, AuthRows, AuthUserRow, DbSize, LeaseRow, LogRow };
 
+/** etcd's alarm types (etcdserverpb.AlarmType) that strata raises or accepts. */
+export type AlarmKind = 'NOSPACE' | 'CORRUPT';
+
+/** One raised alarm: etcd's AlarmMember. */
+export interface AlarmMember {
+  memberId: bigint;
+  alarm: AlarmKind;
+}
+
 /** Users, roles and the auth marks of one moment. */
 export interface AuthSnapshot extends AuthRows {
   marks: AuthMarks;

@@ -24,6 +24,12 @@ interface Pending {
   reject(e: unknown): void;
 }
 
+/** What the writer tells the space quota: bytes committed, and a full disk. */
+export interface SpaceEvents {
+  wrote(bytes: number): void;
+  diskFull(): void;
+}
+
 const MAX_BATCH = 1024;
 /** Waits between attempts of a batch that failed for a transient reason (deadlock, lost connection). */
 const RETRY_DELAYS_MS = [0, 20, 100, 250, 500, 1000, 2000];
@@ -44,6 +50,7 @@ export class BatchWriter {
     private readonly follower: Follower,
     private readonly log: Logger,
     instanceId: string,
+    private readonly space?: SpaceEvents,
   ) {
     this.stampName = writerStampName(instanceId);
   }
@@ -94,6 +101,12 @@ export class BatchWriter {
       }
       if (failure === undefined && ev) return this.finish(batch, ev.state);
       ev?.state.undoAll();
+      if (this.dialect.isDiskFull(failure)) {
+        this.log.error({ error: (failure as Error).message, jobs: batch.length }, 'database or disk is full; NOSPACE alarm raised');
+        this.space?.diskFull();
+        for (const p of batch) p.reject(Errors.noSpace());
+        return;
+      }
       const transient = failure instanceof CommitUnknownError || this.dialect.isTransient(failure);
       if (transient && attempt + 1 < RETRY_DELAYS_MS.length && !(failure instanceof EtcdError)) {
         this.log.warn({ err: failure, attempt: attempt + 1, jobs: batch.length }, 'write batch failed; retrying');
@@ -171,6 +184,11 @@ export class BatchWriter {
   }
 
   private finish(batch: Pending[], state: BatchState): void {
+    if (this.space && state.rows.length > 0) {
+      let bytes = 0;
+      for (const r of state.rows) bytes += r.key.length + r.value.length + ROW_OVERHEAD;
+      this.space.wrote(bytes);
+    }
     if (state.leaseStamp) this.follower.leaseStamp = state.leaseStamp;
     if (state.authMarks) this.follower.authMarks = state.authMarks;
     state.committed();
@@ -181,6 +199,9 @@ export class BatchWriter {
     });
   }
 }
+
+/** Roughly what a row costs beyond its key and value (columns, index entries). */
+const ROW_OVERHEAD = 64;
 
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));

@@ -5,7 +5,7 @@
  */
 import type { Logger } from 'pino';
 import type { Log } from '../log/log';
-import type { Batch, LogIdentity } from '../log/types';
+import type { AlarmKind, AlarmMember, Batch, LogIdentity } from '../log/types';
 import { AuthAdmin } from './auth/auth-admin';
 import { AuthGuard } from './auth/auth-guard';
 import { AuthState } from './auth/auth-state';
@@ -17,6 +17,7 @@ import { Lessor } from './lessor';
 import { LogApplier } from './log-applier';
 import { ReadView } from './read-view';
 import { RevisionIndex, type Change } from './revision-index';
+import { COST_LEASE_GRANT, costPut, costTxn, SpaceGuard } from './space-guard';
 import { txnWrites } from './txn';
 import type {
   CompactionRequest,
@@ -72,6 +73,7 @@ export class Store {
   private readonly applier: LogApplier;
   private readonly logger: Logger;
   private readonly autoCompactor: AutoCompactor | undefined;
+  private readonly space: SpaceGuard;
   readonly autoCompactions: AutoCompactionCounts = { compacted: 0, skipped: 0, failed: 0 };
   identity: LogIdentity = { clusterId: 0n, memberId: 0n };
   /** What simple tokens are signed with, shared by every instance on the database. */
@@ -87,6 +89,7 @@ export class Store {
     this.hub = new WatchHub(this.index, baseLog.child({ component: 'watch' }), opts.watchProgressNotifyIntervalMs);
     this.lessor = new Lessor(this.leases, this.index, log, (b) => this.writeIn(b), baseLog.child({ component: 'lessor' }));
     this.compaction = new Compaction(this.index, this.hub, log, this.logger);
+    this.space = new SpaceGuard(log.alarms, () => this.identity.memberId);
     this.applier = new LogApplier(
       this.index,
       this.leases,
@@ -150,7 +153,8 @@ export class Store {
     return new ReadView(this.index, this.index.revision).range(req);
   }
 
-  put(req: PutRequest, who: Credentials = NO_CREDENTIALS): Promise<PutResponse> {
+  async put(req: PutRequest, who: Credentials = NO_CREDENTIALS): Promise<PutResponse> {
+    await this.space.check(costPut(req));
     return this.write((w) => {
       this.guard.checkPut(who, req);
       return w.put(req);
@@ -158,6 +162,7 @@ export class Store {
   }
 
   deleteRange(req: DeleteRangeRequest, who: Credentials = NO_CREDENTIALS): Promise<DeleteRangeResponse> {
+    this.space.checkCorrupt();
     return this.write((w) => {
       this.guard.checkDeleteRange(who, req);
       return w.deleteRange(req);
@@ -166,6 +171,7 @@ export class Store {
 
   async txn(req: TxnRequest, who: Credentials = NO_CREDENTIALS): Promise<TxnResponse> {
     if (txnWrites(req)) {
+      await this.space.check(costTxn(req));
       return this.write((w) => {
         this.guard.checkTxn(who, req);
         return w.txn(req);
@@ -177,14 +183,17 @@ export class Store {
   }
 
   compact(req: CompactionRequest, who: Credentials = NO_CREDENTIALS): Promise<CompactionResponse> {
+    this.space.checkCorrupt();
     return this.compaction.compact(req, () => this.guard.requireAdmin(who));
   }
 
-  leaseGrant(id: bigint, ttl: number, who: Credentials = NO_CREDENTIALS): Promise<LeaseGrantResponse> {
+  async leaseGrant(id: bigint, ttl: number, who: Credentials = NO_CREDENTIALS): Promise<LeaseGrantResponse> {
+    await this.space.check(COST_LEASE_GRANT);
     return this.lessor.grant(id, ttl, () => this.guard.requireUser(who));
   }
 
   leaseRevoke(id: bigint, who: Credentials = NO_CREDENTIALS): Promise<LeaseRevokeResponse> {
+    this.space.checkCorrupt();
     return this.lessor.revoke(id, () => this.guard.checkLeaseKeys(who, id, 'write'));
   }
 
@@ -233,6 +242,29 @@ export class Store {
   /** Gives free space back to the file system; writes wait meanwhile, as during etcd's defrag. */
   defragment(): Promise<void> {
     return this.log.defragment();
+  }
+
+  /** etcd's Alarm: GET lists (one type, or all for none); ACTIVATE and DEACTIVATE answer the alarm changed. */
+  async alarm(
+    action: 'get' | 'activate' | 'deactivate',
+    member: AlarmMember | { memberId: bigint; alarm?: AlarmKind },
+  ): Promise<AlarmMember[]> {
+    const alarms = this.log.alarms;
+    if (action === 'get') return alarms.get(member.alarm);
+    if (!member.alarm) return [];
+    const m = { memberId: member.memberId, alarm: member.alarm };
+    const changed = action === 'activate' ? await alarms.activate(m) : await alarms.deactivate(m);
+    return changed ? [changed] : [];
+  }
+
+  /** The alarms raised now (local view, refreshed from the database every second). */
+  activeAlarms(): AlarmMember[] {
+    return this.log.alarms.get();
+  }
+
+  /** The space quota (0 or less: none) and the size it is measured against. */
+  quota(): { quotaBytes: number; sizeBytes: number } {
+    return { quotaBytes: this.log.alarms.quotaBytes, sizeBytes: this.log.alarms.sizeBytes };
   }
 
   dbSize(): Promise<DbSize> {

@@ -24,5 +24,10 @@ export function opsFlags(): Option[] {
       'STRATA_COMPACT_INTERVAL',
     ),
     opt('--compact-min-retain <n>', 'kine: revisions every compaction keeps (default 1000)', 'STRATA_COMPACT_MIN_RETAIN'),
+    opt(
+      '--quota-backend-bytes <bytes>',
+      'database size that raises the NOSPACE alarm; 0 is the default (2 GiB), negative disables',
+      'STRATA_QUOTA_BACKEND_BYTES',
+    ),
   ];
 }
