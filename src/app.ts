@@ -4,6 +4,7 @@ import type { Config } from './config';
 import { createDialect } from './dialect';
 import { describeEndpoint } from './endpoint';
 import { startServing, type Serving } from './listener';
+import { Metrics } from './listener/metrics';
 import { Log } from './log/log';
 import { Store } from './mvcc/store';
 import { createRpcAuth } from './rpc/auth/rpc-auth';
@@ -21,8 +22,14 @@ const SHUTDOWN_GRACE_MS = 5000;
 
 export async function startApp(config: Config, log: Logger): Promise<App> {
   const dialect = createDialect(config.endpoint, config.datastore, log.child({ component: 'dialect' }));
+  // Created before the log, which reports every SQL call to it.
+  const metrics = new Metrics();
   const store = new Store(
-    new Log(dialect, log, { pollIntervalMs: config.datastore.pollIntervalMs, quotaBytes: config.ops.quotaBackendBytes }),
+    new Log(dialect, log, {
+      pollIntervalMs: config.datastore.pollIntervalMs,
+      quotaBytes: config.ops.quotaBackendBytes,
+      observer: metrics.sql,
+    }),
     log,
     {
       watchProgressNotifyIntervalMs: config.watchProgressNotifyIntervalMs,
@@ -35,6 +42,22 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
     await dialect.close().catch(() => undefined);
     throw new Error(`cannot open ${describeEndpoint(config.endpoint)}: ${(e as Error).message}`, { cause: e });
   }
+
+  metrics.attach({
+    revision: () => store.revision,
+    compactRevision: () => Math.max(0, store.index.compactRevision),
+    keys: () => store.index.keyCount,
+    dbSize: () => store.dbSize(),
+    quota: () => store.quota(),
+    probe: () => store.ping(),
+    recoveries: () => store.opsStats().recoveries,
+    streams: () => [...ctx.streams],
+    watch: () => store.opsStats().watch,
+    autoCompactions: () => store.autoCompactions,
+    pool: () => store.opsStats().pool,
+    alarms: () => store.activeAlarms().map((a) => a.alarm),
+    version: config.emulatedEtcdVersion,
+  });
 
   let auth: RpcContext['auth'];
   try {
@@ -66,7 +89,7 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
     serving = await startServing(
       config.listen,
       ctx,
-      { probe: () => store.ping(), alarms: () => store.activeAlarms().map((a) => a.alarm) },
+      { probe: () => store.ping(), alarms: () => store.activeAlarms().map((a) => a.alarm), metrics },
       log,
     );
   } catch (e) {

@@ -161,6 +161,10 @@ export interface Dialect extends LogSource {
    * (MySQL).
    */
   quotaBytes(): Promise<number>;
+  /** The database cannot be reached (connection refused, lost, server shutting down). */
+  isUnreachable(e: unknown): boolean;
+  /** Connections of the pool in use and idle, where the database has a pool. */
+  poolStats?(): { inUse: number; idle: number };
   /** The database or its disk is full (SQLITE_FULL, PostgreSQL 53100, MySQL 1114 / errno 28). */
   isDiskFull(e: unknown): boolean;
   /** Returns unused space to the file system (etcd's Defragment). */

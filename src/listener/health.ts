@@ -45,7 +45,8 @@ async function checkHealth(o: HealthOptions, serializable: boolean, exclude: str
     await Promise.race([o.probe(), timeout]);
     return { health: 'true', reason: '' };
   } catch (e) {
-    o.log.warn({ err: e }, 'health check failed');
+    // The log reports database outages once; a stack per probe would only repeat it.
+    o.log.debug({ error: (e as Error).message }, 'health check failed');
     return { health: 'false', reason: `DATABASE UNREACHABLE: ${(e as Error).message}` };
   } finally {
     clearTimeout(timer);

@@ -4,7 +4,7 @@ import type { ListenAddress } from '../config';
 import type { RpcContext } from '../rpc/context';
 import { createGateway } from '../rpc/gateway/gateway';
 import { createGrpcServer } from '../rpc/server';
-import { Metrics } from './metrics';
+import type { Metrics } from './metrics';
 import { serve, type Serving } from './serve';
 
 export type { Serving } from './serve';
@@ -17,14 +17,12 @@ export interface ServingOptions {
   probe(): Promise<unknown>;
   /** The alarm types raised now (NOSPACE, CORRUPT). */
   alarms(): string[];
+  /** The app's metrics (created before the log, which reports SQL to it). */
+  metrics: Metrics;
 }
 
 export async function startServing(at: ListenAddress, ctx: RpcContext, o: ServingOptions, log: Logger): Promise<Serving> {
-  const metrics = new Metrics({
-    revision: () => ctx.store.revision,
-    dbSize: () => ctx.store.dbSize(),
-    streams: () => [...ctx.streams],
-  });
+  const metrics = o.metrics;
   const grpcServer = createGrpcServer(ctx, [metrics.grpcInterceptor()]);
   const gateway = createGateway(ctx, (service, method, code) => metrics.observe('gateway', service, method, code));
   return serve(

@@ -16,7 +16,9 @@ import { loadSnapshot } from './loader';
 import type { Marks } from './meta';
 import { openSchema } from './schema';
 import { Tailer } from './tailer';
-import type { DbSize, LogFollower, LogIdentity } from './types';
+import { observeDialect } from './observed-dialect';
+import { Outage } from './outage';
+import type { DbSize, LogFollower, LogIdentity, LogObserver } from './types';
 import { BatchWriter } from './writer';
 
 export interface LogOptions {
@@ -26,6 +28,10 @@ export interface LogOptions {
   quotaBytes?: number;
   /** How often the database is measured and the shared alarm list re-read. */
   alarmRefreshMs?: number;
+  /** Told of every SQL call, commit and retry (metrics). */
+  observer?: LogObserver;
+  /** SQL calls slower than this are logged (0: never). */
+  slowSqlMs?: number;
 }
 
 export class Log {
@@ -38,16 +44,22 @@ export class Log {
   /** etcd's alarms and the space quota, shared by every instance on the database. */
   readonly alarms: Alarms;
   private memberId = 0n;
+  private readonly dialect: Dialect;
+  /** Whether the database is unreachable now, with one log line per outage. */
+  readonly outage: Outage;
 
   constructor(
-    private readonly dialect: Dialect,
+    dialect: Dialect,
     private readonly baseLog: Logger,
     private readonly opts: LogOptions,
   ) {
-    this.fence = new Fence(dialect);
-    this.compactor = new Compactor(dialect, baseLog.child({ component: 'compactor' }));
+    const sqlLog = baseLog.child({ component: 'sql' });
+    this.outage = new Outage(sqlLog, (e) => dialect.isUnreachable(e));
+    this.dialect = observeDialect(dialect, { observer: opts.observer, slowSqlMs: opts.slowSqlMs ?? 0, log: sqlLog, outage: this.outage });
+    this.fence = new Fence(this.dialect);
+    this.compactor = new Compactor(this.dialect, baseLog.child({ component: 'compactor' }));
     this.alarms = new Alarms(
-      dialect,
+      this.dialect,
       { quotaBytes: opts.quotaBytes ?? 0, refreshMs: opts.alarmRefreshMs ?? 1000 },
       baseLog.child({ component: 'alarms' }),
     );
@@ -69,6 +81,7 @@ export class Log {
         wrote: (bytes) => this.alarms.wrote(bytes),
         diskFull: () => void this.alarms.activate({ memberId: this.memberId, alarm: 'NOSPACE' }),
       },
+      this.opts.observer,
     );
     this.tailer = new Tailer(
       this.dialect,
@@ -115,6 +128,11 @@ export class Log {
 
   size(): Promise<DbSize> {
     return this.dialect.dbSize();
+  }
+
+  /** The pool's connections in use and idle, where the database has a pool. */
+  poolStats(): { inUse: number; idle: number } | undefined {
+    return this.dialect.poolStats?.();
   }
 
   ping(): Promise<void> {

@@ -9,6 +9,7 @@ import type { Logger } from 'pino';
 import { CommitUnknownError, type Dialect, type WriteTx } from '../dialect/dialect';
 import { EtcdError, Errors } from '../errors';
 import type { Follower } from './follower';
+import type { LogObserver } from './types';
 import { MARKS, marksFrom, META, writerStampName } from './meta';
 import { BatchState, type Job } from './batch';
 
@@ -51,6 +52,7 @@ export class BatchWriter {
     private readonly log: Logger,
     instanceId: string,
     private readonly space?: SpaceEvents,
+    private readonly observer?: LogObserver,
   ) {
     this.stampName = writerStampName(instanceId);
   }
@@ -91,10 +93,12 @@ export class BatchWriter {
       let ev: Evaluated | undefined;
       let failure: unknown;
       try {
+        const started = performance.now();
         await this.dialect.write(async (tx) => {
           ev = await this.evaluate(tx, batch, stamp);
           await this.store(tx, ev);
         });
+        this.observer?.commit((performance.now() - started) / 1000, batch.length);
       } catch (e) {
         failure = e;
         if (e instanceof CommitUnknownError && ev) failure = await this.resolveUnknown(ev, stamp, e);
@@ -109,13 +113,20 @@ export class BatchWriter {
       }
       const transient = failure instanceof CommitUnknownError || this.dialect.isTransient(failure);
       if (transient && attempt + 1 < RETRY_DELAYS_MS.length && !(failure instanceof EtcdError)) {
-        this.log.warn({ err: failure, attempt: attempt + 1, jobs: batch.length }, 'write batch failed; retrying');
+        // An outage is reported once by the log's outage tracker; each retry is debug detail.
+        const level = this.dialect.isUnreachable(failure) ? 'debug' : 'warn';
+        this.log[level]({ error: (failure as Error)?.message, attempt: attempt + 1, jobs: batch.length }, 'write batch failed; retrying');
+        this.observer?.retry();
         await sleep(RETRY_DELAYS_MS[attempt + 1]);
         continue;
       }
       const err =
         failure instanceof EtcdError ? failure : Errors.internal(`storage error: ${(failure as Error)?.message ?? String(failure)}`);
-      this.log.error({ err: failure, jobs: batch.length }, 'write batch failed; rolled back');
+      if (failure instanceof EtcdError || this.dialect.isUnreachable(failure)) {
+        this.log.warn({ error: (failure as Error)?.message, jobs: batch.length }, 'write batch failed; rolled back');
+      } else {
+        this.log.error({ err: failure, jobs: batch.length }, 'write batch failed; rolled back');
+      }
       for (const p of batch) p.reject(err);
       return;
     }

@@ -262,6 +262,11 @@ export class Store {
     return this.log.alarms.get();
   }
 
+  /** Readings for metrics: watches, the database pool, and database outages that ended. */
+  opsStats(): { watch: { streams: number; watchers: number }; pool: { inUse: number; idle: number } | undefined; recoveries: number } {
+    return { watch: this.hub.counts(), pool: this.log.poolStats(), recoveries: this.log.outage.recoveries };
+  }
+
   /** The space quota (0 or less: none) and the size it is measured against. */
   quota(): { quotaBytes: number; sizeBytes: number } {
     return { quotaBytes: this.log.alarms.quotaBytes, sizeBytes: this.log.alarms.sizeBytes };

@@ -31,7 +31,7 @@ import {
   type RawMetaRow,
 } from '../rows';
 import { PostgresDriver } from './driver';
-import { isDiskFull, isTransient } from './errors';
+import { isConnectionError, isDiskFull, isTransient } from './errors';
 import { schema, SCHEMA_LOCK_ID } from './schema';
 import { AUTH_SQL, prepared, SQL } from './statements';
 
@@ -46,6 +46,12 @@ export class PostgresDialect implements Dialect {
   readonly capabilities = { ...DEFAULT_CAPABILITIES, notifications: true };
   readonly isTransient = isTransient;
   readonly isDiskFull = isDiskFull;
+  readonly isUnreachable = isConnectionError;
+
+  poolStats(): { inUse: number; idle: number } {
+    const p = this.driver.pool;
+    return p ? { inUse: p.totalCount - p.idleCount, idle: p.idleCount } : { inUse: 0, idle: 0 };
+  }
   private readonly driver: PostgresDriver;
 
   constructor(endpoint: PostgresEndpoint, opts: DatastoreOptions, log: Logger) {

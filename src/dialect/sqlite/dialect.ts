@@ -48,6 +48,8 @@ export class SqliteDialect implements Dialect {
   readonly listen = cannotListen('sqlite');
   readonly isTransient = isTransient;
   readonly isDiskFull = isDiskFull;
+  /** A file is never unreachable in the sense of a server outage. */
+  readonly isUnreachable = (): boolean => false;
   private readonly driver: SqliteDriver;
   private stmts!: Statements;
   /** Committed meta rows by the names read, valid while data_version holds. */
