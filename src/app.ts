@@ -5,6 +5,7 @@ import { createDialect } from './dialect';
 import { describeEndpoint } from './endpoint';
 import { startServing, type Serving } from './listener';
 import { Metrics } from './listener/metrics';
+import { StartAborted, withConnectWait } from './ops/connect-wait';
 import { Log } from './log/log';
 import { Store } from './mvcc/store';
 import { createRpcAuth } from './rpc/auth/rpc-auth';
@@ -20,28 +21,54 @@ export interface App {
 const RAFT_TERM = 2;
 const SHUTDOWN_GRACE_MS = 5000;
 
-export async function startApp(config: Config, log: Logger): Promise<App> {
-  const dialect = createDialect(config.endpoint, config.datastore, log.child({ component: 'dialect' }));
-  // Created before the log, which reports every SQL call to it.
-  const metrics = new Metrics();
-  const store = new Store(
-    new Log(dialect, log, {
-      pollIntervalMs: config.datastore.pollIntervalMs,
-      quotaBytes: config.ops.quotaBackendBytes,
-      observer: metrics.sql,
-    }),
-    log,
-    {
-      watchProgressNotifyIntervalMs: config.watchProgressNotifyIntervalMs,
-      autoCompaction: config.ops.autoCompaction.mode === 'off' ? undefined : config.ops.autoCompaction,
-    },
-  );
+export interface StartOptions {
+  /** Aborted by SIGTERM/SIGINT: a start-up still waiting for the database ends (StartAborted). */
+  signal?: AbortSignal;
+}
+
+/** Opens the store, waiting for the database (a fresh dialect per attempt: a failed open leaves nothing behind). */
+async function openStore(config: Config, log: Logger, metrics: Metrics, o: StartOptions): Promise<Store> {
+  const attempt = async (): Promise<Store> => {
+    const dialect = createDialect(config.endpoint, config.datastore, log.child({ component: 'dialect' }));
+    const store = new Store(
+      new Log(dialect, log, {
+        pollIntervalMs: config.datastore.pollIntervalMs,
+        quotaBytes: config.ops.quotaBackendBytes,
+        observer: metrics.sql,
+        slowSqlMs: config.ops.slowSqlMs,
+      }),
+      log,
+      {
+        watchProgressNotifyIntervalMs: config.watchProgressNotifyIntervalMs,
+        autoCompaction: config.ops.autoCompaction.mode === 'off' ? undefined : config.ops.autoCompaction,
+      },
+    );
+    try {
+      await store.open();
+      return store;
+    } catch (e) {
+      await store.close().catch(() => undefined);
+      await dialect.close().catch(() => undefined);
+      throw Object.assign(e as object, { retryable: dialect.isUnreachable(e) || dialect.isTransient(e) });
+    }
+  };
   try {
-    await store.open();
+    return await withConnectWait(attempt, {
+      timeoutMs: config.ops.datastoreConnectTimeoutMs,
+      signal: o.signal,
+      log: log.child({ component: 'start' }),
+      retryable: (e) => (e as { retryable?: boolean }).retryable === true,
+    });
   } catch (e) {
-    await dialect.close().catch(() => undefined);
+    if (e instanceof StartAborted) throw e;
     throw new Error(`cannot open ${describeEndpoint(config.endpoint)}: ${(e as Error).message}`, { cause: e });
   }
+}
+
+export async function startApp(config: Config, log: Logger, o: StartOptions = {}): Promise<App> {
+  // Created before the log, which reports every SQL call to it.
+  const metrics = new Metrics();
+  const store = await openStore(config, log, metrics, o);
 
   metrics.attach({
     revision: () => store.revision,
@@ -82,6 +109,7 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
     memberName: config.name,
     clientUrls: [],
     streams: new Set(),
+    slowRequestMs: config.ops.slowRequestMs,
   };
   // One port for gRPC, the JSON gateway, /version, /health and /metrics (src/listener).
   let serving: Serving;

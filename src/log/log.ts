@@ -9,6 +9,7 @@ import type { Logger } from 'pino';
 import type { Dialect } from '../dialect/dialect';
 import { Alarms } from './alarms';
 import type { Job } from './batch';
+import { EtcdError, Errors } from '../errors';
 import { Compactor } from './compactor';
 import { Fence } from './fence';
 import { Follower } from './follower';
@@ -107,7 +108,21 @@ export class Log {
 
   /** Waits until memory holds everything committed before the call (etcd's linearizable read). */
   async linearize(): Promise<void> {
-    await this.tailer.syncTo(await this.fence.committed());
+    try {
+      await this.tailer.syncTo(await this.fence.committed());
+    } catch (e) {
+      throw this.storageError(e);
+    }
+  }
+
+  /**
+   * A database failure as a client sees it: Unavailable either way, so clients retry; an
+   * unreachable database is etcd's "request timed out" (what a member without a leader answers).
+   */
+  private storageError(e: unknown): EtcdError {
+    if (e instanceof EtcdError) return e;
+    if (this.dialect.isUnreachable(e)) return Errors.timeout();
+    return Errors.internal(`storage error: ${(e as Error)?.message ?? String(e)}`);
   }
 
   /**
@@ -127,7 +142,7 @@ export class Log {
   }
 
   size(): Promise<DbSize> {
-    return this.dialect.dbSize();
+    return this.dialect.dbSize().catch((e: unknown) => Promise.reject(this.storageError(e)));
   }
 
   /** The pool's connections in use and idle, where the database has a pool. */
@@ -149,7 +164,7 @@ export class Log {
   }
 
   private async restore(marks: Marks, reason: 'open' | 'reload'): Promise<number> {
-    const loaded = await loadSnapshot(this.dialect, () => this.fence.read(), marks);
+    const loaded = await loadSnapshot(this.dialect, () => this.fence.read(), marks, this.baseLog.child({ component: 'loader' }));
     this.memory.restore(loaded.snapshot, reason);
     this.follower.leaseStamp = loaded.marks.leaseStamp;
     this.follower.authMarks = loaded.marks.auth;

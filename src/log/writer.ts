@@ -121,7 +121,11 @@ export class BatchWriter {
         continue;
       }
       const err =
-        failure instanceof EtcdError ? failure : Errors.internal(`storage error: ${(failure as Error)?.message ?? String(failure)}`);
+        failure instanceof EtcdError
+          ? failure
+          : this.dialect.isUnreachable(failure)
+            ? Errors.timeout()
+            : Errors.internal(`storage error: ${(failure as Error)?.message ?? String(failure)}`);
       if (failure instanceof EtcdError || this.dialect.isUnreachable(failure)) {
         this.log.warn({ error: (failure as Error)?.message, jobs: batch.length }, 'write batch failed; rolled back');
       } else {

@@ -29,5 +29,21 @@ export function opsFlags(): Option[] {
       'database size that raises the NOSPACE alarm; 0 is the default (2 GiB), negative disables',
       'STRATA_QUOTA_BACKEND_BYTES',
     ),
+    opt('--log-format <format>', 'json (one JSON object a line) or text (plain lines) (default "json")', 'STRATA_LOG_FORMAT'),
+    opt(
+      '--slow-request-threshold <duration>',
+      'warn about every request slower than this; 0 disables (default "100ms")',
+      'STRATA_SLOW_REQUEST_THRESHOLD',
+    ),
+    opt(
+      '--slow-sql-threshold <duration>',
+      'warn about every SQL call slower than this; 0 disables (default "1s")',
+      'STRATA_SLOW_SQL_THRESHOLD',
+    ),
+    opt(
+      '--datastore-connect-timeout <duration>',
+      'how long start-up waits for an unreachable database, with back-off (default "2m")',
+      'STRATA_DATASTORE_CONNECT_TIMEOUT',
+    ),
   ];
 }
