@@ -6,10 +6,23 @@ import * as grpc from '@grpc/grpc-js';
 import pino from 'pino';
 import { startApp } from './app';
 import { StartAborted } from './ops/connect-wait';
+import { versionText } from './ops/version-text';
+import { DEFAULTS } from './config';
 import { parseCli } from './cli';
 import { textDestination } from './ops/text-log';
 
-const VERSION = (JSON.parse(readFileSync(path.join(__dirname, '..', 'package.json'), 'utf8')) as { version: string }).version;
+const PACKAGE_VERSION = (JSON.parse(readFileSync(path.join(__dirname, '..', 'package.json'), 'utf8')) as { version: string }).version;
+
+/** The commit the build came from (scripts/build-info.mjs writes it next to the compiled files). */
+function gitSha(): string {
+  try {
+    return (JSON.parse(readFileSync(path.join(__dirname, 'build-info.json'), 'utf8')) as { gitSha: string }).gitSha;
+  } catch {
+    return 'Not provided';
+  }
+}
+
+const VERSION = versionText({ version: PACKAGE_VERSION, gitSha: gitSha(), etcdVersion: DEFAULTS.emulatedEtcdVersion });
 
 export async function run(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
   const parsed = parseCli(argv, env, VERSION);
