@@ -83,6 +83,7 @@ export async function startApp(config: Config, log: Logger, o: StartOptions = {}
     autoCompactions: () => store.autoCompactions,
     pool: () => store.opsStats().pool,
     alarms: () => store.activeAlarms().map((a) => a.alarm),
+    watchLag: () => store.watchLag(),
     version: config.emulatedEtcdVersion,
   });
 

@@ -27,6 +27,8 @@ export interface MetricSources {
   autoCompactions(): { compacted: number; skipped: number; failed: number };
   pool(): { inUse: number; idle: number } | undefined;
   alarms(): string[];
+  /** Committed revisions this instance has not applied yet. */
+  watchLag(): Promise<number>;
   version: string;
 }
 
@@ -107,6 +109,11 @@ export class Metrics {
     gauge('etcd_server_quota_backend_bytes', 'Current backend storage quota size in bytes.', (s) => s.quota().quotaBytes);
     gauge('etcd_debugging_mvcc_keys_total', 'Total number of keys.', (s) => s.keys());
     gauge('etcd_debugging_mvcc_watcher_total', 'Total number of watchers.', (s) => s.watch().watchers);
+    gauge(
+      'strata_watch_lag_revisions',
+      'Committed revisions this instance has not applied yet (what its watches trail the database by)',
+      (s) => s.watchLag(),
+    );
     gauge('etcd_debugging_mvcc_watch_stream_total', 'Total number of watch streams.', (s) => s.watch().streams);
     gauge('etcd_mvcc_db_compaction_revision', 'strata: the compact revision (reads below it fail).', (s) => s.compactRevision());
     gauge('etcd_server_proposals_committed_total', 'The total number of consensus proposals committed (strata: the revision).', (s) =>

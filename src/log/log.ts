@@ -145,6 +145,15 @@ export class Log {
     return this.dialect.dbSize().catch((e: unknown) => Promise.reject(this.storageError(e)));
   }
 
+  /**
+   * How many committed revisions this instance has not applied yet (what its watches trail the
+   * database by): one fence read.
+   */
+  async lag(): Promise<number> {
+    const marks = await this.fence.committed();
+    return Math.max(0, marks.revision - this.memory.appliedRevision());
+  }
+
   /** The pool's connections in use and idle, where the database has a pool. */
   poolStats(): { inUse: number; idle: number } | undefined {
     return this.dialect.poolStats?.();

@@ -267,6 +267,11 @@ export class Store {
     return { watch: this.hub.counts(), pool: this.log.poolStats(), recoveries: this.log.outage.recoveries };
   }
 
+  /** Committed revisions not yet applied here (watch lag), read from the database. */
+  watchLag(): Promise<number> {
+    return this.log.lag();
+  }
+
   /** The space quota (0 or less: none) and the size it is measured against. */
   quota(): { quotaBytes: number; sizeBytes: number } {
     return { quotaBytes: this.log.alarms.quotaBytes, sizeBytes: this.log.alarms.sizeBytes };

@@ -167,6 +167,8 @@ describe.runIf(have)('metrics', () => {
         strata_sql_retries_total: 'counter',
         strata_group_commit_batch_size: 'histogram',
         strata_auto_compactions_total: 'counter',
+        strata_watch_lag_revisions: 'gauge',
+        strata_sql_pool_connections: 'gauge',
       })) {
         expect(t.get(name), name).toBe(type);
       }
@@ -182,6 +184,7 @@ describe.runIf(have)('metrics', () => {
       expect(text).toMatch(/^etcd_mvcc_put_total 1$/m);
       expect(text).toMatch(/^etcd_disk_backend_commit_duration_seconds_count [1-9]/m);
       expect(text).toMatch(/^strata_sql_total\{kind="write"\} [1-9]/m);
+      expect(text).toMatch(/^strata_watch_lag_revisions 0$/m);
     });
 
     it('the etcd mixin alerts stay quiet', async () => {
