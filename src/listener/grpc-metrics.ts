@@ -1,13 +1,14 @@
 /**
  * go-grpc-prometheus's server metrics, as etcd serves them: started, handled (by code) and the
- * handling-time histogram per method, labelled grpc_type/grpc_service/grpc_method(/grpc_code).
- * Label children are bound once per method (and code), so a call costs a map look-up, two
- * increments and one observation.
+ * handling-time histogram per method, labelled grpc_type/grpc_service/grpc_method(/grpc_code);
+ * and strata_requests_total by transport. Label children are bound once per method (and code), so
+ * a call costs map look-ups, a few increments and one observation — no label objects per call.
  */
 import * as grpc from '@grpc/grpc-js';
 import { Counter, Histogram, type Registry } from 'prom-client';
 
 type GrpcType = 'unary' | 'client_stream' | 'server_stream' | 'bidi_stream';
+type Transport = 'grpc' | 'gateway';
 type Child = { inc(n?: number): void };
 
 /** grpc-go's code names, as grpc_code labels them. */
@@ -43,15 +44,23 @@ interface MethodChildren {
   started: Child;
   /** The handled counter of one code, bound on first use. */
   handledOf(code: number): Child;
+  /** strata_requests_total of one code, bound on first use. */
+  requestsOf(code: number): Child;
   seconds: { observe(v: number): void };
   kv: Child | undefined;
 }
 
+type Labels3 = 'grpc_type' | 'grpc_service' | 'grpc_method';
+
 export class GrpcMetrics {
-  private readonly started: Counter<'grpc_type' | 'grpc_service' | 'grpc_method'>;
-  private readonly handled: Counter<'grpc_type' | 'grpc_service' | 'grpc_method' | 'grpc_code'>;
-  private readonly seconds: Histogram<'grpc_type' | 'grpc_service' | 'grpc_method'>;
-  private readonly byPath = new Map<string, MethodChildren>();
+  private readonly started: Counter<Labels3>;
+  private readonly handled: Counter<Labels3 | 'grpc_code'>;
+  private readonly seconds: Histogram<Labels3>;
+  private readonly requests: Counter<'service' | 'method' | 'transport' | 'code'>;
+  /** transport → path → children */
+  private readonly bound = { grpc: new Map<string, MethodChildren>(), gateway: new Map<string, MethodChildren>() };
+  /** service → method → path, so the gateway builds no string per request. */
+  private readonly paths = new Map<string, Map<string, string>>();
 
   constructor(
     registry: Registry,
@@ -77,31 +86,46 @@ export class GrpcMetrics {
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
       registers,
     });
+    this.requests = new Counter({
+      name: 'strata_requests_total',
+      help: 'etcd API requests finished, by service, method, transport (grpc or gateway) and gRPC status code',
+      labelNames: ['service', 'method', 'transport', 'code'],
+      registers,
+    });
   }
 
-  private children(path: string, type: GrpcType): MethodChildren {
-    let c = this.byPath.get(path);
+  private children(transport: Transport, path: string, type: GrpcType): MethodChildren {
+    let c = this.bound[transport].get(path);
     if (!c) {
       // Paths are /etcdserverpb.<Service>/<Method>.
       const [, service = '', method = ''] = path.split('/');
+      const short = service.slice(service.lastIndexOf('.') + 1);
       const labels = { grpc_type: type, grpc_service: service, grpc_method: method };
       const handled: Child[] = [];
+      const requests: Child[] = [];
       c = {
         started: this.started.labels(labels),
         handledOf: (code) => (handled[code] ??= this.handled.labels({ ...labels, grpc_code: CODE_NAMES[code] ?? 'Unknown' })),
+        requestsOf: (code) => (requests[code] ??= this.requests.labels({ service: short, method, transport, code: String(code) })),
         seconds: this.seconds.labels(labels),
         kv: service === 'etcdserverpb.KV' ? this.kv[method as keyof KvCounters] : undefined,
       };
-      this.byPath.set(path, c);
+      this.bound[transport].set(path, c);
     }
     return c;
   }
 
   /** A gateway request: counted as the gRPC call etcd's gateway makes for it (no latency: the gateway times itself). */
-  observeGateway(service: string, method: string, code: number, stream: boolean): void {
-    const c = this.children(`/etcdserverpb.${service}/${method}`, stream ? 'bidi_stream' : 'unary');
+  observeGateway(service: string, method: string, code: number): void {
+    let byMethod = this.paths.get(service);
+    if (!byMethod) this.paths.set(service, (byMethod = new Map()));
+    let path = byMethod.get(method);
+    if (!path) byMethod.set(method, (path = `/etcdserverpb.${service}/${method}`));
+    const stream = service === 'Watch' || method === 'LeaseKeepAlive';
+    const c = this.children('gateway', path, stream ? 'bidi_stream' : 'unary');
     c.started.inc();
     c.handledOf(code).inc();
+    c.requestsOf(code).inc();
     if (code === 0) c.kv?.inc();
   }
 
@@ -114,12 +138,13 @@ export class GrpcMetrics {
         : descriptor.responseStream
           ? 'server_stream'
           : 'unary';
-      const c = this.children(descriptor.path, type);
+      const c = this.children('grpc', descriptor.path, type);
       c.started.inc();
       const started = performance.now();
       return new grpc.ServerInterceptingCall(call, {
         sendStatus: (status, next) => {
           c.handledOf(status.code).inc();
+          c.requestsOf(status.code).inc();
           c.seconds.observe((performance.now() - started) / 1000);
           if (status.code === 0) c.kv?.inc();
           next(status);

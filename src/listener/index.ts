@@ -24,7 +24,7 @@ export interface ServingOptions {
 export async function startServing(at: ListenAddress, ctx: RpcContext, o: ServingOptions, log: Logger): Promise<Serving> {
   const metrics = o.metrics;
   const grpcServer = createGrpcServer(ctx, [metrics.grpcInterceptor()]);
-  const gateway = createGateway(ctx, (service, method, code) => metrics.observe('gateway', service, method, code));
+  const gateway = createGateway(ctx, (service, method, code) => metrics.observeGateway(service, method, code));
   return serve(
     at,
     grpcServer,

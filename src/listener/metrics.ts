@@ -38,7 +38,6 @@ export class Metrics {
   readonly registry = new Registry();
   readonly sql = new SqlMetrics(this.registry);
   private readonly grpc: GrpcMetrics;
-  private readonly requests: Counter<'service' | 'method' | 'transport' | 'code'>;
   private src: MetricSources | undefined;
 
   constructor() {
@@ -50,12 +49,6 @@ export class Metrics {
       Put: counter('etcd_mvcc_put_total', 'Total number of puts seen by this member.'),
       DeleteRange: counter('etcd_mvcc_delete_total', 'Total number of deletes seen by this member.'),
       Txn: counter('etcd_mvcc_txn_total', 'Total number of txns seen by this member.'),
-    });
-    this.requests = new Counter({
-      name: 'strata_requests_total',
-      help: 'etcd API requests finished, by service, method, transport (grpc or gateway) and gRPC status code',
-      labelNames: ['service', 'method', 'transport', 'code'],
-      registers,
     });
     this.gauges();
   }
@@ -188,25 +181,14 @@ export class Metrics {
     });
   }
 
-  observe(transport: 'grpc' | 'gateway', service: string, method: string, code: Code | number): void {
-    this.requests.inc({ service, method, transport, code: String(code) });
-    if (transport === 'gateway') this.grpc.observeGateway(service, method, code, service === 'Watch' || method === 'LeaseKeepAlive');
+  /** A finished gateway request (gRPC calls are counted by the interceptor). */
+  observeGateway(service: string, method: string, code: Code | number): void {
+    this.grpc.observeGateway(service, method, code);
   }
 
   /** Counts every gRPC call with the status it ends with, and times it. */
   grpcInterceptor(): grpc.ServerInterceptor {
-    const timed = this.grpc.interceptor();
-    return (descriptor, call) => {
-      const [, full = '', method = ''] = descriptor.path.split('/');
-      const service = full.slice(full.lastIndexOf('.') + 1);
-      const inner = timed(descriptor, call);
-      return new grpc.ServerInterceptingCall(inner, {
-        sendStatus: (status, next) => {
-          this.observe('grpc', service, method, status.code);
-          next(status);
-        },
-      });
-    };
+    return this.grpc.interceptor();
   }
 
   serve(_req: IncomingMessage, res: ServerResponse): void {

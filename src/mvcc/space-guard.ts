@@ -39,19 +39,22 @@ export class SpaceGuard {
     private readonly memberId: () => bigint,
   ) {}
 
-  /** Before a write that adds `cost` bytes (0 for deletes). */
-  async check(cost: number): Promise<void> {
+  /**
+   * Before a write that adds `cost` bytes (0 for deletes): undefined when it may go ahead (the
+   * common case costs no promise), else a promise that rejects with etcd's error.
+   */
+  check(cost: number): Promise<never> | undefined {
     // etcd's quota check runs before the request reaches the (capped or corrupt) applier.
     if (!this.alarms.fits(cost)) {
-      await this.alarms.activate({ memberId: this.memberId(), alarm: 'NOSPACE' });
-      throw Errors.noSpace();
+      return this.alarms.activate({ memberId: this.memberId(), alarm: 'NOSPACE' }).then(() => Promise.reject(Errors.noSpace()));
     }
-    if (this.alarms.has('CORRUPT')) throw Errors.corrupt();
-    if (cost > 0 && this.alarms.has('NOSPACE')) throw Errors.noSpace();
+    if (this.alarms.has('CORRUPT')) return Promise.reject(Errors.corrupt());
+    if (cost > 0 && this.alarms.has('NOSPACE')) return Promise.reject(Errors.noSpace());
+    return undefined;
   }
 
   /** Before a change that adds nothing (delete, compaction, lease revoke). */
-  checkCorrupt(): void {
-    if (this.alarms.has('CORRUPT')) throw Errors.corrupt();
+  refusedIfCorrupt(): Promise<never> | undefined {
+    return this.alarms.has('CORRUPT') ? Promise.reject(Errors.corrupt()) : undefined;
   }
 }

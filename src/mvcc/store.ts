@@ -153,8 +153,9 @@ export class Store {
     return new ReadView(this.index, this.index.revision).range(req);
   }
 
-  async put(req: PutRequest, who: Credentials = NO_CREDENTIALS): Promise<PutResponse> {
-    await this.space.check(costPut(req));
+  put(req: PutRequest, who: Credentials = NO_CREDENTIALS): Promise<PutResponse> {
+    const refused = this.space.check(costPut(req));
+    if (refused) return refused;
     return this.write((w) => {
       this.guard.checkPut(who, req);
       return w.put(req);
@@ -162,7 +163,8 @@ export class Store {
   }
 
   deleteRange(req: DeleteRangeRequest, who: Credentials = NO_CREDENTIALS): Promise<DeleteRangeResponse> {
-    this.space.checkCorrupt();
+    const refused = this.space.refusedIfCorrupt();
+    if (refused) return refused;
     return this.write((w) => {
       this.guard.checkDeleteRange(who, req);
       return w.deleteRange(req);
@@ -171,7 +173,8 @@ export class Store {
 
   async txn(req: TxnRequest, who: Credentials = NO_CREDENTIALS): Promise<TxnResponse> {
     if (txnWrites(req)) {
-      await this.space.check(costTxn(req));
+      const refused = this.space.check(costTxn(req));
+      if (refused) return refused;
       return this.write((w) => {
         this.guard.checkTxn(who, req);
         return w.txn(req);
@@ -183,17 +186,20 @@ export class Store {
   }
 
   compact(req: CompactionRequest, who: Credentials = NO_CREDENTIALS): Promise<CompactionResponse> {
-    this.space.checkCorrupt();
+    const refused = this.space.refusedIfCorrupt();
+    if (refused) return refused;
     return this.compaction.compact(req, () => this.guard.requireAdmin(who));
   }
 
-  async leaseGrant(id: bigint, ttl: number, who: Credentials = NO_CREDENTIALS): Promise<LeaseGrantResponse> {
-    await this.space.check(COST_LEASE_GRANT);
+  leaseGrant(id: bigint, ttl: number, who: Credentials = NO_CREDENTIALS): Promise<LeaseGrantResponse> {
+    const refused = this.space.check(COST_LEASE_GRANT);
+    if (refused) return refused;
     return this.lessor.grant(id, ttl, () => this.guard.requireUser(who));
   }
 
   leaseRevoke(id: bigint, who: Credentials = NO_CREDENTIALS): Promise<LeaseRevokeResponse> {
-    this.space.checkCorrupt();
+    const refused = this.space.refusedIfCorrupt();
+    if (refused) return refused;
     return this.lessor.revoke(id, () => this.guard.checkLeaseKeys(who, id, 'write'));
   }
 
