@@ -5,11 +5,11 @@
  * a call costs map look-ups, a few increments and one observation — no label objects per call.
  */
 import * as grpc from '@grpc/grpc-js';
-import { Counter, Histogram, type Registry } from 'prom-client';
+import type { CounterChild, FastCounter, FastHistogram, FastMetrics, HistogramChild } from './fast-metrics';
 
 type GrpcType = 'unary' | 'client_stream' | 'server_stream' | 'bidi_stream';
 type Transport = 'grpc' | 'gateway';
-type Child = { inc(n?: number): void };
+type Child = CounterChild;
 
 /** grpc-go's code names, as grpc_code labels them. */
 const CODE_NAMES = [
@@ -46,52 +46,42 @@ interface MethodChildren {
   handledOf(code: number): Child;
   /** strata_requests_total of one code, bound on first use. */
   requestsOf(code: number): Child;
-  seconds: { observe(v: number): void };
+  seconds: HistogramChild;
   kv: Child | undefined;
 }
 
-type Labels3 = 'grpc_type' | 'grpc_service' | 'grpc_method';
-
 export class GrpcMetrics {
-  private readonly started: Counter<Labels3>;
-  private readonly handled: Counter<Labels3 | 'grpc_code'>;
-  private readonly seconds: Histogram<Labels3>;
-  private readonly requests: Counter<'service' | 'method' | 'transport' | 'code'>;
+  private readonly started: FastCounter;
+  private readonly handled: FastCounter;
+  private readonly seconds: FastHistogram;
+  private readonly requests: FastCounter;
   /** transport → path → children */
   private readonly bound = { grpc: new Map<string, MethodChildren>(), gateway: new Map<string, MethodChildren>() };
   /** service → method → path, so the gateway builds no string per request. */
   private readonly paths = new Map<string, Map<string, string>>();
 
   constructor(
-    registry: Registry,
+    fast: FastMetrics,
     private readonly kv: KvCounters,
   ) {
-    const registers = [registry];
-    this.started = new Counter({
-      name: 'grpc_server_started_total',
-      help: 'Total number of RPCs started on the server.',
-      labelNames: ['grpc_type', 'grpc_service', 'grpc_method'],
-      registers,
-    });
-    this.handled = new Counter({
-      name: 'grpc_server_handled_total',
-      help: 'Total number of RPCs completed on the server, regardless of success or failure.',
-      labelNames: ['grpc_type', 'grpc_service', 'grpc_method', 'grpc_code'],
-      registers,
-    });
-    this.seconds = new Histogram({
-      name: 'grpc_server_handling_seconds',
-      help: 'Histogram of response latency (seconds) of gRPC that had been application-level handled by the server.',
-      labelNames: ['grpc_type', 'grpc_service', 'grpc_method'],
-      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
-      registers,
-    });
-    this.requests = new Counter({
-      name: 'strata_requests_total',
-      help: 'etcd API requests finished, by service, method, transport (grpc or gateway) and gRPC status code',
-      labelNames: ['service', 'method', 'transport', 'code'],
-      registers,
-    });
+    const three = ['grpc_type', 'grpc_service', 'grpc_method'];
+    this.started = fast.counter('grpc_server_started_total', 'Total number of RPCs started on the server.', three);
+    this.handled = fast.counter(
+      'grpc_server_handled_total',
+      'Total number of RPCs completed on the server, regardless of success or failure.',
+      [...three, 'grpc_code'],
+    );
+    this.seconds = fast.histogram(
+      'grpc_server_handling_seconds',
+      'Histogram of response latency (seconds) of gRPC that had been application-level handled by the server.',
+      [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      three,
+    );
+    this.requests = fast.counter(
+      'strata_requests_total',
+      'etcd API requests finished, by service, method, transport (grpc or gateway) and gRPC status code',
+      ['service', 'method', 'transport', 'code'],
+    );
   }
 
   private children(transport: Transport, path: string, type: GrpcType): MethodChildren {
@@ -100,14 +90,13 @@ export class GrpcMetrics {
       // Paths are /etcdserverpb.<Service>/<Method>.
       const [, service = '', method = ''] = path.split('/');
       const short = service.slice(service.lastIndexOf('.') + 1);
-      const labels = { grpc_type: type, grpc_service: service, grpc_method: method };
       const handled: Child[] = [];
       const requests: Child[] = [];
       c = {
-        started: this.started.labels(labels),
-        handledOf: (code) => (handled[code] ??= this.handled.labels({ ...labels, grpc_code: CODE_NAMES[code] ?? 'Unknown' })),
-        requestsOf: (code) => (requests[code] ??= this.requests.labels({ service: short, method, transport, code: String(code) })),
-        seconds: this.seconds.labels(labels),
+        started: this.started.child(type, service, method),
+        handledOf: (code) => (handled[code] ??= this.handled.child(type, service, method, CODE_NAMES[code] ?? 'Unknown')),
+        requestsOf: (code) => (requests[code] ??= this.requests.child(short, method, transport, String(code))),
+        seconds: this.seconds.child(type, service, method),
         kv: service === 'etcdserverpb.KV' ? this.kv[method as keyof KvCounters] : undefined,
       };
       this.bound[transport].set(path, c);

@@ -8,6 +8,7 @@ import * as grpc from '@grpc/grpc-js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import type { Code } from '../errors';
+import { FastMetrics } from './fast-metrics';
 import { GrpcMetrics } from './grpc-metrics';
 import { SqlMetrics } from './sql-metrics';
 
@@ -36,15 +37,16 @@ const PROBE_TIMEOUT_MS = 1000;
 
 export class Metrics {
   readonly registry = new Registry();
-  readonly sql = new SqlMetrics(this.registry);
+  /** The request-path families (rendered after the registry's). */
+  private readonly fast = new FastMetrics();
+  readonly sql = new SqlMetrics(this.fast);
   private readonly grpc: GrpcMetrics;
   private src: MetricSources | undefined;
 
   constructor() {
-    const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry });
-    const counter = (name: string, help: string) => new Counter({ name, help, registers });
-    this.grpc = new GrpcMetrics(this.registry, {
+    const counter = (name: string, help: string) => this.fast.counter(name, help).child();
+    this.grpc = new GrpcMetrics(this.fast, {
       Range: counter('etcd_mvcc_range_total', 'Total number of ranges seen by this member.'),
       Put: counter('etcd_mvcc_put_total', 'Total number of puts seen by this member.'),
       DeleteRange: counter('etcd_mvcc_delete_total', 'Total number of deletes seen by this member.'),
@@ -195,7 +197,7 @@ export class Metrics {
     this.registry.metrics().then(
       (text) => {
         res.writeHead(200, { 'Content-Type': this.registry.contentType });
-        res.end(text);
+        res.end(text + this.fast.text());
       },
       (e: unknown) => {
         res.writeHead(500, { 'Content-Type': 'text/plain; charset=utf-8' });

@@ -2,19 +2,16 @@
  * strata's SQL metrics (kine has kine_sql_total / kine_sql_time_seconds) and etcd's backend commit
  * histogram, fed by the log's observer. Children per statement kind are bound on first use.
  */
-import { Counter, Histogram, type Registry } from 'prom-client';
 import type { LogObserver } from '../log/types';
-
-type Child = { inc(n?: number): void };
-type Obs = { observe(v: number): void };
+import type { CounterChild as Child, FastCounter, FastHistogram, FastMetrics, HistogramChild as Obs } from './fast-metrics';
 
 /** 1 ms to 8 s, doubling: etcd's commit buckets, also used for SQL calls. */
 const EXP_BUCKETS = Array.from({ length: 14 }, (_, i) => 0.001 * 2 ** i);
 
 export class SqlMetrics implements LogObserver {
-  private readonly total: Counter<'kind'>;
-  private readonly errors: Counter<'kind'>;
-  private readonly duration: Histogram<'kind'>;
+  private readonly total: FastCounter;
+  private readonly errors: FastCounter;
+  private readonly duration: FastHistogram;
   private readonly kinds = new Map<string, { total: Child; errors: Child; duration: Obs }>();
   private readonly commitSeconds: Obs;
   private readonly walFsync: Obs;
@@ -22,48 +19,45 @@ export class SqlMetrics implements LogObserver {
   private readonly retries: Child;
   private readonly proposals: Child;
 
-  constructor(registry: Registry) {
-    const registers = [registry];
-    this.total = new Counter({ name: 'strata_sql_total', help: 'SQL calls by kind', labelNames: ['kind'], registers });
-    this.errors = new Counter({ name: 'strata_sql_errors_total', help: 'SQL calls that failed, by kind', labelNames: ['kind'], registers });
-    this.duration = new Histogram({
-      name: 'strata_sql_duration_seconds',
-      help: 'Duration of SQL calls by kind (a write is its whole transaction)',
-      labelNames: ['kind'],
-      buckets: EXP_BUCKETS,
-      registers,
-    });
-    this.commitSeconds = new Histogram({
-      name: 'etcd_disk_backend_commit_duration_seconds',
-      help: 'The latency distributions of commit called by backend (strata: one write batch transaction).',
-      buckets: EXP_BUCKETS,
-      registers,
-    });
+  constructor(fast: FastMetrics) {
+    this.total = fast.counter('strata_sql_total', 'SQL calls by kind', ['kind']);
+    this.errors = fast.counter('strata_sql_errors_total', 'SQL calls that failed, by kind', ['kind']);
+    this.duration = fast.histogram(
+      'strata_sql_duration_seconds',
+      'Duration of SQL calls by kind (a write is its whole transaction)',
+      EXP_BUCKETS,
+      ['kind'],
+    );
+    this.commitSeconds = fast
+      .histogram(
+        'etcd_disk_backend_commit_duration_seconds',
+        'The latency distributions of commit called by backend (strata: one write batch transaction).',
+        EXP_BUCKETS,
+      )
+      .child();
     // etcd's fsync alert reads the WAL histogram; strata's durable write is the same commit.
-    this.walFsync = new Histogram({
-      name: 'etcd_disk_wal_fsync_duration_seconds',
-      help: 'The latency distributions of fsync called by WAL (strata: one write batch transaction).',
-      buckets: EXP_BUCKETS,
-      registers,
-    });
-    this.batchJobs = new Histogram({
-      name: 'strata_group_commit_batch_size',
-      help: 'Write jobs committed by one SQL transaction (group commit)',
-      buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024],
-      registers,
-    });
-    this.retries = new Counter({ name: 'strata_sql_retries_total', help: 'Write batches retried after a transient failure', registers });
-    this.proposals = new Counter({
-      name: 'strata_write_batches_total',
-      help: 'Write batches committed',
-      registers,
-    });
+    this.walFsync = fast
+      .histogram(
+        'etcd_disk_wal_fsync_duration_seconds',
+        'The latency distributions of fsync called by WAL (strata: one write batch transaction).',
+        EXP_BUCKETS,
+      )
+      .child();
+    this.batchJobs = fast
+      .histogram(
+        'strata_group_commit_batch_size',
+        'Write jobs committed by one SQL transaction (group commit)',
+        [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024],
+      )
+      .child();
+    this.retries = fast.counter('strata_sql_retries_total', 'Write batches retried after a transient failure').child();
+    this.proposals = fast.counter('strata_write_batches_total', 'Write batches committed').child();
   }
 
   sql(kind: string, seconds: number, failed: boolean): void {
     let k = this.kinds.get(kind);
     if (!k) {
-      k = { total: this.total.labels(kind), errors: this.errors.labels(kind), duration: this.duration.labels(kind) };
+      k = { total: this.total.child(kind), errors: this.errors.child(kind), duration: this.duration.child(kind) };
       this.kinds.set(kind, k);
     }
     k.total.inc();
