@@ -6,6 +6,8 @@ import { createDialect } from './dialect';
 import { describeEndpoint } from './endpoint';
 import { defaultAdvertiseUrls } from './listen-urls';
 import { startServing, type BoundUrl, type Serving } from './listener';
+import { Metrics } from './listener/metrics';
+import { StartAborted, withConnectWait } from './ops/connect-wait';
 import { Log } from './log/log';
 import { Store } from './mvcc/store';
 import { createRpcAuth } from './rpc/auth/rpc-auth';
@@ -26,17 +28,71 @@ export interface App {
 const RAFT_TERM = 2;
 const SHUTDOWN_GRACE_MS = 5000;
 
-export async function startApp(config: Config, log: Logger): Promise<App> {
-  const dialect = createDialect(config.endpoint, config.datastore, log.child({ component: 'dialect' }));
-  const store = new Store(new Log(dialect, log, { pollIntervalMs: config.datastore.pollIntervalMs }), log, {
-    watchProgressNotifyIntervalMs: config.watchProgressNotifyIntervalMs,
-  });
+export interface StartOptions {
+  /** Aborted by SIGTERM/SIGINT: a start-up still waiting for the database ends (StartAborted). */
+  signal?: AbortSignal;
+}
+
+/** Opens the store, waiting for the database (a fresh dialect per attempt: a failed open leaves nothing behind). */
+async function openStore(config: Config, log: Logger, metrics: Metrics, o: StartOptions): Promise<Store> {
+  const attempt = async (): Promise<Store> => {
+    const dialect = createDialect(config.endpoint, config.datastore, log.child({ component: 'dialect' }));
+    const store = new Store(
+      new Log(dialect, log, {
+        pollIntervalMs: config.datastore.pollIntervalMs,
+        quotaBytes: config.ops.quotaBackendBytes,
+        observer: metrics.sql,
+        slowSqlMs: config.ops.slowSqlMs,
+      }),
+      log,
+      {
+        watchProgressNotifyIntervalMs: config.watchProgressNotifyIntervalMs,
+        autoCompaction: config.ops.autoCompaction.mode === 'off' ? undefined : config.ops.autoCompaction,
+      },
+    );
+    try {
+      await store.open();
+      return store;
+    } catch (e) {
+      await store.close().catch(() => undefined);
+      await dialect.close().catch(() => undefined);
+      throw Object.assign(e as object, { retryable: dialect.isUnreachable(e) || dialect.isTransient(e) });
+    }
+  };
   try {
-    await store.open();
+    return await withConnectWait(attempt, {
+      timeoutMs: config.ops.datastoreConnectTimeoutMs,
+      signal: o.signal,
+      log: log.child({ component: 'start' }),
+      retryable: (e) => (e as { retryable?: boolean }).retryable === true,
+    });
   } catch (e) {
-    await dialect.close().catch(() => undefined);
+    if (e instanceof StartAborted) throw e;
     throw new Error(`cannot open ${describeEndpoint(config.endpoint)}: ${(e as Error).message}`, { cause: e });
   }
+}
+
+export async function startApp(config: Config, log: Logger, o: StartOptions = {}): Promise<App> {
+  // Created before the log, which reports every SQL call to it.
+  const metrics = new Metrics();
+  const store = await openStore(config, log, metrics, o);
+
+  metrics.attach({
+    revision: () => store.revision,
+    compactRevision: () => Math.max(0, store.index.compactRevision),
+    keys: () => store.index.keyCount,
+    dbSize: () => store.dbSize(),
+    quota: () => store.quota(),
+    probe: () => store.ping(),
+    recoveries: () => store.opsStats().recoveries,
+    streams: () => [...ctx.streams],
+    watch: () => store.opsStats().watch,
+    autoCompactions: () => store.autoCompactions,
+    pool: () => store.opsStats().pool,
+    alarms: () => store.activeAlarms().map((a) => a.alarm),
+    watchLag: () => store.watchLag(),
+    version: config.emulatedEtcdVersion,
+  });
 
   let auth: RpcContext['auth'];
   try {
@@ -61,6 +117,7 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
     memberName: config.name,
     clientUrls: [],
     streams: new Set(),
+    slowRequestMs: config.ops.slowRequestMs,
   };
   // Each client URL serves gRPC, the JSON gateway, /version, /health and /metrics (src/listener).
   let serving: Serving;
@@ -69,6 +126,8 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
       ctx,
       {
         probe: () => store.ping(),
+        alarms: () => store.activeAlarms().map((a) => a.alarm),
+        metrics,
         listen: config.listen,
         metricsListen: config.metricsListen,
         tls: config.tls,

@@ -1,6 +1,7 @@
 /** Command-line flags (commander) with STRATA_* environment fallbacks, turned into a Config. */
 import { Command, CommanderError, Option } from 'commander';
 import { ConfigError, DEFAULTS, parseConfig, type Config, type RawOptions } from './config';
+import { opsFlags } from './ops/ops-flags';
 
 export type CliResult = { kind: 'run'; config: Config } | { kind: 'exit'; code: number; output: string };
 
@@ -13,6 +14,13 @@ function opt(flags: string, description: string, env: string, def?: string): Opt
 }
 
 function buildProgram(version: string): Command {
+  const program = buildBaseProgram(version);
+  // Operations: compaction, quota, logging, start-up wait (src/ops).
+  for (const o of opsFlags()) program.addOption(o);
+  return program;
+}
+
+function buildBaseProgram(version: string): Command {
   return (
     new Command('strata')
       .description('An etcd v3 API server that keeps its data in SQL (SQLite, PostgreSQL, MySQL).')

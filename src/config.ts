@@ -3,6 +3,7 @@ import { ConfigError } from './config-error';
 import { parseEndpoint, type Endpoint } from './endpoint';
 import { parseDatastoreTls } from './datastore-tls-config';
 import { parseAdvertiseUrls, parseClientUrls, parseMetricsUrls, type ListenAddress, type ListenUrl } from './listen-urls';
+import { parseOpsOptions, type OpsOptions, type RawOpsOptions } from './ops/ops-config';
 import { parseServerTls, type ServerTls, type ServerTlsRaw } from './server-tls-config';
 
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
@@ -91,10 +92,12 @@ export interface Config {
   /** The member name MemberList reports. */
   name: string;
   auth: AuthOptions;
+  /** Day-two operation: auto compaction, quota, logging, start-up wait (src/ops/ops-config.ts). */
+  ops: OpsOptions;
 }
 
 /** Raw option strings as they come from flags or STRATA_* variables. */
-export interface RawOptions extends ServerTlsRaw {
+export interface RawOptions extends ServerTlsRaw, RawOpsOptions {
   listenClientUrls?: string;
   /** strata's older name of --listen-client-urls. */
   listenAddress?: string;
@@ -171,6 +174,7 @@ export function parseConfig(raw: RawOptions): Config {
     maxTxnOps: parsePositiveInt(raw.maxTxnOps ?? DEFAULTS.maxTxnOps, 'max-txn-ops'),
     name: raw.name || DEFAULTS.name,
     auth: parseAuth(raw),
+    ops: parseOpsOptions(raw, parseDuration),
   };
 }
 

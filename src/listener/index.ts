@@ -8,7 +8,7 @@ import { createGrpcServer } from '../rpc/server';
 import type { HealthOptions } from './health';
 import { metricsHandler } from './http';
 import { Listener } from './listener';
-import { Metrics } from './metrics';
+import type { Metrics } from './metrics';
 import { serve, type Serving } from './serve';
 import { ServerTlsEngine } from './tls';
 
@@ -23,19 +23,19 @@ export interface ServingOptions {
   listen: ListenUrl[];
   metricsListen: ListenAddress[];
   tls?: ServerTls;
+  /** The alarm types raised now (NOSPACE, CORRUPT). */
+  alarms(): string[];
+  /** The app's metrics (created before the log, which reports SQL to it). */
+  metrics: Metrics;
 }
 
 export async function startServing(ctx: RpcContext, o: ServingOptions, log: Logger): Promise<Serving> {
-  const metrics = new Metrics({
-    revision: () => ctx.store.revision,
-    dbSize: () => ctx.store.dbSize(),
-    streams: () => [...ctx.streams],
-  });
-  const health: HealthOptions = { probe: o.probe, timeoutMs: HEALTH_TIMEOUT_MS, log: log.child({ component: 'health' }) };
+  const metrics = o.metrics;
+  const health: HealthOptions = { probe: o.probe, alarms: o.alarms, timeoutMs: HEALTH_TIMEOUT_MS, log: log.child({ component: 'health' }) };
   const tlsLog = log.child({ component: 'tls' });
   const tls = o.tls ? new ServerTlsEngine(o.tls, tlsLog) : undefined;
   const grpcServer = createGrpcServer(ctx, [metrics.grpcInterceptor()]);
-  const gateway = createGateway(ctx, (service, method, code) => metrics.observe('gateway', service, method, code));
+  const gateway = createGateway(ctx, (service, method, code) => metrics.observeGateway(service, method, code));
   const main = await serve(o.listen, grpcServer, { gateway, version: ctx.version, health, metrics }, tls, log);
   const extra: Listener[] = [];
   const metricsHttp = http.createServer(metricsHandler({ health, metrics }));

@@ -6,19 +6,9 @@
 import { Errors, EtcdError, unmappedAuthError } from '../errors';
 import type { Credentials } from '../mvcc/auth/types';
 import type { Clearance } from '../mvcc/store';
-import type { Header } from '../mvcc/types';
 import type { UnaryMethod } from './calls';
-import {
-  ALARM_DEACTIVATE,
-  ALARM_GET,
-  decodeAlarm,
-  encodeAlarm,
-  encodeDefragment,
-  encodeMemberList,
-  encodeStatus,
-  type MemberInfo,
-  type StatusResult,
-} from './codec/maintenance';
+import { alarmLines, decodeAlarm, encodeAlarm, type AlarmResult } from './codec/alarm';
+import { encodeDefragment, encodeMemberList, encodeStatus, type MemberInfo, type StatusResult } from './codec/maintenance';
 import type { RpcContext } from './context';
 import type * as pb from './messages';
 
@@ -52,16 +42,16 @@ export function maintenanceCalls(ctx: RpcContext) {
     run: async (_m, _size, who) => {
       await store.authorize(who, 'user');
       const db = await store.dbSize();
-      return { revision: store.revision, db };
+      return { revision: store.revision, db, errors: alarmLines(store.activeAlarms()) };
     },
     encode: (r) => encodeStatus(r, identity, ctx.version),
   };
-  const Alarm: UnaryMethod<pb.AlarmRequest, Header, pb.AlarmResponse> = {
+  const Alarm: UnaryMethod<pb.AlarmRequest, AlarmResult, pb.AlarmResponse> = {
     run: async (m, _size, who) => {
-      const { action } = decodeAlarm(m);
-      await store.authorize(who, action === ALARM_GET ? 'user' : 'admin');
-      if (action !== ALARM_GET && action !== ALARM_DEACTIVATE) throw Errors.unimplemented('Alarm ACTIVATE');
-      return { revision: store.revision };
+      const req = decodeAlarm(m);
+      await store.authorize(who, req.action === 'get' ? 'user' : 'admin');
+      const alarms = await store.alarm(req.action, req);
+      return { revision: store.revision, alarms };
     },
     encode: (r) => encodeAlarm(r, identity),
   };

@@ -77,10 +77,14 @@ function tlsFront(upstream: { host: string; port: number }, cert: string, key: s
   return { server, stats };
 }
 
-/** Runs the CLI to its exit without blocking this process (the TLS front lives here). */
+/**
+ * Runs the CLI to its exit without blocking this process (the TLS front lives here). Start-up
+ * does not wait for the database here (--datastore-connect-timeout 0): each case is about the
+ * first attempt's error.
+ */
 function runCli(args: string[]): Promise<{ status: number | null; output: string }> {
   return new Promise((resolve) => {
-    const p = spawn(process.execPath, [STRATA_BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const p = spawn(process.execPath, [STRATA_BIN, '--datastore-connect-timeout', '0', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
     p.stdout.on('data', (d: Buffer) => (output += d.toString()));
     p.stderr.on('data', (d: Buffer) => (output += d.toString()));
