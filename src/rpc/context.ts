@@ -29,5 +29,5 @@ export interface RpcContext {
   clientUrls: string[];
   auth: RpcAuth;
   /** Long-lived streams (gRPC and gateway), ended on shutdown; the kind feeds /metrics. */
-  streams: Set<{ kind: 'watch' | 'keepalive'; end(): void }>;
+  streams: Set<{ kind: 'watch' | 'keepalive' | 'lock' | 'election'; end(): void }>;
 }

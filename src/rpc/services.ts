@@ -4,6 +4,9 @@ import type { RpcContext } from './context';
 import { kvCalls } from './kv';
 import { keepAliveStream, leaseCalls } from './lease';
 import { authCalls } from './auth';
+import { electionCalls } from './election';
+import { observeStream } from './election-observe';
+import { lockCalls } from './lock';
 import { clusterCalls, maintenanceCalls } from './maintenance';
 import type { ServiceName } from './proto';
 import { watchStream } from './watch';
@@ -16,5 +19,7 @@ export function serviceMethods(ctx: RpcContext): Record<ServiceName, ServiceMeth
     Cluster: { unary: clusterCalls(ctx), streams: {} },
     Maintenance: { unary: maintenanceCalls(ctx), streams: {} },
     Auth: { unary: authCalls(ctx), streams: {} },
+    Lock: { unary: lockCalls(ctx), streams: {} },
+    Election: { unary: electionCalls(ctx), streams: { Observe: observeStream(ctx) } },
   };
 }
