@@ -21,8 +21,15 @@ class WatchQueue {
   private waiter: ((r: WatchResponse | undefined) => void) | undefined;
   private ended = false;
   private readonly stream;
+  private readonly onAbort = (): void => this.end();
 
-  constructor(ctx: RpcContext, key: Buffer, rangeEnd: Buffer, fromRev: number, signal: AbortSignal) {
+  constructor(
+    ctx: RpcContext,
+    key: Buffer,
+    rangeEnd: Buffer,
+    fromRev: number,
+    private readonly signal: AbortSignal,
+  ) {
     this.stream = ctx.store.openWatch({
       send: (r) => {
         // A compacted or canceled watch ends it, as the client's watch channel closes.
@@ -31,7 +38,7 @@ class WatchQueue {
         return true;
       },
     });
-    signal.addEventListener('abort', () => this.end(), { once: true });
+    signal.addEventListener('abort', this.onAbort);
     const f = { progress_notify: false, filters: [], prev_kv: false, watch_id: 0, fragment: false };
     this.stream.create({ key, range_end: rangeEnd, start_revision: fromRev, ...f });
   }
@@ -44,6 +51,7 @@ class WatchQueue {
 
   close(): void {
     this.end();
+    this.signal.removeEventListener('abort', this.onAbort);
     this.stream.close();
   }
 
