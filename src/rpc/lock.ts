@@ -6,7 +6,7 @@
  */
 import { Code, EtcdError } from '../errors';
 import type { Credentials } from '../mvcc/auth/types';
-import type { Header } from '../mvcc/types';
+import type { Header, RangeResponse } from '../mvcc/types';
 import type { UnaryMethod } from './calls';
 import { big, header } from './codec/header';
 import { asUnknown } from './concurrency/errors';
@@ -63,7 +63,7 @@ export function lockCalls(ctx: RpcContext) {
     const myRev = resp.succeeded ? resp.header.revision : rangeAt(resp, 0).kvs[0].create_revision;
     const first = rangeAt(resp, 1).kvs;
     if (first.length === 0 || first[0].create_revision === myRev) return { revision: resp.header.revision, key };
-    let got;
+    let got: RangeResponse;
     try {
       await waitDeletes(store, prefix, myRev - 1, who, signal);
       got = await store.range(rangeOf(key), who);
@@ -76,21 +76,19 @@ export function lockCalls(ctx: RpcContext) {
     return { revision: got.header.revision, key };
   };
 
+  const unlock = async (key: Buffer, who: Credentials): Promise<Header> => {
+    const req = { key, range_end: EMPTY, prev_kv: false };
+    checkDeleteRange(req);
+    return (await store.deleteRange(req, who)).header;
+  };
+
   const Lock: UnaryMethod<pb.LockRequest, LockResult, pb.LockResponse> = {
     waits: true,
     run: (m, _size, who, signal) => asUnknown(whileWaiting(ctx, 'lock', signal, (s) => lock(m.name, big(m.lease), who, s))),
     encode: (r) => ({ header: header(identity, r.revision), key: r.key }),
   };
   const Unlock: UnaryMethod<pb.UnlockRequest, Header, pb.UnlockResponse> = {
-    run: async (m, _size, who) => {
-      const req = { key: m.key, range_end: EMPTY, prev_kv: false };
-      return asUnknown(
-        (async () => {
-          checkDeleteRange(req);
-          return (await store.deleteRange(req, who)).header;
-        })(),
-      );
-    },
+    run: (m, _size, who) => asUnknown(unlock(m.key, who)),
     encode: (r) => ({ header: header(identity, r.revision) }),
   };
   return { Lock, Unlock };
