@@ -24,6 +24,7 @@ import {
 } from './concurrency/recipes';
 import type { RpcContext } from './context';
 import type * as pb from './messages';
+import { checkSize } from './validate';
 
 const EMPTY = Buffer.alloc(0);
 
@@ -106,26 +107,41 @@ export function electionCalls(ctx: RpcContext) {
 
   const Campaign: UnaryMethod<pb.CampaignRequest, CampaignResult, pb.CampaignResponse> = {
     waits: true,
-    run: (m, _size, who, signal) => asUnknown(whileWaiting(ctx, 'election', signal, (s) => campaign(m, who, s))),
+    run: (m, size, who, signal) =>
+      asUnknown(
+        whileWaiting(ctx, 'election', signal, (s) => {
+          checkSize(size, ctx.limits);
+          return campaign(m, who, s);
+        }),
+      ),
     encode: (r) => ({ header: header(identity, r.revision), leader: encodeLeaderKey(r.leader) }),
   };
 
   const Proclaim: UnaryMethod<pb.ProclaimRequest, Header, pb.ProclaimResponse> = {
-    run: async (m, _size, who) => {
-      const l = m.leader;
-      if (!l) throw missingLeaderKey();
-      // As etcd's server does, a leader key without a lease gets a session lease of its own for the put.
-      return asUnknown(sessionLease(store, big(l.lease), who).then((lease) => proclaim(l.key, int(l.rev), lease, m.value, who)));
-    },
+    run: (m, size, who) =>
+      asUnknown(
+        (async () => {
+          const l = m.leader;
+          if (!l) throw missingLeaderKey();
+          checkSize(size, ctx.limits);
+          // As etcd's server does, a leader key without a lease gets a session lease of its own for the put.
+          const lease = await sessionLease(store, big(l.lease), who);
+          return proclaim(l.key, int(l.rev), lease, m.value, who);
+        })(),
+      ),
     encode: (r) => ({ header: header(identity, r.revision) }),
   };
 
   const Resign: UnaryMethod<pb.ResignRequest, Header, pb.ResignResponse> = {
-    run: async (m, _size, who) => {
-      const l = m.leader;
-      if (!l) throw missingLeaderKey();
-      return asUnknown(sessionLease(store, big(l.lease), who).then(() => resign(l.key, int(l.rev), who)));
-    },
+    run: (m, _size, who) =>
+      asUnknown(
+        (async () => {
+          const l = m.leader;
+          if (!l) throw missingLeaderKey();
+          await sessionLease(store, big(l.lease), who);
+          return resign(l.key, int(l.rev), who);
+        })(),
+      ),
     encode: (r) => ({ header: header(identity, r.revision) }),
   };
 

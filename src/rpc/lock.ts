@@ -24,7 +24,7 @@ import {
 } from './concurrency/recipes';
 import type { RpcContext } from './context';
 import type * as pb from './messages';
-import { checkDeleteRange } from './validate';
+import { checkDeleteRange, checkSize } from './validate';
 
 const EMPTY = Buffer.alloc(0);
 
@@ -84,7 +84,13 @@ export function lockCalls(ctx: RpcContext) {
 
   const Lock: UnaryMethod<pb.LockRequest, LockResult, pb.LockResponse> = {
     waits: true,
-    run: (m, _size, who, signal) => asUnknown(whileWaiting(ctx, 'lock', signal, (s) => lock(m.name, big(m.lease), who, s))),
+    run: (m, size, who, signal) =>
+      asUnknown(
+        whileWaiting(ctx, 'lock', signal, (s) => {
+          checkSize(size, ctx.limits);
+          return lock(m.name, big(m.lease), who, s);
+        }),
+      ),
     encode: (r) => ({ header: header(identity, r.revision), key: r.key }),
   };
   const Unlock: UnaryMethod<pb.UnlockRequest, Header, pb.UnlockResponse> = {

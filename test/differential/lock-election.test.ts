@@ -143,6 +143,11 @@ const cases: Case[] = [
       step('resign without a leader key', (s) => elect(s, 'Resign', {})),
       step('campaign with an unknown lease', (s) => elect(s, 'Campaign', { name: s.k('e'), lease: '7778', value: Buffer.from('v') })),
       step('grant A and B', async (s) => [await grantAs(s, 'A', 30), await grantAs(s, 'B', 30)]),
+      step(
+        'campaign with a value over --max-request-bytes',
+        (s) => elect(s, 'Campaign', { name: s.k('e'), lease: s.id('A'), value: Buffer.alloc(1_600_000, 97) }),
+        { etcd: grpcError('UNKNOWN', 'etcdserver: request is too large') },
+      ),
       step('A campaigns and leads', async (s) => {
         const r = await cc(s).election('Campaign', { name: s.k('e'), lease: s.id('A'), value: Buffer.from('one') }).done;
         s.set('A', r.leader);
