@@ -22,7 +22,7 @@ export interface MetricSources {
   probe(): Promise<unknown>;
   /** How many database outages ended (etcd_server_leader_changes_seen_total counts 1 + this). */
   recoveries(): number;
-  /** Open long-lived streams by kind (watch, keepalive). */
+  /** Open long-lived calls by kind (watch, keepalive, lock, election). */
   streams(): Array<{ kind: string }>;
   watch(): { streams: number; watchers: number };
   autoCompactions(): { compacted: number; skipped: number; failed: number };
@@ -146,13 +146,13 @@ export class Metrics {
     });
     new Gauge({
       name: 'strata_streams',
-      help: 'Open watch and lease keepalive streams (gRPC and gateway)',
+      help: 'Open long-lived calls by kind: watch and lease keepalive streams, waiting Lock and Campaign calls, election Observe streams (gRPC and gateway)',
       labelNames: ['kind'],
       registers,
       collect() {
         const src = current();
         if (!src) return;
-        const counts = { watch: 0, keepalive: 0 } as Record<string, number>;
+        const counts = { watch: 0, keepalive: 0, lock: 0, election: 0 } as Record<string, number>;
         for (const s of src.streams()) counts[s.kind] = (counts[s.kind] ?? 0) + 1;
         for (const [kind, n] of Object.entries(counts)) this.set({ kind }, n);
       },

@@ -39,6 +39,7 @@ import type {
   WatchSink,
   WatchStream,
 } from './types';
+import { waitDeleted } from './watch/wait-delete';
 import { WatchHub } from './watch/watch-hub';
 import { WriteTxn } from './write-txn';
 
@@ -243,6 +244,15 @@ export class Store {
 
   openWatch(sink: WatchSink): WatchStream {
     return this.hub.open(sink);
+  }
+
+  /**
+   * Resolves when `key` is deleted at `fromRev` or later (Lock's and Election's wait); the caller
+   * must be allowed to read the key, as a watch of it would require.
+   */
+  waitDeleted(key: Buffer, fromRev: number, who: Credentials, signal: AbortSignal): Promise<void> {
+    this.guard.checkRange(who, key, Buffer.alloc(0));
+    return waitDeleted(this.hub, key, fromRev, signal);
   }
 
   /** Gives free space back to the file system; writes wait meanwhile, as during etcd's defrag. */

@@ -14,7 +14,12 @@ import type { RpcContext } from './context';
  * certificate); the store decides what they allow.
  */
 export interface UnaryMethod<Req, Result, Res> {
-  run(req: Req, size: number, who: Credentials): Promise<Result>;
+  /**
+   * A method that may wait for others (Lock, Campaign) says so with `waits`: the front-ends then give
+   * it a `signal` that aborts when the caller goes away or the server stops (the hot calls go without).
+   */
+  run(req: Req, size: number, who: Credentials, signal?: AbortSignal): Promise<Result>;
+  waits?: boolean;
   encode(result: Result): Res;
 }
 
@@ -62,13 +67,16 @@ export interface ServiceMethods {
   streams: StreamTable;
 }
 
+/** What /metrics counts open streams by; a Lock or Campaign call that waits counts as one too. */
+export type StreamKind = 'watch' | 'keepalive' | 'lock' | 'election';
+
 /** A long-lived stream, registered so shutdown can end it and /metrics can count it. */
 export class TrackedStream {
   private done = false;
 
   constructor(
     private readonly ctx: RpcContext,
-    readonly kind: 'watch' | 'keepalive',
+    readonly kind: StreamKind,
     private readonly onEnd: () => void,
   ) {
     ctx.streams.add(this);

@@ -31,5 +31,5 @@ export interface RpcContext {
   /** Unary requests slower than this are logged (etcd's warn-apply duration); 0: never. */
   slowRequestMs?: number;
   /** Long-lived streams (gRPC and gateway), ended on shutdown; the kind feeds /metrics. */
-  streams: Set<{ kind: 'watch' | 'keepalive'; end(): void }>;
+  streams: Set<{ kind: 'watch' | 'keepalive' | 'lock' | 'election'; end(): void }>;
 }

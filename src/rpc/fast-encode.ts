@@ -17,7 +17,7 @@ export interface FastHeaderIdentity {
   raft_term: number;
 }
 
-/** etcd's WatchResponse has a fragment flag (field 7) that strata's watches never set today. */
+/** etcd's WatchResponse has a fragment flag (field 7), set on all but the last part of a split response. */
 export type FastWatchResponse = WatchResponse & { fragment?: boolean };
 
 export interface FastEncoders {
@@ -200,6 +200,11 @@ function encodedEvent(e: Event): Buffer {
   buf = w.buf;
   eventCache.set(e, buf);
   return buf;
+}
+
+/** The bytes one event adds to a WatchResponse (its field 11), for splitting responses into fragments. */
+export function watchEventFieldSize(e: Event): number {
+  return msgFieldSize(encodedEvent(e).length);
 }
 
 /** The hot responses' encoders for one member identity (top-level responses: full headers). */

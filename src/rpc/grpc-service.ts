@@ -50,7 +50,7 @@ export function grpcService(
       requestDeserialize: (buf: Buffer): Sized<unknown> => ({ message: def.requestDeserialize(buf), size: buf.length }),
       responseSerialize: fast ? (r: unknown) => fast.serialize(r) : (r: unknown) => def.responseSerialize(method.encode(r)),
     };
-    implementation[name] = u ? unaryHandler(ctx, u) : streamHandler(ctx, s, name);
+    implementation[name] = u ? unaryHandler(ctx, u) : def.requestStream ? streamHandler(ctx, s, name) : serverStreamHandler(ctx, s, name);
   }
   return { definition, implementation };
 }
@@ -62,9 +62,42 @@ function callerOf(ctx: RpcContext, call: Parameters<typeof presentedByGrpc>[0]):
 
 function unaryHandler(ctx: RpcContext, m: UnaryMethod<unknown, unknown, object>): grpc.handleUnaryCall<Sized<unknown>, unknown> {
   return unary(ctx.log, (req: Sized<unknown>, call) => {
+    const signal = m.waits ? cancelSignal(call) : undefined;
     const who = callerOf(ctx, call)();
-    return who instanceof Promise ? who.then((w) => m.run(req.message, req.size, w)) : m.run(req.message, req.size, who);
+    return who instanceof Promise ? who.then((w) => m.run(req.message, req.size, w, signal)) : m.run(req.message, req.size, who, signal);
   });
+}
+
+/** Aborts when the client cancels the call or goes away. */
+function cancelSignal(call: grpc.ServerUnaryCall<unknown, unknown>): AbortSignal {
+  const ac = new AbortController();
+  call.on('cancelled', () => ac.abort());
+  return ac.signal;
+}
+
+/** A server stream (Election.Observe): its one request, then results until either side ends it. */
+function serverStreamHandler(
+  ctx: RpcContext,
+  m: StreamMethod<unknown, unknown, object>,
+  name: string,
+): grpc.handleServerStreamingCall<Sized<unknown>, unknown> {
+  return (call) => {
+    const log = ctx.log.child({ component: `${name.toLowerCase()}-stream`, peer: call.getPeer() });
+    const session = m.open(
+      {
+        write: (r) => call.write(r),
+        end: () => call.end(),
+        error: (e) => call.emit('error', toServiceError(e, ctx.log)),
+      },
+      log,
+      callerOf(ctx, call),
+    );
+    call.on('drain', () => session.drained());
+    call.on('error', () => session.close());
+    call.on('cancelled', () => session.close());
+    call.on('close', () => session.close());
+    session.handle(call.request.message);
+  };
 }
 
 function streamHandler(

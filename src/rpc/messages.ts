@@ -63,3 +63,18 @@ export type { AuthRoleListResponse } from './proto-types/etcdserverpb/AuthRoleLi
 export type { AuthRoleDeleteRequest__Output as AuthRoleDeleteRequest } from './proto-types/etcdserverpb/AuthRoleDeleteRequest';
 export type { AuthRoleGrantPermissionRequest__Output as AuthRoleGrantPermissionRequest } from './proto-types/etcdserverpb/AuthRoleGrantPermissionRequest';
 export type { AuthRoleRevokePermissionRequest__Output as AuthRoleRevokePermissionRequest } from './proto-types/etcdserverpb/AuthRoleRevokePermissionRequest';
+
+export type { LockRequest__Output as LockRequest } from './proto-types/v3lockpb/LockRequest';
+export type { LockResponse } from './proto-types/v3lockpb/LockResponse';
+export type { UnlockRequest__Output as UnlockRequest } from './proto-types/v3lockpb/UnlockRequest';
+export type { UnlockResponse } from './proto-types/v3lockpb/UnlockResponse';
+
+export type { LeaderKey__Output as LeaderKey } from './proto-types/v3electionpb/LeaderKey';
+export type { CampaignRequest__Output as CampaignRequest } from './proto-types/v3electionpb/CampaignRequest';
+export type { CampaignResponse } from './proto-types/v3electionpb/CampaignResponse';
+export type { ProclaimRequest__Output as ProclaimRequest } from './proto-types/v3electionpb/ProclaimRequest';
+export type { ProclaimResponse } from './proto-types/v3electionpb/ProclaimResponse';
+export type { LeaderRequest__Output as LeaderRequest } from './proto-types/v3electionpb/LeaderRequest';
+export type { LeaderResponse } from './proto-types/v3electionpb/LeaderResponse';
+export type { ResignRequest__Output as ResignRequest } from './proto-types/v3electionpb/ResignRequest';
+export type { ResignResponse } from './proto-types/v3electionpb/ResignResponse';

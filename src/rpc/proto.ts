@@ -5,14 +5,31 @@ import * as protoLoader from '@grpc/proto-loader';
 
 const PROTO_DIR = path.resolve(__dirname, '..', '..', 'proto');
 
-export const SERVICE_NAMES = ['KV', 'Watch', 'Lease', 'Cluster', 'Maintenance', 'Auth'] as const;
+export const SERVICE_NAMES = ['KV', 'Watch', 'Lease', 'Cluster', 'Maintenance', 'Auth', 'Lock', 'Election'] as const;
 export type ServiceName = (typeof SERVICE_NAMES)[number];
+
+/** The proto package of each service (etcd keeps v3lock and v3election in packages of their own). */
+const PACKAGES: Record<ServiceName, string> = {
+  KV: 'etcdserverpb',
+  Watch: 'etcdserverpb',
+  Lease: 'etcdserverpb',
+  Cluster: 'etcdserverpb',
+  Maintenance: 'etcdserverpb',
+  Auth: 'etcdserverpb',
+  Lock: 'v3lockpb',
+  Election: 'v3electionpb',
+};
+
+/** A service's package: its messages' full names start with it. */
+export function packageOf(name: ServiceName): string {
+  return PACKAGES[name];
+}
 
 let loaded: protoLoader.PackageDefinition | undefined;
 
 /** The options the generated message types (proto-types/) describe; `npm run gen:proto-types` uses the same. */
 export function loadPackage(): protoLoader.PackageDefinition {
-  return (loaded ??= protoLoader.loadSync(['rpc.proto'], {
+  return (loaded ??= protoLoader.loadSync(['rpc.proto', 'v3lock.proto', 'v3election.proto'], {
     includeDirs: [PROTO_DIR],
     keepCase: true,
     longs: String,
@@ -23,5 +40,5 @@ export function loadPackage(): protoLoader.PackageDefinition {
 
 /** One service's methods as proto-loader defines them (protobufjs serializers). */
 export function serviceDefinition(name: ServiceName): grpc.ServiceDefinition {
-  return loadPackage()[`etcdserverpb.${name}`] as grpc.ServiceDefinition;
+  return loadPackage()[`${PACKAGES[name]}.${name}`] as grpc.ServiceDefinition;
 }

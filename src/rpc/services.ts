@@ -4,6 +4,9 @@ import type { RpcContext } from './context';
 import { kvCalls } from './kv';
 import { keepAliveStream, leaseCalls } from './lease';
 import { authCalls } from './auth';
+import { electionCalls } from './election';
+import { observeStream } from './election-observe';
+import { lockCalls } from './lock';
 import { clusterCalls, maintenanceCalls } from './maintenance';
 import type { ServiceName } from './proto';
 import { slowLogged } from './slow-requests';
@@ -18,5 +21,8 @@ export function serviceMethods(ctx: RpcContext): Record<ServiceName, ServiceMeth
     Cluster: { unary: slow('Cluster', clusterCalls(ctx)), streams: {} },
     Maintenance: { unary: slow('Maintenance', maintenanceCalls(ctx)), streams: {} },
     Auth: { unary: slow('Auth', authCalls(ctx)), streams: {} },
+    // Lock and Campaign wait by design: a slow-request warning would say nothing.
+    Lock: { unary: lockCalls(ctx), streams: {} },
+    Election: { unary: electionCalls(ctx), streams: { Observe: observeStream(ctx) } },
   };
 }

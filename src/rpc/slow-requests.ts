@@ -47,12 +47,13 @@ export function slowLogged(service: string, table: UnaryTable, thresholdMs: numb
   for (const [name, m] of Object.entries(table)) {
     const method = `/etcdserverpb.${service}/${name}`;
     const wrapped: UnaryMethod<unknown, unknown, object> = {
-      run: async (req, size, who) => {
+      ...m,
+      run: async (req, size, who, signal) => {
         const started = performance.now();
         let result: unknown;
         let failed: string | undefined;
         try {
-          result = await m.run(req, size, who);
+          result = await m.run(req, size, who, signal);
           return result;
         } catch (e) {
           failed = (e as Error)?.message;

@@ -4,18 +4,41 @@ import type { Credentials } from '../mvcc/auth/types';
 import type { WatchCreate, WatchResponse } from '../mvcc/types';
 import { TrackedStream, type StreamMethod } from './calls';
 import { decodeWatchRequest, encodeWatch } from './codec/watch';
+import { fastEncoders, type FastWatchResponse } from './fast-encode';
+import { receiveLimit } from './limits';
+import { fragments } from './watch-fragment';
 import type { RpcContext } from './context';
 import type * as pb from './messages';
 
 export function watchStream(ctx: RpcContext): StreamMethod<pb.WatchRequest, WatchResponse, pb.WatchResponse> {
+  const fast = fastEncoders(ctx.identity);
+  const sizeOf = (r: FastWatchResponse): number => fast.watch(r).length;
   return {
     open(sink, log, caller) {
-      const stream = ctx.store.openWatch({ send: (r) => sink.write(r) });
+      /** Watchers created with `fragment`, whose large responses are split as etcd splits them. */
+      const fragmented = new Set<number>();
+      let creating: WatchCreate | undefined;
+      const send = (r: WatchResponse): boolean => {
+        if (creating && r.created) {
+          // A create is answered at once, so its `created` response names the new watcher's id.
+          if (creating.fragment && !r.canceled) fragmented.add(r.watch_id);
+          creating = undefined;
+        } else if (r.canceled) {
+          fragmented.delete(r.watch_id);
+        }
+        if (!fragmented.has(r.watch_id)) return sink.write(r);
+        let room = true;
+        for (const part of fragments(r, receiveLimit(ctx.limits), sizeOf)) room = sink.write(part) && room;
+        return room;
+      };
+      const stream = ctx.store.openWatch({ send });
       /** A create the caller may not make is answered created+canceled, as etcd's watch server does. */
       const create = (req: WatchCreate, who: Credentials): void => {
         const denied = watchDenial(ctx, req, who);
+        creating = req;
         if (denied) stream.refuse(denied);
         else stream.create(req);
+        creating = undefined;
       };
       // Requests keep their order while a token is being verified (a JWT's first use is async).
       let queue: Promise<void> | undefined;

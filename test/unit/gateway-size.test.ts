@@ -12,7 +12,7 @@ import { describe, expect, it } from 'vitest';
 import { Converter } from '../../src/rpc/gateway/convert';
 import { parseJsonBody } from '../../src/rpc/gateway/json';
 import { buildSchema, type FieldSchema, type MessageSchema } from '../../src/rpc/gateway/schema';
-import { loadPackage, SERVICE_NAMES } from '../../src/rpc/proto';
+import { loadPackage, packageOf, SERVICE_NAMES } from '../../src/rpc/proto';
 
 const pkg = loadPackage();
 const schema = buildSchema(pkg);
@@ -21,8 +21,8 @@ const size = (type: string, json: string) => conv.fromJson<unknown>(`etcdserverp
 
 /** Every request message of every service, with the protobufjs serializer proto-loader uses for it. */
 const requests = SERVICE_NAMES.flatMap((service) =>
-  Object.values(pkg[`etcdserverpb.${service}`] as grpc.ServiceDefinition).map((d) => ({
-    type: `etcdserverpb.${((d as unknown as protoLoader.MethodDefinition<object, object>).requestType.type as { name: string }).name}`,
+  Object.values(pkg[`${packageOf(service)}.${service}`] as grpc.ServiceDefinition).map((d) => ({
+    type: `${packageOf(service)}.${((d as unknown as protoLoader.MethodDefinition<object, object>).requestType.type as { name: string }).name}`,
     serialize: d.requestSerialize,
   })),
 );

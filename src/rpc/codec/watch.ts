@@ -43,7 +43,8 @@ function encodeEvent(e: Event): pb.Event {
   return m;
 }
 
-export function encodeWatch(r: WatchResponse, id: HeaderIdentity): pb.WatchResponse {
+/** `fragment` is set on the parts of a split response (rpc/watch-fragment.ts). */
+export function encodeWatch(r: WatchResponse & { fragment?: boolean }, id: HeaderIdentity): pb.WatchResponse {
   return {
     header: header(id, r.revision),
     watch_id: r.watch_id,
@@ -51,6 +52,7 @@ export function encodeWatch(r: WatchResponse, id: HeaderIdentity): pb.WatchRespo
     canceled: r.canceled ?? false,
     compact_revision: r.compact_revision ?? 0,
     cancel_reason: r.cancel_reason ?? '',
+    fragment: r.fragment ?? false,
     events: r.events.map(encodeEvent),
   };
 }

@@ -12,7 +12,7 @@ import type { Caller, StreamMethod, StreamSession, StreamSink } from '../calls';
 import type { RpcContext } from '../context';
 import { gatewayBodyLimit, receiveLimit } from '../limits';
 import { SNAPSHOT_UNIMPLEMENTED } from '../maintenance';
-import { loadPackage, type ServiceName } from '../proto';
+import { loadPackage, packageOf, type ServiceName } from '../proto';
 import { serviceMethods } from '../services';
 import { toGatewayError, toGatewayStreamError, toGatewayStreamRequestError } from '../status';
 import { readBodyStream, readUnaryBody } from './body';
@@ -37,8 +37,8 @@ export interface Gateway {
 }
 
 function typesOf(pkg: protoLoader.PackageDefinition, service: ServiceName, name: string): MessageTypes {
-  const def = (pkg[`etcdserverpb.${service}`] as protoLoader.ServiceDefinition)[name];
-  const full = (t: protoLoader.MessageTypeDefinition<object, object>) => `etcdserverpb.${(t.type as { name: string }).name}`;
+  const def = (pkg[`${packageOf(service)}.${service}`] as protoLoader.ServiceDefinition)[name];
+  const full = (t: protoLoader.MessageTypeDefinition<object, object>) => `${packageOf(service)}.${(t.type as { name: string }).name}`;
   return { requestType: full(def.requestType), responseType: full(def.responseType) };
 }
 
@@ -65,11 +65,18 @@ export function createGateway(ctx: RpcContext, observe: Observe = () => undefine
   const unary = (route: Route, req: IncomingMessage, res: ServerResponse): void => {
     const t = typesOf(pkg, route.service, route.method);
     const method = methods[route.service].unary[route.method];
+    // A call that may wait ends when the client leaves.
+    let signal: AbortSignal | undefined;
+    if (method?.waits) {
+      const ac = new AbortController();
+      res.on('close', () => ac.abort());
+      signal = ac.signal;
+    }
     readUnaryBody(req, bodyCap)
       .then(async (v) => {
         if (!method) throw Errors.unimplemented(`${route.service} ${route.method}`);
         const { message, size } = decode(t, v);
-        return method.encode(await method.run(message, size, await callerOf(req)()));
+        return method.encode(await method.run(message, size, await callerOf(req)(), signal));
       })
       .then(
         (out) => {

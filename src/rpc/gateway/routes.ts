@@ -1,5 +1,5 @@
 /**
- * The gateway's paths, as etcd 3.5's rpc.proto binds them (google.api.http), with etcd's legacy
+ * The gateway's paths, as etcd 3.5's rpc.proto, v3lock.proto and v3election.proto bind them (google.api.http), with etcd's legacy
  * aliases under /v3/kv/lease/. Every route is a POST with the request message as the JSON body.
  */
 import type { ServiceName } from '../proto';
@@ -64,21 +64,18 @@ const ROUTES: Record<string, Route> = {
   '/v3/auth/role/delete': r('Auth', 'RoleDelete'),
   '/v3/auth/role/grant': r('Auth', 'RoleGrantPermission'),
   '/v3/auth/role/revoke': r('Auth', 'RoleRevokePermission'),
+  '/v3/lock/lock': r('Lock', 'Lock'),
+  '/v3/lock/unlock': r('Lock', 'Unlock'),
+  '/v3/election/campaign': r('Election', 'Campaign'),
+  '/v3/election/proclaim': r('Election', 'Proclaim'),
+  '/v3/election/leader': r('Election', 'Leader'),
+  '/v3/election/observe': { ...r('Election', 'Observe', 'stream'), outlivesBody: true },
+  '/v3/election/resign': r('Election', 'Resign'),
 };
 
-/**
- * Paths etcd's gateway serves for RPCs strata's protos do not carry (etcd 3.5's Downgrade, the
- * v3lock and v3election services): answered UNIMPLEMENTED, as gRPC answers them.
- */
+/** Paths etcd's gateway serves for RPCs strata's protos do not carry (etcd 3.5's Downgrade): answered UNIMPLEMENTED, as gRPC answers them. */
 export const UNSERVED: Record<string, string> = {
   '/v3/maintenance/downgrade': 'Maintenance Downgrade',
-  '/v3/lock/lock': 'v3lock Lock',
-  '/v3/lock/unlock': 'v3lock Unlock',
-  '/v3/election/campaign': 'v3election Campaign',
-  '/v3/election/proclaim': 'v3election Proclaim',
-  '/v3/election/leader': 'v3election Leader',
-  '/v3/election/observe': 'v3election Observe',
-  '/v3/election/resign': 'v3election Resign',
 };
 
 /** etcd rewrites /v3beta/ to /v3/ before routing (embed/serve.go). */
