@@ -8,6 +8,7 @@ import * as grpc from '@grpc/grpc-js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import type { Code } from '../errors';
+import { ClientTraffic } from './client-traffic';
 import { FastMetrics } from './fast-metrics';
 import { GrpcMetrics } from './grpc-metrics';
 import { SqlMetrics } from './sql-metrics';
@@ -40,6 +41,8 @@ export class Metrics {
   /** The request-path families (rendered after the registry's). */
   private readonly fast = new FastMetrics();
   readonly sql = new SqlMetrics(this.fast);
+  /** The gRPC connections' bytes; the listener hands it every gRPC connection. */
+  readonly clientTraffic = new ClientTraffic();
   private readonly grpc: GrpcMetrics;
   private src: MetricSources | undefined;
 
@@ -84,6 +87,21 @@ export class Metrics {
     gauge('etcd_server_is_leader', 'Whether or not this member is a leader (strata: the database answers).', (s) =>
       reachable(s).then((ok) => (ok ? 1 : 0)),
     );
+    const traffic = this.clientTraffic;
+    for (const [name, help, side] of [
+      ['etcd_network_client_grpc_received_bytes_total', 'The total number of bytes received from grpc clients.', 'received'],
+      ['etcd_network_client_grpc_sent_bytes_total', 'The total number of bytes sent to grpc clients.', 'sent'],
+    ] as const) {
+      new Counter({
+        name,
+        help,
+        registers,
+        collect() {
+          this.reset();
+          this.inc(traffic.totals()[side]);
+        },
+      });
+    }
     new Counter({
       name: 'etcd_server_leader_changes_seen_total',
       help: 'The number of leader changes seen (strata: 1 at start, then one per database outage that ended).',

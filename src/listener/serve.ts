@@ -62,7 +62,10 @@ export async function serve(
   });
 
   const handlers = {
-    h2: (socket: Socket) => injector.injectConnection(socket),
+    h2: (socket: Socket) => {
+      routes.metrics.clientTraffic.track(socket);
+      injector.injectConnection(socket);
+    },
     http1: (socket: Socket) => {
       http1.set(socket, 0);
       socket.once('close', () => http1.delete(socket));

@@ -169,6 +169,8 @@ describe.runIf(have)('metrics', () => {
         strata_auto_compactions_total: 'counter',
         strata_watch_lag_revisions: 'gauge',
         strata_sql_pool_connections: 'gauge',
+        etcd_network_client_grpc_received_bytes_total: 'counter',
+        etcd_network_client_grpc_sent_bytes_total: 'counter',
       })) {
         expect(t.get(name), name).toBe(type);
       }
@@ -185,6 +187,18 @@ describe.runIf(have)('metrics', () => {
       expect(text).toMatch(/^etcd_disk_backend_commit_duration_seconds_count [1-9]/m);
       expect(text).toMatch(/^strata_sql_total\{kind="write"\} [1-9]/m);
       expect(text).toMatch(/^strata_watch_lag_revisions 0$/m);
+    });
+
+    it('counts the bytes of gRPC connections, and more after more requests', async () => {
+      const bytes = (text: string, side: string) =>
+        Number(new RegExp(`^etcd_network_client_grpc_${side}_bytes_total (\\d+)$`, 'm').exec(text)?.[1] ?? NaN);
+      const before = (await get(server.url, '/metrics')).text;
+      await c.kv.Put({ key: b('big'), value: Buffer.alloc(50_000, 1) });
+      await c.kv.Range({ key: b('big') });
+      const after = (await get(server.url, '/metrics')).text;
+      // A 50 kB value went in with the Put and came back with the Range.
+      expect(bytes(after, 'received') - bytes(before, 'received')).toBeGreaterThan(50_000);
+      expect(bytes(after, 'sent') - bytes(before, 'sent')).toBeGreaterThan(50_000);
     });
 
     it('the etcd mixin alerts stay quiet', async () => {
