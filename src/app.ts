@@ -60,6 +60,7 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
     version: config.emulatedEtcdVersion,
     memberName: config.name,
     clientUrls: [],
+    peerUrls: config.peerUrls,
     streams: new Set(),
   };
   // Each client URL serves gRPC, the JSON gateway, /version, /health and /metrics (src/listener).

@@ -2,7 +2,7 @@
 import { ConfigError } from './config-error';
 import { parseEndpoint, type Endpoint } from './endpoint';
 import { parseDatastoreTls } from './datastore-tls-config';
-import { parseAdvertiseUrls, parseClientUrls, parseMetricsUrls, type ListenAddress, type ListenUrl } from './listen-urls';
+import { parseAdvertiseUrls, parseClientUrls, parseMetricsUrls, parsePeerUrls, type ListenAddress, type ListenUrl } from './listen-urls';
 import { parseServerTls, type ServerTls, type ServerTlsRaw } from './server-tls-config';
 
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
@@ -76,6 +76,8 @@ export interface Config {
   listen: ListenUrl[];
   /** --advertise-client-urls as given; undefined: derived from the bound listen URLs. */
   advertiseClientUrls?: string[];
+  /** --initial-advertise-peer-urls: what MemberList reports as peerURLs (no peer traffic exists). */
+  peerUrls: string[];
   /** --listen-metrics-urls: /metrics and /health alone, in plaintext. */
   metricsListen: ListenAddress[];
   /** Client-facing TLS; undefined when every listen URL is plaintext. */
@@ -99,6 +101,7 @@ export interface RawOptions extends ServerTlsRaw {
   /** strata's older name of --listen-client-urls. */
   listenAddress?: string;
   advertiseClientUrls?: string;
+  initialAdvertisePeerUrls?: string;
   listenMetricsUrls?: string;
   endpoint?: string;
   logLevel?: string;
@@ -124,6 +127,8 @@ export interface RawOptions extends ServerTlsRaw {
 
 export const DEFAULTS = {
   listenClientUrls: 'http://127.0.0.1:2379',
+  // etcd's default.
+  initialAdvertisePeerUrls: 'http://localhost:2380',
   endpoint: 'sqlite://./db/state.db',
   logLevel: 'info',
   // ≥ 3.5.13 so kube-apiserver turns on RequestWatchProgress (etcd-clients.md §1.5).
@@ -146,6 +151,7 @@ export function parseConfig(raw: RawOptions): Config {
   return {
     listen,
     advertiseClientUrls: raw.advertiseClientUrls ? parseAdvertiseUrls(raw.advertiseClientUrls) : undefined,
+    peerUrls: parsePeerUrls(raw.initialAdvertisePeerUrls || DEFAULTS.initialAdvertisePeerUrls),
     metricsListen: parseMetricsUrls(raw.listenMetricsUrls),
     tls: parseServerTls(raw, listen),
     endpoint,

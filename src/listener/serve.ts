@@ -46,6 +46,9 @@ export async function serve(
   const httpServer = http.createServer(handler);
   // Watch streams are long-lived responses; node's default request timeout would cut them.
   httpServer.requestTimeout = 0;
+  // etcd's Go server sets no idle timeout: a keep-alive connection stays open between requests
+  // until the client closes it. Node's 5 s default races clients that reuse a connection later.
+  httpServer.keepAliveTimeout = 0;
   /** HTTP/1.1 connections and how many requests each has in flight. */
   const http1 = new Map<Socket, number>();
   let stopping = false;

@@ -27,6 +27,8 @@ export interface RpcContext {
   memberName: string;
   /** URLs clients reach this member on. */
   clientUrls: string[];
+  /** What MemberList reports as the member's peer URLs. */
+  peerUrls: string[];
   auth: RpcAuth;
   /** Long-lived streams (gRPC and gateway), ended on shutdown; the kind feeds /metrics. */
   streams: Set<{ kind: 'watch' | 'keepalive'; end(): void }>;
