@@ -5,6 +5,7 @@
 import * as grpc from '@grpc/grpc-js';
 import * as http from 'node:http';
 import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import type { ListenUrl } from '../config';
 import { routeHttpOverH2 } from './h2-routes';
@@ -65,7 +66,7 @@ export async function serve(
   });
 
   const handlers = {
-    h2: (socket: Socket) => injector.injectConnection(socket),
+    h2: (stream: Duplex) => injector.injectConnection(stream),
     http1: (socket: Socket) => {
       http1.set(socket, 0);
       socket.once('close', () => http1.delete(socket));
