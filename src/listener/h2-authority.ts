@@ -10,7 +10,9 @@
  * is outside nghttp2's set, and re-encodes as plain literals. The server-to-client direction is
  * untouched.
  */
+import type { ServerHttp2Session } from 'node:http2';
 import { Duplex } from 'node:stream';
+import { TLSSocket } from 'node:tls';
 import { encodeLiterals, HpackDecoder, type HeaderField } from './hpack';
 
 /** node:http2's defaults, which grpc-js keeps: what the client may use, and the largest frame we may send. */
@@ -111,6 +113,21 @@ function frameHeader(length: number, type: number, flags: number, stream: number
   return h;
 }
 
+/** Each rewritten stream's socket (a TLS socket on unixs://). */
+const underlying = new WeakMap<Duplex, Duplex>();
+
+/**
+ * node wraps a stream that is not a socket of its own (as a rewritten one) in an internal
+ * socket, and `session.socket` shows that wrapper, so grpc-js's getAuthContext (which wants a
+ * TLSSocket there) would not see the client certificate. Call on each new session: it shows the
+ * TLS socket under the rewrite instead. grpc-js only reads from it (node's proxy forbade writes).
+ */
+export function showTlsUnderRewrite(session: ServerHttp2Session): void {
+  const wrapper = (session.socket as unknown as { stream?: unknown }).stream;
+  const socket = wrapper instanceof Duplex ? underlying.get(wrapper) : undefined;
+  if (socket instanceof TLSSocket) Object.defineProperty(session, 'socket', { value: socket, configurable: true });
+}
+
 /** `socket` as seen through an AuthorityRewriter; closing either side closes the other. */
 export function rewriteAuthority(socket: Duplex): Duplex {
   const rewriter = new AuthorityRewriter();
@@ -143,5 +160,6 @@ export function rewriteAuthority(socket: Duplex): Duplex {
   socket.once('end', () => d.push(null));
   socket.once('close', () => d.destroy());
   socket.on('error', (e) => d.destroy(e));
+  underlying.set(d, socket);
   return d;
 }

@@ -346,6 +346,48 @@ describe('TLS and mTLS on the client URLs', () => {
   });
 });
 
+describe('certificate users on a unixs:// socket', () => {
+  let pki: Pki;
+  let root: CertPair;
+  let server: TlsServer;
+  let tlsSocket: string;
+
+  beforeAll(async () => {
+    requireBuild();
+    pki = makePki();
+    root = pki.client('root');
+    server = await startTlsStrata(
+      pki,
+      (port, dir) => {
+        tlsSocket = path.join(dir, 's.sock');
+        return [
+          '--listen-client-urls',
+          `https://127.0.0.1:${port},unixs://${tlsSocket}`,
+          ...['--cert-file', pki.server.cert, '--key-file', pki.server.key, '--trusted-ca-file', pki.ca, '--client-cert-auth'],
+        ];
+      },
+      root,
+    );
+    const https = `https://127.0.0.1:${server.port}`;
+    expect(etcdctl(https, [...certArgs(pki, root), 'user', 'add', 'root:rootpw']).code).toBe(0);
+    expect(etcdctl(https, [...certArgs(pki, root), 'auth', 'enable']).stdout).toBe('Authentication Enabled\n');
+  }, 60_000);
+
+  afterAll(async () => {
+    await server?.stop();
+    pki?.cleanup();
+  });
+
+  it("take the certificate's CN as the user, with gRPC clients sending any :authority", async () => {
+    const c = createClient(`unix:${tlsSocket}`, grpcCreds(pki, root));
+    const users = await c.auth.UserList({});
+    c.close();
+    expect(users.users).toEqual(['root']);
+    const r = etcdctl(`unixs://${tlsSocket}`, [...certArgs(pki, root), '--insecure-skip-tls-verify', 'user', 'list']);
+    expect(`${r.stdout}${r.stderr}`).toBe('root\n');
+  });
+});
+
 describe('certificate rotation', () => {
   let pki: Pki;
   let server: TlsServer;
