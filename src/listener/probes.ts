@@ -73,7 +73,9 @@ export function serveProbe(o: ProbeOptions, req: IncomingMessage, res: ServerRes
   }
   void runChecks(o, run).then(({ ok, report }) => {
     if (!ok) {
-      o.log.error({ path: url.pathname, reason: report }, 'health check error');
+      // etcd logs each failure at error level; a probe every few seconds during a database outage
+      // would repeat the outage's own log line, so strata keeps it at debug.
+      o.log.debug({ path: url.pathname, reason: report }, 'health check error');
       return sendText(res, 503, report);
     }
     sendText(res, 200, `${url.searchParams.has('verbose') ? report : ''}ok`);

@@ -303,7 +303,7 @@ describe('TLS and mTLS on the client URLs', () => {
     expect(run(['-endpoint', `unixs://${tlsSocket}`, ...tlsArgs])).toEqual(want);
   });
 
-  it('serves /metrics and /health in plaintext on --listen-metrics-urls, and nothing else there', async () => {
+  it('serves /metrics, /health, /livez and /readyz in plaintext on --listen-metrics-urls, and nothing else there', async () => {
     const get = (p: string) =>
       new Promise<{ status?: number; body: string }>((resolve, reject) => {
         http
@@ -318,6 +318,12 @@ describe('TLS and mTLS on the client URLs', () => {
     expect(metrics.status).toBe(200);
     expect(metrics.body).toMatch(/strata_requests_total\{service="KV",method="Put",transport="grpc",code="0"\}/);
     expect(await get('/health')).toEqual({ status: 200, body: '{"health":"true","reason":""}' });
+    // etcd installs its probes on the metrics address too.
+    expect(await get('/livez')).toEqual({ status: 200, body: 'ok\n' });
+    expect(await get('/readyz?exclude=non_learner&verbose')).toEqual({
+      status: 200,
+      body: '[+]data_corruption ok\n[+]serializable_read ok\n[+]linearizable_read ok\nok\n',
+    });
     expect((await get('/version')).status).toBe(404);
   });
 
