@@ -116,6 +116,7 @@ export async function startApp(config: Config, log: Logger, o: StartOptions = {}
     version: config.emulatedEtcdVersion,
     memberName: config.name,
     clientUrls: [],
+    peerUrls: config.peerUrls,
     streams: new Set(),
     slowRequestMs: config.ops.slowRequestMs,
   };

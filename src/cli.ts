@@ -41,6 +41,13 @@ function buildBaseProgram(version: string): Command {
         ),
       )
       .addOption(
+        opt(
+          '--initial-advertise-peer-urls <urls>',
+          `peer URLs MemberList reports; strata has no peer traffic (default "${DEFAULTS.initialAdvertisePeerUrls}")`,
+          'STRATA_INITIAL_ADVERTISE_PEER_URLS',
+        ),
+      )
+      .addOption(
         opt('--listen-metrics-urls <urls>', 'extra plaintext URLs serving only /metrics and /health', 'STRATA_LISTEN_METRICS_URLS'),
       )
       // Client TLS, with etcd's flags.

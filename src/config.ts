@@ -2,7 +2,7 @@
 import { ConfigError } from './config-error';
 import { parseEndpoint, type Endpoint } from './endpoint';
 import { parseDatastoreTls } from './datastore-tls-config';
-import { parseAdvertiseUrls, parseClientUrls, parseMetricsUrls, type ListenAddress, type ListenUrl } from './listen-urls';
+import { parseAdvertiseUrls, parseClientUrls, parseMetricsUrls, parsePeerUrls, type ListenAddress, type ListenUrl } from './listen-urls';
 import { parseOpsOptions, type OpsOptions, type RawOpsOptions } from './ops/ops-config';
 import { parseServerTls, type ServerTls, type ServerTlsRaw } from './server-tls-config';
 
@@ -77,6 +77,8 @@ export interface Config {
   listen: ListenUrl[];
   /** --advertise-client-urls as given; undefined: derived from the bound listen URLs. */
   advertiseClientUrls?: string[];
+  /** --initial-advertise-peer-urls: what MemberList reports as peerURLs (no peer traffic exists). */
+  peerUrls: string[];
   /** --listen-metrics-urls: /metrics and /health alone, in plaintext. */
   metricsListen: ListenAddress[];
   /** Client-facing TLS; undefined when every listen URL is plaintext. */
@@ -102,6 +104,7 @@ export interface RawOptions extends ServerTlsRaw, RawOpsOptions {
   /** strata's older name of --listen-client-urls. */
   listenAddress?: string;
   advertiseClientUrls?: string;
+  initialAdvertisePeerUrls?: string;
   listenMetricsUrls?: string;
   endpoint?: string;
   logLevel?: string;
@@ -127,6 +130,8 @@ export interface RawOptions extends ServerTlsRaw, RawOpsOptions {
 
 export const DEFAULTS = {
   listenClientUrls: 'http://127.0.0.1:2379',
+  // etcd's default.
+  initialAdvertisePeerUrls: 'http://localhost:2380',
   endpoint: 'sqlite://./db/state.db',
   logLevel: 'info',
   // ≥ 3.5.13 so kube-apiserver turns on RequestWatchProgress (etcd-clients.md §1.5).
@@ -149,6 +154,7 @@ export function parseConfig(raw: RawOptions): Config {
   return {
     listen,
     advertiseClientUrls: raw.advertiseClientUrls ? parseAdvertiseUrls(raw.advertiseClientUrls) : undefined,
+    peerUrls: parsePeerUrls(raw.initialAdvertisePeerUrls || DEFAULTS.initialAdvertisePeerUrls),
     metricsListen: parseMetricsUrls(raw.listenMetricsUrls),
     tls: parseServerTls(raw, listen),
     endpoint,

@@ -65,6 +65,20 @@ export function parseAdvertiseUrls(s: string): string[] {
   return urls;
 }
 
+/**
+ * --initial-advertise-peer-urls: strata has no peers, but etcd always reports one peer URL per
+ * member and clients (and etcdctl member list) expect it; taken as given, etcd's default when absent.
+ */
+export function parsePeerUrls(s: string): string[] {
+  const urls = s.split(',').map((p) => p.trim());
+  for (const u of urls) {
+    if (!/^https?:\/\/[^/\s]+\/?$/i.test(u)) {
+      throw new ConfigError(`invalid --initial-advertise-peer-urls "${s}": "${u}" is not an http(s):// URL`);
+    }
+  }
+  return urls;
+}
+
 /** Hosts that mean "every interface": not an address a client can dial. */
 export function isUnspecified(host: string): boolean {
   return host === '0.0.0.0' || host === '::' || host === '';

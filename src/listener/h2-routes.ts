@@ -4,12 +4,14 @@
  * Go's net/http) reaches /version on the same connection gRPC uses. grpc-js owns the HTTP/2
  * session of an injected connection and answers 415 to anything not application/grpc; its
  * stream listener is wrapped so that non-gRPC streams go to node's HTTP/2 compatibility request
- * and response instead.
+ * and response instead. It also shows grpc-js the TLS socket under a unix socket's :authority
+ * rewrite (./h2-authority.ts), where client certificates are read.
  */
 import type * as grpc from '@grpc/grpc-js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import * as http2 from 'node:http2';
 import type { Logger } from 'pino';
+import { showTlsUnderRewrite } from './h2-authority';
 
 type StreamListener = (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, flags: number, raw: string[]) => void;
 
@@ -26,6 +28,7 @@ export function routeHttpOverH2(
     log.warn('cannot reach grpc-js HTTP/2 server: HTTP routes are served over HTTP/1.1 only');
     return false;
   }
+  h2.on('session', showTlsUnderRewrite);
   const grpcListeners = h2.listeners('stream') as StreamListener[];
   h2.removeAllListeners('stream');
   h2.on('stream', (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, flags: number, raw: string[]) => {

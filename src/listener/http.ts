@@ -1,6 +1,6 @@
 /**
  * The HTTP/1.1 side of the port: etcd's JSON gateway under /v3/ (and /v3beta/), /version,
- * /health and /metrics, with the CORS headers etcd's default `--cors=*` adds to every reply.
+ * /health, /livez, /readyz and /metrics, with the CORS headers etcd's default `--cors=*` adds to every reply.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Gateway } from '../rpc/gateway/gateway';
@@ -8,12 +8,15 @@ import { sendText } from '../rpc/gateway/reply';
 import { gatewayPath } from '../rpc/gateway/routes';
 import { serveHealth, type HealthOptions } from './health';
 import type { Metrics } from './metrics';
+import { serveProbe, type ProbeOptions } from './probes';
 import { serveVersion } from './version';
 
 export interface HttpRoutes {
   gateway: Gateway;
   version: string;
   health: HealthOptions;
+  /** /livez and /readyz. */
+  probes: ProbeOptions;
   metrics: Metrics;
 }
 
@@ -40,6 +43,7 @@ export function httpHandler(r: HttpRoutes): (req: IncomingMessage, res: ServerRe
     if (path === '/version') return serveVersion(r.version, req, res);
     if (path === '/health') return serveHealth(r.health, req, res, url);
     if (path === '/metrics') return r.metrics.serve(req, res);
+    if (serveProbe(r.probes, req, res, url)) return;
     if (path === '/v3' || path === '/v3beta') {
       // Go's ServeMux redirects a subtree root without its slash.
       res.writeHead(301, { Location: '/v3/', 'Content-Length': 0 });
@@ -50,8 +54,8 @@ export function httpHandler(r: HttpRoutes): (req: IncomingMessage, res: ServerRe
   };
 }
 
-/** --listen-metrics-urls: /metrics and /health only, no gateway, no credentials. */
-export function metricsHandler(r: Pick<HttpRoutes, 'health' | 'metrics'>): (req: IncomingMessage, res: ServerResponse) => void {
+/** --listen-metrics-urls: /metrics and the health probes only, no gateway, no credentials. */
+export function metricsHandler(r: Pick<HttpRoutes, 'health' | 'probes' | 'metrics'>): (req: IncomingMessage, res: ServerResponse) => void {
   return (req, res) => {
     let url: URL;
     try {
@@ -61,6 +65,7 @@ export function metricsHandler(r: Pick<HttpRoutes, 'health' | 'metrics'>): (req:
     }
     if (url.pathname === '/health') return serveHealth(r.health, req, res, url);
     if (url.pathname === '/metrics') return r.metrics.serve(req, res);
+    if (serveProbe(r.probes, req, res, url)) return;
     sendText(res, 404, '404 page not found');
   };
 }

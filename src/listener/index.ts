@@ -7,6 +7,7 @@ import { createGateway } from '../rpc/gateway/gateway';
 import { createGrpcServer } from '../rpc/server';
 import type { HealthOptions } from './health';
 import { metricsHandler } from './http';
+import type { ProbeOptions } from './probes';
 import { Listener } from './listener';
 import type { Metrics } from './metrics';
 import { serve, type Serving } from './serve';
@@ -32,13 +33,21 @@ export interface ServingOptions {
 export async function startServing(ctx: RpcContext, o: ServingOptions, log: Logger): Promise<Serving> {
   const metrics = o.metrics;
   const health: HealthOptions = { probe: o.probe, alarms: o.alarms, timeoutMs: HEALTH_TIMEOUT_MS, log: log.child({ component: 'health' }) };
+  const probes: ProbeOptions = {
+    probe: o.probe,
+    corrupt: () => o.alarms().includes('CORRUPT'),
+    timeoutMs: HEALTH_TIMEOUT_MS,
+    log: health.log,
+  };
   const tlsLog = log.child({ component: 'tls' });
   const tls = o.tls ? new ServerTlsEngine(o.tls, tlsLog) : undefined;
   const grpcServer = createGrpcServer(ctx, [metrics.grpcInterceptor()]);
   const gateway = createGateway(ctx, (service, method, code) => metrics.observeGateway(service, method, code));
-  const main = await serve(o.listen, grpcServer, { gateway, version: ctx.version, health, metrics }, tls, log);
+  const main = await serve(o.listen, grpcServer, { gateway, version: ctx.version, health, probes, metrics }, tls, log);
   const extra: Listener[] = [];
-  const metricsHttp = http.createServer(metricsHandler({ health, metrics }));
+  const metricsHttp = http.createServer(metricsHandler({ health, probes, metrics }));
+  // Prometheus keeps its scrape connection open between scrapes, as etcd lets it.
+  metricsHttp.keepAliveTimeout = 0;
   try {
     for (const at of o.metricsListen) {
       const where = at.kind === 'unix' ? `unix://${at.path}` : `${at.host}:${at.port}`;

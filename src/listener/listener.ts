@@ -10,7 +10,9 @@
 import { existsSync, unlinkSync } from 'node:fs';
 import * as net from 'node:net';
 import type { Logger } from 'pino';
+import type { Duplex } from 'node:stream';
 import type { ListenAddress } from '../config';
+import { rewriteAuthority } from './h2-authority';
 import { sniffProtocol, type Protocol } from './sniff';
 
 export type Classifier = (socket: net.Socket) => Promise<{ protocol: Protocol; stream: net.Socket } | null>;
@@ -24,7 +26,7 @@ const plaintext: Classifier = async (socket) => {
 };
 
 export interface ConnectionHandlers {
-  h2(stream: net.Socket): void;
+  h2(stream: Duplex): void;
   http1(stream: net.Socket): void;
 }
 
@@ -52,7 +54,8 @@ export class Listener {
         (c) => {
           l.unclassified.delete(socket);
           if (!c) return void socket.destroy();
-          if (c.protocol === 'h2') handlers.h2(c.stream);
+          // A unix socket's clients send its path as :authority, which node's HTTP/2 refuses.
+          if (c.protocol === 'h2') handlers.h2(at.kind === 'unix' ? rewriteAuthority(c.stream) : c.stream);
           else handlers.http1(c.stream);
         },
         (e: unknown) => {

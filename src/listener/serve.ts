@@ -4,9 +4,11 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import * as http from 'node:http';
-import type { Socket } from 'node:net';
+import { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import type { ListenUrl } from '../config';
+import { connectionOf } from './h2-authority';
 import { routeHttpOverH2 } from './h2-routes';
 import { httpHandler, type HttpRoutes } from './http';
 import { Listener } from './listener';
@@ -46,6 +48,9 @@ export async function serve(
   const httpServer = http.createServer(handler);
   // Watch streams are long-lived responses; node's default request timeout would cut them.
   httpServer.requestTimeout = 0;
+  // etcd's Go server sets no idle timeout: a keep-alive connection stays open between requests
+  // until the client closes it. Node's 5 s default races clients that reuse a connection later.
+  httpServer.keepAliveTimeout = 0;
   /** HTTP/1.1 connections and how many requests each has in flight. */
   const http1 = new Map<Socket, number>();
   let stopping = false;
@@ -62,9 +67,10 @@ export async function serve(
   });
 
   const handlers = {
-    h2: (socket: Socket) => {
-      routes.metrics.clientTraffic.track(socket);
-      injector.injectConnection(socket);
+    h2: (stream: Duplex) => {
+      const connection = connectionOf(stream);
+      if (connection instanceof Socket) routes.metrics.clientTraffic.track(connection);
+      injector.injectConnection(stream);
     },
     http1: (socket: Socket) => {
       http1.set(socket, 0);

@@ -27,6 +27,8 @@ export interface RpcContext {
   memberName: string;
   /** URLs clients reach this member on. */
   clientUrls: string[];
+  /** What MemberList reports as the member's peer URLs. */
+  peerUrls: string[];
   auth: RpcAuth;
   /** Unary requests slower than this are logged (etcd's warn-apply duration); 0: never. */
   slowRequestMs?: number;

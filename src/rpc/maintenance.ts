@@ -76,7 +76,7 @@ export function clusterCalls(ctx: RpcContext) {
   const MemberList: UnaryMethod<unknown, MemberInfo, pb.MemberListResponse> = {
     run: async (_m, _size, who) => {
       await ctx.store.authorize(who, 'user');
-      return { name: ctx.memberName, clientUrls: ctx.clientUrls };
+      return { name: ctx.memberName, clientUrls: ctx.clientUrls, peerUrls: ctx.peerUrls };
     },
     encode: (r) => encodeMemberList(r, ctx.identity),
   };

@@ -140,9 +140,9 @@ async function dbProxy(target: { host: string; port: number }) {
 }
 
 const pg = testBackend('postgres');
-if (!pg) skippedSuite('/health when the database is unreachable', noBackendReason(['postgres']));
+if (!pg) skippedSuite('/health and /readyz when the database is unreachable', noBackendReason(['postgres']));
 else
-  describe('/health when the database is unreachable', () => {
+  describe('/health and /readyz when the database is unreachable', () => {
     it('turns 503 with a reason while PostgreSQL cannot be reached, and recovers', async () => {
       const u = new URL(PG_BASE);
       const proxy = await dbProxy({ host: u.hostname, port: Number(u.port || 5432) });
@@ -156,9 +156,17 @@ else
           expect(down.status).toBe(503);
           expect(down.json.health).toBe('false');
           expect(down.json.reason).toMatch(/^DATABASE UNREACHABLE: /);
+          // etcd's probes: liveness does not need the database, readiness does.
+          expect((await get(s.url, '/livez')).status).toBe(200);
+          const ready = await get(s.url, '/readyz');
+          expect([ready.status, ready.headers['content-type']]).toEqual([503, 'text/plain; charset=utf-8']);
+          expect(ready.text).toMatch(
+            /^\[\+\]data_corruption ok\n\[\+\]serializable_read ok\n\[-\]linearizable_read failed: .+\n\[\+\]non_learner ok\n\n$/,
+          );
           await proxy.open();
           await waitFor(async () => (await get(s.url, '/health')).status === 200, 15_000, 'health back');
           expect((await request(s.url, 'GET', '/health')).json).toEqual({ health: 'true', reason: '' });
+          expect((await get(s.url, '/readyz')).text).toBe('ok\n');
         });
       } finally {
         await proxy.cut();

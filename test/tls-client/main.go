@@ -9,6 +9,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -27,11 +28,12 @@ type result struct {
 }
 
 func main() {
-	endpoint := flag.String("endpoint", "", "https://host:port")
+	endpoint := flag.String("endpoint", "", "https://host:port, unix:///path or unixs:///path")
 	ca := flag.String("cacert", "", "CA file")
 	cert := flag.String("cert", "", "client certificate")
 	key := flag.String("key", "", "client key")
 	k := flag.String("key-name", "/tls-client/k", "key to write")
+	serverName := flag.String("server-name", "", "name the server certificate must have (default: the endpoint's host)")
 	flag.Parse()
 
 	var r result
@@ -40,9 +42,16 @@ func main() {
 		_ = json.NewEncoder(os.Stdout).Encode(r)
 		os.Exit(1)
 	}
-	tlsCfg, err := transport.TLSInfo{CertFile: *cert, KeyFile: *key, TrustedCAFile: *ca}.ClientConfig()
-	if err != nil {
-		fail("tls config", err)
+	// Without -cacert the client speaks plaintext (clientv3 keeps TLS on a unix:// endpoint if given).
+	var tlsCfg *tls.Config
+	if *ca != "" {
+		c, err := transport.TLSInfo{CertFile: *cert, KeyFile: *key, TrustedCAFile: *ca}.ClientConfig()
+		if err != nil {
+			fail("tls config", err)
+		}
+		// On unixs:// the :authority is the socket path, which no certificate names.
+		c.ServerName = *serverName
+		tlsCfg = c
 	}
 	cli, err := clientv3.New(clientv3.Config{Endpoints: []string{*endpoint}, TLS: tlsCfg, DialTimeout: 5 * time.Second})
 	if err != nil {

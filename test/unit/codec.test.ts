@@ -369,9 +369,17 @@ describe('codec: responses, as protobufjs encodes and a client decodes them', ()
     ).toEqual([{ memberID: '9', alarm: 1 }]);
     expect(alarmLines([{ memberId: 13458989633860879742n, alarm: 'NOSPACE' }])).toEqual(['memberID:13458989633860879742 alarm:NOSPACE ']);
     expect(response('Maintenance', 'Defragment', encodeDefragment())).toEqual({ header: null });
-    expect(response('Cluster', 'MemberList', encodeMemberList({ name: 'default', clientUrls: ['http://127.0.0.1:2379'] }, id))).toEqual({
+    expect(
+      response(
+        'Cluster',
+        'MemberList',
+        encodeMemberList({ name: 'default', clientUrls: ['http://127.0.0.1:2379'], peerUrls: ['http://localhost:2380'] }, id),
+      ),
+    ).toEqual({
       header: hdr(0),
-      members: [{ ID: id.member_id, name: 'default', peerURLs: [], clientURLs: ['http://127.0.0.1:2379'], isLearner: false }],
+      members: [
+        { ID: id.member_id, name: 'default', peerURLs: ['http://localhost:2380'], clientURLs: ['http://127.0.0.1:2379'], isLearner: false },
+      ],
     });
     expect(response('Auth', 'AuthDisable', encodeAuthHeader({ revision: 3 }, id))).toEqual({ header: hdr(3) });
   });

@@ -19,6 +19,16 @@ describe('parseConfig', () => {
     expect(maj * 1e6 + min * 1e3 + patch).toBeGreaterThanOrEqual(3_005_013);
   });
 
+  it('takes --initial-advertise-peer-urls, etcd’s default when absent', () => {
+    expect(parseConfig({}).peerUrls).toEqual(['http://localhost:2380']);
+    expect(parseConfig({ initialAdvertisePeerUrls: 'http://10.0.0.1:2380, https://h:2380/' }).peerUrls).toEqual([
+      'http://10.0.0.1:2380',
+      'https://h:2380/',
+    ]);
+    for (const bad of ['localhost:2380', 'unix:///p.sock', 'http://a:1,', 'http://a/b'])
+      expect(() => parseConfig({ initialAdvertisePeerUrls: bad })).toThrow(ConfigError);
+  });
+
   it('parses listen addresses', () => {
     expect(parseListenAddress(':2379')).toEqual({ kind: 'tcp', host: '0.0.0.0', port: 2379 });
     expect(parseListenAddress('http://127.0.0.1:1234')).toEqual({ kind: 'tcp', host: '127.0.0.1', port: 1234 });

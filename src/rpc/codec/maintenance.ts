@@ -36,12 +36,13 @@ export function encodeDefragment(): pb.DefragmentResponse {
 export interface MemberInfo {
   name: string;
   clientUrls: string[];
+  peerUrls: string[];
 }
 
 export function encodeMemberList(r: MemberInfo, id: HeaderIdentity): pb.MemberListResponse {
   return {
     // etcd's cluster server fills the header but never a revision.
     header: header(id, 0),
-    members: [{ ID: id.member_id, name: r.name, peerURLs: [], clientURLs: r.clientUrls, isLearner: false }],
+    members: [{ ID: id.member_id, name: r.name, peerURLs: r.peerUrls, clientURLs: r.clientUrls, isLearner: false }],
   };
 }
