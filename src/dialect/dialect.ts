@@ -81,6 +81,14 @@ export interface LogSource {
   loadAuth(): Promise<AuthRows>;
 }
 
+/** Reads inside one read-only transaction: every call sees the same committed state. */
+export interface ConsistentRead {
+  readMeta(names: readonly string[]): Promise<MetaValues>;
+  /** Up to `limit` rows after (revision, sub), ordered by (revision, sub). */
+  loadRows(afterRevision: number, afterSub: number, limit: number): Promise<LogRow[]>;
+  loadLeases(): Promise<LeaseRow[]>;
+}
+
 /** Operations inside one write transaction. */
 export interface WriteTx extends LogSource {
   /**
@@ -148,6 +156,11 @@ export interface Dialect extends LogSource {
   initMeta(defaults: Record<string, string>): Promise<void>;
   /** Up to `limit` rows after (revision, sub), ordered by (revision, sub). */
   loadRows(afterRevision: number, afterSub: number, limit: number): Promise<LogRow[]>;
+  /**
+   * Runs fn in one read-only transaction on a connection of its own that sees a single committed
+   * state however long it runs, without holding writers back (a backup or a hash of the log).
+   */
+  readConsistent<T>(fn: (r: ConsistentRead) => Promise<T>): Promise<T>;
   /**
    * Deletes, in one short transaction, the rows made obsolete by revisions in (after, upTo]:
    * each such row's predecessor (its key at prev_revision) and every tombstone; records `upTo` as

@@ -12,6 +12,7 @@ import { Compactor } from './compactor';
 import { Fence } from './fence';
 import { Follower } from './follower';
 import { loadSnapshot } from './loader';
+import { readLogView, type LogView } from './log-view';
 import type { Marks } from './meta';
 import { openSchema } from './schema';
 import { Tailer } from './tailer';
@@ -87,6 +88,11 @@ export class Log {
   async defragment(): Promise<void> {
     await this.writer.submit(() => undefined);
     await this.dialect.defragment();
+  }
+
+  /** Runs fn on the whole log at one committed revision (a consistent read; writes go on). */
+  readView<T>(fn: (view: LogView) => Promise<T>): Promise<T> {
+    return readLogView(this.dialect, fn);
   }
 
   size(): Promise<DbSize> {

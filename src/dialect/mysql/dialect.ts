@@ -14,6 +14,7 @@ import {
   DEFAULT_CAPABILITIES,
   type AuthChanges,
   type AuthRows,
+  type ConsistentRead,
   type DbSize,
   type Dialect,
   type LeaseRow,
@@ -172,6 +173,17 @@ export class MysqlDialect implements Dialect {
   async loadRows(afterRevision: number, afterSub: number, limit: number): Promise<LogRow[]> {
     const [rows] = await this.driver.pool.query<Rows<RawLogRow>>(SQL.loadRows(limit), [afterRevision, afterRevision, afterSub]);
     return rows.map(toLogRow);
+  }
+
+  readConsistent<T>(fn: (r: ConsistentRead) => Promise<T>): Promise<T> {
+    return this.driver.consistentRead((c) =>
+      fn({
+        readMeta: async (names) => toMetaValues((await c.execute<Rows<RawMetaRow>>(SQL_FOR_COUNT.meta(names.length), [...names]))[0]),
+        loadRows: async (afterRevision, afterSub, limit) =>
+          (await c.query<Rows<RawLogRow>>(SQL.loadRows(limit), [afterRevision, afterRevision, afterSub]))[0].map(toLogRow),
+        loadLeases: () => loadLeasesOn(c),
+      }),
+    );
   }
 
   compactWindow(after: number, upTo: number, progressKey: string): Promise<number> {

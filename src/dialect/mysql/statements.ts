@@ -12,6 +12,12 @@ const inList = (n: number): string => `(${many(n, '?')})`;
 
 export const SQL = {
   begin: 'START TRANSACTION',
+  /**
+   * A consistent snapshot needs REPEATABLE READ (under the pool's READ COMMITTED each statement
+   * would see its own); this sets it for the next transaction only.
+   */
+  repeatableReadOnce: 'SET TRANSACTION ISOLATION LEVEL REPEATABLE READ',
+  beginConsistent: 'START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY',
   // Each statement sees what committed before it; no gap locks between writers and the compactor.
   readCommitted: 'SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED',
   /** Serialises schema creation between instances starting at the same moment. */

@@ -12,6 +12,7 @@ import {
   DEFAULT_CAPABILITIES,
   type AuthChanges,
   type AuthRows,
+  type ConsistentRead,
   type DbSize,
   type Dialect,
   type LeaseRow,
@@ -120,6 +121,19 @@ export class PostgresDialect implements Dialect {
 
   async loadRows(afterRevision: number, afterSub: number, limit: number): Promise<LogRow[]> {
     return (await this.driver.pool.query<RawLogRow>(prepared('loadRows', [afterRevision, afterSub, limit]))).rows.map(toLogRow);
+  }
+
+  readConsistent<T>(fn: (r: ConsistentRead) => Promise<T>): Promise<T> {
+    return this.driver.transaction(
+      (c) =>
+        fn({
+          readMeta: async (names) => toMetaValues((await c.query<RawMetaRow>(prepared('meta', [names]))).rows),
+          loadRows: async (afterRevision, afterSub, limit) =>
+            (await c.query<RawLogRow>(prepared('loadRows', [afterRevision, afterSub, limit]))).rows.map(toLogRow),
+          loadLeases: () => loadLeasesOn(c),
+        }),
+      SQL.beginConsistent,
+    );
   }
 
   compactWindow(after: number, upTo: number, progressKey: string): Promise<number> {

@@ -5,6 +5,7 @@ import {
   cannotListen,
   DEFAULT_CAPABILITIES,
   type AuthRows,
+  type ConsistentRead,
   type DbSize,
   type Dialect,
   type LeaseRow,
@@ -17,7 +18,7 @@ import { toLeaseRow, toLogRow, toMetaValues, type RawLeaseRow, type RawLogRow, t
 import { SqliteDriver } from './driver';
 import { isTransient } from './errors';
 import { SCHEMA } from './schema';
-import { prepareStatements, PRAGMAS, VACUUM, type Statements } from './statements';
+import { prepareConsistentReader, prepareStatements, PRAGMAS, VACUUM, type Statements } from './statements';
 
 // SQLite's default limit on bound parameters is 32766; 9 columns per row.
 const INSERT_CHUNK_ROWS = 256;
@@ -160,6 +161,25 @@ export class SqliteDialect implements Dialect {
 
   async loadRows(afterRevision: number, afterSub: number, limit: number): Promise<LogRow[]> {
     return logRows(this.stmts.reader.loadRows.all(afterRevision, afterSub, limit));
+  }
+
+  async readConsistent<T>(fn: (r: ConsistentRead) => Promise<T>): Promise<T> {
+    if (this.driver.writer.memory) throw new Error('an in-memory SQLite database has no second connection to read it consistently');
+    const db = this.driver.openReader();
+    try {
+      const s = prepareConsistentReader(db);
+      s.begin.run();
+      s.start.get();
+      const out = await fn({
+        readMeta: async (names) => metaValues(s.meta.all(JSON.stringify(names))),
+        loadRows: async (afterRevision, afterSub, limit) => logRows(s.loadRows.all(afterRevision, afterSub, limit)),
+        loadLeases: async () => leaseRows(s.loadLeases.all()),
+      });
+      s.end.run();
+      return out;
+    } finally {
+      db.close();
+    }
   }
 
   async loadLeases(): Promise<LeaseRow[]> {

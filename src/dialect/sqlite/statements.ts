@@ -84,6 +84,22 @@ export function prepareStatements(writer: Db, reader: Db) {
 
 export type Statements = ReturnType<typeof prepareStatements>;
 
+/**
+ * A consistent reader's statements, on a read-only connection of its own. In WAL mode a read
+ * transaction's snapshot is fixed by its first read and holds until it ends; writers go on.
+ */
+export function prepareConsistentReader(db: Db) {
+  return {
+    begin: db.prepare('BEGIN'),
+    /** The first read, which fixes the snapshot. */
+    start: db.prepare('SELECT count(*) FROM meta').pluck(),
+    end: db.prepare('COMMIT'),
+    meta: db.prepare(META_BY_NAMES),
+    loadRows: db.prepare(`SELECT ${ROW_COLUMNS} FROM log WHERE (revision, sub) > (?, ?) ORDER BY revision, sub LIMIT ?`),
+    loadLeases: db.prepare(LOAD_LEASES),
+  };
+}
+
 /** A statement whose text depends on a row count, prepared once per count. */
 export class PreparedPerCount {
   private readonly byCount = new Map<number, Statement>();
