@@ -6,10 +6,12 @@ import * as grpc from '@grpc/grpc-js';
 import pino from 'pino';
 import { startApp } from './app';
 import { parseCli } from './cli';
+import { importCommand } from './cli-import';
 
 const VERSION = (JSON.parse(readFileSync(path.join(__dirname, '..', 'package.json'), 'utf8')) as { version: string }).version;
 
 export async function run(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
+  if (argv[0] === 'import') return importCommand(argv.slice(1), env, (line) => process.stderr.write(`${line}\n`));
   const parsed = parseCli(argv, env, VERSION);
   if (parsed.kind === 'exit') {
     if (parsed.output) (parsed.code === 0 ? process.stdout : process.stderr).write(parsed.output.replace(/\n?$/, '\n'));

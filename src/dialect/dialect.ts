@@ -97,6 +97,8 @@ export interface WriteTx extends LogSource {
    */
   lockMeta(names: readonly string[]): Promise<LockedMeta>;
   insertRows(rows: LogRow[]): Promise<void>;
+  /** Deletes every log row and lease (an import that replaces the store). */
+  clearLog(): Promise<void>;
   upsertLeases(leases: LeaseRow[]): Promise<void>;
   deleteLeases(ids: bigint[]): Promise<void>;
   /** Applies users and roles written or deleted (each name at most once per list). */

@@ -90,6 +90,10 @@ export class MysqlDialect implements Dialect {
       rowsAfter: (after, upTo) => rowsAfterOn(c, after, upTo),
       loadLeases: () => loadLeasesOn(c),
       insertRows: (rows) => this.insertRowsOn(c, rows),
+      clearLog: async () => {
+        await c.query(SQL.clearRows);
+        await c.query(SQL.clearLeases);
+      },
       upsertLeases: async (leases) => {
         for (const chunk of powerOfTwoChunks(leases, MAX_CHUNK)) {
           await c.execute(

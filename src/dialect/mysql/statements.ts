@@ -12,6 +12,9 @@ const inList = (n: number): string => `(${many(n, '?')})`;
 
 export const SQL = {
   begin: 'START TRANSACTION',
+  // Not TRUNCATE: it would commit the transaction there and then.
+  clearRows: 'DELETE FROM log',
+  clearLeases: 'DELETE FROM lease',
   /**
    * A consistent snapshot needs REPEATABLE READ (under the pool's READ COMMITTED each statement
    * would see its own); this sets it for the next transaction only.

@@ -78,6 +78,7 @@ export class PostgresDialect implements Dialect {
       rowsAfter: (after, upTo) => rowsAfterOn(c, after, upTo),
       loadLeases: () => loadLeasesOn(c),
       insertRows: (rows) => insertRowsOn(c, rows),
+      clearLog: async () => void (await c.query(SQL.clearLog)),
       upsertLeases: async (ls) =>
         void (await c.query(prepared('upsertLeases', [ls.map((l) => l.id.toString()), ls.map((l) => l.ttl), ls.map((l) => l.expiresAt)]))),
       deleteLeases: async (ids) => void (await c.query(prepared('deleteLeases', [ids.map((id) => id.toString())]))),

@@ -45,6 +45,7 @@ export const AUTH_SQL = {
 
 export const SQL = {
   begin: 'BEGIN',
+  clearLog: 'TRUNCATE log, lease',
   /** One snapshot for the whole transaction, taken at its first statement; writers are not blocked. */
   beginConsistent: 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY',
   /** Serialises schema creation between instances starting at the same moment; released at COMMIT. */

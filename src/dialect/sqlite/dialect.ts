@@ -82,6 +82,10 @@ export class SqliteDialect implements Dialect {
       rowsAfter: async (after, upTo) => logRows(s.rowsAfter.all(after, upTo)),
       loadLeases: async () => leaseRows(s.loadLeases.all()),
       insertRows: async (rows) => this.insertRows(rows),
+      clearLog: async () => {
+        s.clearRows.run();
+        s.clearLeases.run();
+      },
       upsertLeases: async (leases) => {
         for (const l of leases) s.upsertLease.run(l.id, l.ttl, l.expiresAt);
       },

@@ -50,6 +50,8 @@ export function prepareStatements(writer: Db, reader: Db) {
         'INSERT INTO lease (id, ttl, expires_at) VALUES (?, ?, ?) ON CONFLICT (id) DO UPDATE SET ttl = excluded.ttl, expires_at = excluded.expires_at',
       ),
       deleteLease: writer.prepare('DELETE FROM lease WHERE id = ?'),
+      clearRows: writer.prepare('DELETE FROM log'),
+      clearLeases: writer.prepare('DELETE FROM lease'),
       loadAuth: writer.prepare(LOAD_AUTH),
       upsertUser: writer.prepare(upsertAuth(AUTH_TABLES.user)),
       upsertRole: writer.prepare(upsertAuth(AUTH_TABLES.role)),
