@@ -63,7 +63,8 @@ export async function importCommand(argv: string[], env: NodeJS.ProcessEnv, say:
   }
   let config;
   try {
-    config = parseConfig({ endpoint: f.endpoint ?? f.datastoreEndpoint });
+    // kine's database is adopted in place unless another store is named.
+    config = parseConfig({ endpoint: f.endpoint ?? f.datastoreEndpoint ?? f.fromKine });
   } catch (e) {
     if (e instanceof ConfigError) {
       say(`error: ${e.message}`);
@@ -79,7 +80,7 @@ export async function importCommand(argv: string[], env: NodeJS.ProcessEnv, say:
   const log = pino({ level: 'warn', base: { app: 'strata' } });
   const dialect = createDialect(config.endpoint, config.datastore, log);
   try {
-    const r = await runImport(dialect, from, { force: f.force === true, say });
+    const r = await runImport(dialect, from, { force: f.force === true, say, log });
     say(
       `imported ${r.rows} rows and ${r.leases} leases into ${describeEndpoint(config.endpoint)}: revision ${r.revision}, compact revision ${r.compactRevision}`,
     );

@@ -1,4 +1,5 @@
 /** One import: the source opened, its rows written into the store's log, the source closed. */
+import type { Logger } from 'pino';
 import type { Dialect } from '../dialect/dialect';
 import { importLog, type ImportResult, type ImportSource } from '../log/importer';
 import { etcdSource } from './from-etcd';
@@ -11,9 +12,10 @@ export type ImportFrom =
 export interface RunOptions {
   force: boolean;
   say(line: string): void;
+  log: Logger;
 }
 
-async function openSource(from: ImportFrom, say: (line: string) => void): Promise<ImportSource & { close(): Promise<void> }> {
+async function openSource(from: ImportFrom, say: (line: string) => void, log: Logger): Promise<ImportSource & { close(): Promise<void> }> {
   switch (from.kind) {
     case 'snapshot':
       return snapshotSource(from.file);
@@ -24,12 +26,12 @@ async function openSource(from: ImportFrom, say: (line: string) => void): Promis
         progress: (bytes) => say(`received ${Math.round(bytes / 2 ** 20)} MiB of the snapshot`),
       });
     case 'kine':
-      return kineSource(from.endpoint);
+      return kineSource(from.endpoint, log);
   }
 }
 
 export async function runImport(dialect: Dialect, from: ImportFrom, opts: RunOptions): Promise<ImportResult> {
-  const source = await openSource(from, opts.say);
+  const source = await openSource(from, opts.say, opts.log);
   try {
     opts.say(`importing ${source.description}: revision ${source.revision}, compact revision ${source.compactRevision}`);
     return await importLog(dialect, source, {

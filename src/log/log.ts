@@ -57,7 +57,14 @@ export class Log {
       this.opts.pollIntervalMs,
     );
     const { identity, authTokenSecret } = await openSchema(this.dialect);
-    const rows = await this.restore(await this.fence.read(), 'open');
+    const marks = await this.fence.read();
+    // A k3s/kine database: serving an empty keyspace beside its data would re-bootstrap the cluster.
+    if (marks.revision <= 1 && (await this.dialect.hasKineTable())) {
+      throw new Error(
+        "it holds kine's table (a k3s/kine datastore) and no strata data yet; convert it first with `strata import --from-kine <this endpoint>` (kine's table is only read), then start strata",
+      );
+    }
+    const rows = await this.restore(marks, 'open');
     await this.compactor.init();
     void this.compactRows(this.memory.compactRevision());
     await this.tailer.start();

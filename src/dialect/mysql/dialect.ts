@@ -15,6 +15,8 @@ import {
   type AuthChanges,
   type AuthRows,
   type ConsistentRead,
+  type KineRow,
+  type OpenOptions,
   type DbSize,
   type Dialect,
   type LeaseRow,
@@ -23,10 +25,12 @@ import {
   type WriteTx,
 } from '../dialect';
 import {
+  toKineRow,
   toLeaseRow,
   toLockedMeta,
   toLogRow,
   toMetaValues,
+  type RawKineRow,
   type RawLeaseRow,
   type RawLockedMetaRow,
   type RawLogRow,
@@ -57,14 +61,14 @@ export class MysqlDialect implements Dialect {
     this.driver = new MysqlDriver(endpoint, opts, log);
   }
 
-  async open(): Promise<void> {
+  async open(options?: OpenOptions): Promise<void> {
     await this.driver.open();
     const c = await this.driver.pool.getConnection();
     try {
       const [[lock]] = await c.query<Rows<{ ok: unknown }>>(SQL.schemaLock, [SCHEMA_LOCK]);
       if (Number(lock.ok) !== 1) throw new Error('timed out waiting for another instance to create the schema');
       try {
-        for (const stmt of SCHEMA) await c.query(stmt);
+        if (options?.schema !== false) for (const stmt of SCHEMA) await c.query(stmt);
       } finally {
         await c.query(SQL.schemaUnlock, [SCHEMA_LOCK]);
       }
@@ -177,6 +181,16 @@ export class MysqlDialect implements Dialect {
   async loadRows(afterRevision: number, afterSub: number, limit: number): Promise<LogRow[]> {
     const [rows] = await this.driver.pool.query<Rows<RawLogRow>>(SQL.loadRows(limit), [afterRevision, afterRevision, afterSub]);
     return rows.map(toLogRow);
+  }
+
+  async hasKineTable(): Promise<boolean> {
+    const [rows] = await this.driver.pool.query<Rows<{ n: unknown }>>(SQL.kineExists);
+    return Number(rows[0].n) > 0;
+  }
+
+  async loadKineRows(afterId: number, limit: number): Promise<KineRow[]> {
+    const [rows] = await this.driver.pool.query<Rows<RawKineRow>>(SQL.kineRows(limit), [afterId]);
+    return rows.map(toKineRow);
   }
 
   readConsistent<T>(fn: (r: ConsistentRead) => Promise<T>): Promise<T> {

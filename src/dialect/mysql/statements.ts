@@ -12,6 +12,11 @@ const inList = (n: number): string => `(${many(n, '?')})`;
 
 export const SQL = {
   begin: 'START TRANSACTION',
+  /** kine's table, only ever read. */
+  kineExists: "SELECT COUNT(*) AS n FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name = 'kine'",
+  kineRows: (limit: number) =>
+    `SELECT id, CAST(name AS BINARY) AS name, created, deleted, create_revision, prev_revision, lease, value
+     FROM kine WHERE id > ? ORDER BY id LIMIT ${Math.trunc(limit)}`,
   // Not TRUNCATE: it would commit the transaction there and then.
   clearRows: 'DELETE FROM log',
   clearLeases: 'DELETE FROM lease',

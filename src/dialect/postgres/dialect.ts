@@ -13,6 +13,7 @@ import {
   type AuthChanges,
   type AuthRows,
   type ConsistentRead,
+  type KineRow,
   type DbSize,
   type Dialect,
   type LeaseRow,
@@ -22,10 +23,12 @@ import {
   type WriteTx,
 } from '../dialect';
 import {
+  toKineRow,
   toLeaseRow,
   toLockedMeta,
   toLogRow,
   toMetaValues,
+  type RawKineRow,
   type RawLeaseRow,
   type RawLockedMetaRow,
   type RawLogRow,
@@ -56,7 +59,7 @@ export class PostgresDialect implements Dialect {
     await this.driver.open();
     await this.driver.transaction(async (c) => {
       await c.query(SQL.schemaLock, [SCHEMA_LOCK_ID.toString()]);
-      for (const stmt of schema(options.announce)) await c.query(stmt);
+      if (options.schema !== false) for (const stmt of schema(options.announce)) await c.query(stmt);
     });
   }
 
@@ -122,6 +125,14 @@ export class PostgresDialect implements Dialect {
 
   async loadRows(afterRevision: number, afterSub: number, limit: number): Promise<LogRow[]> {
     return (await this.driver.pool.query<RawLogRow>(prepared('loadRows', [afterRevision, afterSub, limit]))).rows.map(toLogRow);
+  }
+
+  async hasKineTable(): Promise<boolean> {
+    return (await this.driver.pool.query<{ found: boolean }>(SQL.kineExists)).rows[0].found;
+  }
+
+  async loadKineRows(afterId: number, limit: number): Promise<KineRow[]> {
+    return (await this.driver.pool.query<RawKineRow>(SQL.kineRows, [afterId, limit])).rows.map(toKineRow);
   }
 
   readConsistent<T>(fn: (r: ConsistentRead) => Promise<T>): Promise<T> {

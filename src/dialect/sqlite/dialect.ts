@@ -6,6 +6,8 @@ import {
   DEFAULT_CAPABILITIES,
   type AuthRows,
   type ConsistentRead,
+  type KineRow,
+  type OpenOptions,
   type DbSize,
   type Dialect,
   type LeaseRow,
@@ -14,11 +16,11 @@ import {
   type WriteTx,
 } from '../dialect';
 import { insertChunks } from '../chunks';
-import { toLeaseRow, toLogRow, toMetaValues, type RawLeaseRow, type RawLogRow, type RawMetaRow } from '../rows';
+import { toKineRow, toLeaseRow, toLogRow, toMetaValues, type RawKineRow, type RawLeaseRow, type RawLogRow, type RawMetaRow } from '../rows';
 import { SqliteDriver } from './driver';
 import { isTransient } from './errors';
 import { SCHEMA } from './schema';
-import { prepareConsistentReader, prepareStatements, PRAGMAS, VACUUM, type Statements } from './statements';
+import { KINE_SQL, prepareConsistentReader, prepareStatements, PRAGMAS, VACUUM, type Statements } from './statements';
 
 // SQLite's default limit on bound parameters is 32766; 9 columns per row.
 const INSERT_CHUNK_ROWS = 256;
@@ -57,8 +59,8 @@ export class SqliteDialect implements Dialect {
     this.driver = new SqliteDriver(endpoint);
   }
 
-  async open(): Promise<void> {
-    this.driver.open(SCHEMA);
+  async open(options?: OpenOptions): Promise<void> {
+    this.driver.open(options?.schema === false ? '' : SCHEMA);
     this.stmts = prepareStatements(this.driver.writer, this.driver.reader);
   }
 
@@ -165,6 +167,14 @@ export class SqliteDialect implements Dialect {
 
   async loadRows(afterRevision: number, afterSub: number, limit: number): Promise<LogRow[]> {
     return logRows(this.stmts.reader.loadRows.all(afterRevision, afterSub, limit));
+  }
+
+  async hasKineTable(): Promise<boolean> {
+    return this.driver.reader.prepare(KINE_SQL.exists).pluck().get() !== undefined;
+  }
+
+  async loadKineRows(afterId: number, limit: number): Promise<KineRow[]> {
+    return (this.driver.reader.prepare(KINE_SQL.rows).all(afterId, limit) as RawKineRow[]).map(toKineRow);
   }
 
   async readConsistent<T>(fn: (r: ConsistentRead) => Promise<T>): Promise<T> {

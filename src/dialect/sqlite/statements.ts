@@ -19,6 +19,13 @@ const upsertAuth = (table: string) =>
   `INSERT INTO ${table} (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value`;
 const deleteAuth = (table: string) => `DELETE FROM ${table} WHERE name = ?`;
 
+/** kine's table, only ever read (kine stores names as text; CAST keeps their bytes). */
+export const KINE_SQL = {
+  exists: "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'kine'",
+  rows: `SELECT id, CAST(name AS BLOB) AS name, created, deleted, create_revision, prev_revision, lease, value
+         FROM kine WHERE id > ? ORDER BY id LIMIT ?`,
+} as const;
+
 /** Settings of the writer's connection, as pragma arguments. */
 export const PRAGMAS = {
   journalMode: 'journal_mode = WAL',
