@@ -4,11 +4,15 @@ FROM node:20-bookworm-slim AS build
 WORKDIR /src
 RUN apt-get update -qq && apt-get install -y -qq --no-install-recommends python3 make g++ && rm -rf /var/lib/apt/lists/*
 COPY package.json package-lock.json ./
-RUN npm install --no-audit --no-fund
+RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 COPY proto ./proto
-RUN npm run build && npm prune --omit=dev
+COPY scripts ./scripts
+# No .git in the build context: `strata --version` reports the commit given here
+# (docker build --build-arg STRATA_GIT_SHA=$(git rev-parse HEAD) .).
+ARG STRATA_GIT_SHA=
+RUN STRATA_GIT_SHA=$STRATA_GIT_SHA npm run build && npm prune --omit=dev
 
 # Stage 2: only what runs. node:20's image has the unprivileged user `node` (uid 1000).
 FROM node:20-bookworm-slim

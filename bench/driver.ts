@@ -10,6 +10,8 @@
  *   npm run bench -- --report <file.jsonl> regenerate docs/benchmarks.md from saved results
  *   npm run bench -- --auth                put-64 and get-lin-64 with auth on (a user with a prefix role),
  *                                          on every target; no memory figure, docs/benchmarks.md untouched
+ *   npm run bench -- --tls                 put-64 and get-lin-64 over mTLS on every target (etcd too); combines
+ *                                          with --auth; no memory figure, docs/benchmarks.md untouched
  *   npm run bench -- --profile             strata on SQLite under node --cpu-prof for put-64, get-lin-64,
  *                                          txn-update-64 (and txn-create-64), summarised
  */
@@ -17,6 +19,7 @@ import { appendFileSync, copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSy
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { AUTH_WORKLOADS } from './lib/auth';
+import { makeBenchTls, removeBenchTls } from './lib/tls';
 import { readProfile, renderSummary, summarise } from './lib/cpuprofile';
 import { BENCH_DIR, buildLoadgen, runLoadgen } from './lib/loadgen';
 import { FULL, QUICK, workloads, type Sizes } from './lib/plan';
@@ -34,6 +37,7 @@ interface Cli {
   profile: boolean;
   profileSeconds: number;
   auth: boolean;
+  tls: boolean;
 }
 
 function parseArgs(argv: string[]): Cli {
@@ -45,6 +49,7 @@ function parseArgs(argv: string[]): Cli {
     profile: false,
     profileSeconds: 8,
     auth: false,
+    tls: false,
   };
   const overrides: Partial<Sizes> = {};
   for (let i = 0; i < argv.length; i++) {
@@ -69,15 +74,16 @@ function parseArgs(argv: string[]): Cli {
     else if (a === '--report') cli.report = next();
     else if (a === '--profile') cli.profile = true;
     else if (a === '--auth') cli.auth = true;
+    else if (a === '--tls') cli.tls = true;
     else if (a === '--profile-seconds') cli.profileSeconds = positive(a, next());
     else if (a === '--help' || a === '-h') usage();
     else usage(`unknown option ${a}`);
   }
   cli.sizes = { ...cli.sizes, ...overrides };
-  if (cli.auth) {
+  if (cli.auth || cli.tls) {
     cli.only ??= AUTH_WORKLOADS;
     cli.skipMemory = true;
-    // The tables of docs/benchmarks.md are the figures without auth.
+    // The tables of docs/benchmarks.md are the figures without auth or TLS.
     cli.docs = false;
   }
   if (cli.only) {
@@ -97,7 +103,7 @@ function usage(msg?: string): never {
   if (msg) process.stderr.write(`error: ${msg}\n`);
   process.stderr.write(
     'usage: npm run bench -- [--quick] [--targets sqlite,postgres,mysql,etcd] [--only id,...] [--rounds N] [--duration S]\n' +
-      '                        [--no-memory] [--no-docs] [--report results.jsonl] [--profile [--profile-seconds S]] [--auth]\n',
+      '                        [--no-memory] [--no-docs] [--report results.jsonl] [--profile [--profile-seconds S]] [--auth] [--tls]\n',
   );
   process.exit(msg ? 2 : 0);
 }
@@ -117,6 +123,7 @@ async function benchmark(cli: Cli): Promise<void> {
   mkdirSync(resultsDir, { recursive: true });
   const file = path.join(resultsDir, `${stamp()}.jsonl`);
   log(`results: ${path.relative(ROOT, file)}`);
+  const tls = cli.tls ? makeBenchTls() : undefined;
   const lines = await runBench({
     sizes: cli.sizes,
     targets: cli.targets,
@@ -124,9 +131,11 @@ async function benchmark(cli: Cli): Promise<void> {
     only: cli.only,
     skipMemory: cli.skipMemory,
     auth: cli.auth,
+    tls,
     log,
     emit: (l) => appendFileSync(file, `${JSON.stringify(l)}\n`),
   });
+  if (tls) removeBenchTls(tls);
   const secs = (Date.now() - t0) / 1000;
   appendFileSync(file, `${JSON.stringify({ run: lines[0]?.run, kind: 'done', wall_s: Math.round(secs) })}\n`);
   process.stdout.write(`\n${renderTables(lines)}\n`);

@@ -1,9 +1,13 @@
 /** Wiring and lifecycle: config → dialect → log → store → rpc → listener, and an orderly stop. */
+import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import type { Config } from './config';
 import { createDialect } from './dialect';
 import { describeEndpoint } from './endpoint';
-import { startServing, type Serving } from './listener';
+import { defaultAdvertiseUrls } from './listen-urls';
+import { startServing, type BoundUrl, type Serving } from './listener';
+import { Metrics } from './listener/metrics';
+import { StartAborted, withConnectWait } from './ops/connect-wait';
 import { Log } from './log/log';
 import { Store } from './mvcc/store';
 import { createRpcAuth } from './rpc/auth/rpc-auth';
@@ -12,6 +16,11 @@ import type { RpcContext } from './rpc/context';
 export interface App {
   /** Where clients connect, e.g. "127.0.0.1:2379" or "unix:///run/strata.sock". */
   address: string;
+  /** Every client listener, as bound. */
+  bound: BoundUrl[];
+  /** What MemberList reports. */
+  clientUrls: string[];
+  metricsAddresses: string[];
   stop(): Promise<void>;
 }
 
@@ -19,22 +28,76 @@ export interface App {
 const RAFT_TERM = 2;
 const SHUTDOWN_GRACE_MS = 5000;
 
-export async function startApp(config: Config, log: Logger): Promise<App> {
-  const dialect = createDialect(config.endpoint, config.datastore, log.child({ component: 'dialect' }));
-  const store = new Store(new Log(dialect, log, { pollIntervalMs: config.datastore.pollIntervalMs }), log, {
-    watchProgressNotifyIntervalMs: config.watchProgressNotifyIntervalMs,
-  });
+export interface StartOptions {
+  /** Aborted by SIGTERM/SIGINT: a start-up still waiting for the database ends (StartAborted). */
+  signal?: AbortSignal;
+}
+
+/** Opens the store, waiting for the database (a fresh dialect per attempt: a failed open leaves nothing behind). */
+async function openStore(config: Config, log: Logger, metrics: Metrics, o: StartOptions): Promise<Store> {
+  const attempt = async (): Promise<Store> => {
+    const dialect = createDialect(config.endpoint, config.datastore, log.child({ component: 'dialect' }));
+    const store = new Store(
+      new Log(dialect, log, {
+        pollIntervalMs: config.datastore.pollIntervalMs,
+        quotaBytes: config.ops.quotaBackendBytes,
+        observer: metrics.sql,
+        slowSqlMs: config.ops.slowSqlMs,
+      }),
+      log,
+      {
+        watchProgressNotifyIntervalMs: config.watchProgressNotifyIntervalMs,
+        autoCompaction: config.ops.autoCompaction.mode === 'off' ? undefined : config.ops.autoCompaction,
+      },
+    );
+    try {
+      await store.open();
+      return store;
+    } catch (e) {
+      await store.close().catch(() => undefined);
+      await dialect.close().catch(() => undefined);
+      throw Object.assign(e as object, { retryable: dialect.isUnreachable(e) || dialect.isTransient(e) });
+    }
+  };
   try {
-    await store.open();
+    return await withConnectWait(attempt, {
+      timeoutMs: config.ops.datastoreConnectTimeoutMs,
+      signal: o.signal,
+      log: log.child({ component: 'start' }),
+      retryable: (e) => (e as { retryable?: boolean }).retryable === true,
+    });
   } catch (e) {
-    await dialect.close().catch(() => undefined);
+    if (e instanceof StartAborted) throw e;
     throw new Error(`cannot open ${describeEndpoint(config.endpoint)}: ${(e as Error).message}`, { cause: e });
   }
+}
+
+export async function startApp(config: Config, log: Logger, o: StartOptions = {}): Promise<App> {
+  // Created before the log, which reports every SQL call to it.
+  const metrics = new Metrics();
+  const store = await openStore(config, log, metrics, o);
+
+  metrics.attach({
+    revision: () => store.revision,
+    compactRevision: () => Math.max(0, store.index.compactRevision),
+    keys: () => store.index.keyCount,
+    dbSize: () => store.dbSize(),
+    quota: () => store.quota(),
+    probe: () => store.ping(),
+    recoveries: () => store.opsStats().recoveries,
+    streams: () => [...ctx.streams],
+    watch: () => store.opsStats().watch,
+    autoCompactions: () => store.autoCompactions,
+    pool: () => store.opsStats().pool,
+    alarms: () => store.activeAlarms().map((a) => a.alarm),
+    watchLag: () => store.watchLag(),
+    version: config.emulatedEtcdVersion,
+  });
 
   let auth: RpcContext['auth'];
   try {
-    // With TLS, --client-cert-auth turns on certificate users (etcd's ClientCertAuthEnabled).
-    auth = createRpcAuth(config.auth, store.authTokenSecret, false);
+    // --client-cert-auth turns on certificate users (etcd's ClientCertAuthEnabled); a trusted CA alone only checks them.
+    auth = createRpcAuth(config.auth, store.authTokenSecret, config.tls?.clientCertAuth ?? false);
   } catch (e) {
     await store.close();
     throw new Error(`cannot set up --auth-token: ${(e as Error).message}`, { cause: e });
@@ -54,21 +117,48 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
     memberName: config.name,
     clientUrls: [],
     streams: new Set(),
+    slowRequestMs: config.ops.slowRequestMs,
   };
-  // One port for gRPC, the JSON gateway, /version, /health and /metrics (src/listener).
+  // Each client URL serves gRPC, the JSON gateway, /version, /health and /metrics (src/listener).
   let serving: Serving;
   try {
-    serving = await startServing(config.listen, ctx, { probe: () => store.ping() }, log);
+    serving = await startServing(
+      ctx,
+      {
+        probe: () => store.ping(),
+        alarms: () => store.activeAlarms().map((a) => a.alarm),
+        metrics,
+        listen: config.listen,
+        metricsListen: config.metricsListen,
+        tls: config.tls,
+      },
+      log,
+    );
   } catch (e) {
     await store.close();
     auth.tokens.stop();
-    const where = config.listen.kind === 'unix' ? config.listen.path : `${config.listen.host}:${config.listen.port}`;
-    throw new Error(`cannot listen on ${where}: ${(e as Error).message}`, { cause: e });
+    throw e;
   }
   const address = serving.address;
-  ctx.clientUrls.push(config.listen.kind === 'unix' ? address : `http://${address}`);
+  if (config.advertiseClientUrls) ctx.clientUrls.push(...config.advertiseClientUrls);
+  else {
+    const derived = defaultAdvertiseUrls(
+      serving.bound.map((b) => b.url),
+      hostname(),
+    );
+    if (derived.replaced)
+      log.warn({ advertised: derived.urls }, 'listening on every interface without --advertise-client-urls: advertising this host name');
+    ctx.clientUrls.push(...derived.urls);
+  }
   log.info(
-    { address, endpoint: describeEndpoint(config.endpoint), version: config.emulatedEtcdVersion, revision: store.revision },
+    {
+      urls: serving.bound.map((b) => b.url),
+      metrics: serving.metricsAddresses,
+      advertised: ctx.clientUrls,
+      endpoint: describeEndpoint(config.endpoint),
+      version: config.emulatedEtcdVersion,
+      revision: store.revision,
+    },
     'strata serving',
   );
 
@@ -86,5 +176,5 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
       auth.tokens.stop();
       log.info('stopped');
     })());
-  return { address, stop };
+  return { address, bound: serving.bound, clientUrls: ctx.clientUrls, metricsAddresses: serving.metricsAddresses, stop };
 }

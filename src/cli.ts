@@ -1,16 +1,12 @@
 /** Command-line flags (commander) with STRATA_* environment fallbacks, turned into a Config. */
 import { Command, CommanderError, Option } from 'commander';
 import { ConfigError, DEFAULTS, parseConfig, type Config, type RawOptions } from './config';
+import { opsFlags } from './ops/ops-flags';
 
 export type CliResult = { kind: 'run'; config: Config } | { kind: 'exit'; code: number; output: string };
 
 /** The flags: every raw option, plus the k3s-style alias of --endpoint. */
-type Flags = RawOptions & {
-  datastoreEndpoint?: string;
-  datastoreCafile?: string;
-  datastoreCertfile?: string;
-  datastoreKeyfile?: string;
-};
+type Flags = RawOptions & { datastoreEndpoint?: string };
 
 function opt(flags: string, description: string, env: string, def?: string): Option {
   const o = new Option(flags, description).env(env);
@@ -18,13 +14,53 @@ function opt(flags: string, description: string, env: string, def?: string): Opt
 }
 
 function buildProgram(version: string): Command {
+  const program = buildBaseProgram(version);
+  // Operations: compaction, quota, logging, start-up wait (src/ops).
+  for (const o of opsFlags()) program.addOption(o);
+  return program;
+}
+
+function buildBaseProgram(version: string): Command {
   return (
     new Command('strata')
       .description('An etcd v3 API server that keeps its data in SQL (SQLite, PostgreSQL, MySQL).')
       .version(version, '-v, --version')
       .addOption(
-        opt('--listen-address <address>', 'client address: host:port or unix://path', 'STRATA_LISTEN_ADDRESS', DEFAULTS.listenAddress),
+        opt(
+          '--listen-client-urls <urls>',
+          `comma-separated client URLs: https://host:port (TLS), http://host:port, host:port, unix://path, unixs://path (default "${DEFAULTS.listenClientUrls}")`,
+          'STRATA_LISTEN_CLIENT_URLS',
+        ),
       )
+      .addOption(opt('--listen-address <urls>', 'older name of --listen-client-urls', 'STRATA_LISTEN_ADDRESS'))
+      .addOption(
+        opt(
+          '--advertise-client-urls <urls>',
+          'client URLs MemberList reports (default: the listen URLs, an unspecified host replaced by this host name)',
+          'STRATA_ADVERTISE_CLIENT_URLS',
+        ),
+      )
+      .addOption(
+        opt('--listen-metrics-urls <urls>', 'extra plaintext URLs serving only /metrics and /health', 'STRATA_LISTEN_METRICS_URLS'),
+      )
+      // Client TLS, with etcd's flags.
+      .addOption(opt('--cert-file <path>', "the server's TLS certificate (PEM, chain allowed)", 'STRATA_CERT_FILE'))
+      .addOption(opt('--key-file <path>', "the server's TLS key", 'STRATA_KEY_FILE'))
+      .addOption(opt('--server-cert-file <path>', 'alias of --cert-file (kine wording)', 'STRATA_SERVER_CERT_FILE'))
+      .addOption(opt('--server-key-file <path>', 'alias of --key-file (kine wording)', 'STRATA_SERVER_KEY_FILE'))
+      .addOption(
+        opt('--trusted-ca-file <path>', 'CA bundle for client certificates; given, clients must present one', 'STRATA_TRUSTED_CA_FILE'),
+      )
+      .addOption(
+        new Option('--client-cert-auth [bool]', "require client certificates; with auth enabled a certificate's CN is the user")
+          .env('STRATA_CLIENT_CERT_AUTH')
+          .preset('true'),
+      )
+      .addOption(opt('--client-crl-file <path>', 'certificate revocation list for client certificates (PEM)', 'STRATA_CLIENT_CRL_FILE'))
+      .addOption(
+        opt('--cipher-suites <list>', "comma-separated TLS 1.2 cipher suites, Go's names (default: node's)", 'STRATA_CIPHER_SUITES'),
+      )
+      .addOption(opt('--tls-min-version <version>', 'TLS1.2 or TLS1.3 (default TLS1.2)', 'STRATA_TLS_MIN_VERSION'))
       .addOption(opt('--endpoint <uri>', `storage endpoint (default "${DEFAULTS.endpoint}")`, 'STRATA_ENDPOINT'))
       .addOption(opt('--datastore-endpoint <uri>', 'alias of --endpoint (k3s wording)', 'STRATA_DATASTORE_ENDPOINT'))
       .addOption(opt('--log-level <level>', 'trace, debug, info, warn, error, fatal or silent', 'STRATA_LOG_LEVEL', DEFAULTS.logLevel))
@@ -54,12 +90,14 @@ function buildProgram(version: string): Command {
       )
       .addOption(opt('--max-txn-ops <n>', 'most operations in one txn', 'STRATA_MAX_TXN_OPS', DEFAULTS.maxTxnOps))
       .addOption(opt('--name <name>', 'member name reported by MemberList', 'STRATA_NAME', DEFAULTS.name))
-      .addOption(opt('--ca-file <path>', 'CA bundle to verify the database server (PostgreSQL, MySQL)', 'STRATA_CA_FILE'))
-      .addOption(opt('--cert-file <path>', 'client certificate for the database server', 'STRATA_CERT_FILE'))
-      .addOption(opt('--key-file <path>', 'client key for the database server', 'STRATA_KEY_FILE'))
-      .addOption(opt('--datastore-cafile <path>', 'alias of --ca-file (k3s wording)', 'STRATA_DATASTORE_CAFILE'))
-      .addOption(opt('--datastore-certfile <path>', 'alias of --cert-file (k3s wording)', 'STRATA_DATASTORE_CERTFILE'))
-      .addOption(opt('--datastore-keyfile <path>', 'alias of --key-file (k3s wording)', 'STRATA_DATASTORE_KEYFILE'))
+      .addOption(
+        new Option('--ca-file <path>', 'not taken (ambiguous): see --datastore-cafile and --trusted-ca-file')
+          .env('STRATA_CA_FILE')
+          .hideHelp(),
+      )
+      .addOption(opt('--datastore-cafile <path>', 'CA bundle to verify the database server (PostgreSQL, MySQL)', 'STRATA_DATASTORE_CAFILE'))
+      .addOption(opt('--datastore-certfile <path>', 'client certificate for the database server', 'STRATA_DATASTORE_CERTFILE'))
+      .addOption(opt('--datastore-keyfile <path>', 'client key for the database server', 'STRATA_DATASTORE_KEYFILE'))
       .addOption(new Option('--skip-verify', "do not verify the database server's certificate").env('STRATA_SKIP_VERIFY'))
       .addOption(
         opt(
@@ -126,14 +164,8 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv, version: string
   } finally {
     process.env = saved;
   }
-  const { datastoreEndpoint, datastoreCafile, datastoreCertfile, datastoreKeyfile, ...flags } = program.opts<Flags>();
-  const raw: RawOptions = {
-    ...flags,
-    endpoint: flags.endpoint ?? datastoreEndpoint,
-    caFile: flags.caFile ?? datastoreCafile,
-    certFile: flags.certFile ?? datastoreCertfile,
-    keyFile: flags.keyFile ?? datastoreKeyfile,
-  };
+  const { datastoreEndpoint, ...flags } = program.opts<Flags>();
+  const raw: RawOptions = { ...flags, endpoint: flags.endpoint ?? datastoreEndpoint };
   try {
     return { kind: 'run', config: parseConfig(raw) };
   } catch (e) {

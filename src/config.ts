@@ -1,17 +1,23 @@
 /** strata's configuration: the type and a pure parser from flag/env strings. */
 import { ConfigError } from './config-error';
 import { parseEndpoint, type Endpoint } from './endpoint';
+import { parseDatastoreTls } from './datastore-tls-config';
+import { parseAdvertiseUrls, parseClientUrls, parseMetricsUrls, type ListenAddress, type ListenUrl } from './listen-urls';
+import { parseOpsOptions, type OpsOptions, type RawOpsOptions } from './ops/ops-config';
+import { parseServerTls, type ServerTls, type ServerTlsRaw } from './server-tls-config';
 
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
 const LOG_LEVELS: readonly LogLevel[] = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
 
-export type ListenAddress = { kind: 'tcp'; host: string; port: number } | { kind: 'unix'; path: string };
+export type { ListenAddress, ListenUrl } from './listen-urls';
+export { parseListenAddress, parseListenUrls } from './listen-urls';
+export type { ServerTls, TlsMinVersion } from './server-tls-config';
 
 export type { Endpoint, MysqlEndpoint, PostgresEndpoint, SqliteEndpoint, SqliteSync } from './endpoint';
 export { parseEndpoint } from './endpoint';
 export { ConfigError } from './config-error';
 
-/** TLS to the database server (kine's --ca-file/--cert-file/--key-file/--skip-verify). */
+/** TLS to the database server (k3s's --datastore-cafile/-certfile/-keyfile, kine's --skip-verify). */
 export interface DatastoreTls {
   caFile?: string;
   certFile?: string;
@@ -67,7 +73,14 @@ export interface AuthOptions {
 }
 
 export interface Config {
-  listen: ListenAddress;
+  /** --listen-client-urls: every address clients connect to, TLS or plaintext. */
+  listen: ListenUrl[];
+  /** --advertise-client-urls as given; undefined: derived from the bound listen URLs. */
+  advertiseClientUrls?: string[];
+  /** --listen-metrics-urls: /metrics and /health alone, in plaintext. */
+  metricsListen: ListenAddress[];
+  /** Client-facing TLS; undefined when every listen URL is plaintext. */
+  tls?: ServerTls;
   endpoint: Endpoint;
   datastore: DatastoreOptions;
   logLevel: LogLevel;
@@ -79,11 +92,17 @@ export interface Config {
   /** The member name MemberList reports. */
   name: string;
   auth: AuthOptions;
+  /** Day-two operation: auto compaction, quota, logging, start-up wait (src/ops/ops-config.ts). */
+  ops: OpsOptions;
 }
 
 /** Raw option strings as they come from flags or STRATA_* variables. */
-export interface RawOptions {
+export interface RawOptions extends ServerTlsRaw, RawOpsOptions {
+  listenClientUrls?: string;
+  /** strata's older name of --listen-client-urls. */
   listenAddress?: string;
+  advertiseClientUrls?: string;
+  listenMetricsUrls?: string;
   endpoint?: string;
   logLevel?: string;
   emulatedEtcdVersion?: string;
@@ -91,9 +110,11 @@ export interface RawOptions {
   maxRequestBytes?: string;
   maxTxnOps?: string;
   name?: string;
+  /** Refused: it meant the database CA (kine) and the client CA (etcd 3.3). */
   caFile?: string;
-  certFile?: string;
-  keyFile?: string;
+  datastoreCafile?: string;
+  datastoreCertfile?: string;
+  datastoreKeyfile?: string;
   skipVerify?: boolean;
   datastoreMaxOpenConnections?: string;
   datastoreConnectionMaxIdleTime?: string;
@@ -105,7 +126,7 @@ export interface RawOptions {
 }
 
 export const DEFAULTS = {
-  listenAddress: '127.0.0.1:2379',
+  listenClientUrls: 'http://127.0.0.1:2379',
   endpoint: 'sqlite://./db/state.db',
   logLevel: 'info',
   // ≥ 3.5.13 so kube-apiserver turns on RequestWatchProgress (etcd-clients.md §1.5).
@@ -123,16 +144,16 @@ export const DEFAULTS = {
 } as const;
 
 export function parseConfig(raw: RawOptions): Config {
+  const listen = parseClientUrls(raw.listenClientUrls, raw.listenAddress, DEFAULTS.listenClientUrls);
+  const endpoint = parseEndpoint(raw.endpoint || DEFAULTS.endpoint);
   return {
-    listen: parseListenAddress(raw.listenAddress ?? DEFAULTS.listenAddress),
-    endpoint: parseEndpoint(raw.endpoint || DEFAULTS.endpoint),
+    listen,
+    advertiseClientUrls: raw.advertiseClientUrls ? parseAdvertiseUrls(raw.advertiseClientUrls) : undefined,
+    metricsListen: parseMetricsUrls(raw.listenMetricsUrls),
+    tls: parseServerTls(raw, listen),
+    endpoint,
     datastore: {
-      tls: {
-        caFile: raw.caFile || undefined,
-        certFile: raw.certFile || undefined,
-        keyFile: raw.keyFile || undefined,
-        skipVerify: raw.skipVerify ?? false,
-      },
+      tls: parseDatastoreTls(raw, endpoint),
       maxOpenConnections: parsePositiveInt(
         raw.datastoreMaxOpenConnections ?? DEFAULTS.datastoreMaxOpenConnections,
         'datastore-max-open-connections',
@@ -153,6 +174,7 @@ export function parseConfig(raw: RawOptions): Config {
     maxTxnOps: parsePositiveInt(raw.maxTxnOps ?? DEFAULTS.maxTxnOps, 'max-txn-ops'),
     name: raw.name || DEFAULTS.name,
     auth: parseAuth(raw),
+    ops: parseOpsOptions(raw, parseDuration),
   };
 }
 
@@ -195,22 +217,6 @@ export function parseAuthToken(spec: string, simpleTtlMs: number): TokenOptions 
     // etcd's default JWT lifetime is 5 minutes.
     ttlMs: ttl ? parseDuration(ttl, 'auth-token ttl') : 5 * 60_000,
   };
-}
-
-export function parseListenAddress(s: string): ListenAddress {
-  if (s.startsWith('unix://')) {
-    const path = s.slice('unix://'.length);
-    if (!path) throw new ConfigError(`invalid listen address "${s}": unix:// needs a socket path`);
-    return { kind: 'unix', path };
-  }
-  const hostPort = s.replace(/^https?:\/\//, '').replace(/\/$/, '');
-  const m = /^(\[[0-9a-fA-F:.]+\]|[^:/\s]*):(\d{1,5})$/.exec(hostPort);
-  const port = m ? Number(m[2]) : NaN;
-  if (!m || port > 65535) {
-    throw new ConfigError(`invalid listen address "${s}": expected host:port or unix://path`);
-  }
-  const host = m[1] === '' ? '0.0.0.0' : m[1].replace(/^\[|\]$/g, '');
-  return { kind: 'tcp', host, port };
 }
 
 function parseLogLevel(s: string): LogLevel {

@@ -74,6 +74,10 @@ export const Errors = {
   passwordTooLong: e(Code.Unknown, 'bcrypt: password length exceeds 72 bytes'),
   authNameTooLong: (max: number): EtcdError =>
     new EtcdError(Code.InvalidArgument, `etcdserver: user or role name is too long (strata stores names of at most ${max} bytes)`),
+  /** The space quota is used up, or the disk is full (the NOSPACE alarm is raised). */
+  noSpace: e(Code.ResourceExhausted, 'etcdserver: mvcc: database space exceeded'),
+  /** The CORRUPT alarm is raised: writes are refused. */
+  corrupt: e(Code.DataLoss, 'etcdserver: corrupt cluster'),
   stopped: e(Code.Unavailable, 'etcdserver: server stopped'),
   timeout: e(Code.Unavailable, 'etcdserver: request timed out'),
   keyTooLong: (max: number): EtcdError =>

@@ -5,6 +5,7 @@
  */
 import { cpus, release, totalmem } from 'node:os';
 import { BENCH_USER, enableAuth } from './auth';
+import { clientTlsArgs, type BenchTls } from './tls';
 import { runLoadgen, type Line } from './loadgen';
 import { workloads, type Sizes } from './plan';
 import { loadAverage, rssMiB, run, sleep } from './proc';
@@ -34,6 +35,8 @@ export interface RunOptions {
   only?: string[];
   /** The --auth variant: auth on in every target, the load generator logged in as a user with a prefix role. */
   auth?: boolean;
+  /** The --tls variant: every target serves mTLS, the load generator presents a client certificate. */
+  tls?: BenchTls;
 }
 
 function firstLine(s: string): string {
@@ -104,8 +107,8 @@ export async function runBench(opts: RunOptions): Promise<Line[]> {
       for (const target of order) {
         const slot = await freshSlot(target);
         try {
-          const server = await start(slot, { loadgen: opts.loadgen });
-          if (opts.auth) enableAuth(server.address);
+          const server = await start(slot, { loadgen: opts.loadgen, tls: opts.tls });
+          if (opts.auth) enableAuth(server.address, opts.tls);
           server.child.pause();
           up.set(target, { slot, server });
           log(`round ${round + 1}/${opts.sizes.rounds} ${target}: started in ${server.readySeconds.toFixed(2)} s`);
@@ -131,10 +134,20 @@ export async function runBench(opts: RunOptions): Promise<Line[]> {
               endpoint: server.address,
               ...w.args,
               ...(opts.auth ? BENCH_USER : {}),
+              ...(opts.tls ? clientTlsArgs(opts.tls) : {}),
               pids: server.pids(),
               tag: `${target}/${round}/${w.id}`,
             });
-            emit({ kind: 'result', ...tag, id: w.id, group: w.group, auth: opts.auth === true, load_avg: loadAverage(), ...res });
+            emit({
+              kind: 'result',
+              ...tag,
+              id: w.id,
+              group: w.group,
+              auth: opts.auth === true,
+              tls: opts.tls !== undefined,
+              load_avg: loadAverage(),
+              ...res,
+            });
             log(`  ${target} ${w.id}: ${summary(res)}`);
           } catch (e) {
             emit({ kind: 'error', ...tag, id: w.id, error: (e as Error).message });

@@ -5,6 +5,7 @@
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import { clientTlsArgs, serverTlsFlags, type BenchTls } from './tls';
 import { runLoadgen } from './loadgen';
 import { findPids, freePort, run, spawnChild, type Child } from './proc';
 
@@ -111,6 +112,8 @@ export function releaseSlot(slot: Slot): void {
 
 export interface StartOptions {
   loadgen: string;
+  /** Serve the client URL over mTLS (the --tls variant). */
+  tls?: BenchTls;
   /** Extra node flags for strata (e.g. --cpu-prof). */
   nodeArgs?: string[];
   timeoutMs?: number;
@@ -119,6 +122,8 @@ export interface StartOptions {
 /** Starts the target on its slot and waits until it answers a linearizable Get. */
 export async function start(slot: Slot, opts: StartOptions): Promise<Started> {
   const address = `127.0.0.1:${slot.port}`;
+  const scheme = opts.tls ? 'https' : 'http';
+  const tlsFlags = opts.tls ? serverTlsFlags(opts.tls) : [];
   const t0 = Date.now();
   let child: Child;
   if (slot.target === 'etcd') {
@@ -131,9 +136,9 @@ export async function start(slot: Slot, opts: StartOptions): Promise<Started> {
         '--data-dir',
         path.join(slot.dataDir, 'etcd'),
         '--listen-client-urls',
-        `http://${address}`,
+        `${scheme}://${address}`,
         '--advertise-client-urls',
-        `http://${address}`,
+        `${scheme}://${address}`,
         '--listen-peer-urls',
         peer,
         '--initial-advertise-peer-urls',
@@ -144,6 +149,7 @@ export async function start(slot: Slot, opts: StartOptions): Promise<Started> {
         'error',
         '--logger',
         'zap',
+        ...tlsFlags,
       ],
       { ...process.env, ETCD_UNSUPPORTED_ARCH: process.arch },
     );
@@ -151,18 +157,19 @@ export async function start(slot: Slot, opts: StartOptions): Promise<Started> {
     child = spawnChild(process.execPath, [
       ...(opts.nodeArgs ?? []),
       STRATA_BIN,
-      '--listen-address',
-      address,
+      '--listen-client-urls',
+      `${scheme}://${address}`,
       '--endpoint',
       slot.endpoint,
       '--log-level',
       'warn',
+      ...tlsFlags,
     ]);
   }
   const timeoutMs = opts.timeoutMs ?? 60_000;
   const ready = runLoadgen(
     opts.loadgen,
-    { endpoint: address, workload: 'ready', since: t0, timeout: `${timeoutMs}ms` },
+    { endpoint: address, workload: 'ready', since: t0, timeout: `${timeoutMs}ms`, ...(opts.tls ? clientTlsArgs(opts.tls) : {}) },
     timeoutMs + 10_000,
   );
   // A server that exits before answering (e.g. strata refusing an endpoint it does not support yet)

@@ -31,6 +31,7 @@ import (
 	"time"
 
 	"go.etcd.io/etcd/clientv3"
+	"go.etcd.io/etcd/pkg/transport"
 	"google.golang.org/grpc/metadata"
 )
 
@@ -54,6 +55,9 @@ type options struct {
 	tag       string
 	user      string
 	password  string
+	cacert    string
+	cert      string
+	key       string
 }
 
 func parseFlags() options {
@@ -77,6 +81,9 @@ func parseFlags() options {
 	flag.StringVar(&o.tag, "tag", "", "copied into the JSON line")
 	flag.StringVar(&o.user, "user", "", "user name to authenticate as (the --auth variant); empty: no auth")
 	flag.StringVar(&o.password, "password", "", "password of -user")
+	flag.StringVar(&o.cacert, "cacert", "", "CA of the server's certificate (the --tls variant); empty: plaintext")
+	flag.StringVar(&o.cert, "cert", "", "client certificate (with -cacert)")
+	flag.StringVar(&o.key, "key", "", "client key (with -cacert)")
 	flag.Parse()
 	if o.conc < 1 {
 		o.conc = 1
@@ -207,14 +214,25 @@ func latencyFields(m map[string]interface{}, lat []time.Duration) {
 // The credentials of -user (empty: none), set once from the flags; each client authenticates once.
 var user, password string
 
+// The client TLS of -cacert/-cert/-key (nil: plaintext), as kube-apiserver's --etcd-cafile/certfile/keyfile.
+var tlsInfo *transport.TLSInfo
+
 func newClient(endpoint string, dial time.Duration) (*clientv3.Client, error) {
-	return clientv3.New(clientv3.Config{
+	cfg := clientv3.Config{
 		Endpoints:   []string{endpoint},
 		DialTimeout: dial,
 		LogConfig:   nil,
 		Username:    user,
 		Password:    password,
-	})
+	}
+	if tlsInfo != nil {
+		t, err := tlsInfo.ClientConfig()
+		if err != nil {
+			return nil, err
+		}
+		cfg.TLS = t
+	}
+	return clientv3.New(cfg)
 }
 
 func newClients(o options) []*clientv3.Client {
@@ -798,6 +816,9 @@ func runReady(o options) {
 func main() {
 	o := parseFlags()
 	user, password = o.user, o.password
+	if o.cacert != "" {
+		tlsInfo = &transport.TLSInfo{TrustedCAFile: o.cacert, CertFile: o.cert, KeyFile: o.key}
+	}
 	if o.prefix == "" {
 		o.prefix = "bench/" + o.workload + "/"
 	}

@@ -190,6 +190,18 @@ export interface Dialect extends LogSource {
    */
   compactWindow(after: number, upTo: number, progressKey: string): Promise<number>;
   dbSize(): Promise<DbSize>;
+  /**
+   * The bytes the space quota counts (etcd's backend size): the SQLite file (page_count ×
+   * page_size), strata's tables with their indexes and TOAST (PostgreSQL), data + index length
+   * (MySQL).
+   */
+  quotaBytes(): Promise<number>;
+  /** The database cannot be reached (connection refused, lost, server shutting down). */
+  isUnreachable(e: unknown): boolean;
+  /** Connections of the pool in use and idle, where the database has a pool. */
+  poolStats?(): { inUse: number; idle: number };
+  /** The database or its disk is full (SQLITE_FULL, PostgreSQL 53100, MySQL 1114 / errno 28). */
+  isDiskFull(e: unknown): boolean;
   /** Returns unused space to the file system (etcd's Defragment). */
   defragment(): Promise<void>;
   /** One cheap round trip; rejects when the database cannot be reached. */

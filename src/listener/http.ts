@@ -49,3 +49,18 @@ export function httpHandler(r: HttpRoutes): (req: IncomingMessage, res: ServerRe
     sendText(res, 404, '404 page not found');
   };
 }
+
+/** --listen-metrics-urls: /metrics and /health only, no gateway, no credentials. */
+export function metricsHandler(r: Pick<HttpRoutes, 'health' | 'metrics'>): (req: IncomingMessage, res: ServerResponse) => void {
+  return (req, res) => {
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '/', 'http://strata');
+    } catch {
+      return sendText(res, 400, 'Bad Request');
+    }
+    if (url.pathname === '/health') return serveHealth(r.health, req, res, url);
+    if (url.pathname === '/metrics') return r.metrics.serve(req, res);
+    sendText(res, 404, '404 page not found');
+  };
+}

@@ -1,13 +1,18 @@
-/** Everything clients reach on strata's one port, wired to the rpc layer. */
+/** Everything clients reach on strata's ports, wired to the rpc layer. */
+import * as http from 'node:http';
 import type { Logger } from 'pino';
-import type { ListenAddress } from '../config';
+import type { ListenAddress, ListenUrl, ServerTls } from '../config';
 import type { RpcContext } from '../rpc/context';
 import { createGateway } from '../rpc/gateway/gateway';
 import { createGrpcServer } from '../rpc/server';
-import { Metrics } from './metrics';
+import type { HealthOptions } from './health';
+import { metricsHandler } from './http';
+import { Listener } from './listener';
+import type { Metrics } from './metrics';
 import { serve, type Serving } from './serve';
+import { ServerTlsEngine } from './tls';
 
-export type { Serving } from './serve';
+export type { BoundUrl, Serving } from './serve';
 
 /** A health check slower than this reports the database unreachable (Docker's check allows 5 s). */
 const HEALTH_TIMEOUT_MS = 2000;
@@ -15,25 +20,54 @@ const HEALTH_TIMEOUT_MS = 2000;
 export interface ServingOptions {
   /** A cheap database read for /health. */
   probe(): Promise<unknown>;
+  listen: ListenUrl[];
+  metricsListen: ListenAddress[];
+  tls?: ServerTls;
+  /** The alarm types raised now (NOSPACE, CORRUPT). */
+  alarms(): string[];
+  /** The app's metrics (created before the log, which reports SQL to it). */
+  metrics: Metrics;
 }
 
-export async function startServing(at: ListenAddress, ctx: RpcContext, o: ServingOptions, log: Logger): Promise<Serving> {
-  const metrics = new Metrics({
-    revision: () => ctx.store.revision,
-    dbSize: () => ctx.store.dbSize(),
-    streams: () => [...ctx.streams],
-  });
+export async function startServing(ctx: RpcContext, o: ServingOptions, log: Logger): Promise<Serving> {
+  const metrics = o.metrics;
+  const health: HealthOptions = { probe: o.probe, alarms: o.alarms, timeoutMs: HEALTH_TIMEOUT_MS, log: log.child({ component: 'health' }) };
+  const tlsLog = log.child({ component: 'tls' });
+  const tls = o.tls ? new ServerTlsEngine(o.tls, tlsLog) : undefined;
   const grpcServer = createGrpcServer(ctx, [metrics.grpcInterceptor()]);
-  const gateway = createGateway(ctx, (service, method, code) => metrics.observe('gateway', service, method, code));
-  return serve(
-    at,
-    grpcServer,
-    {
-      gateway,
-      version: ctx.version,
-      health: { probe: o.probe, timeoutMs: HEALTH_TIMEOUT_MS, log: log.child({ component: 'health' }) },
-      metrics,
+  const gateway = createGateway(ctx, (service, method, code) => metrics.observeGateway(service, method, code));
+  const main = await serve(o.listen, grpcServer, { gateway, version: ctx.version, health, metrics }, tls, log);
+  const extra: Listener[] = [];
+  const metricsHttp = http.createServer(metricsHandler({ health, metrics }));
+  try {
+    for (const at of o.metricsListen) {
+      const where = at.kind === 'unix' ? `unix://${at.path}` : `${at.host}:${at.port}`;
+      const l = await Listener.listen(
+        at,
+        { h2: (s) => s.destroy(), http1: (s) => (metricsHttp.emit('connection', s), s.resume()) },
+        log.child({ component: 'metrics-listener' }),
+      ).catch((e: unknown) => {
+        throw new Error(`cannot listen on --listen-metrics-urls ${where}: ${(e as Error).message}`, { cause: e });
+      });
+      extra.push(l);
+    }
+  } catch (e) {
+    main.force();
+    await Promise.all([main.drain(), ...extra.map((l) => l.close())]);
+    throw e;
+  }
+  tls?.watch();
+  return {
+    ...main,
+    metricsAddresses: extra.map((l) => l.address),
+    async drain() {
+      tls?.close();
+      await Promise.all([main.drain(), ...extra.map((l) => l.close())]);
+      metricsHttp.closeAllConnections();
     },
-    log,
-  );
+    force() {
+      main.force();
+      metricsHttp.closeAllConnections();
+    },
+  };
 }

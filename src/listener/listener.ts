@@ -3,9 +3,9 @@
  * classified, then handed to the gRPC server (HTTP/2) or to the HTTP/1.1 server (gateway, /version,
  * /health, /metrics) in this process: no second port and no proxy hop.
  *
- * The seam for TLS: a `Classifier` turns a raw socket into (protocol, stream). Plaintext sniffs the
- * HTTP/2 preface; a TLS classifier would wrap the socket in a server-side tls.TLSSocket offering
- * ALPN ["h2", "http/1.1"] and pick by `alpnProtocol`, handing the decrypted socket on in the same way.
+ * A `Classifier` turns a raw socket into (protocol, stream). Plaintext sniffs the HTTP/2 preface;
+ * TLS (./tls.ts) runs the handshake offering ALPN ["h2", "http/1.1"], picks by the protocol agreed
+ * and hands the decrypted socket on in the same way.
  */
 import { existsSync, unlinkSync } from 'node:fs';
 import * as net from 'node:net';
@@ -42,7 +42,8 @@ export class Listener {
     if (at.kind === 'unix') await listenUnix(server, at.path);
     else await listenOn(server, () => server.listen(at.port, at.host));
     const addr = server.address();
-    const address = at.kind === 'unix' ? `unix://${at.path}` : `${at.host}:${typeof addr === 'object' && addr ? addr.port : at.port}`;
+    const host = at.kind === 'tcp' && at.host.includes(':') ? `[${at.host}]` : at.kind === 'tcp' ? at.host : '';
+    const address = at.kind === 'unix' ? `unix://${at.path}` : `${host}:${typeof addr === 'object' && addr ? addr.port : at.port}`;
     const l = new Listener(server, address);
     server.on('connection', (socket) => {
       l.unclassified.add(socket);

@@ -6,22 +6,44 @@ import * as grpc from '@grpc/grpc-js';
 import * as http from 'node:http';
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
-import type { ListenAddress } from '../config';
+import type { ListenUrl } from '../config';
+import { routeHttpOverH2 } from './h2-routes';
 import { httpHandler, type HttpRoutes } from './http';
 import { Listener } from './listener';
+import type { ServerTlsEngine } from './tls';
 
-export interface Serving {
+/** Where one listener ended up: its URL with the port bound (for :0) and whether it is TLS. */
+export interface BoundUrl {
   /** host:port or unix://path. */
   address: string;
+  tls: boolean;
+  /** e.g. https://127.0.0.1:2379, unix:///run/strata.sock */
+  url: string;
+}
+
+export interface Serving {
+  /** host:port or unix://path of the first listen URL. */
+  address: string;
+  bound: BoundUrl[];
+  /** Where --listen-metrics-urls ended up. */
+  metricsAddresses: string[];
   /** Stops accepting; open HTTP/1.1 connections close once idle; gRPC sessions get GOAWAY. */
   drain(): Promise<void>;
   /** Drops every connection still open. */
   force(): void;
 }
 
-export async function serve(at: ListenAddress, grpcServer: grpc.Server, routes: HttpRoutes, log: Logger): Promise<Serving> {
+export async function serve(
+  urls: ListenUrl[],
+  grpcServer: grpc.Server,
+  routes: HttpRoutes,
+  tls: ServerTlsEngine | undefined,
+  log: Logger,
+): Promise<Serving> {
   const injector = grpcServer.createConnectionInjector(grpc.ServerCredentials.createInsecure());
-  const httpServer = http.createServer(httpHandler(routes));
+  const handler = httpHandler(routes);
+  routeHttpOverH2(grpcServer, handler, log);
+  const httpServer = http.createServer(handler);
   // Watch streams are long-lived responses; node's default request timeout would cut them.
   httpServer.requestTimeout = 0;
   /** HTTP/1.1 connections and how many requests each has in flight. */
@@ -39,26 +61,44 @@ export async function serve(at: ListenAddress, grpcServer: grpc.Server, routes: 
     });
   });
 
-  const listener = await Listener.listen(
-    at,
-    {
-      h2: (socket) => injector.injectConnection(socket),
-      http1: (socket) => {
-        http1.set(socket, 0);
-        socket.once('close', () => http1.delete(socket));
-        httpServer.emit('connection', socket);
-        // The HTTP parser reads the socket directly; resuming delivers the sniffed bytes first.
-        socket.resume();
-      },
+  const handlers = {
+    h2: (socket: Socket) => injector.injectConnection(socket),
+    http1: (socket: Socket) => {
+      http1.set(socket, 0);
+      socket.once('close', () => http1.delete(socket));
+      httpServer.emit('connection', socket);
+      // The HTTP parser reads the socket directly; resuming delivers the sniffed bytes first.
+      socket.resume();
     },
-    log.child({ component: 'listener' }),
-  );
+  };
+  const listenLog = log.child({ component: 'listener' });
+  const classifyTls = tls?.classifier();
+  const listeners: Listener[] = [];
+  const bound: BoundUrl[] = [];
+  try {
+    for (const u of urls) {
+      let l: Listener;
+      try {
+        l = await Listener.listen(u.at, handlers, listenLog, u.tls ? classifyTls : undefined);
+      } catch (e) {
+        throw new Error(`cannot listen on ${u.url}: ${(e as Error).message}`, { cause: e });
+      }
+      listeners.push(l);
+      const url = u.at.kind === 'unix' ? `${u.tls ? 'unixs' : 'unix'}://${u.at.path}` : `${u.tls ? 'https' : 'http'}://${l.address}`;
+      bound.push({ address: l.address, tls: u.tls, url });
+    }
+  } catch (e) {
+    await Promise.all(listeners.map((l) => l.close()));
+    throw e;
+  }
 
   return {
-    address: listener.address,
+    address: bound[0].address,
+    bound,
+    metricsAddresses: [],
     async drain() {
       stopping = true;
-      const closed = listener.close();
+      const closed = Promise.all(listeners.map((l) => l.close()));
       for (const [socket, active] of http1) if (active === 0) socket.end();
       await Promise.all([closed, new Promise<void>((resolve) => grpcServer.tryShutdown(() => resolve())), drained(http1)]);
     },

@@ -8,6 +8,8 @@ import type { Dialect } from '../dialect/dialect';
 import { META } from './meta';
 
 const WINDOW = 1000;
+/** A compaction that takes longer than this reports its progress this often. */
+const PROGRESS_EVERY_MS = 5000;
 
 export class Compactor {
   /** Revision up to which rows have been deleted. */
@@ -46,10 +48,15 @@ export class Compactor {
     const started = Date.now();
     let deleted = 0;
     const from = this.done;
+    let lastReport = started;
     while (this.done < this.target && !this.stopped) {
       const upTo = Math.min(this.target, this.done + WINDOW);
       deleted += await this.dialect.compactWindow(this.done, upTo, META.compactDone);
       this.done = upTo;
+      if (Date.now() - lastReport >= PROGRESS_EVERY_MS) {
+        lastReport = Date.now();
+        this.log.info({ from, at: this.done, to: this.target, deleted, ms: lastReport - started }, 'compacting log rows');
+      }
       // Let queued requests in between windows.
       await new Promise((r) => setImmediate(r));
     }

@@ -7,7 +7,9 @@
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Dialect } from '../dialect/dialect';
+import { Alarms } from './alarms';
 import type { Job } from './batch';
+import { EtcdError, Errors } from '../errors';
 import { Compactor } from './compactor';
 import { Fence } from './fence';
 import { Follower } from './follower';
@@ -16,12 +18,27 @@ import { readLogView, type LogView } from './log-view';
 import type { Marks } from './meta';
 import { openSchema } from './schema';
 import { Tailer } from './tailer';
-import type { DbSize, LogFollower, LogIdentity } from './types';
+import { observeDialect } from './observed-dialect';
+import { Outage } from './outage';
+import type { DbSize, LogFollower, LogIdentity, LogObserver } from './types';
 import { BatchWriter } from './writer';
 
 export interface LogOptions {
   /** How often the log is polled for other instances' writes (databases without notifications). */
   pollIntervalMs: number;
+  /** etcd's --quota-backend-bytes, resolved (0 or less: no quota). */
+  quotaBytes?: number;
+  /** How often the database is measured and the shared alarm list re-read. */
+  alarmRefreshMs?: number;
+  /** Told of every SQL call, commit and retry (metrics). */
+  observer?: LogObserver;
+  /** SQL calls slower than this are logged (0: never). */
+  slowSqlMs?: number;
+}
+
+/** A start on a kine database with no strata data: final, never a reason to retry the connection. */
+export class KineDatabaseError extends Error {
+  override name = 'KineDatabaseError';
 }
 
 export class Log {
@@ -31,14 +48,28 @@ export class Log {
   private writer!: BatchWriter;
   private tailer!: Tailer;
   private memory!: LogFollower;
+  /** etcd's alarms and the space quota, shared by every instance on the database. */
+  readonly alarms: Alarms;
+  private memberId = 0n;
+  private readonly dialect: Dialect;
+  /** Whether the database is unreachable now, with one log line per outage. */
+  readonly outage: Outage;
 
   constructor(
-    private readonly dialect: Dialect,
+    dialect: Dialect,
     private readonly baseLog: Logger,
     private readonly opts: LogOptions,
   ) {
-    this.fence = new Fence(dialect);
-    this.compactor = new Compactor(dialect, baseLog.child({ component: 'compactor' }));
+    const sqlLog = baseLog.child({ component: 'sql' });
+    this.outage = new Outage(sqlLog, (e) => dialect.isUnreachable(e));
+    this.dialect = observeDialect(dialect, { observer: opts.observer, slowSqlMs: opts.slowSqlMs ?? 0, log: sqlLog, outage: this.outage });
+    this.fence = new Fence(this.dialect);
+    this.compactor = new Compactor(this.dialect, baseLog.child({ component: 'compactor' }));
+    this.alarms = new Alarms(
+      this.dialect,
+      { quotaBytes: opts.quotaBytes ?? 0, refreshMs: opts.alarmRefreshMs ?? 1000 },
+      baseLog.child({ component: 'alarms' }),
+    );
   }
 
   /**
@@ -48,7 +79,17 @@ export class Log {
   async open(memory: LogFollower): Promise<{ identity: LogIdentity; authTokenSecret: Buffer; rows: number }> {
     this.memory = memory;
     this.follower = new Follower(memory, (marks) => this.reload(marks));
-    this.writer = new BatchWriter(this.dialect, this.follower, this.baseLog.child({ component: 'writer' }), randomBytes(6).toString('hex'));
+    this.writer = new BatchWriter(
+      this.dialect,
+      this.follower,
+      this.baseLog.child({ component: 'writer' }),
+      randomBytes(6).toString('hex'),
+      {
+        wrote: (bytes) => this.alarms.wrote(bytes),
+        diskFull: () => void this.alarms.activate({ memberId: this.memberId, alarm: 'NOSPACE' }),
+      },
+      this.opts.observer,
+    );
     this.tailer = new Tailer(
       this.dialect,
       this.fence,
@@ -57,13 +98,15 @@ export class Log {
       this.opts.pollIntervalMs,
     );
     const { identity, authTokenSecret } = await openSchema(this.dialect);
+    this.memberId = identity.memberId;
     const marks = await this.fence.read();
     // A k3s/kine database: serving an empty keyspace beside its data would re-bootstrap the cluster.
     if (marks.revision <= 1 && (await this.dialect.hasKineTable())) {
-      throw new Error(
+      throw new KineDatabaseError(
         "it holds kine's table (a k3s/kine datastore) and no strata data yet; convert it first with `strata import --from-kine <this endpoint>` (kine's table is only read), then start strata",
       );
     }
+    await this.alarms.start();
     const rows = await this.restore(marks, 'open');
     await this.compactor.init();
     void this.compactRows(this.memory.compactRevision());
@@ -78,7 +121,21 @@ export class Log {
 
   /** Waits until memory holds everything committed before the call (etcd's linearizable read). */
   async linearize(): Promise<void> {
-    await this.tailer.syncTo(await this.fence.committed());
+    try {
+      await this.tailer.syncTo(await this.fence.committed());
+    } catch (e) {
+      throw this.storageError(e);
+    }
+  }
+
+  /**
+   * A database failure as a client sees it: Unavailable either way, so clients retry; an
+   * unreachable database is etcd's "request timed out" (what a member without a leader answers).
+   */
+  private storageError(e: unknown): EtcdError {
+    if (e instanceof EtcdError) return e;
+    if (this.dialect.isUnreachable(e)) return Errors.timeout();
+    return Errors.internal(`storage error: ${(e as Error)?.message ?? String(e)}`);
   }
 
   /**
@@ -103,7 +160,21 @@ export class Log {
   }
 
   size(): Promise<DbSize> {
-    return this.dialect.dbSize();
+    return this.dialect.dbSize().catch((e: unknown) => Promise.reject(this.storageError(e)));
+  }
+
+  /**
+   * How many committed revisions this instance has not applied yet (what its watches trail the
+   * database by): one fence read.
+   */
+  async lag(): Promise<number> {
+    const marks = await this.fence.committed();
+    return Math.max(0, marks.revision - this.memory.appliedRevision());
+  }
+
+  /** The pool's connections in use and idle, where the database has a pool. */
+  poolStats(): { inUse: number; idle: number } | undefined {
+    return this.dialect.poolStats?.();
   }
 
   ping(): Promise<void> {
@@ -112,6 +183,7 @@ export class Log {
 
   /** Stops following, lets queued writes commit, and closes the database. */
   async close(): Promise<void> {
+    await this.alarms.stop();
     await this.tailer?.stop();
     await this.writer?.stop();
     await this.compactor.stop();
@@ -119,7 +191,7 @@ export class Log {
   }
 
   private async restore(marks: Marks, reason: 'open' | 'reload'): Promise<number> {
-    const loaded = await loadSnapshot(this.dialect, () => this.fence.read(), marks);
+    const loaded = await loadSnapshot(this.dialect, () => this.fence.read(), marks, this.baseLog.child({ component: 'loader' }));
     this.memory.restore(loaded.snapshot, reason);
     this.follower.leaseStamp = loaded.marks.leaseStamp;
     this.follower.authMarks = loaded.marks.auth;

@@ -19,6 +19,8 @@ export const META = {
   authEnabled: 'auth_enabled',
   /** The key simple tokens are signed with, the same for every instance on the database. */
   authTokenSecret: 'auth_token_secret',
+  /** etcd's alarm list (JSON), shared by every instance: changed under its own row lock. */
+  alarms: 'alarms',
   schemaVersion: 'schema_version',
   clusterId: 'cluster_id',
   memberId: 'member_id',

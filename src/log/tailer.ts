@@ -73,7 +73,7 @@ export class Tailer {
       this.failing = false;
     } catch (e) {
       // Logged once per outage; the next tick tries again.
-      if (!this.failing) this.log.error({ err: e }, 'log tail failed; retrying');
+      if (!this.failing) this.log.error({ error: (e as Error)?.message ?? String(e) }, 'log tail failed; retrying');
       this.failing = true;
     }
   }

@@ -8,6 +8,26 @@ export type { LogView } from './log-view';
 
 export type { AuthMarks, AuthPermissionRow, AuthRoleRow, AuthRows, AuthUserRow, DbSize, LeaseRow, LogRow };
 
+/**
+ * What the log reports about its SQL, for metrics: every dialect call (kind = the call, e.g.
+ * write, rows_after, get_meta), every write batch committed, every batch retried.
+ */
+export interface LogObserver {
+  sql(kind: string, seconds: number, failed: boolean): void;
+  /** A write batch committed: how long its transaction took and how many jobs it held. */
+  commit(seconds: number, jobs: number): void;
+  retry(): void;
+}
+
+/** etcd's alarm types (etcdserverpb.AlarmType) that strata raises or accepts. */
+export type AlarmKind = 'NOSPACE' | 'CORRUPT';
+
+/** One raised alarm: etcd's AlarmMember. */
+export interface AlarmMember {
+  memberId: bigint;
+  alarm: AlarmKind;
+}
+
 /** Users, roles and the auth marks of one moment. */
 export interface AuthSnapshot extends AuthRows {
   marks: AuthMarks;

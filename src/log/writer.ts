@@ -9,6 +9,7 @@ import type { Logger } from 'pino';
 import { CommitUnknownError, type Dialect, type WriteTx } from '../dialect/dialect';
 import { EtcdError, Errors } from '../errors';
 import type { Follower } from './follower';
+import type { LogObserver } from './types';
 import { MARKS, marksFrom, META, writerStampName } from './meta';
 import { BatchState, type Job } from './batch';
 
@@ -22,6 +23,12 @@ interface Pending {
   job: Job<unknown>;
   resolve(v: unknown): void;
   reject(e: unknown): void;
+}
+
+/** What the writer tells the space quota: bytes committed, and a full disk. */
+export interface SpaceEvents {
+  wrote(bytes: number): void;
+  diskFull(): void;
 }
 
 const MAX_BATCH = 1024;
@@ -44,6 +51,8 @@ export class BatchWriter {
     private readonly follower: Follower,
     private readonly log: Logger,
     instanceId: string,
+    private readonly space?: SpaceEvents,
+    private readonly observer?: LogObserver,
   ) {
     this.stampName = writerStampName(instanceId);
   }
@@ -84,25 +93,44 @@ export class BatchWriter {
       let ev: Evaluated | undefined;
       let failure: unknown;
       try {
+        const started = performance.now();
         await this.dialect.write(async (tx) => {
           ev = await this.evaluate(tx, batch, stamp);
           await this.store(tx, ev);
         });
+        this.observer?.commit((performance.now() - started) / 1000, batch.length);
       } catch (e) {
         failure = e;
         if (e instanceof CommitUnknownError && ev) failure = await this.resolveUnknown(ev, stamp, e);
       }
       if (failure === undefined && ev) return this.finish(batch, ev.state);
       ev?.state.undoAll();
+      if (this.dialect.isDiskFull(failure)) {
+        this.log.error({ error: (failure as Error).message, jobs: batch.length }, 'database or disk is full; NOSPACE alarm raised');
+        this.space?.diskFull();
+        for (const p of batch) p.reject(Errors.noSpace());
+        return;
+      }
       const transient = failure instanceof CommitUnknownError || this.dialect.isTransient(failure);
       if (transient && attempt + 1 < RETRY_DELAYS_MS.length && !(failure instanceof EtcdError)) {
-        this.log.warn({ err: failure, attempt: attempt + 1, jobs: batch.length }, 'write batch failed; retrying');
+        // An outage is reported once by the log's outage tracker; each retry is debug detail.
+        const level = this.dialect.isUnreachable(failure) ? 'debug' : 'warn';
+        this.log[level]({ error: (failure as Error)?.message, attempt: attempt + 1, jobs: batch.length }, 'write batch failed; retrying');
+        this.observer?.retry();
         await sleep(RETRY_DELAYS_MS[attempt + 1]);
         continue;
       }
       const err =
-        failure instanceof EtcdError ? failure : Errors.internal(`storage error: ${(failure as Error)?.message ?? String(failure)}`);
-      this.log.error({ err: failure, jobs: batch.length }, 'write batch failed; rolled back');
+        failure instanceof EtcdError
+          ? failure
+          : this.dialect.isUnreachable(failure)
+            ? Errors.timeout()
+            : Errors.internal(`storage error: ${(failure as Error)?.message ?? String(failure)}`);
+      if (failure instanceof EtcdError || this.dialect.isUnreachable(failure)) {
+        this.log.warn({ error: (failure as Error)?.message, jobs: batch.length }, 'write batch failed; rolled back');
+      } else {
+        this.log.error({ err: failure, jobs: batch.length }, 'write batch failed; rolled back');
+      }
       for (const p of batch) p.reject(err);
       return;
     }
@@ -171,6 +199,11 @@ export class BatchWriter {
   }
 
   private finish(batch: Pending[], state: BatchState): void {
+    if (this.space && state.rows.length > 0) {
+      let bytes = 0;
+      for (const r of state.rows) bytes += r.key.length + r.value.length + ROW_OVERHEAD;
+      this.space.wrote(bytes);
+    }
     if (state.leaseStamp) this.follower.leaseStamp = state.leaseStamp;
     if (state.authMarks) this.follower.authMarks = state.authMarks;
     state.committed();
@@ -181,6 +214,9 @@ export class BatchWriter {
     });
   }
 }
+
+/** Roughly what a row costs beyond its key and value (columns, index entries). */
+const ROW_OVERHEAD = 64;
 
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));

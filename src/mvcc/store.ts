@@ -5,11 +5,12 @@
  */
 import type { Logger } from 'pino';
 import type { Log } from '../log/log';
-import type { Batch, LogIdentity } from '../log/types';
+import type { AlarmKind, AlarmMember, Batch, LogIdentity } from '../log/types';
 import { AuthAdmin } from './auth/auth-admin';
 import { hashKVAt, hashOf, writeSnapshot, type BackendIdentity, type HashKVResult, type HashResult, type SnapshotFile } from './backup';
 import { AuthGuard } from './auth/auth-guard';
 import { AuthState } from './auth/auth-state';
+import { AutoCompactor, type AutoCompactionPolicy } from './auto-compactor';
 import { NO_CREDENTIALS, type Credentials } from './auth/types';
 import { Compaction } from './compaction';
 import { LeaseTable } from './lease-table';
@@ -17,6 +18,7 @@ import { Lessor } from './lessor';
 import { LogApplier } from './log-applier';
 import { ReadView } from './read-view';
 import { RevisionIndex, type Change } from './revision-index';
+import { COST_LEASE_GRANT, costPut, costTxn, SpaceGuard } from './space-guard';
 import { txnWrites } from './txn';
 import type {
   CompactionRequest,
@@ -45,6 +47,15 @@ export interface StoreOptions {
   watchProgressNotifyIntervalMs: number;
   /** How often leases are checked for expiry. */
   leaseCheckIntervalMs?: number;
+  /** etcd's auto compaction; none when absent. */
+  autoCompaction?: AutoCompactionPolicy;
+}
+
+/** Auto compaction attempts by outcome (read by the metrics endpoint). */
+export interface AutoCompactionCounts {
+  compacted: number;
+  skipped: number;
+  failed: number;
 }
 
 /** Who may make a request that is not about keys: any named user, or only the root role. */
@@ -62,6 +73,9 @@ export class Store {
   private readonly compaction: Compaction;
   private readonly applier: LogApplier;
   private readonly logger: Logger;
+  private readonly autoCompactor: AutoCompactor | undefined;
+  private readonly space: SpaceGuard;
+  readonly autoCompactions: AutoCompactionCounts = { compacted: 0, skipped: 0, failed: 0 };
   identity: LogIdentity = { clusterId: 0n, memberId: 0n };
   /** What simple tokens are signed with, shared by every instance on the database. */
   authTokenSecret: Buffer = Buffer.alloc(0);
@@ -76,6 +90,7 @@ export class Store {
     this.hub = new WatchHub(this.index, baseLog.child({ component: 'watch' }), opts.watchProgressNotifyIntervalMs);
     this.lessor = new Lessor(this.leases, this.index, log, (b) => this.writeIn(b), baseLog.child({ component: 'lessor' }));
     this.compaction = new Compaction(this.index, this.hub, log, this.logger);
+    this.space = new SpaceGuard(log.alarms, () => this.identity.memberId);
     this.applier = new LogApplier(
       this.index,
       this.leases,
@@ -84,6 +99,16 @@ export class Store {
       (rev) => this.compaction.applyRemote(rev),
       this.applyChanges,
     );
+    if (opts.autoCompaction) {
+      // The server's own compactor acts as etcd's does: no user, no permission check.
+      this.autoCompactor = new AutoCompactor(opts.autoCompaction, {
+        revision: () => this.index.revision,
+        compactRevision: () => this.index.compactRevision,
+        compact: (revision) => this.compaction.compact({ revision, physical: false }),
+        onResult: (r) => this.autoCompactions[r]++,
+        log: baseLog.child({ component: 'auto-compactor' }),
+      });
+    }
   }
 
   /** Opens the log, loads the index, the leases and the compaction point, and starts expiring leases. */
@@ -93,6 +118,7 @@ export class Store {
     this.identity = identity;
     this.authTokenSecret = authTokenSecret;
     this.lessor.start(this.opts.leaseCheckIntervalMs ?? 250);
+    this.autoCompactor?.start();
     this.logger.info(
       {
         revision: this.index.revision,
@@ -107,6 +133,7 @@ export class Store {
 
   /** Stops timers and watches, lets queued writes commit, and closes the log. */
   async close(): Promise<void> {
+    await this.autoCompactor?.stop();
     this.lessor.stop();
     this.hub.stop();
     await this.log.close();
@@ -128,6 +155,8 @@ export class Store {
   }
 
   put(req: PutRequest, who: Credentials = NO_CREDENTIALS): Promise<PutResponse> {
+    const refused = this.space.check(costPut(req));
+    if (refused) return refused;
     return this.write((w) => {
       this.guard.checkPut(who, req);
       return w.put(req);
@@ -135,6 +164,8 @@ export class Store {
   }
 
   deleteRange(req: DeleteRangeRequest, who: Credentials = NO_CREDENTIALS): Promise<DeleteRangeResponse> {
+    const refused = this.space.refusedIfCorrupt();
+    if (refused) return refused;
     return this.write((w) => {
       this.guard.checkDeleteRange(who, req);
       return w.deleteRange(req);
@@ -143,6 +174,8 @@ export class Store {
 
   async txn(req: TxnRequest, who: Credentials = NO_CREDENTIALS): Promise<TxnResponse> {
     if (txnWrites(req)) {
+      const refused = this.space.check(costTxn(req));
+      if (refused) return refused;
       return this.write((w) => {
         this.guard.checkTxn(who, req);
         return w.txn(req);
@@ -154,14 +187,20 @@ export class Store {
   }
 
   compact(req: CompactionRequest, who: Credentials = NO_CREDENTIALS): Promise<CompactionResponse> {
+    const refused = this.space.refusedIfCorrupt();
+    if (refused) return refused;
     return this.compaction.compact(req, () => this.guard.requireAdmin(who));
   }
 
   leaseGrant(id: bigint, ttl: number, who: Credentials = NO_CREDENTIALS): Promise<LeaseGrantResponse> {
+    const refused = this.space.check(COST_LEASE_GRANT);
+    if (refused) return refused;
     return this.lessor.grant(id, ttl, () => this.guard.requireUser(who));
   }
 
   leaseRevoke(id: bigint, who: Credentials = NO_CREDENTIALS): Promise<LeaseRevokeResponse> {
+    const refused = this.space.refusedIfCorrupt();
+    if (refused) return refused;
     return this.lessor.revoke(id, () => this.guard.checkLeaseKeys(who, id, 'write'));
   }
 
@@ -228,6 +267,39 @@ export class Store {
   /** A hash of the whole store (not etcd's: see snapshot/store-hash.ts). */
   hash(): Promise<HashResult> {
     return this.log.readView((view) => hashOf(view));
+  }
+
+  /** etcd's Alarm: GET lists (one type, or all for none); ACTIVATE and DEACTIVATE answer the alarm changed. */
+  async alarm(
+    action: 'get' | 'activate' | 'deactivate',
+    member: AlarmMember | { memberId: bigint; alarm?: AlarmKind },
+  ): Promise<AlarmMember[]> {
+    const alarms = this.log.alarms;
+    if (action === 'get') return alarms.get(member.alarm);
+    if (!member.alarm) return [];
+    const m = { memberId: member.memberId, alarm: member.alarm };
+    const changed = action === 'activate' ? await alarms.activate(m) : await alarms.deactivate(m);
+    return changed ? [changed] : [];
+  }
+
+  /** The alarms raised now (local view, refreshed from the database every second). */
+  activeAlarms(): AlarmMember[] {
+    return this.log.alarms.get();
+  }
+
+  /** Readings for metrics: watches, the database pool, and database outages that ended. */
+  opsStats(): { watch: { streams: number; watchers: number }; pool: { inUse: number; idle: number } | undefined; recoveries: number } {
+    return { watch: this.hub.counts(), pool: this.log.poolStats(), recoveries: this.log.outage.recoveries };
+  }
+
+  /** Committed revisions not yet applied here (watch lag), read from the database. */
+  watchLag(): Promise<number> {
+    return this.log.lag();
+  }
+
+  /** The space quota (0 or less: none) and the size it is measured against. */
+  quota(): { quotaBytes: number; sizeBytes: number } {
+    return { quotaBytes: this.log.alarms.quotaBytes, sizeBytes: this.log.alarms.sizeBytes };
   }
 
   dbSize(): Promise<DbSize> {

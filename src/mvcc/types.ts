@@ -175,7 +175,7 @@ export interface CompactionResponse {
 }
 
 /** What the database occupies (etcd's Status dbSize and dbSizeInUse). */
-export type { DbSize } from '../log/types';
+export type { AlarmKind, AlarmMember, DbSize } from '../log/types';
 
 export interface WatchCreate {
   key: Buffer;

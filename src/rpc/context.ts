@@ -28,6 +28,8 @@ export interface RpcContext {
   /** URLs clients reach this member on. */
   clientUrls: string[];
   auth: RpcAuth;
+  /** Unary requests slower than this are logged (etcd's warn-apply duration); 0: never. */
+  slowRequestMs?: number;
   /** Long-lived streams (gRPC and gateway), ended on shutdown; the kind feeds /metrics. */
   streams: Set<{ kind: 'watch' | 'keepalive'; end(): void }>;
 }

@@ -7,13 +7,9 @@ import { Errors, EtcdError, unmappedAuthError } from '../errors';
 import type { Credentials } from '../mvcc/auth/types';
 import type { HashKVResult, HashResult } from '../mvcc/backup';
 import type { Clearance } from '../mvcc/store';
-import type { Header } from '../mvcc/types';
 import type { UnaryMethod } from './calls';
+import { alarmLines, decodeAlarm, encodeAlarm, type AlarmResult } from './codec/alarm';
 import {
-  ALARM_DEACTIVATE,
-  ALARM_GET,
-  decodeAlarm,
-  encodeAlarm,
   encodeDefragment,
   encodeHash,
   encodeHashKV,
@@ -52,16 +48,16 @@ export function maintenanceCalls(ctx: RpcContext) {
     run: async (_m, _size, who) => {
       await store.authorize(who, 'user');
       const db = await store.dbSize();
-      return { revision: store.revision, db };
+      return { revision: store.revision, db, errors: alarmLines(store.activeAlarms()) };
     },
     encode: (r) => encodeStatus(r, identity, ctx.version),
   };
-  const Alarm: UnaryMethod<pb.AlarmRequest, Header, pb.AlarmResponse> = {
+  const Alarm: UnaryMethod<pb.AlarmRequest, AlarmResult, pb.AlarmResponse> = {
     run: async (m, _size, who) => {
-      const { action } = decodeAlarm(m);
-      await store.authorize(who, action === ALARM_GET ? 'user' : 'admin');
-      if (action !== ALARM_GET && action !== ALARM_DEACTIVATE) throw Errors.unimplemented('Alarm ACTIVATE');
-      return { revision: store.revision };
+      const req = decodeAlarm(m);
+      await store.authorize(who, req.action === 'get' ? 'user' : 'admin');
+      const alarms = await store.alarm(req.action, req);
+      return { revision: store.revision, alarms };
     },
     encode: (r) => encodeAlarm(r, identity),
   };

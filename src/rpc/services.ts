@@ -6,15 +6,17 @@ import { keepAliveStream, leaseCalls } from './lease';
 import { authCalls } from './auth';
 import { clusterCalls, maintenanceCalls } from './maintenance';
 import type { ServiceName } from './proto';
+import { slowLogged } from './slow-requests';
 import { watchStream } from './watch';
 
 export function serviceMethods(ctx: RpcContext): Record<ServiceName, ServiceMethods> {
+  const slow = (service: string, table: ServiceMethods['unary']) => slowLogged(service, table, ctx.slowRequestMs ?? 0, ctx.log);
   return {
-    KV: { unary: kvCalls(ctx), streams: {} },
+    KV: { unary: slow('KV', kvCalls(ctx)), streams: {} },
     Watch: { unary: {}, streams: { Watch: watchStream(ctx) } },
-    Lease: { unary: leaseCalls(ctx), streams: { LeaseKeepAlive: keepAliveStream(ctx) } },
-    Cluster: { unary: clusterCalls(ctx), streams: {} },
-    Maintenance: { unary: maintenanceCalls(ctx), streams: {} },
-    Auth: { unary: authCalls(ctx), streams: {} },
+    Lease: { unary: slow('Lease', leaseCalls(ctx)), streams: { LeaseKeepAlive: keepAliveStream(ctx) } },
+    Cluster: { unary: slow('Cluster', clusterCalls(ctx)), streams: {} },
+    Maintenance: { unary: slow('Maintenance', maintenanceCalls(ctx)), streams: {} },
+    Auth: { unary: slow('Auth', authCalls(ctx)), streams: {} },
   };
 }

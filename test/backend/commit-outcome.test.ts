@@ -74,10 +74,13 @@ forEachBackend('commit outcome', (backend) => {
     const real = fx.dialect.write.bind(fx.dialect);
     fx.dialect.write = async () => {
       fx.dialect.write = real;
-      // A server's own error, as each driver reports a full disk (not a connection problem).
-      throw Object.assign(new Error('injected: disk full'), { code: fx.dialect.name === 'sqlite' ? 'SQLITE_FULL' : '53100', errno: 1021 });
+      // A server's own error (not a connection problem; a full disk is NOSPACE, see disk-full.test.ts).
+      throw Object.assign(new Error('injected: constraint'), {
+        code: fx.dialect.name === 'sqlite' ? 'SQLITE_CONSTRAINT' : '23514',
+        errno: 3819,
+      });
     };
-    await expect(fx.store.put(put('doomed', 'x'))).rejects.toThrow(/storage error: injected: disk full/);
+    await expect(fx.store.put(put('doomed', 'x'))).rejects.toThrow(/storage error: injected: constraint/);
     expect(fx.store.revision).toBe(before);
     expect((await fx.store.range(get('doomed'))).kvs).toHaveLength(0);
     const ok = await fx.store.put(put('after', 'y'));

@@ -2,7 +2,7 @@
  * TLS to PostgreSQL with kine's flags. The machine's PostgreSQL runs without TLS, so the test puts a
  * TLS front in between: it answers PostgreSQL's SSLRequest with 'S', terminates TLS with a
  * certificate made here for 127.0.0.1, and relays the plaintext protocol to the real server.
- * Checked: sslmode=require encrypts; --ca-file verifies (and a wrong CA is refused); --skip-verify
+ * Checked: sslmode=require encrypts; --datastore-cafile verifies (and a wrong CA is refused); --skip-verify
  * connects without verification; sslmode=disable stays plaintext and the front refuses it.
  */
 import { spawn, spawnSync } from 'node:child_process';
@@ -77,10 +77,14 @@ function tlsFront(upstream: { host: string; port: number }, cert: string, key: s
   return { server, stats };
 }
 
-/** Runs the CLI to its exit without blocking this process (the TLS front lives here). */
+/**
+ * Runs the CLI to its exit without blocking this process (the TLS front lives here). Start-up
+ * does not wait for the database here (--datastore-connect-timeout 0): each case is about the
+ * first attempt's error.
+ */
 function runCli(args: string[]): Promise<{ status: number | null; output: string }> {
   return new Promise((resolve) => {
-    const p = spawn(process.execPath, [STRATA_BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const p = spawn(process.execPath, [STRATA_BIN, '--datastore-connect-timeout', '0', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
     p.stdout.on('data', (d: Buffer) => (output += d.toString()));
     p.stderr.on('data', (d: Buffer) => (output += d.toString()));
@@ -118,9 +122,9 @@ else
 
     const endpoint = (params: string) => `postgres://${base.username || 'postgres'}@127.0.0.1:${port}/${databaseFor(dir)}?${params}`;
 
-    it('--ca-file turns on verified TLS; writes and reads go through it', async () => {
+    it('--datastore-cafile turns on verified TLS; writes and reads go through it', async () => {
       const before = front.stats.tlsSessions;
-      const server = await startStrata({ endpoint: endpoint('application_name=tls-test'), args: ['--ca-file', certs.cert] });
+      const server = await startStrata({ endpoint: endpoint('application_name=tls-test'), args: ['--datastore-cafile', certs.cert] });
       try {
         const c = createClient(server.address);
         await c.kv.Put({ key: b('tls'), value: b('yes') });
@@ -153,7 +157,14 @@ else
     });
 
     it('a certificate from another CA is refused, with exit code 1 and a message that names the problem', async () => {
-      const r = await runCli(['--listen-address', '127.0.0.1:0', '--endpoint', endpoint('sslmode=verify-full'), '--ca-file', other.cert]);
+      const r = await runCli([
+        '--listen-address',
+        '127.0.0.1:0',
+        '--endpoint',
+        endpoint('sslmode=verify-full'),
+        '--datastore-cafile',
+        other.cert,
+      ]);
       expect(r.status).toBe(1);
       expect(r.output).toMatch(/cannot open postgres:\/\/.*certificate/i);
     });

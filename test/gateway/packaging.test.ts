@@ -22,8 +22,11 @@ function yamlToJson(text: string): Msg {
 }
 
 describe.skipIf(!haveTool(COMPOSE, 'docker-compose', 'apt-get install -y docker-compose'))('packaging (static checks)', () => {
+  const compose = (env: NodeJS.ProcessEnv) =>
+    spawnSync(COMPOSE, ['-f', path.join(ROOT, 'docker-compose.yml'), 'config'], { cwd: ROOT, encoding: 'utf8', env });
+
   it('docker-compose config accepts the compose file: PostgreSQL, strata, APISIX', () => {
-    const r = spawnSync(COMPOSE, ['-f', path.join(ROOT, 'docker-compose.yml'), 'config'], { cwd: ROOT, encoding: 'utf8' });
+    const r = compose({ ...process.env, APISIX_ADMIN_KEY: 'k-of-the-test' });
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     const cfg = yamlToJson(r.stdout);
@@ -44,6 +47,32 @@ describe.skipIf(!haveTool(COMPOSE, 'docker-compose', 'apt-get install -y docker-
     expect(apisixCfg.deployment.etcd.host).toEqual(['http://strata:2379']);
     expect(apisixCfg.deployment.etcd.prefix).toBe('/apisix');
     expect(cfg.services.postgres.environment.POSTGRES_DB).toBe('strata');
+    // Any start order: every service comes back unless stopped on purpose; no obsolete version key.
+    for (const name of ['postgres', 'strata', 'apisix']) expect(cfg.services[name].restart, name).toBe('unless-stopped');
+    expect(readFileSync(path.join(ROOT, 'docker-compose.yml'), 'utf8')).not.toMatch(/^version:/m);
+    // APISIX's admin key is the user's own, never a published default.
+    expect(apisix.environment.APISIX_ADMIN_KEY).toBe('k-of-the-test');
+    expect(apisixCfg.deployment.admin.admin_key[0].key).toBe('${{APISIX_ADMIN_KEY}}');
+    expect(apisixCfg.deployment.admin.allow_admin).not.toContain('0.0.0.0/0');
+  });
+
+  it('docker-compose refuses to run without an APISIX admin key', () => {
+    const env = { ...process.env };
+    delete env.APISIX_ADMIN_KEY;
+    const r = compose(env);
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toMatch(/APISIX_ADMIN_KEY/);
+  });
+
+  it('installs from the lockfile: the Dockerfile and .ci/run use npm ci, and npm ci accepts the lockfile', () => {
+    expect(readFileSync(path.join(ROOT, 'Dockerfile'), 'utf8')).toMatch(/^RUN npm ci\b/m);
+    expect(readFileSync(path.join(ROOT, '.ci/run'), 'utf8')).toMatch(/^npm ci\b/m);
+    const r = spawnSync('npm', ['ci', '--dry-run', '--ignore-scripts', '--no-audit', '--no-fund'], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    expect(r.status, r.stderr).toBe(0);
   });
 
   it('the Dockerfile: multi-stage on node:20, non-root, HEALTHCHECK on /health, runs dist/main.js', () => {
@@ -66,7 +95,7 @@ describe.skipIf(!haveTool(COMPOSE, 'docker-compose', 'apt-get install -y docker-
     );
     expect(parsed.kind).toBe('run');
     if (parsed.kind !== 'run') return;
-    expect(parsed.config.listen).toEqual({ kind: 'tcp', host: '0.0.0.0', port: 2379 });
+    expect(parsed.config.listen.map((u) => u.at)).toEqual([{ kind: 'tcp', host: '0.0.0.0', port: 2379 }]);
     expect(parsed.config.endpoint.kind).toBe('postgres');
   });
 });

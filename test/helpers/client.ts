@@ -75,9 +75,8 @@ const UNARY: Record<string, string[]> = {
   ],
 };
 
-/** A gRPC client for an etcd v3 endpoint such as "127.0.0.1:2379". */
-export function createClient(address: string): EtcdClient {
-  const creds = grpc.credentials.createInsecure();
+/** A gRPC client for an etcd v3 endpoint such as "127.0.0.1:2379" (TLS with `creds`). */
+export function createClient(address: string, creds = grpc.credentials.createInsecure()): EtcdClient {
   const opts = { 'grpc.max_receive_message_length': -1, 'grpc.max_send_message_length': 8 * 1024 * 1024 };
   const raw: Record<string, grpc.Client> = {};
   for (const s of Object.keys(UNARY)) raw[s] = new pb[s](address, creds, opts);

@@ -26,7 +26,8 @@ import {
   encodeLeaseRevoke,
   encodeLeaseTimeToLive,
 } from '../../src/rpc/codec/lease';
-import { decodeAlarm, encodeAlarm, encodeDefragment, encodeMemberList, encodeStatus } from '../../src/rpc/codec/maintenance';
+import { alarmLines, decodeAlarm, encodeAlarm } from '../../src/rpc/codec/alarm';
+import { encodeDefragment, encodeMemberList, encodeStatus } from '../../src/rpc/codec/maintenance';
 import { encodeAuthHeader } from '../../src/rpc/codec/auth';
 import { decodeTxn, encodeTxn } from '../../src/rpc/codec/txn';
 import { decodeWatchRequest, encodeWatch } from '../../src/rpc/codec/watch';
@@ -214,8 +215,17 @@ describe('codec: requests', () => {
   });
 
   it('Alarm, defaults and every field', () => {
-    expect(decodeAlarm(request('Maintenance', 'Alarm'))).toEqual({ action: 0 });
-    expect(decodeAlarm(request('Maintenance', 'Alarm', { action: 2, memberID: 7, alarm: 1 }))).toEqual({ action: 2 });
+    expect(decodeAlarm(request('Maintenance', 'Alarm'))).toEqual({ action: 'get', memberId: 0n, alarm: undefined });
+    expect(decodeAlarm(request('Maintenance', 'Alarm', { action: 2, memberID: 7, alarm: 1 }))).toEqual({
+      action: 'deactivate',
+      memberId: 7n,
+      alarm: 'NOSPACE',
+    });
+    expect(decodeAlarm(request('Maintenance', 'Alarm', { action: 1, memberID: BIG, alarm: 2 }))).toEqual({
+      action: 'activate',
+      memberId: BigInt(BIG),
+      alarm: 'CORRUPT',
+    });
   });
 
   it('WatchRequest: create (defaults and every field), cancel, progress, none', () => {
@@ -335,7 +345,9 @@ describe('codec: responses, as protobufjs encodes and a client decodes them', ()
   });
 
   it('Status, Alarm, Defragment, MemberList, AuthDisable', () => {
-    expect(response('Maintenance', 'Status', encodeStatus({ revision: 12, db: { size: 4096, inUse: 1024 } }, id, '3.5.13'))).toEqual({
+    expect(
+      response('Maintenance', 'Status', encodeStatus({ revision: 12, db: { size: 4096, inUse: 1024 }, errors: [] }, id, '3.5.13')),
+    ).toEqual({
       header: hdr(12),
       version: '3.5.13',
       dbSize: '4096',
@@ -347,7 +359,15 @@ describe('codec: responses, as protobufjs encodes and a client decodes them', ()
       isLearner: false,
       raftAppliedIndex: '12',
     });
-    expect(response('Maintenance', 'Alarm', encodeAlarm({ revision: 7 }, id))).toEqual({ header: hdr(7), alarms: [] });
+    expect(response('Maintenance', 'Alarm', encodeAlarm({ revision: 7, alarms: [] }, id))).toEqual({ header: hdr(7), alarms: [] });
+    expect(
+      (
+        response('Maintenance', 'Alarm', encodeAlarm({ revision: 7, alarms: [{ memberId: 9n, alarm: 'NOSPACE' }] }, id)) as {
+          alarms: unknown;
+        }
+      ).alarms,
+    ).toEqual([{ memberID: '9', alarm: 1 }]);
+    expect(alarmLines([{ memberId: 13458989633860879742n, alarm: 'NOSPACE' }])).toEqual(['memberID:13458989633860879742 alarm:NOSPACE ']);
     expect(response('Maintenance', 'Defragment', encodeDefragment())).toEqual({ header: null });
     expect(response('Cluster', 'MemberList', encodeMemberList({ name: 'default', clientUrls: ['http://127.0.0.1:2379'] }, id))).toEqual({
       header: hdr(0),

@@ -8,7 +8,8 @@ const sqlitePath = (e: Endpoint): string | undefined => (e.kind === 'sqlite' ? e
 describe('parseConfig', () => {
   it('has etcd-like defaults', () => {
     const c = parseConfig({});
-    expect(c.listen).toEqual({ kind: 'tcp', host: '127.0.0.1', port: 2379 });
+    expect(c.listen).toEqual([{ url: 'http://127.0.0.1:2379', tls: false, at: { kind: 'tcp', host: '127.0.0.1', port: 2379 } }]);
+    expect([c.tls, c.advertiseClientUrls, c.metricsListen]).toEqual([undefined, undefined, []]);
     expect(c.endpoint).toEqual({ kind: 'sqlite', path: './db/state.db', synchronous: 'NORMAL', busyTimeoutMs: 30000 });
     expect(c.maxRequestBytes).toBe(1.5 * 1024 * 1024);
     expect(c.maxTxnOps).toBe(128);
@@ -106,7 +107,7 @@ describe('parseCli', () => {
     const r = run(['--listen-address', '127.0.0.1:1', '--endpoint', 'sqlite:///a.db', '--max-txn-ops', '5']);
     expect(r.kind).toBe('run');
     if (r.kind === 'run') {
-      expect(r.config.listen).toEqual({ kind: 'tcp', host: '127.0.0.1', port: 1 });
+      expect(r.config.listen.map((u) => u.at)).toEqual([{ kind: 'tcp', host: '127.0.0.1', port: 1 }]);
       expect(sqlitePath(r.config.endpoint)).toBe('/a.db');
       expect(r.config.maxTxnOps).toBe(5);
     }
@@ -115,7 +116,7 @@ describe('parseCli', () => {
   it('falls back to STRATA_* variables, flags win', () => {
     const env = { STRATA_ENDPOINT: 'sqlite:///env.db', STRATA_LOG_LEVEL: 'debug', STRATA_LISTEN_ADDRESS: ':9' };
     const r = run([], env);
-    expect(r.kind === 'run' && [sqlitePath(r.config.endpoint), r.config.logLevel, r.config.listen]).toEqual([
+    expect(r.kind === 'run' && [sqlitePath(r.config.endpoint), r.config.logLevel, r.config.listen[0].at]).toEqual([
       '/env.db',
       'debug',
       { kind: 'tcp', host: '0.0.0.0', port: 9 },
@@ -126,10 +127,14 @@ describe('parseCli', () => {
 
   it('reads the database TLS, pool and poll flags, with k3s aliases', () => {
     const r = run([
+      '--endpoint',
+      'postgres://localhost/db',
       '--datastore-cafile',
       '/ca',
-      '--cert-file',
+      '--datastore-certfile',
       '/c',
+      '--datastore-keyfile',
+      '/k',
       '--skip-verify',
       '--datastore-max-open-connections',
       '3',
@@ -137,13 +142,13 @@ describe('parseCli', () => {
       '50ms',
     ]);
     expect(r.kind === 'run' && r.config.datastore).toEqual({
-      tls: { caFile: '/ca', certFile: '/c', keyFile: undefined, skipVerify: true },
+      tls: { caFile: '/ca', certFile: '/c', keyFile: '/k', skipVerify: true },
       maxOpenConnections: 3,
       connectionMaxIdleMs: 120_000,
       pollIntervalMs: 50,
     });
-    const e = run([], { STRATA_KEY_FILE: '/k', STRATA_POLL_INTERVAL: '1s' });
-    expect(e.kind === 'run' && [e.config.datastore.tls.keyFile, e.config.datastore.pollIntervalMs]).toEqual(['/k', 1000]);
+    const e = run([], { STRATA_ENDPOINT: 'mysql://root@tcp(h:1)/k', STRATA_DATASTORE_CAFILE: '/ca', STRATA_POLL_INTERVAL: '1s' });
+    expect(e.kind === 'run' && [e.config.datastore.tls.caFile, e.config.datastore.pollIntervalMs]).toEqual(['/ca', 1000]);
     expect(run(['--datastore-max-open-connections', '0']).kind).toBe('exit');
   });
 

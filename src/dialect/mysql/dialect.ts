@@ -37,7 +37,7 @@ import {
   type RawMetaRow,
 } from '../rows';
 import { MysqlDriver } from './driver';
-import { isTransient } from './errors';
+import { isConnectionError, isDiskFull, isTransient } from './errors';
 import { SCHEMA, SCHEMA_LOCK } from './schema';
 import { SQL, SQL_FOR_COUNT } from './statements';
 
@@ -53,6 +53,17 @@ export class MysqlDialect implements Dialect {
   readonly capabilities = DEFAULT_CAPABILITIES;
   readonly listen = cannotListen('mysql');
   readonly isTransient = isTransient;
+  readonly isDiskFull = isDiskFull;
+  readonly isUnreachable = isConnectionError;
+
+  poolStats(): { inUse: number; idle: number } {
+    // mysql2 keeps its counts in the pool's internal queues.
+    const p = (this.driver.pool as unknown as { pool?: { _allConnections?: { length: number }; _freeConnections?: { length: number } } })
+      ?.pool;
+    const all = p?._allConnections?.length ?? 0;
+    const idle = p?._freeConnections?.length ?? 0;
+    return { inUse: all - idle, idle };
+  }
   private readonly driver: MysqlDriver;
   /** Key and value bytes per multi-row INSERT: half the server's max_allowed_packet. */
   private insertBytes = 4 << 20;
@@ -212,6 +223,11 @@ export class MysqlDialect implements Dialect {
       await setMetaOn(c, { [progressKey]: String(upTo) });
       return predecessors.affectedRows + tombstones.affectedRows;
     });
+  }
+
+  async quotaBytes(): Promise<number> {
+    const [[r]] = await this.driver.pool.query<Rows<{ size: unknown }>>(SQL.quotaBytes);
+    return Number(r.size);
   }
 
   async dbSize(): Promise<DbSize> {

@@ -37,7 +37,7 @@ export class MysqlDriver {
     this.pool.pool.on('connection', (c) => {
       // A connection that dies while idle or between two queries must not end the process: the
       // next query on it fails and the writer retries.
-      c.on('error', (err: Error) => this.log.warn({ err }, 'database connection failed'));
+      c.on('error', (err: Error) => this.log.debug({ error: err.message }, 'database connection failed'));
       void c.query(SQL.readCommitted);
     });
   }

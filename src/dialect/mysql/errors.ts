@@ -12,6 +12,14 @@ export function isConnectionError(e: unknown): boolean {
   return (e as { fatal?: unknown }).fatal === true || CONNECTION_CODES.has(codeOf(e) ?? '') || CONNECTION_ERRNOS.has(errnoOf(e) ?? 0);
 }
 
+/** ER_RECORD_FILE_FULL (1114), ER_DISK_FULL (1021), or the OS's ENOSPC (errno 28) passed through. */
+export function isDiskFull(e: unknown): boolean {
+  const errno = errnoOf(e) ?? 0;
+  if (errno === 1114 || errno === 1021) return true;
+  const message = (e as { message?: unknown } | null | undefined)?.message;
+  return typeof message === 'string' && /(errno|Errcode|error):? 28\b/i.test(message);
+}
+
 export function isTransient(e: unknown): boolean {
   return RETRYABLE_ERRNOS.has(errnoOf(e) ?? 0) || isConnectionError(e);
 }

@@ -43,6 +43,8 @@ export const SQL = {
   dbSize: `SELECT COALESCE(SUM(data_length + index_length + data_free), 0) AS size,
                   COALESCE(SUM(data_length + index_length), 0) AS in_use
            FROM information_schema.tables WHERE table_schema = DATABASE()`,
+  quotaBytes: `SELECT COALESCE(SUM(data_length + index_length), 0) AS size
+               FROM information_schema.tables WHERE table_schema = DATABASE()`,
   // InnoDB rebuilds the tables online; writers are not blocked for the duration.
   defragment: 'OPTIMIZE TABLE log, lease, meta, auth_user, auth_role',
   ping: 'SELECT 1',

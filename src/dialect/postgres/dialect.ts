@@ -35,7 +35,7 @@ import {
   type RawMetaRow,
 } from '../rows';
 import { PostgresDriver } from './driver';
-import { isTransient } from './errors';
+import { isConnectionError, isDiskFull, isTransient } from './errors';
 import { schema, SCHEMA_LOCK_ID } from './schema';
 import { AUTH_SQL, prepared, SQL } from './statements';
 
@@ -49,6 +49,13 @@ export class PostgresDialect implements Dialect {
   readonly name = 'postgres';
   readonly capabilities = { ...DEFAULT_CAPABILITIES, notifications: true };
   readonly isTransient = isTransient;
+  readonly isDiskFull = isDiskFull;
+  readonly isUnreachable = isConnectionError;
+
+  poolStats(): { inUse: number; idle: number } {
+    const p = this.driver.pool;
+    return p ? { inUse: p.totalCount - p.idleCount, idle: p.idleCount } : { inUse: 0, idle: 0 };
+  }
   private readonly driver: PostgresDriver;
 
   constructor(endpoint: PostgresEndpoint, opts: DatastoreOptions, log: Logger) {
@@ -156,6 +163,11 @@ export class PostgresDialect implements Dialect {
       await c.query(prepared('setMeta', [[progressKey], [String(upTo)]]));
       return (predecessors.rowCount ?? 0) + (tombstones.rowCount ?? 0);
     });
+  }
+
+  async quotaBytes(): Promise<number> {
+    const [r] = (await this.driver.pool.query<{ size: string }>(SQL.quotaBytes)).rows;
+    return Number(r.size);
   }
 
   async dbSize(): Promise<DbSize> {

@@ -39,11 +39,11 @@ export class PostgresDriver {
       idleTimeoutMillis: this.opts.connectionMaxIdleMs,
     });
     // An idle connection dropped by the server must not take the process down; the next query reconnects.
-    this.pool.on('error', (err) => this.log.warn({ err }, 'idle database connection failed'));
+    this.pool.on('error', (err) => this.log.debug({ error: err.message }, 'idle database connection failed'));
     // A checked-out client whose connection dies between two queries emits 'error' with no
     // listener of the pool's attached, which would end the process; the next query on it fails and
     // the writer retries, so logging is all that is needed here.
-    this.pool.on('connect', (client) => client.on('error', (err) => this.log.warn({ err }, 'database connection failed')));
+    this.pool.on('connect', (client) => client.on('error', (err) => this.log.debug({ error: err.message }, 'database connection failed')));
   }
 
   async close(): Promise<void> {
@@ -69,7 +69,7 @@ export class PostgresDriver {
       c.on('notification', () => onNotify());
       c.on('error', (err) => {
         if (this.closed) return;
-        this.log.warn({ err }, 'LISTEN connection lost; reconnecting');
+        this.log.warn({ error: (err as Error).message }, 'LISTEN connection lost; reconnecting');
         void c.end().catch(() => undefined);
         setTimeout(() => void reconnect(), RELISTEN_MS).unref();
       });
@@ -84,7 +84,7 @@ export class PostgresDriver {
         await connect();
       } catch (err) {
         if (!this.closed) setTimeout(() => void reconnect(), RELISTEN_RETRY_MS).unref();
-        this.log.warn({ err }, 'LISTEN reconnect failed');
+        this.log.debug({ error: (err as Error).message }, 'LISTEN reconnect failed');
       }
     };
     await connect();

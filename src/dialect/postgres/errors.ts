@@ -21,6 +21,9 @@ export function isConnectionError(e: unknown): boolean {
   );
 }
 
+/** disk_full (53100), and out of memory / configuration limit of the 53 class that a full disk causes. */
+export const isDiskFull = (e: unknown): boolean => codeOf(e) === '53100';
+
 export function isTransient(e: unknown): boolean {
   return RETRYABLE_STATES.has(codeOf(e) ?? '') || isConnectionError(e);
 }

@@ -61,6 +61,8 @@ export const SQL = {
   dbSize: `SELECT pg_database_size(current_database()) AS size,
                   pg_total_relation_size('log') + pg_total_relation_size('meta') + pg_total_relation_size('lease')
                   + pg_total_relation_size('auth_user') + pg_total_relation_size('auth_role') AS in_use`,
+  quotaBytes: `SELECT pg_total_relation_size('log') + pg_total_relation_size('meta') + pg_total_relation_size('lease')
+                  + pg_total_relation_size('auth_user') + pg_total_relation_size('auth_role') AS size`,
   // Plain VACUUM makes dead space reusable without locking writers out; VACUUM FULL would.
   defragment: 'VACUUM log, lease, meta',
   ping: 'SELECT 1',

@@ -18,7 +18,7 @@ import {
 import { insertChunks } from '../chunks';
 import { toKineRow, toLeaseRow, toLogRow, toMetaValues, type RawKineRow, type RawLeaseRow, type RawLogRow, type RawMetaRow } from '../rows';
 import { SqliteDriver } from './driver';
-import { isTransient } from './errors';
+import { isDiskFull, isTransient } from './errors';
 import { SCHEMA } from './schema';
 import { KINE_SQL, prepareConsistentReader, prepareStatements, PRAGMAS, VACUUM, type Statements } from './statements';
 
@@ -50,6 +50,9 @@ export class SqliteDialect implements Dialect {
   readonly capabilities = DEFAULT_CAPABILITIES;
   readonly listen = cannotListen('sqlite');
   readonly isTransient = isTransient;
+  readonly isDiskFull = isDiskFull;
+  /** A file is never unreachable in the sense of a server outage. */
+  readonly isUnreachable = (): boolean => false;
   private readonly driver: SqliteDriver;
   private stmts!: Statements;
   /** Committed meta rows by the names read, valid while data_version holds. */
@@ -218,6 +221,11 @@ export class SqliteDialect implements Dialect {
     // VACUUM rewrites the file without free pages; the checkpoint first folds the WAL in.
     this.driver.writer.pragma(PRAGMAS.checkpoint);
     this.driver.writer.exec(VACUUM);
+  }
+
+  async quotaBytes(): Promise<number> {
+    const r = this.stmts.reader;
+    return Number(r.pageCount.get()) * Number(r.pageSize.get());
   }
 
   async dbSize(): Promise<DbSize> {

@@ -3,7 +3,7 @@
  * schema, and one read-only reader that sees only committed data. Every call is synchronous, so a
  * transaction whose awaits are only calls on these connections never lets other work in.
  */
-import { mkdirSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync } from 'node:fs';
 import * as path from 'node:path';
 import type BetterSqlite3 from 'better-sqlite3';
 import type { SqliteEndpoint } from '../../config';
@@ -23,7 +23,7 @@ export class SqliteDriver {
   open(schema: string): void {
     const Database = loadModule<typeof BetterSqlite3>('better-sqlite3');
     const file = this.endpoint.path;
-    if (file !== ':memory:') mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+    if (file !== ':memory:') createPrivately(file);
     this.writer = new Database(file, { timeout: this.endpoint.busyTimeoutMs });
     this.writer.pragma(PRAGMAS.journalMode);
     // NORMAL in WAL mode: a commit survives a crash of this process (kill -9); FULL also survives
@@ -81,5 +81,19 @@ export class SqliteDriver {
 
   private rollback(): void {
     if (this.writer.inTransaction) this.tx.rollback.run();
+  }
+}
+
+/**
+ * The database holds every Secret a cluster stores: a folder strata creates is 0700 and a new file
+ * 0600, as etcd's data dir and db. SQLite gives -wal and -shm the database file's mode. Existing
+ * files and folders keep the mode their owner chose.
+ */
+function createPrivately(file: string): void {
+  mkdirSync(path.dirname(path.resolve(file)), { recursive: true, mode: 0o700 });
+  try {
+    closeSync(openSync(file, 'wx', 0o600));
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
   }
 }

@@ -55,6 +55,13 @@ export class WatchHub {
     for (const s of this.streams) s.maybeSendProgress();
   }
 
+  /** Open streams and their watchers (etcd_debugging_mvcc_watch_stream_total / watcher_total). */
+  counts(): { streams: number; watchers: number } {
+    let watchers = 0;
+    for (const s of this.streams) watchers += s.watcherCount;
+    return { streams: this.streams.size, watchers };
+  }
+
   compacted(): void {
     for (const s of this.streams) s.compacted();
   }

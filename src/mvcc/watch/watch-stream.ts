@@ -18,6 +18,10 @@ const NO_EVENTS: Event[] = [];
 
 export class WatchStream implements WatchStreamApi {
   private readonly watchers = new Map<number, Watcher>();
+
+  get watcherCount(): number {
+    return this.watchers.size;
+  }
   private nextId = 0;
   private blocked = false;
   private progressPending = false;

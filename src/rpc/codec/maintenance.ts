@@ -1,20 +1,15 @@
 /** Maintenance and Cluster messages: what one strata member reports about itself. */
 import type { HashKVResult, HashResult } from '../../mvcc/backup';
-import type { DbSize, Header } from '../../mvcc/types';
+import type { DbSize } from '../../mvcc/types';
 import type * as pb from '../messages';
 import { header, type HeaderIdentity } from './header';
-
-export const ALARM_GET = 0;
-export const ALARM_DEACTIVATE = 2;
-
-export function decodeAlarm(m: pb.AlarmRequest): { action: number } {
-  return { action: m.action };
-}
 
 /** What Status reports, read from the store. */
 export interface StatusResult {
   revision: number;
   db: DbSize;
+  /** Alarm lines (etcd fills Status.errors with the active alarms). */
+  errors: string[];
 }
 
 export function encodeStatus(r: StatusResult, id: HeaderIdentity, version: string): pb.StatusResponse {
@@ -27,15 +22,10 @@ export function encodeStatus(r: StatusResult, id: HeaderIdentity, version: strin
     raftIndex: r.revision,
     raftTerm: id.raft_term,
     raftAppliedIndex: r.revision,
-    errors: [],
+    errors: r.errors,
     dbSizeInUse: r.db.inUse,
     isLearner: false,
   };
-}
-
-/** strata raises no alarms (there is no space quota), so the list is always empty. */
-export function encodeAlarm(r: Header, id: HeaderIdentity): pb.AlarmResponse {
-  return { header: header(id, r.revision), alarms: [] };
 }
 
 /** etcd answers an empty DefragmentResponse, without a header. */
