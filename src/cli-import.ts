@@ -37,8 +37,13 @@ function program(): Command {
     .exitOverride();
 }
 
-/** Runs `strata import`; `say` prints a line for the operator. Returns the exit code. */
-export async function importCommand(argv: string[], env: NodeJS.ProcessEnv, say: (line: string) => void): Promise<number> {
+/** Runs `strata import`; `say` prints a line for the operator, `print` the help. Returns the exit code. */
+export async function importCommand(
+  argv: string[],
+  env: NodeJS.ProcessEnv,
+  say: (line: string) => void,
+  print: (text: string) => void = say,
+): Promise<number> {
   const p = program();
   let out = '';
   p.configureOutput({ writeOut: (s) => (out += s), writeErr: (s) => (out += s) });
@@ -48,8 +53,12 @@ export async function importCommand(argv: string[], env: NodeJS.ProcessEnv, say:
     p.parse(argv, { from: 'user' });
   } catch (e) {
     if (e instanceof CommanderError) {
+      if (e.exitCode === 0) {
+        print(out.trim());
+        return 0;
+      }
       say(out.trim() || e.message);
-      return e.exitCode === 0 ? 0 : 2;
+      return 2;
     }
     throw e;
   } finally {
