@@ -144,6 +144,7 @@ function buildBaseProgram(version: string): Command {
       )
       .addOption(opt('--bcrypt-cost <n>', 'bcrypt cost of password hashes (4 to 31)', 'STRATA_BCRYPT_COST', DEFAULTS.bcryptCost))
       .helpOption('-h, --help')
+      .addHelpText('after', '\nTo fill an empty store from etcd or kine first: strata import --help')
       .showSuggestionAfterError(false)
       .allowExcessArguments(false)
       .exitOverride()

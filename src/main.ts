@@ -9,6 +9,7 @@ import { StartAborted } from './ops/connect-wait';
 import { versionText } from './ops/version-text';
 import { DEFAULTS } from './config';
 import { parseCli } from './cli';
+import { importCommand } from './cli-import';
 import { textDestination } from './ops/text-log';
 
 const PACKAGE_VERSION = (JSON.parse(readFileSync(path.join(__dirname, '..', 'package.json'), 'utf8')) as { version: string }).version;
@@ -25,6 +26,14 @@ function gitSha(): string {
 const VERSION = versionText({ version: PACKAGE_VERSION, gitSha: gitSha(), etcdVersion: DEFAULTS.emulatedEtcdVersion });
 
 export async function run(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
+  if (argv[0] === 'import') {
+    return importCommand(
+      argv.slice(1),
+      env,
+      (line) => process.stderr.write(`${line}\n`),
+      (text) => process.stdout.write(`${text}\n`),
+    );
+  }
   const parsed = parseCli(argv, env, VERSION);
   if (parsed.kind === 'exit') {
     if (parsed.output) (parsed.code === 0 ? process.stdout : process.stderr).write(parsed.output.replace(/\n?$/, '\n'));

@@ -81,6 +81,14 @@ export interface LogSource {
   loadAuth(): Promise<AuthRows>;
 }
 
+/** Reads inside one read-only transaction: every call sees the same committed state. */
+export interface ConsistentRead {
+  readMeta(names: readonly string[]): Promise<MetaValues>;
+  /** Up to `limit` rows after (revision, sub), ordered by (revision, sub). */
+  loadRows(afterRevision: number, afterSub: number, limit: number): Promise<LogRow[]>;
+  loadLeases(): Promise<LeaseRow[]>;
+}
+
 /** Operations inside one write transaction. */
 export interface WriteTx extends LogSource {
   /**
@@ -89,6 +97,8 @@ export interface WriteTx extends LogSource {
    */
   lockMeta(names: readonly string[]): Promise<LockedMeta>;
   insertRows(rows: LogRow[]): Promise<void>;
+  /** Deletes every log row and lease (an import that replaces the store). */
+  clearLog(): Promise<void>;
   upsertLeases(leases: LeaseRow[]): Promise<void>;
   deleteLeases(ids: bigint[]): Promise<void>;
   /** Applies users and roles written or deleted (each name at most once per list). */
@@ -115,6 +125,22 @@ export const DEFAULT_CAPABILITIES: Capabilities = { notifications: false };
 export interface OpenOptions {
   /** Meta rows whose changes are announced to listening instances, where the database can. */
   announce: readonly string[];
+  /** false: connect only, create no table (reading another program's tables, e.g. kine's). */
+  schema?: boolean;
+}
+
+/** One row of kine's table (k3s's datastore), as kine's schema has it: its id is the revision. */
+export interface KineRow {
+  id: number;
+  name: Buffer;
+  created: boolean;
+  deleted: boolean;
+  /** 0 on a create: the row's own id. */
+  createRevision: number;
+  prevRevision: number;
+  /** kine's lease column: a TTL in seconds (kine's lease ids are their TTLs). */
+  lease: number;
+  value: Buffer;
 }
 
 /**
@@ -148,6 +174,15 @@ export interface Dialect extends LogSource {
   initMeta(defaults: Record<string, string>): Promise<void>;
   /** Up to `limit` rows after (revision, sub), ordered by (revision, sub). */
   loadRows(afterRevision: number, afterSub: number, limit: number): Promise<LogRow[]>;
+  /** Whether the database holds kine's table (`kine`). */
+  hasKineTable(): Promise<boolean>;
+  /** Up to `limit` rows of kine's table with ids above `afterId`, by id; the table is only read. */
+  loadKineRows(afterId: number, limit: number): Promise<KineRow[]>;
+  /**
+   * Runs fn in one read-only transaction on a connection of its own that sees a single committed
+   * state however long it runs, without holding writers back (a backup or a hash of the log).
+   */
+  readConsistent<T>(fn: (r: ConsistentRead) => Promise<T>): Promise<T>;
   /**
    * Deletes, in one short transaction, the rows made obsolete by revisions in (after, upTo]:
    * each such row's predecessor (its key at prev_revision) and every tombstone; records `upTo` as

@@ -3,7 +3,7 @@
  * (better-sqlite3 with safe integers), as decimal strings (node-postgres's int8, mysql2 with
  * bigNumberStrings) or as numbers (32-bit columns); a flag as a boolean (PostgreSQL) or as 0 / 1.
  */
-import type { LeaseRow, LockedMeta, LogRow } from './dialect';
+import type { KineRow, LeaseRow, LockedMeta, LogRow } from './dialect';
 
 /** An integer column as some driver returns it. */
 export type DbInteger = bigint | string | number;
@@ -47,6 +47,30 @@ export function toLogRow(r: RawLogRow): LogRow {
     lease: BigInt(r.lease),
     value: r.value,
     deleted: typeof r.deleted === 'boolean' ? r.deleted : Number(r.deleted) !== 0,
+  };
+}
+
+export interface RawKineRow {
+  id: DbInteger;
+  name: Buffer | string;
+  created: DbInteger | null;
+  deleted: DbInteger | null;
+  create_revision: DbInteger | null;
+  prev_revision: DbInteger | null;
+  lease: DbInteger | null;
+  value: Buffer | null;
+}
+
+export function toKineRow(r: RawKineRow): KineRow {
+  return {
+    id: Number(r.id),
+    name: Buffer.isBuffer(r.name) ? r.name : Buffer.from(String(r.name), 'utf8'),
+    created: Number(r.created ?? 0) !== 0,
+    deleted: Number(r.deleted ?? 0) !== 0,
+    createRevision: Number(r.create_revision ?? 0),
+    prevRevision: Number(r.prev_revision ?? 0),
+    lease: Number(r.lease ?? 0),
+    value: r.value ?? Buffer.alloc(0),
   };
 }
 

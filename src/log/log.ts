@@ -14,6 +14,7 @@ import { Compactor } from './compactor';
 import { Fence } from './fence';
 import { Follower } from './follower';
 import { loadSnapshot } from './loader';
+import { readLogView, type LogView } from './log-view';
 import type { Marks } from './meta';
 import { openSchema } from './schema';
 import { Tailer } from './tailer';
@@ -33,6 +34,11 @@ export interface LogOptions {
   observer?: LogObserver;
   /** SQL calls slower than this are logged (0: never). */
   slowSqlMs?: number;
+}
+
+/** A start on a kine database with no strata data: final, never a reason to retry the connection. */
+export class KineDatabaseError extends Error {
+  override name = 'KineDatabaseError';
 }
 
 export class Log {
@@ -93,8 +99,15 @@ export class Log {
     );
     const { identity, authTokenSecret } = await openSchema(this.dialect);
     this.memberId = identity.memberId;
+    const marks = await this.fence.read();
+    // A k3s/kine database: serving an empty keyspace beside its data would re-bootstrap the cluster.
+    if (marks.revision <= 1 && (await this.dialect.hasKineTable())) {
+      throw new KineDatabaseError(
+        "it holds kine's table (a k3s/kine datastore) and no strata data yet; convert it first with `strata import --from-kine <this endpoint>` (kine's table is only read), then start strata",
+      );
+    }
     await this.alarms.start();
-    const rows = await this.restore(await this.fence.read(), 'open');
+    const rows = await this.restore(marks, 'open');
     await this.compactor.init();
     void this.compactRows(this.memory.compactRevision());
     await this.tailer.start();
@@ -139,6 +152,11 @@ export class Log {
   async defragment(): Promise<void> {
     await this.writer.submit(() => undefined);
     await this.dialect.defragment();
+  }
+
+  /** Runs fn on the whole log at one committed revision (a consistent read; writes go on). */
+  readView<T>(fn: (view: LogView) => Promise<T>): Promise<T> {
+    return readLogView(this.dialect, fn);
   }
 
   size(): Promise<DbSize> {

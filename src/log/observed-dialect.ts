@@ -31,10 +31,12 @@ const DIRECT = [
   'rowsAfter',
   'loadLeases',
   'loadAuth',
+  'hasKineTable',
 ] as const;
 const IN_TX = [
   'lockMeta',
   'insertRows',
+  'clearLog',
   'upsertLeases',
   'deleteLeases',
   'writeAuth',
@@ -72,7 +74,8 @@ export function observeDialect(inner: Dialect, o: ObserveOptions): Dialect {
     const kind = kindOf(name);
     slots[name] = (...args: unknown[]) => timed(kind, () => fn(...args));
   }
-  // Everything else runs on the dialect itself (its fields live there).
+  // Everything else runs on the dialect itself (its fields live there); readConsistent too: a
+  // backup's read is long by nature, not slow SQL.
   for (const name of ['open', 'close', 'listen', 'isTransient', 'isDiskFull', 'isUnreachable'] as const) {
     slots[name] = (inner[name] as (...a: unknown[]) => unknown).bind(inner);
   }

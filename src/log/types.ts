@@ -4,6 +4,7 @@
  */
 import type { AuthPermissionRow, AuthRoleRow, AuthRows, AuthUserRow, DbSize, LeaseRow, LogRow } from '../dialect/dialect';
 import type { AuthMarks } from './meta';
+export type { LogView } from './log-view';
 
 export type { AuthMarks, AuthPermissionRow, AuthRoleRow, AuthRows, AuthUserRow, DbSize, LeaseRow, LogRow };
 

@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import type { Log } from '../log/log';
 import type { AlarmKind, AlarmMember, Batch, LogIdentity } from '../log/types';
 import { AuthAdmin } from './auth/auth-admin';
+import { hashKVAt, hashOf, writeSnapshot, type BackendIdentity, type HashKVResult, type HashResult, type SnapshotFile } from './backup';
 import { AuthGuard } from './auth/auth-guard';
 import { AuthState } from './auth/auth-state';
 import { AutoCompactor, type AutoCompactionPolicy } from './auto-compactor';
@@ -258,6 +259,24 @@ export class Store {
   /** Gives free space back to the file system; writes wait meanwhile, as during etcd's defrag. */
   defragment(): Promise<void> {
     return this.log.defragment();
+  }
+
+  /**
+   * The store at its last committed revision as etcd's backend db, in a scratch file the caller
+   * streams and removes. Read from one consistent read of the log: writes go on meanwhile.
+   */
+  snapshot(id: BackendIdentity): Promise<SnapshotFile> {
+    return this.log.readView((view) => writeSnapshot(view, id));
+  }
+
+  /** etcd's HashKV at `revision` (0: the current one), from one consistent read of the log. */
+  hashKV(revision: number): Promise<HashKVResult> {
+    return this.log.readView((view) => hashKVAt(view, revision));
+  }
+
+  /** A hash of the whole store (not etcd's: see snapshot/store-hash.ts). */
+  hash(): Promise<HashResult> {
+    return this.log.readView((view) => hashOf(view));
   }
 
   /** etcd's Alarm: GET lists (one type, or all for none); ACTIVATE and DEACTIVATE answer the alarm changed. */

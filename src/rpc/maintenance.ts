@@ -5,10 +5,19 @@
  */
 import { Errors, EtcdError, unmappedAuthError } from '../errors';
 import type { Credentials } from '../mvcc/auth/types';
+import type { HashKVResult, HashResult } from '../mvcc/backup';
 import type { Clearance } from '../mvcc/store';
 import type { UnaryMethod } from './calls';
 import { alarmLines, decodeAlarm, encodeAlarm, type AlarmResult } from './codec/alarm';
-import { encodeDefragment, encodeMemberList, encodeStatus, type MemberInfo, type StatusResult } from './codec/maintenance';
+import {
+  encodeDefragment,
+  encodeHash,
+  encodeHashKV,
+  encodeMemberList,
+  encodeStatus,
+  type MemberInfo,
+  type StatusResult,
+} from './codec/maintenance';
 import type { RpcContext } from './context';
 import type * as pb from './messages';
 
@@ -24,17 +33,14 @@ const missing = (ctx: RpcContext, what: string, clearance: Clearance, unmapped =
   encode: (r) => r,
 });
 
-/** The admin check of Defragment, Hash and HashKV, whose errors etcd leaves unmapped (Unknown). */
-async function adminUnmapped(ctx: RpcContext, who: Credentials): Promise<void> {
+/** The admin check of Defragment, Snapshot, Hash and HashKV, whose errors etcd leaves unmapped (Unknown). */
+export async function adminUnmapped(ctx: RpcContext, who: Credentials): Promise<void> {
   try {
     await ctx.store.authorize(who, 'admin');
   } catch (e) {
     throw e instanceof EtcdError ? unmappedAuthError(e) : e;
   }
 }
-
-/** Snapshot is a server stream; strata has no snapshot to send. */
-export const SNAPSHOT_UNIMPLEMENTED = 'Snapshot (back up the SQL database instead)';
 
 export function maintenanceCalls(ctx: RpcContext) {
   const { store, identity } = ctx;
@@ -62,12 +68,27 @@ export function maintenanceCalls(ctx: RpcContext) {
     },
     encode: () => encodeDefragment(),
   };
+  const HashKV: UnaryMethod<pb.HashKVRequest, HashKVResult, pb.HashKVResponse> = {
+    run: async (m, _size, who) => {
+      const revision = Number(m.revision);
+      await adminUnmapped(ctx, who);
+      return store.hashKV(revision);
+    },
+    encode: (r) => encodeHashKV(r, identity),
+  };
+  const Hash: UnaryMethod<unknown, HashResult, pb.HashResponse> = {
+    run: async (_m, _size, who) => {
+      await adminUnmapped(ctx, who);
+      return store.hash();
+    },
+    encode: (r) => encodeHash(r, identity),
+  };
   return {
     Status,
     Alarm,
     Defragment,
-    Hash: missing(ctx, 'Hash', 'admin', true),
-    HashKV: missing(ctx, 'HashKV', 'admin', true),
+    Hash,
+    HashKV,
     MoveLeader: missing(ctx, 'MoveLeader (strata has no raft leader)', 'admin'),
   };
 }

@@ -42,6 +42,10 @@ export type { AlarmRequest__Output as AlarmRequest } from './proto-types/etcdser
 export type { AlarmResponse } from './proto-types/etcdserverpb/AlarmResponse';
 export type { StatusResponse } from './proto-types/etcdserverpb/StatusResponse';
 export type { DefragmentResponse } from './proto-types/etcdserverpb/DefragmentResponse';
+export type { HashKVRequest__Output as HashKVRequest } from './proto-types/etcdserverpb/HashKVRequest';
+export type { HashKVResponse } from './proto-types/etcdserverpb/HashKVResponse';
+export type { HashResponse } from './proto-types/etcdserverpb/HashResponse';
+export type { SnapshotResponse } from './proto-types/etcdserverpb/SnapshotResponse';
 export type { MemberListResponse } from './proto-types/etcdserverpb/MemberListResponse';
 export type { AuthEnableResponse } from './proto-types/etcdserverpb/AuthEnableResponse';
 export type { AuthDisableResponse } from './proto-types/etcdserverpb/AuthDisableResponse';

@@ -1,11 +1,12 @@
 /** The gRPC server with every etcd service registered, the hot responses on hand-written encoders. */
 import * as grpc from '@grpc/grpc-js';
-import { Errors } from '../errors';
 import type { RpcContext } from './context';
 import { fastEncoders } from './fast-encode';
 import { grpcService, type ResultSerializer } from './grpc-service';
 import { receiveLimit } from './limits';
-import { SNAPSHOT_UNIMPLEMENTED } from './maintenance';
+import { presentedByGrpc } from './auth/presented';
+import { credentialsOf } from './auth/tokens';
+import { pumpSnapshot, snapshotCall } from './snapshot';
 import { SERVICE_NAMES, serviceDefinition, type ServiceName } from './proto';
 import { serviceMethods } from './services';
 import { toServiceError } from './status';
@@ -32,9 +33,32 @@ export function createGrpcServer(ctx: RpcContext, interceptors: grpc.ServerInter
   return server;
 }
 
-/** Snapshot is a server stream strata answers UNIMPLEMENTED. */
+/** Snapshot is a server stream: the db's chunks at the pace the client takes them. */
 function snapshot(ctx: RpcContext): grpc.handleServerStreamingCall<unknown, unknown> {
+  const open = snapshotCall(ctx);
   return (call) => {
-    call.emit('error', toServiceError(Errors.unimplemented(SNAPSHOT_UNIMPLEMENTED), ctx.log));
+    let gone = false;
+    call.on('cancelled', () => (gone = true));
+    call.on('close', () => (gone = true));
+    void (async () => {
+      const who = await credentialsOf(presentedByGrpc(call), ctx.auth.tokens, ctx.auth.clientCertAuth);
+      await pumpSnapshot(open(who), {
+        write: (m) => call.write(m),
+        drained: () =>
+          new Promise<void>((resolve) => {
+            const done = () => {
+              call.off('drain', done);
+              call.off('close', done);
+              resolve();
+            };
+            call.on('drain', done);
+            call.on('close', done);
+          }),
+        gone: () => gone || call.cancelled,
+      });
+      if (!gone) call.end();
+    })().catch((e: unknown) => {
+      if (!gone) call.emit('error', toServiceError(e, ctx.log));
+    });
   };
 }

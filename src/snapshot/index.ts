@@ -12,3 +12,4 @@ export { etcdRetainedRows, type RowSource } from './retention';
 export { writeSnapshotFile } from './snapshot-file';
 export { SNAPSHOT_CHUNK_SIZE, appendDigest, snapshotChunks, type SnapshotChunk } from './snapshot-stream';
 export { snapshotStatus, type SnapshotStatus } from './status';
+export { storeHash } from './store-hash';

@@ -320,6 +320,12 @@ const cases: Case[] = [
         etcd: grpcError('UNKNOWN', 'auth: user name is empty'),
       }),
       step('root: Defragment', (s) => s.c.maintenance.Defragment({}, as(s, 'root'))),
+      step('alice: HashKV (unmapped, as Defragment)', (s) => s.c.maintenance.HashKV({ revision: 0 }, as(s, 'alice')), {
+        etcd: grpcError('UNKNOWN', 'auth: permission denied'),
+      }),
+      step('alice: Hash', (s) => s.c.maintenance.Hash({}, as(s, 'alice')), {
+        etcd: grpcError('UNKNOWN', 'auth: permission denied'),
+      }),
       step('alice: Status', (s) => s.c.maintenance.Status({}, as(s, 'alice')), {
         ignore: ['dbSize', 'dbSizeInUse', 'raftIndex', 'raftAppliedIndex', 'version', 'leader', 'raftTerm'],
       }),

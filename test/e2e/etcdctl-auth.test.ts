@@ -4,7 +4,10 @@
 // is etcdctl's own flow: it adds the role, grants it and enables again.
 //
 // STRATA_TEST_AGAINST=etcd runs the peer side against a second real etcd.
-import { describe, expect, test } from 'vitest';
+import { rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { afterAll, describe, expect, test } from 'vitest';
 import { ETCDCTL_BIN, ETCD_BIN, haveTool } from '../helpers/servers';
 import { Side, normalise, sidesPerSuite, type CtlResult } from './etcdctl-harness';
 
@@ -17,6 +20,8 @@ interface Step {
 }
 
 const ROOT = ['--user', 'root:rootpw'];
+/** Where `snapshot save` writes (the same file for both sides, one after the other). */
+const SNAPSHOT = path.join(tmpdir(), `strata-etcdctl-auth-${process.pid}.snapshot`);
 const ALICE = ['--user', 'alice:alicepw'];
 
 const steps: Step[] = [
@@ -49,6 +54,9 @@ const steps: Step[] = [
   { name: '--user of an unknown user', args: ['--user', 'nobody:x', 'get', '/app/k'], code: 2 },
   { name: '--user alice user list', args: [...ALICE, 'user', 'list'], code: 1 },
   { name: '--user alice auth disable', args: [...ALICE, 'auth', 'disable'], code: 1 },
+  { name: '--user alice snapshot save (admin only)', args: [...ALICE, 'snapshot', 'save', SNAPSHOT], code: 5 },
+  { name: '--user alice endpoint hashkv (admin only)', args: [...ALICE, 'endpoint', 'hashkv'], code: 1 },
+  { name: 'root snapshot save', args: [...ROOT, 'snapshot', 'save', SNAPSHOT] },
   { name: 'user passwd (from stdin)', args: [...ROOT, 'user', 'passwd', 'alice', '--interactive=false'], input: 'newpw\n' },
   { name: '--user alice, old password', args: [...ALICE, 'get', '/app/k'], code: 2 },
   { name: '--user alice, new password', args: ['--user', 'alice:newpw', 'get', '/app/k'] },
@@ -68,6 +76,7 @@ const haveTools = haveTool(ETCDCTL_BIN, 'etcdctl') && haveTool(ETCD_BIN, 'etcd')
 
 describe.skipIf(!haveTools)('etcdctl auth: reference etcd vs peer', () => {
   const sides = sidesPerSuite();
+  afterAll(() => rmSync(SNAPSHOT, { force: true }));
 
   const run = (st: Step, side: Side): CtlResult => normalise(side.ctl(st.args, st.input), side);
 

@@ -214,7 +214,9 @@ describe('gateway: Lease (unary), Maintenance, Cluster, Auth', () => {
       header: header(0),
       members: [{ ID: members.json.header.member_id, name: 'strata', clientURLs: [s.url] }],
     });
-    for (const path of ['/v3/maintenance/hash', '/v3/cluster/member/add', '/v3/maintenance/downgrade']) {
+    const hash = await post(s.url, '/v3/maintenance/hash', {});
+    expect([hash.status, hash.json]).toEqual([200, { header: header(await revNow()), hash: expect.any(Number) }]);
+    for (const path of ['/v3/cluster/member/add', '/v3/maintenance/downgrade']) {
       const r = await post(s.url, path, {});
       expect([path, r.status, r.json.code]).toEqual([path, 501, 12]);
     }

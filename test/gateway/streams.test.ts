@@ -1,6 +1,11 @@
 // The gateway's streams over real HTTP: watch (history replay, live events, several requests on one
 // body, compaction cancel, staying open after the body ends) and lease keepalive, plus expiry.
+import { createHash } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { snapshotStatus } from '../../src/snapshot/status';
 import { serverFixture } from '../helpers/fixture';
 import { sleep } from '../helpers/ports';
 import { b64, b64PrefixEnd, jsonHeader, LineStream, post, unb64 } from './http';
@@ -133,4 +138,32 @@ describe('gateway: lease keepalive and expiry', () => {
     expect(ttl.json.TTL).toBe('-1');
     w.close();
   }, 15_000);
+});
+
+describe('gateway: snapshot', () => {
+  it('streams the db as {"result":…} lines, then its SHA-256; the file is one etcdctl reads', async () => {
+    await put('snap/a', '1');
+    const rev = await revNow();
+    const r = await post(s.url, '/v3/maintenance/snapshot', {});
+    expect(r.status).toBe(200);
+    const lines = r.text
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l).result);
+    expect(lines.length).toBeGreaterThan(1);
+    expect(lines[0].header).toEqual(header(rev));
+    const blobs = lines.map((l) => Buffer.from(l.blob, 'base64'));
+    const db = Buffer.concat(blobs.slice(0, -1));
+    expect(lines[lines.length - 1].remaining_bytes ?? '0').toBe('0');
+    expect(Number(lines[0].remaining_bytes ?? 0)).toBe(db.length - blobs[0].length);
+    expect(blobs[blobs.length - 1].equals(createHash('sha256').update(db).digest())).toBe(true);
+    const dir = mkdtempSync(path.join(tmpdir(), 'strata-gw-snapshot-'));
+    try {
+      const file = path.join(dir, 'db');
+      writeFileSync(file, db);
+      expect((await snapshotStatus(file)).revision).toBe(rev);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });

@@ -14,6 +14,9 @@ import {
   DEFAULT_CAPABILITIES,
   type AuthChanges,
   type AuthRows,
+  type ConsistentRead,
+  type KineRow,
+  type OpenOptions,
   type DbSize,
   type Dialect,
   type LeaseRow,
@@ -22,10 +25,12 @@ import {
   type WriteTx,
 } from '../dialect';
 import {
+  toKineRow,
   toLeaseRow,
   toLockedMeta,
   toLogRow,
   toMetaValues,
+  type RawKineRow,
   type RawLeaseRow,
   type RawLockedMetaRow,
   type RawLogRow,
@@ -67,14 +72,14 @@ export class MysqlDialect implements Dialect {
     this.driver = new MysqlDriver(endpoint, opts, log);
   }
 
-  async open(): Promise<void> {
+  async open(options?: OpenOptions): Promise<void> {
     await this.driver.open();
     const c = await this.driver.pool.getConnection();
     try {
       const [[lock]] = await c.query<Rows<{ ok: unknown }>>(SQL.schemaLock, [SCHEMA_LOCK]);
       if (Number(lock.ok) !== 1) throw new Error('timed out waiting for another instance to create the schema');
       try {
-        for (const stmt of SCHEMA) await c.query(stmt);
+        if (options?.schema !== false) for (const stmt of SCHEMA) await c.query(stmt);
       } finally {
         await c.query(SQL.schemaUnlock, [SCHEMA_LOCK]);
       }
@@ -100,6 +105,10 @@ export class MysqlDialect implements Dialect {
       rowsAfter: (after, upTo) => rowsAfterOn(c, after, upTo),
       loadLeases: () => loadLeasesOn(c),
       insertRows: (rows) => this.insertRowsOn(c, rows),
+      clearLog: async () => {
+        await c.query(SQL.clearRows);
+        await c.query(SQL.clearLeases);
+      },
       upsertLeases: async (leases) => {
         for (const chunk of powerOfTwoChunks(leases, MAX_CHUNK)) {
           await c.execute(
@@ -183,6 +192,27 @@ export class MysqlDialect implements Dialect {
   async loadRows(afterRevision: number, afterSub: number, limit: number): Promise<LogRow[]> {
     const [rows] = await this.driver.pool.query<Rows<RawLogRow>>(SQL.loadRows(limit), [afterRevision, afterRevision, afterSub]);
     return rows.map(toLogRow);
+  }
+
+  async hasKineTable(): Promise<boolean> {
+    const [rows] = await this.driver.pool.query<Rows<{ n: unknown }>>(SQL.kineExists);
+    return Number(rows[0].n) > 0;
+  }
+
+  async loadKineRows(afterId: number, limit: number): Promise<KineRow[]> {
+    const [rows] = await this.driver.pool.query<Rows<RawKineRow>>(SQL.kineRows(limit), [afterId]);
+    return rows.map(toKineRow);
+  }
+
+  readConsistent<T>(fn: (r: ConsistentRead) => Promise<T>): Promise<T> {
+    return this.driver.consistentRead((c) =>
+      fn({
+        readMeta: async (names) => toMetaValues((await c.execute<Rows<RawMetaRow>>(SQL_FOR_COUNT.meta(names.length), [...names]))[0]),
+        loadRows: async (afterRevision, afterSub, limit) =>
+          (await c.query<Rows<RawLogRow>>(SQL.loadRows(limit), [afterRevision, afterRevision, afterSub]))[0].map(toLogRow),
+        loadLeases: () => loadLeasesOn(c),
+      }),
+    );
   }
 
   compactWindow(after: number, upTo: number, progressKey: string): Promise<number> {

@@ -53,6 +53,19 @@ export class MysqlDriver {
     return inTransaction(conn, SQL.begin, isConnectionError, () => fn(c));
   }
 
+  /** Runs fn in one read-only transaction on one consistent snapshot of the database. */
+  async consistentRead<T>(fn: (c: PoolConnection) => Promise<T>): Promise<T> {
+    const c = await this.pool.getConnection();
+    try {
+      await c.query(SQL.repeatableReadOnce);
+    } catch (e) {
+      c.destroy();
+      throw e;
+    }
+    const conn = { exec: (sql: string) => c.query(sql), release: (broken: boolean) => (broken ? c.destroy() : c.release()) };
+    return inTransaction(conn, SQL.beginConsistent, isConnectionError, () => fn(c));
+  }
+
   private connectionConfig(database: string | undefined): ConnectionOptions {
     const e = this.endpoint;
     return {

@@ -12,6 +12,20 @@ const inList = (n: number): string => `(${many(n, '?')})`;
 
 export const SQL = {
   begin: 'START TRANSACTION',
+  /** kine's table, only ever read. */
+  kineExists: "SELECT COUNT(*) AS n FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name = 'kine'",
+  kineRows: (limit: number) =>
+    `SELECT id, CAST(name AS BINARY) AS name, created, deleted, create_revision, prev_revision, lease, value
+     FROM kine WHERE id > ? ORDER BY id LIMIT ${Math.trunc(limit)}`,
+  // Not TRUNCATE: it would commit the transaction there and then.
+  clearRows: 'DELETE FROM log',
+  clearLeases: 'DELETE FROM lease',
+  /**
+   * A consistent snapshot needs REPEATABLE READ (under the pool's READ COMMITTED each statement
+   * would see its own); this sets it for the next transaction only.
+   */
+  repeatableReadOnce: 'SET TRANSACTION ISOLATION LEVEL REPEATABLE READ',
+  beginConsistent: 'START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY',
   // Each statement sees what committed before it; no gap locks between writers and the compactor.
   readCommitted: 'SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED',
   /** Serialises schema creation between instances starting at the same moment. */

@@ -12,6 +12,8 @@ import {
   DEFAULT_CAPABILITIES,
   type AuthChanges,
   type AuthRows,
+  type ConsistentRead,
+  type KineRow,
   type DbSize,
   type Dialect,
   type LeaseRow,
@@ -21,10 +23,12 @@ import {
   type WriteTx,
 } from '../dialect';
 import {
+  toKineRow,
   toLeaseRow,
   toLockedMeta,
   toLogRow,
   toMetaValues,
+  type RawKineRow,
   type RawLeaseRow,
   type RawLockedMetaRow,
   type RawLogRow,
@@ -62,7 +66,7 @@ export class PostgresDialect implements Dialect {
     await this.driver.open();
     await this.driver.transaction(async (c) => {
       await c.query(SQL.schemaLock, [SCHEMA_LOCK_ID.toString()]);
-      for (const stmt of schema(options.announce)) await c.query(stmt);
+      if (options.schema !== false) for (const stmt of schema(options.announce)) await c.query(stmt);
     });
   }
 
@@ -84,6 +88,7 @@ export class PostgresDialect implements Dialect {
       rowsAfter: (after, upTo) => rowsAfterOn(c, after, upTo),
       loadLeases: () => loadLeasesOn(c),
       insertRows: (rows) => insertRowsOn(c, rows),
+      clearLog: async () => void (await c.query(SQL.clearLog)),
       upsertLeases: async (ls) =>
         void (await c.query(prepared('upsertLeases', [ls.map((l) => l.id.toString()), ls.map((l) => l.ttl), ls.map((l) => l.expiresAt)]))),
       deleteLeases: async (ids) => void (await c.query(prepared('deleteLeases', [ids.map((id) => id.toString())]))),
@@ -127,6 +132,27 @@ export class PostgresDialect implements Dialect {
 
   async loadRows(afterRevision: number, afterSub: number, limit: number): Promise<LogRow[]> {
     return (await this.driver.pool.query<RawLogRow>(prepared('loadRows', [afterRevision, afterSub, limit]))).rows.map(toLogRow);
+  }
+
+  async hasKineTable(): Promise<boolean> {
+    return (await this.driver.pool.query<{ found: boolean }>(SQL.kineExists)).rows[0].found;
+  }
+
+  async loadKineRows(afterId: number, limit: number): Promise<KineRow[]> {
+    return (await this.driver.pool.query<RawKineRow>(SQL.kineRows, [afterId, limit])).rows.map(toKineRow);
+  }
+
+  readConsistent<T>(fn: (r: ConsistentRead) => Promise<T>): Promise<T> {
+    return this.driver.transaction(
+      (c) =>
+        fn({
+          readMeta: async (names) => toMetaValues((await c.query<RawMetaRow>(prepared('meta', [names]))).rows),
+          loadRows: async (afterRevision, afterSub, limit) =>
+            (await c.query<RawLogRow>(prepared('loadRows', [afterRevision, afterSub, limit]))).rows.map(toLogRow),
+          loadLeases: () => loadLeasesOn(c),
+        }),
+      SQL.beginConsistent,
+    );
   }
 
   compactWindow(after: number, upTo: number, progressKey: string): Promise<number> {

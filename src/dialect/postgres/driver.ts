@@ -53,10 +53,10 @@ export class PostgresDriver {
   }
 
   /** Runs fn in one transaction on a pooled connection (see inTransaction). */
-  async transaction<T>(fn: (c: PoolClient) => Promise<T>): Promise<T> {
+  async transaction<T>(fn: (c: PoolClient) => Promise<T>, begin: string = SQL.begin): Promise<T> {
     const c = await this.pool.connect();
     const conn = { exec: (sql: string) => c.query(sql), release: (broken: boolean) => c.release(broken) };
-    return inTransaction(conn, SQL.begin, isConnectionError, () => fn(c));
+    return inTransaction(conn, begin, isConnectionError, () => fn(c));
   }
 
   /**

@@ -45,6 +45,13 @@ export const AUTH_SQL = {
 
 export const SQL = {
   begin: 'BEGIN',
+  /** kine's table, only ever read; its names are text, read as their UTF-8 bytes. */
+  kineExists: "SELECT to_regclass('kine') IS NOT NULL AS found",
+  kineRows: `SELECT id, convert_to(name, 'UTF8') AS name, created, deleted, create_revision, prev_revision, lease, value
+             FROM kine WHERE id > $1 ORDER BY id LIMIT $2`,
+  clearLog: 'TRUNCATE log, lease',
+  /** One snapshot for the whole transaction, taken at its first statement; writers are not blocked. */
+  beginConsistent: 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY',
   /** Serialises schema creation between instances starting at the same moment; released at COMMIT. */
   schemaLock: 'SELECT pg_advisory_xact_lock($1)',
   listen: `LISTEN ${NOTIFY_CHANNEL}`,

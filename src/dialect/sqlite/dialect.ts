@@ -5,6 +5,9 @@ import {
   cannotListen,
   DEFAULT_CAPABILITIES,
   type AuthRows,
+  type ConsistentRead,
+  type KineRow,
+  type OpenOptions,
   type DbSize,
   type Dialect,
   type LeaseRow,
@@ -13,11 +16,11 @@ import {
   type WriteTx,
 } from '../dialect';
 import { insertChunks } from '../chunks';
-import { toLeaseRow, toLogRow, toMetaValues, type RawLeaseRow, type RawLogRow, type RawMetaRow } from '../rows';
+import { toKineRow, toLeaseRow, toLogRow, toMetaValues, type RawKineRow, type RawLeaseRow, type RawLogRow, type RawMetaRow } from '../rows';
 import { SqliteDriver } from './driver';
 import { isDiskFull, isTransient } from './errors';
 import { SCHEMA } from './schema';
-import { prepareStatements, PRAGMAS, VACUUM, type Statements } from './statements';
+import { KINE_SQL, prepareConsistentReader, prepareStatements, PRAGMAS, VACUUM, type Statements } from './statements';
 
 // SQLite's default limit on bound parameters is 32766; 9 columns per row.
 const INSERT_CHUNK_ROWS = 256;
@@ -59,8 +62,8 @@ export class SqliteDialect implements Dialect {
     this.driver = new SqliteDriver(endpoint);
   }
 
-  async open(): Promise<void> {
-    this.driver.open(SCHEMA);
+  async open(options?: OpenOptions): Promise<void> {
+    this.driver.open(options?.schema === false ? '' : SCHEMA);
     this.stmts = prepareStatements(this.driver.writer, this.driver.reader);
   }
 
@@ -84,6 +87,10 @@ export class SqliteDialect implements Dialect {
       rowsAfter: async (after, upTo) => logRows(s.rowsAfter.all(after, upTo)),
       loadLeases: async () => leaseRows(s.loadLeases.all()),
       insertRows: async (rows) => this.insertRows(rows),
+      clearLog: async () => {
+        s.clearRows.run();
+        s.clearLeases.run();
+      },
       upsertLeases: async (leases) => {
         for (const l of leases) s.upsertLease.run(l.id, l.ttl, l.expiresAt);
       },
@@ -163,6 +170,33 @@ export class SqliteDialect implements Dialect {
 
   async loadRows(afterRevision: number, afterSub: number, limit: number): Promise<LogRow[]> {
     return logRows(this.stmts.reader.loadRows.all(afterRevision, afterSub, limit));
+  }
+
+  async hasKineTable(): Promise<boolean> {
+    return this.driver.reader.prepare(KINE_SQL.exists).pluck().get() !== undefined;
+  }
+
+  async loadKineRows(afterId: number, limit: number): Promise<KineRow[]> {
+    return (this.driver.reader.prepare(KINE_SQL.rows).all(afterId, limit) as RawKineRow[]).map(toKineRow);
+  }
+
+  async readConsistent<T>(fn: (r: ConsistentRead) => Promise<T>): Promise<T> {
+    if (this.driver.writer.memory) throw new Error('an in-memory SQLite database has no second connection to read it consistently');
+    const db = this.driver.openReader();
+    try {
+      const s = prepareConsistentReader(db);
+      s.begin.run();
+      s.start.get();
+      const out = await fn({
+        readMeta: async (names) => metaValues(s.meta.all(JSON.stringify(names))),
+        loadRows: async (afterRevision, afterSub, limit) => logRows(s.loadRows.all(afterRevision, afterSub, limit)),
+        loadLeases: async () => leaseRows(s.loadLeases.all()),
+      });
+      s.end.run();
+      return out;
+    } finally {
+      db.close();
+    }
   }
 
   async loadLeases(): Promise<LeaseRow[]> {

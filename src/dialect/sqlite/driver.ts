@@ -36,6 +36,14 @@ export class SqliteDriver {
     this.tx = prepareTransaction(this.writer);
   }
 
+  /** A read-only connection of its own on the same file (a long read that must not share the reader). */
+  openReader(): Db {
+    const Database = loadModule<typeof BetterSqlite3>('better-sqlite3');
+    const db = new Database(this.endpoint.path, { timeout: this.endpoint.busyTimeoutMs, readonly: true });
+    db.defaultSafeIntegers(true);
+    return db;
+  }
+
   close(): void {
     if (!this.writer) return;
     this.reader.close();

@@ -19,6 +19,13 @@ const upsertAuth = (table: string) =>
   `INSERT INTO ${table} (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value`;
 const deleteAuth = (table: string) => `DELETE FROM ${table} WHERE name = ?`;
 
+/** kine's table, only ever read (kine stores names as text; CAST keeps their bytes). */
+export const KINE_SQL = {
+  exists: "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'kine'",
+  rows: `SELECT id, CAST(name AS BLOB) AS name, created, deleted, create_revision, prev_revision, lease, value
+         FROM kine WHERE id > ? ORDER BY id LIMIT ?`,
+} as const;
+
 /** Settings of the writer's connection, as pragma arguments. */
 export const PRAGMAS = {
   journalMode: 'journal_mode = WAL',
@@ -50,6 +57,8 @@ export function prepareStatements(writer: Db, reader: Db) {
         'INSERT INTO lease (id, ttl, expires_at) VALUES (?, ?, ?) ON CONFLICT (id) DO UPDATE SET ttl = excluded.ttl, expires_at = excluded.expires_at',
       ),
       deleteLease: writer.prepare('DELETE FROM lease WHERE id = ?'),
+      clearRows: writer.prepare('DELETE FROM log'),
+      clearLeases: writer.prepare('DELETE FROM lease'),
       loadAuth: writer.prepare(LOAD_AUTH),
       upsertUser: writer.prepare(upsertAuth(AUTH_TABLES.user)),
       upsertRole: writer.prepare(upsertAuth(AUTH_TABLES.role)),
@@ -83,6 +92,22 @@ export function prepareStatements(writer: Db, reader: Db) {
 }
 
 export type Statements = ReturnType<typeof prepareStatements>;
+
+/**
+ * A consistent reader's statements, on a read-only connection of its own. In WAL mode a read
+ * transaction's snapshot is fixed by its first read and holds until it ends; writers go on.
+ */
+export function prepareConsistentReader(db: Db) {
+  return {
+    begin: db.prepare('BEGIN'),
+    /** The first read, which fixes the snapshot. */
+    start: db.prepare('SELECT count(*) FROM meta').pluck(),
+    end: db.prepare('COMMIT'),
+    meta: db.prepare(META_BY_NAMES),
+    loadRows: db.prepare(`SELECT ${ROW_COLUMNS} FROM log WHERE (revision, sub) > (?, ?) ORDER BY revision, sub LIMIT ?`),
+    loadLeases: db.prepare(LOAD_LEASES),
+  };
+}
 
 /** A statement whose text depends on a row count, prepared once per count. */
 export class PreparedPerCount {

@@ -1,4 +1,5 @@
 /** Maintenance and Cluster messages: what one strata member reports about itself. */
+import type { HashKVResult, HashResult } from '../../mvcc/backup';
 import type { DbSize } from '../../mvcc/types';
 import type * as pb from '../messages';
 import { header, type HeaderIdentity } from './header';
@@ -45,4 +46,12 @@ export function encodeMemberList(r: MemberInfo, id: HeaderIdentity): pb.MemberLi
     header: header(id, 0),
     members: [{ ID: id.member_id, name: r.name, peerURLs: r.peerUrls, clientURLs: r.clientUrls, isLearner: false }],
   };
+}
+
+export function encodeHashKV(r: HashKVResult, id: HeaderIdentity): pb.HashKVResponse {
+  return { header: header(id, r.revision), hash: r.hash, compact_revision: r.compactRevision };
+}
+
+export function encodeHash(r: HashResult, id: HeaderIdentity): pb.HashResponse {
+  return { header: header(id, r.revision), hash: r.hash };
 }

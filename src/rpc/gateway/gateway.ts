@@ -11,9 +11,9 @@ import { credentialsOf } from '../auth/tokens';
 import type { Caller, StreamMethod, StreamSession, StreamSink } from '../calls';
 import type { RpcContext } from '../context';
 import { gatewayBodyLimit, receiveLimit } from '../limits';
-import { SNAPSHOT_UNIMPLEMENTED } from '../maintenance';
 import { loadPackage, packageOf, type ServiceName } from '../proto';
 import { serviceMethods } from '../services';
+import { pumpSnapshot, snapshotCall } from '../snapshot';
 import { toGatewayError, toGatewayStreamError, toGatewayStreamRequestError } from '../status';
 import { readBodyStream, readUnaryBody } from './body';
 import { Converter } from './convert';
@@ -189,14 +189,37 @@ export function createGateway(ctx: RpcContext, observe: Observe = () => undefine
     });
   };
 
-  const snapshot = (res: ServerResponse, route: Route): void => {
+  const openSnapshot = snapshotCall(ctx);
+  /** Snapshot's messages as `{"result":…}` lines, at the pace the client reads them. */
+  const snapshot = (req: IncomingMessage, res: ServerResponse, route: Route): void => {
     const t = typesOf(pkg, route.service, route.method);
-    streamSink(
+    const sink = streamSink(
       res,
       t,
-      () => ({}),
+      (r) => r as object,
       (code) => observe(route.service, route.method, code),
-    ).error(Errors.unimplemented(SNAPSHOT_UNIMPLEMENTED));
+    );
+    let gone = false;
+    res.on('close', () => (gone = true));
+    // The request body (an empty SnapshotRequest) is not needed.
+    req.resume();
+    void (async () => {
+      await pumpSnapshot(openSnapshot(await callerOf(req)()), {
+        write: (m) => sink.write(m),
+        drained: () =>
+          new Promise<void>((resolve) => {
+            const done = () => {
+              res.off('drain', done);
+              res.off('close', done);
+              resolve();
+            };
+            res.on('drain', done);
+            res.on('close', done);
+          }),
+        gone: () => gone,
+      });
+      if (!gone) sink.end();
+    })().catch((e: unknown) => sink.error(e));
   };
 
   return {
@@ -217,7 +240,7 @@ export function createGateway(ctx: RpcContext, observe: Observe = () => undefine
       if (!route) return;
       const streamMethod = methods[route.service].streams[route.method];
       if (route.kind === 'stream' && streamMethod) stream(route, streamMethod, req, res);
-      else if (route.kind === 'snapshot') snapshot(res, route);
+      else if (route.kind === 'snapshot') snapshot(req, res, route);
       else unary(route, req, res);
     },
   };
