@@ -5,6 +5,9 @@
  */
 import { Errors } from '../../errors';
 import type { AuthPermissionRow, AuthRoleRow, AuthUserRow, Batch } from '../../log/types';
+
+/** A role's permission as the auth API shows it (the log's row shape). */
+export type RolePermission = AuthPermissionRow;
 import { MAX_AUTH_NAME_BYTES } from '../../limits';
 import type { AuthGuard } from './auth-guard';
 import { ROOT, type AuthState } from './auth-state';

@@ -1,6 +1,5 @@
 /** Auth messages ⇄ what mvcc's auth store takes and answers. */
-import type { AuthPermissionRow } from '../../log/types';
-import type { AuthStatus } from '../../mvcc/auth/auth-admin';
+import type { AuthStatus, RolePermission } from '../../mvcc/auth/auth-admin';
 import type { Header } from '../../mvcc/types';
 import type * as pb from '../messages';
 import { header, type HeaderIdentity } from './header';
@@ -10,7 +9,7 @@ export function encodeAuthHeader(r: Header, id: HeaderIdentity): { header: pb.Re
   return { header: header(id, r.revision) };
 }
 
-export function decodePermission(m: pb.AuthRoleGrantPermissionRequest['perm']): AuthPermissionRow | undefined {
+export function decodePermission(m: pb.AuthRoleGrantPermissionRequest['perm']): RolePermission | undefined {
   if (!m) return undefined;
   return { permType: m.permType, key: m.key, rangeEnd: m.range_end };
 }
@@ -46,7 +45,7 @@ export function encodeRoleList(r: NamesResult, id: HeaderIdentity): pb.AuthRoleL
 }
 
 export interface RoleGetResult extends Header {
-  permissions: AuthPermissionRow[];
+  permissions: RolePermission[];
 }
 
 export function encodeRoleGet(r: RoleGetResult, id: HeaderIdentity): pb.AuthRoleGetResponse {
