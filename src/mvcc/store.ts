@@ -7,7 +7,6 @@ import type { Logger } from 'pino';
 import type { Log } from '../log/log';
 import type { AlarmKind, AlarmMember, Batch, LogIdentity } from '../log/types';
 import { AuthAdmin } from './auth/auth-admin';
-import { hashKVAt, hashOf, writeSnapshot, type BackendIdentity, type HashKVResult, type HashResult, type SnapshotFile } from './backup';
 import { AuthGuard } from './auth/auth-guard';
 import { AuthState } from './auth/auth-state';
 import { AutoCompactor, type AutoCompactionPolicy } from './auto-compactor';
@@ -16,21 +15,17 @@ import { Compaction } from './compaction';
 import { LeaseTable } from './lease-table';
 import { Lessor } from './lessor';
 import { LogApplier } from './log-applier';
+import { StoreMaintenance } from './maintenance';
 import { ReadView } from './read-view';
 import { RevisionIndex, type Change } from './revision-index';
-import { COST_LEASE_GRANT, costPut, costTxn, SpaceGuard } from './space-guard';
+import { LeaseCalls } from './lease-calls';
+import { costPut, costTxn, SpaceGuard } from './space-guard';
 import { txnWrites } from './txn';
 import type {
   CompactionRequest,
   CompactionResponse,
-  DbSize,
   DeleteRangeRequest,
   DeleteRangeResponse,
-  LeaseGrantResponse,
-  LeaseKeepAliveResponse,
-  LeaseLeasesResponse,
-  LeaseRevokeResponse,
-  LeaseTimeToLiveResponse,
   PutRequest,
   PutResponse,
   RangeRequest,
@@ -76,6 +71,10 @@ export class Store {
   private readonly logger: Logger;
   private readonly autoCompactor: AutoCompactor | undefined;
   private readonly space: SpaceGuard;
+  /** Defragment, snapshots, hashes, alarms and the readings /health and /metrics take. */
+  readonly maintenance: StoreMaintenance;
+  /** etcd's Lease service on the lessor, with its permission and space checks. */
+  readonly lease: LeaseCalls;
   readonly autoCompactions: AutoCompactionCounts = { compacted: 0, skipped: 0, failed: 0 };
   identity: LogIdentity = { clusterId: 0n, memberId: 0n };
   /** What simple tokens are signed with, shared by every instance on the database. */
@@ -92,6 +91,8 @@ export class Store {
     this.lessor = new Lessor(this.leases, this.index, log, (b) => this.writeIn(b), baseLog.child({ component: 'lessor' }));
     this.compaction = new Compaction(this.index, this.hub, log, this.logger);
     this.space = new SpaceGuard(log.alarms, () => this.identity.memberId);
+    this.maintenance = new StoreMaintenance(log, this.hub);
+    this.lease = new LeaseCalls(this.lessor, this.guard, this.space);
     this.applier = new LogApplier(
       this.index,
       this.leases,
@@ -193,33 +194,6 @@ export class Store {
     return this.compaction.compact(req, () => this.guard.requireAdmin(who));
   }
 
-  leaseGrant(id: bigint, ttl: number, who: Credentials = NO_CREDENTIALS): Promise<LeaseGrantResponse> {
-    const refused = this.space.check(COST_LEASE_GRANT);
-    if (refused) return refused;
-    return this.lessor.grant(id, ttl, () => this.guard.requireUser(who));
-  }
-
-  leaseRevoke(id: bigint, who: Credentials = NO_CREDENTIALS): Promise<LeaseRevokeResponse> {
-    const refused = this.space.refusedIfCorrupt();
-    if (refused) return refused;
-    return this.lessor.revoke(id, () => this.guard.checkLeaseKeys(who, id, 'write'));
-  }
-
-  leaseKeepAlive(id: bigint, who: Credentials = NO_CREDENTIALS): Promise<LeaseKeepAliveResponse> {
-    return this.lessor.keepAlive(id, () => this.guard.checkLeaseKeys(who, id, 'write'));
-  }
-
-  /** Only a request for the keys needs to be able to read them. */
-  leaseTimeToLive(id: bigint, withKeys: boolean, who: Credentials = NO_CREDENTIALS): Promise<LeaseTimeToLiveResponse> {
-    return this.lessor.timeToLive(id, withKeys, () =>
-      withKeys ? this.guard.checkLeaseKeys(who, id, 'read') : this.guard.requireUser(who),
-    );
-  }
-
-  leaseLeases(who: Credentials = NO_CREDENTIALS): Promise<LeaseLeasesResponse> {
-    return this.lessor.leases(() => this.guard.checkAllLeaseKeys(who));
-  }
-
   /** For requests that are not about keys (Status, Defragment, MemberList…): after the fence, as a linearizable read. */
   async authorize(who: Credentials, clearance: Clearance): Promise<void> {
     await this.log.linearize();
@@ -254,71 +228,6 @@ export class Store {
   waitDeleted(key: Buffer, fromRev: number, who: Credentials, signal: AbortSignal): Promise<void> {
     this.guard.checkRange(who, key, Buffer.alloc(0));
     return waitDeleted(this.hub, key, fromRev, signal);
-  }
-
-  /** Gives free space back to the file system; writes wait meanwhile, as during etcd's defrag. */
-  defragment(): Promise<void> {
-    return this.log.defragment();
-  }
-
-  /**
-   * The store at its last committed revision as etcd's backend db, in a scratch file the caller
-   * streams and removes. Read from one consistent read of the log: writes go on meanwhile.
-   */
-  snapshot(id: BackendIdentity): Promise<SnapshotFile> {
-    return this.log.readView((view) => writeSnapshot(view, id));
-  }
-
-  /** etcd's HashKV at `revision` (0: the current one), from one consistent read of the log. */
-  hashKV(revision: number): Promise<HashKVResult> {
-    return this.log.readView((view) => hashKVAt(view, revision));
-  }
-
-  /** A hash of the whole store (not etcd's: see snapshot/store-hash.ts). */
-  hash(): Promise<HashResult> {
-    return this.log.readView((view) => hashOf(view));
-  }
-
-  /** etcd's Alarm: GET lists (one type, or all for none); ACTIVATE and DEACTIVATE answer the alarm changed. */
-  async alarm(
-    action: 'get' | 'activate' | 'deactivate',
-    member: AlarmMember | { memberId: bigint; alarm?: AlarmKind },
-  ): Promise<AlarmMember[]> {
-    const alarms = this.log.alarms;
-    if (action === 'get') return alarms.get(member.alarm);
-    if (!member.alarm) return [];
-    const m = { memberId: member.memberId, alarm: member.alarm };
-    const changed = action === 'activate' ? await alarms.activate(m) : await alarms.deactivate(m);
-    return changed ? [changed] : [];
-  }
-
-  /** The alarms raised now (local view, refreshed from the database every second). */
-  activeAlarms(): AlarmMember[] {
-    return this.log.alarms.get();
-  }
-
-  /** Readings for metrics: watches, the database pool, and database outages that ended. */
-  opsStats(): { watch: { streams: number; watchers: number }; pool: { inUse: number; idle: number } | undefined; recoveries: number } {
-    return { watch: this.hub.counts(), pool: this.log.poolStats(), recoveries: this.log.outage.recoveries };
-  }
-
-  /** Committed revisions not yet applied here (watch lag), read from the database. */
-  watchLag(): Promise<number> {
-    return this.log.lag();
-  }
-
-  /** The space quota (0 or less: none) and the size it is measured against. */
-  quota(): { quotaBytes: number; sizeBytes: number } {
-    return { quotaBytes: this.log.alarms.quotaBytes, sizeBytes: this.log.alarms.sizeBytes };
-  }
-
-  dbSize(): Promise<DbSize> {
-    return this.log.size();
-  }
-
-  /** One cheap database round trip (GET /health); rejects when the database is unreachable. */
-  ping(): Promise<void> {
-    return this.log.ping();
   }
 
   private write<T>(fn: (w: WriteTxn) => T): Promise<T> {

@@ -25,23 +25,23 @@ export function leaseCalls(ctx: RpcContext) {
   const LeaseGrant: UnaryMethod<pb.LeaseGrantRequest, LeaseGrantResponse, pb.LeaseGrantResponse> = {
     run: async (m, _size, who) => {
       const { id, ttl } = decodeLeaseGrant(m);
-      return store.leaseGrant(id, ttl, who);
+      return store.lease.grant(id, ttl, who);
     },
     encode: (r) => encodeLeaseGrant(r, identity),
   };
   const LeaseRevoke: UnaryMethod<pb.LeaseRevokeRequest, LeaseRevokeResponse, pb.LeaseRevokeResponse> = {
-    run: async (m, _size, who) => store.leaseRevoke(decodeLeaseId(m), who),
+    run: async (m, _size, who) => store.lease.revoke(decodeLeaseId(m), who),
     encode: (r) => encodeLeaseRevoke(r, identity),
   };
   const LeaseTimeToLive: UnaryMethod<pb.LeaseTimeToLiveRequest, LeaseTimeToLiveResponse, pb.LeaseTimeToLiveResponse> = {
     run: async (m, _size, who) => {
       const { id, keys } = decodeLeaseTimeToLive(m);
-      return store.leaseTimeToLive(id, keys, who);
+      return store.lease.timeToLive(id, keys, who);
     },
     encode: (r) => encodeLeaseTimeToLive(r, identity),
   };
   const LeaseLeases: UnaryMethod<unknown, LeaseLeasesResponse, pb.LeaseLeasesResponse> = {
-    run: async (_m, _size, who) => store.leaseLeases(who),
+    run: async (_m, _size, who) => store.lease.leases(who),
     encode: (r) => encodeLeaseLeases(r, identity),
   };
   return { LeaseGrant, LeaseRevoke, LeaseTimeToLive, LeaseLeases };
@@ -52,7 +52,7 @@ export function keepAliveStream(
   ctx: RpcContext,
 ): StreamMethod<pb.LeaseKeepAliveRequest, LeaseKeepAliveResponse, pb.LeaseKeepAliveResponse> {
   const { store, identity } = ctx;
-  const renew = async (m: pb.LeaseKeepAliveRequest, caller: Caller) => store.leaseKeepAlive(decodeLeaseId(m), await caller());
+  const renew = async (m: pb.LeaseKeepAliveRequest, caller: Caller) => store.lease.keepAlive(decodeLeaseId(m), await caller());
   return {
     open(sink, _log, caller) {
       let chain: Promise<void> = Promise.resolve();

@@ -47,8 +47,8 @@ export function maintenanceCalls(ctx: RpcContext) {
   const Status: UnaryMethod<unknown, StatusResult, pb.StatusResponse> = {
     run: async (_m, _size, who) => {
       await store.authorize(who, 'user');
-      const db = await store.dbSize();
-      return { revision: store.revision, db, errors: alarmLines(store.activeAlarms()) };
+      const db = await store.maintenance.dbSize();
+      return { revision: store.revision, db, errors: alarmLines(store.maintenance.activeAlarms()) };
     },
     encode: (r) => encodeStatus(r, identity, ctx.version),
   };
@@ -56,7 +56,7 @@ export function maintenanceCalls(ctx: RpcContext) {
     run: async (m, _size, who) => {
       const req = decodeAlarm(m);
       await store.authorize(who, req.action === 'get' ? 'user' : 'admin');
-      const alarms = await store.alarm(req.action, req);
+      const alarms = await store.maintenance.alarm(req.action, req);
       return { revision: store.revision, alarms };
     },
     encode: (r) => encodeAlarm(r, identity),
@@ -64,7 +64,7 @@ export function maintenanceCalls(ctx: RpcContext) {
   const Defragment: UnaryMethod<unknown, void, pb.DefragmentResponse> = {
     run: async (_m, _size, who) => {
       await adminUnmapped(ctx, who);
-      return store.defragment();
+      return store.maintenance.defragment();
     },
     encode: () => encodeDefragment(),
   };
@@ -72,14 +72,14 @@ export function maintenanceCalls(ctx: RpcContext) {
     run: async (m, _size, who) => {
       const revision = Number(m.revision);
       await adminUnmapped(ctx, who);
-      return store.hashKV(revision);
+      return store.maintenance.hashKV(revision);
     },
     encode: (r) => encodeHashKV(r, identity),
   };
   const Hash: UnaryMethod<unknown, HashResult, pb.HashResponse> = {
     run: async (_m, _size, who) => {
       await adminUnmapped(ctx, who);
-      return store.hash();
+      return store.maintenance.hash();
     },
     encode: (r) => encodeHash(r, identity),
   };

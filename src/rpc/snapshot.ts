@@ -17,7 +17,7 @@ export function snapshotCall(ctx: RpcContext): (who: Credentials) => SnapshotMes
   return async function* snapshot(who) {
     await adminUnmapped(ctx, who);
     const started = Date.now();
-    const file = await ctx.store.snapshot({
+    const file = await ctx.store.maintenance.snapshot({
       member: { id: ctx.store.identity.memberId, name: ctx.memberName, peerURLs: [], clientURLs: ctx.clientUrls },
       serverVersion: ctx.version,
       term: ctx.identity.raft_term,

@@ -42,14 +42,14 @@ test('SQLITE_FULL raises NOSPACE; reads go on; disarm after making room', async 
   );
   expect(err).toBeInstanceOf(EtcdError);
   expect(err).toMatchObject({ code: Code.ResourceExhausted, message: 'etcdserver: mvcc: database space exceeded' });
-  expect(store.activeAlarms().map((a) => a.alarm)).toEqual(['NOSPACE']);
+  expect(store.maintenance.activeAlarms().map((a) => a.alarm)).toEqual(['NOSPACE']);
   // The capped store: a small put is refused too, reads work.
   await expect(store.put(put('small', 'w'))).rejects.toMatchObject({ code: Code.ResourceExhausted });
   expect((await store.range(range('small'))).kvs[0].value.toString()).toBe('v');
 
   writerDb().pragma('max_page_count = 1073741823');
-  expect(await store.alarm('deactivate', { memberId: store.identity.memberId, alarm: 'NOSPACE' })).toHaveLength(1);
-  expect(store.activeAlarms()).toEqual([]);
+  expect(await store.maintenance.alarm('deactivate', { memberId: store.identity.memberId, alarm: 'NOSPACE' })).toHaveLength(1);
+  expect(store.maintenance.activeAlarms()).toEqual([]);
   await store.put(put('big', 'x'.repeat(200_000)));
 });
 

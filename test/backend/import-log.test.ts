@@ -80,7 +80,7 @@ forEachBackend('log import', (backend) => {
       const kv = (await store.range(range('k007'))).kvs[0];
       expect(kv).toMatchObject({ version: ROWS / 100, lease: 77n, mod_revision: ROWS - 93 + 2 });
       expect(kv.value.toString()).toBe(`v${ROWS - 93}`);
-      expect((await store.leaseTimeToLive(77n, true)).grantedTTL).toBe(600);
+      expect((await store.lease.timeToLive(77n, true)).grantedTTL).toBe(600);
       // (The second import above was not refused: the failed one had left nothing.) Now the store is not empty.
       const d3 = dialect();
       try {

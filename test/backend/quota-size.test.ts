@@ -17,6 +17,6 @@ forEachBackend('quota size', (backend) => {
     // MySQL's information_schema sizes are InnoDB statistics, refreshed lazily.
     else expect(after).toBeGreaterThanOrEqual(before);
     // Between two measurements the quota counts what this instance wrote.
-    expect(fx.store.quota().sizeBytes).toBeGreaterThan(0);
+    expect(fx.store.maintenance.quota().sizeBytes).toBeGreaterThan(0);
   });
 });

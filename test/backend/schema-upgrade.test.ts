@@ -93,7 +93,7 @@ forEachBackend('schema versions', (backend) => {
         const r = await s.range(range('k', 'l'));
         expect(r.kvs.map((kv) => kv.value.toString())).toEqual(['v0', 'v1', 'v2', 'v3', 'v4']);
         // Writes work after the upgrade, and the new mark is maintained.
-        await s.leaseGrant(0n, 60);
+        await s.lease.grant(0n, 60);
       });
       expect(await meta(endpoint, 'schema_version')).toBe(String(SCHEMA_VERSION));
       expect(await meta(endpoint, 'lease_stamp')).toBeDefined();

@@ -34,7 +34,7 @@ const canceled = (): EtcdError => new EtcdError(Code.Canceled, 'context canceled
 /** A session's lease as NewSession picks it: the one given, else a new one of 60 s (etcd grants it for lease 0). */
 export async function sessionLease(store: Store, lease: bigint, who: Credentials): Promise<bigint> {
   if (lease !== 0n) return lease;
-  return (await store.leaseGrant(0n, SESSION_TTL, who)).ID;
+  return (await store.lease.grant(0n, SESSION_TTL, who)).ID;
 }
 
 /** The prefix of a lock or election name: `<name>/`. */
