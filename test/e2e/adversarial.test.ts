@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { b, createClient, type EtcdClient } from '../helpers/client';
 import { ETCD_BIN, haveTool, startEtcd, startStrata, type Server } from '../helpers/servers';
 import * as http from 'node:http';
+import * as http2 from 'node:http2';
 import { post } from '../gateway/http';
 
 function varint(n: number): Buffer {
@@ -57,6 +58,35 @@ function rawTxn(client: grpc.Client, payload: Buffer): Promise<Outcome> {
       { deadline: Date.now() + 10_000 },
       (err) => resolve(err ? { code: err.code, details: err.details } : { ok: true }),
     );
+  });
+}
+
+/** A gRPC message as it goes on the wire: flag, length (as given, even if wrong), payload. */
+function frame(flag: number, length: number, payload: Buffer): Buffer {
+  const head = Buffer.alloc(5);
+  head[0] = flag;
+  head.writeUInt32BE(length, 1);
+  return Buffer.concat([head, payload]);
+}
+
+/** One request stream over HTTP/2 with exactly these bytes as its body; the status it ends with. */
+function rawStream(address: string, path: string, body: Buffer, headers: http2.OutgoingHttpHeaders = {}): Promise<unknown> {
+  return new Promise((resolve) => {
+    const session = http2.connect(`http://${address}`);
+    session.on('error', () => undefined);
+    const st = session.request({ ':method': 'POST', ':path': path, 'content-type': 'application/grpc', te: 'trailers', ...headers });
+    let status: http2.IncomingHttpHeaders = {};
+    st.on('response', (h) => (status = h));
+    st.on('trailers', (t) => (status = { ...status, ...t }));
+    st.on('data', () => undefined);
+    st.on('error', () => undefined);
+    st.on('close', () => {
+      session.close();
+      const code = status['grpc-status'];
+      // grpc-js says "OK" where grpc-go says nothing: only an error's message is compared.
+      resolve({ code, message: code === '0' ? '' : decodeURIComponent(String(status['grpc-message'] ?? '')) });
+    });
+    st.end(body);
   });
 }
 
@@ -178,5 +208,30 @@ describe.skipIf(!etcdHere)('adversarial requests, strata beside etcd', () => {
       });
       if (path === '/v3/kv/../kv/range') expect(got).toEqual({ status: 301, location: '/v3/kv/range' });
     }
+  });
+
+  it('gRPC framing: a compressed flag without an encoding, an unknown flag, cut and missing messages are refused as etcd refuses them', async () => {
+    const put = (key: string) => Buffer.concat([field(1, b(key)), field(2, b('v'))]);
+    const create = field(1, field(1, b('a')));
+    const cases: Array<[string, string, Buffer, http2.OutgoingHttpHeaders?]> = [
+      ['compressed, no encoding', '/etcdserverpb.KV/Put', frame(1, put('frame-1').length, put('frame-1'))],
+      ['compressed, identity', '/etcdserverpb.KV/Put', frame(1, put('frame-2').length, put('frame-2')), { 'grpc-encoding': 'identity' }],
+      ['flag 2', '/etcdserverpb.KV/Put', frame(2, put('frame-3').length, put('frame-3'))],
+      ['payload cut', '/etcdserverpb.KV/Put', frame(0, 100, put('frame-4'))],
+      ['prefix cut', '/etcdserverpb.KV/Put', Buffer.from([0, 0, 0])],
+      ['no message', '/etcdserverpb.KV/Put', Buffer.alloc(0)],
+      ['two messages', '/etcdserverpb.KV/Put', Buffer.concat([frame(0, put('frame-5').length, put('frame-5')), frame(0, 3, b('abc'))])],
+      ['watch compressed', '/etcdserverpb.Watch/Watch', frame(1, create.length, create)],
+      ['watch cut', '/etcdserverpb.Watch/Watch', frame(0, 100, create)],
+      ['keepalive compressed', '/etcdserverpb.Lease/LeaseKeepAlive', frame(1, 2, Buffer.from([8, 1]))],
+    ];
+    for (const [what, path, body, headers] of cases) {
+      const got = await same(what, (s) => rawStream(s.server.address, path, body, headers));
+      if (what === 'compressed, no encoding')
+        expect(got).toEqual({ code: '13', message: 'grpc: compressed flag set with identity or empty encoding' });
+    }
+    for (const key of ['frame-1', 'frame-2', 'frame-3', 'frame-4', 'frame-5']) await same(`${key} written`, (s) => present(s, key));
+    expect(await present(sides[0], 'frame-1')).toBe('0');
+    expect(await present(sides[0], 'frame-5')).toBe('1');
   });
 });
