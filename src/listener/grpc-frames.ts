@@ -89,17 +89,22 @@ function watchFrames(stream: http2.ServerHttp2Stream, encoding: string | string[
       // As grpc-go: a client still sending learns at once that the stream is over.
       stream.close(http2.constants.NGHTTP2_NO_ERROR);
     }
+    // Drains what the client still sends: a paused stream never ends, and grpc-js waits for that.
+    stream.resume();
     return false;
   };
   // The stream's own emit, wrapped for this stream only: what grpc-js hears of the request body.
   const emit = stream.emit.bind(stream) as (event: string | symbol, ...args: unknown[]) => boolean;
   stream.emit = ((event: string | symbol, ...args: unknown[]): boolean => {
-    if (event === 'data' || event === 'end') {
+    if (event === 'end') {
+      const r = refused ? undefined : framing.atEnd();
+      if (r) refuse(r);
+      // Passed on even when refused: node:http2 destroys the stream on it, and grpc-js, seeing
+      // the stream closed, ends its call without answering.
+      return emit(event);
+    }
+    if (event === 'data') {
       if (refused) return false;
-      if (event === 'end') {
-        const r = framing.atEnd();
-        return r ? refuse(r) : emit(event);
-      }
       const part = framing.scan(args[0] as Buffer);
       if (!Buffer.isBuffer(part)) return refuse(part);
       return part.length > 0 ? emit(event, part) : false;

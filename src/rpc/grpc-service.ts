@@ -108,5 +108,7 @@ function streamHandler(
     call.on('error', () => session.close());
     call.on('cancelled', () => session.close());
     call.on('close', () => session.close());
+    // A stream cancelled before its handler ran (refused framing, an instant reset) emits nothing more.
+    if (call.cancelled || call.destroyed) session.close();
   };
 }

@@ -70,7 +70,7 @@ function frame(flag: number, length: number, payload: Buffer): Buffer {
 }
 
 /** One request stream over HTTP/2 with exactly these bytes as its body; the status it ends with. */
-function rawStream(address: string, path: string, body: Buffer, headers: http2.OutgoingHttpHeaders = {}): Promise<unknown> {
+function rawStream(address: string, path: string, body: Buffer, headers: http2.OutgoingHttpHeaders = {}, end = true): Promise<unknown> {
   return new Promise((resolve) => {
     const session = http2.connect(`http://${address}`);
     session.on('error', () => undefined);
@@ -86,7 +86,8 @@ function rawStream(address: string, path: string, body: Buffer, headers: http2.O
       // grpc-js says "OK" where grpc-go says nothing: only an error's message is compared.
       resolve({ code, message: code === '0' ? '' : decodeURIComponent(String(status['grpc-message'] ?? '')) });
     });
-    st.end(body);
+    if (end) st.end(body);
+    else st.write(body);
   });
 }
 
@@ -213,7 +214,7 @@ describe.skipIf(!etcdHere)('adversarial requests, strata beside etcd', () => {
   it('gRPC framing: a compressed flag without an encoding, an unknown flag, cut and missing messages are refused as etcd refuses them', async () => {
     const put = (key: string) => Buffer.concat([field(1, b(key)), field(2, b('v'))]);
     const create = field(1, field(1, b('a')));
-    const cases: Array<[string, string, Buffer, http2.OutgoingHttpHeaders?]> = [
+    const cases: Array<[string, string, Buffer, http2.OutgoingHttpHeaders?, boolean?]> = [
       ['compressed, no encoding', '/etcdserverpb.KV/Put', frame(1, put('frame-1').length, put('frame-1'))],
       ['compressed, identity', '/etcdserverpb.KV/Put', frame(1, put('frame-2').length, put('frame-2')), { 'grpc-encoding': 'identity' }],
       ['flag 2', '/etcdserverpb.KV/Put', frame(2, put('frame-3').length, put('frame-3'))],
@@ -223,15 +224,25 @@ describe.skipIf(!etcdHere)('adversarial requests, strata beside etcd', () => {
       ['two messages', '/etcdserverpb.KV/Put', Buffer.concat([frame(0, put('frame-5').length, put('frame-5')), frame(0, 3, b('abc'))])],
       ['watch compressed', '/etcdserverpb.Watch/Watch', frame(1, create.length, create)],
       ['watch cut', '/etcdserverpb.Watch/Watch', frame(0, 100, create)],
+      ['watch compressed, client still sending', '/etcdserverpb.Watch/Watch', frame(1, create.length, create), {}, false],
       ['keepalive compressed', '/etcdserverpb.Lease/LeaseKeepAlive', frame(1, 2, Buffer.from([8, 1]))],
     ];
-    for (const [what, path, body, headers] of cases) {
-      const got = await same(what, (s) => rawStream(s.server.address, path, body, headers));
+    for (const [what, path, body, headers, end] of cases) {
+      const got = await same(what, (s) => rawStream(s.server.address, path, body, headers, end));
       if (what === 'compressed, no encoding')
         expect(got).toEqual({ code: '13', message: 'grpc: compressed flag set with identity or empty encoding' });
     }
     for (const key of ['frame-1', 'frame-2', 'frame-3', 'frame-4', 'frame-5']) await same(`${key} written`, (s) => present(s, key));
     expect(await present(sides[0], 'frame-1')).toBe('0');
     expect(await present(sides[0], 'frame-5')).toBe('1');
+    // A refused stream leaves no watch session behind.
+    const metrics = await new Promise<string>((resolve) =>
+      http.get(`${sides[0].server.url}/metrics`, (res) => {
+        let text = '';
+        res.on('data', (d: Buffer) => (text += d.toString()));
+        res.on('end', () => resolve(text));
+      }),
+    );
+    expect(metrics).toMatch(/^strata_streams\{kind="watch"\} 0$/m);
   });
 });
