@@ -136,11 +136,15 @@ export function createGateway(ctx: RpcContext, observe: Observe = () => undefine
       },
     );
     let session: StreamSession<unknown> | undefined;
+    /** The client has left: a session opened after that (by body bytes read late) closes at once. */
+    let gone = false;
     const open = (): StreamSession<unknown> => {
       if (session) return session;
       const s = method.open(sink, log.child({ component: `gateway-${route.method.toLowerCase()}` }), callerOf(req));
       res.on('drain', () => s.drained());
-      return (session = s);
+      session = s;
+      if (gone) s.close();
+      return s;
     };
     /** No more requests will be read: a stream that outlives its body goes on until the client leaves. */
     const bodyDone = (): void => {
@@ -149,6 +153,7 @@ export function createGateway(ctx: RpcContext, observe: Observe = () => undefine
     };
     // The client leaving is how a gateway watch normally ends.
     res.on('close', () => {
+      gone = true;
       session?.close();
       if (!finished) observe(route.service, route.method, Code.OK);
       finished = true;
