@@ -1,6 +1,7 @@
 /** strata's configuration: the type and a pure parser from flag/env strings. */
 import { ConfigError } from './config-error';
 import { parseEndpoint, type Endpoint } from './endpoint';
+import type { Bounds } from './rpc/limits';
 
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
 const LOG_LEVELS: readonly LogLevel[] = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
@@ -79,6 +80,7 @@ export interface Config {
   /** The member name MemberList reports. */
   name: string;
   auth: AuthOptions;
+  bounds: Bounds;
 }
 
 /** Raw option strings as they come from flags or STRATA_* variables. */
@@ -102,6 +104,13 @@ export interface RawOptions {
   authToken?: string;
   authTokenTtl?: string;
   bcryptCost?: string;
+  // Resource bounds (docs/compatibility.md): etcd's flag names where etcd has the bound.
+  maxConcurrentStreams?: string;
+  maxStreams?: string;
+  maxWatchesPerStream?: string;
+  gatewayReadTimeout?: string;
+  grpcKeepaliveInterval?: string;
+  grpcKeepaliveTimeout?: string;
 }
 
 export const DEFAULTS = {
@@ -120,6 +129,13 @@ export const DEFAULTS = {
   authToken: 'simple',
   authTokenTtl: '300',
   bcryptCost: '10',
+  // etcd: math.MaxUint32, i.e. no bound; 0 means none for strata's own bounds too.
+  maxConcurrentStreams: '4294967295',
+  maxStreams: '0',
+  maxWatchesPerStream: '0',
+  gatewayReadTimeout: '60s',
+  grpcKeepaliveInterval: '2h',
+  grpcKeepaliveTimeout: '20s',
 } as const;
 
 export function parseConfig(raw: RawOptions): Config {
@@ -153,6 +169,20 @@ export function parseConfig(raw: RawOptions): Config {
     maxTxnOps: parsePositiveInt(raw.maxTxnOps ?? DEFAULTS.maxTxnOps, 'max-txn-ops'),
     name: raw.name || DEFAULTS.name,
     auth: parseAuth(raw),
+    bounds: parseBounds(raw),
+  };
+}
+
+function parseBounds(raw: RawOptions): Bounds {
+  const count = (v: string, flag: string): number => (v === '0' ? 0 : parsePositiveInt(v, flag));
+  const duration = (v: string, flag: string): number => (v === '0' ? 0 : parseDuration(v, flag));
+  return {
+    maxConcurrentStreams: count(raw.maxConcurrentStreams ?? DEFAULTS.maxConcurrentStreams, 'max-concurrent-streams'),
+    maxStreams: count(raw.maxStreams ?? DEFAULTS.maxStreams, 'max-streams'),
+    maxWatchesPerStream: count(raw.maxWatchesPerStream ?? DEFAULTS.maxWatchesPerStream, 'max-watches-per-stream'),
+    gatewayReadTimeoutMs: duration(raw.gatewayReadTimeout ?? DEFAULTS.gatewayReadTimeout, 'gateway-read-timeout'),
+    keepaliveIntervalMs: duration(raw.grpcKeepaliveInterval ?? DEFAULTS.grpcKeepaliveInterval, 'grpc-keepalive-interval'),
+    keepaliveTimeoutMs: parseDuration(raw.grpcKeepaliveTimeout ?? DEFAULTS.grpcKeepaliveTimeout, 'grpc-keepalive-timeout'),
   };
 }
 

@@ -6,6 +6,7 @@
  * result) or JSON. A stream method opens a session: request messages in, results out to a sink.
  */
 import type { Logger } from 'pino';
+import { Errors, type EtcdError } from '../errors';
 import type { Credentials } from '../mvcc/auth/types';
 import type { RpcContext } from './context';
 
@@ -60,6 +61,12 @@ export type StreamTable = Record<string, StreamMethod<unknown, unknown, object>>
 export interface ServiceMethods {
   unary: UnaryTable;
   streams: StreamTable;
+}
+
+/** A new stream past --max-streams is refused before it opens (both front-ends ask). */
+export function streamRefusal(ctx: RpcContext): EtcdError | undefined {
+  const max = ctx.limits.bounds?.maxStreams ?? 0;
+  return max > 0 && ctx.streams.size >= max ? Errors.tooManyStreams() : undefined;
 }
 
 /** A long-lived stream, registered so shutdown can end it and /metrics can count it. */

@@ -7,7 +7,7 @@ import type * as grpc from '@grpc/grpc-js';
 import { Errors, type EtcdError } from '../errors';
 import { presentedByGrpc } from './auth/presented';
 import { credentialsOf } from './auth/tokens';
-import type { Caller, ServiceMethods, StreamMethod, UnaryMethod } from './calls';
+import { streamRefusal, type Caller, type ServiceMethods, type StreamMethod, type UnaryMethod } from './calls';
 import type { RpcContext } from './context';
 import { toServiceError, unary } from './status';
 
@@ -92,6 +92,8 @@ function streamHandler(
   name: string,
 ): grpc.handleBidiStreamingCall<Sized<unknown>, unknown> {
   return (call) => {
+    const refused = streamRefusal(ctx);
+    if (refused) return void call.emit('error', toServiceError(refused, ctx.log));
     const log = ctx.log.child({ component: `${name.toLowerCase()}-stream`, peer: call.getPeer() });
     const session = m.open(
       {

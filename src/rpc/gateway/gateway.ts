@@ -8,7 +8,7 @@ import type * as protoLoader from '@grpc/proto-loader';
 import { Code, Errors } from '../../errors';
 import { gatewayCommonName, presentedByHttp } from '../auth/presented';
 import { credentialsOf } from '../auth/tokens';
-import type { Caller, StreamMethod, StreamSession, StreamSink } from '../calls';
+import { streamRefusal, type Caller, type StreamMethod, type StreamSession, type StreamSink } from '../calls';
 import type { RpcContext } from '../context';
 import { gatewayBodyLimit, receiveLimit } from '../limits';
 import { SNAPSHOT_UNIMPLEMENTED } from '../maintenance';
@@ -49,6 +49,23 @@ export function createGateway(ctx: RpcContext, observe: Observe = () => undefine
   const receiveMax = receiveLimit(ctx.limits);
   const bodyCap = gatewayBodyLimit(ctx.limits);
   const log = ctx.log.child({ component: 'gateway' });
+  const readTimeoutMs = ctx.limits.bounds?.gatewayReadTimeoutMs ?? 0;
+
+  /**
+   * A client that does not send its body (a stream's first message) in time is answered 408 and
+   * its connection closed, as node's own requestTimeout would (off here: watches are long-lived).
+   * Returns the function to call once the body has arrived.
+   */
+  const readDeadline = (req: IncomingMessage, res: ServerResponse): (() => void) => {
+    if (readTimeoutMs <= 0) return () => undefined;
+    const timer = setTimeout(() => {
+      if (!res.headersSent) res.writeHead(408, { Connection: 'close', 'Content-Type': 'text/plain; charset=utf-8' });
+      res.end('request body not received in time (--gateway-read-timeout)\n');
+      req.socket.destroy();
+    }, readTimeoutMs);
+    res.on('close', () => clearTimeout(timer));
+    return () => clearTimeout(timer);
+  };
 
   /** JSON → the request message, with the size gRPC would have seen. */
   const callerOf =
@@ -65,8 +82,10 @@ export function createGateway(ctx: RpcContext, observe: Observe = () => undefine
   const unary = (route: Route, req: IncomingMessage, res: ServerResponse): void => {
     const t = typesOf(pkg, route.service, route.method);
     const method = methods[route.service].unary[route.method];
+    const arrived = readDeadline(req, res);
     readUnaryBody(req, bodyCap)
       .then(async (v) => {
+        arrived();
         if (!method) throw Errors.unimplemented(`${route.service} ${route.method}`);
         const { message, size } = decode(t, v);
         return method.encode(await method.run(message, size, await callerOf(req)()));
@@ -125,6 +144,13 @@ export function createGateway(ctx: RpcContext, observe: Observe = () => undefine
    */
   const stream = (route: Route, method: StreamMethod<unknown, unknown, object>, req: IncomingMessage, res: ServerResponse): void => {
     const t = typesOf(pkg, route.service, route.method);
+    const refused = streamRefusal(ctx);
+    if (refused) {
+      const { status, body } = toGatewayError(refused, log);
+      observe(route.service, route.method, body.code);
+      return sendJson(res, status, body);
+    }
+    const arrived = readDeadline(req, res);
     let finished = false;
     const sink = streamSink(
       res,
@@ -168,6 +194,7 @@ export function createGateway(ctx: RpcContext, observe: Observe = () => undefine
     let first = true;
     readBodyStream(req, bodyCap, {
       message: (v) => {
+        arrived();
         let message: unknown;
         try {
           message = decode(t, v).message;
@@ -183,7 +210,10 @@ export function createGateway(ctx: RpcContext, observe: Observe = () => undefine
         if (first) sendFailure(e);
         else bodyDone();
       },
-      end: bodyDone,
+      end: () => {
+        arrived();
+        bodyDone();
+      },
     });
   };
 
