@@ -346,7 +346,9 @@ describe('fuzz', () => {
               }
             }),
           );
-          await traffic;
+          await traffic.catch((e: Error) => {
+            throw new Error(`normal traffic failed: ${e.message}\nserver log:\n${server.logs().slice(-4000)}`);
+          });
         }),
         params(),
       );
