@@ -6,6 +6,7 @@
  * taking one request message ignores any after the first, as grpc-go does.
  */
 import * as http2 from 'node:http2';
+import type * as grpc from '@grpc/grpc-js';
 
 /** What a path's method reads: one request message, or a stream of them (undefined: unknown path). */
 export type RequestShape = (path: string) => 'one' | 'stream' | undefined;
@@ -18,6 +19,11 @@ interface Refusal {
 const UNKNOWN = 2;
 const INTERNAL = 13;
 const COMPRESSED_IDENTITY = 'grpc: compressed flag set with identity or empty encoding';
+
+/** Checks the connections of the injector just created on `server` (createConnectionInjector). */
+export function guardInjectedConnections(server: grpc.Server): void {
+  guardGrpcFrames(injectedServer(server), requestShapes(server));
+}
 
 /** Installs the check ahead of grpc-js's own handler on its HTTP/2 server. */
 export function guardGrpcFrames(server: http2.Http2Server, shapeOf: RequestShape): void {
@@ -111,4 +117,31 @@ function watchFrames(stream: http2.ServerHttp2Stream, encoding: string | string[
     }
     return emit(event, ...args);
   }) as typeof stream.emit;
+}
+
+/**
+ * grpc-js's internals the frame check needs : the HTTP/2 server behind the injector
+ * just created, and the registered methods' kinds. Not public API, so their shape is checked here
+ * and a grpc-js that changed them fails at start-up rather than serving unchecked.
+ */
+interface GrpcInternals {
+  http2Servers?: Map<http2.Http2Server, unknown>;
+  handlers?: Map<string, { type: string }>;
+}
+
+function injectedServer(server: grpc.Server): http2.Http2Server {
+  const servers = (server as unknown as GrpcInternals).http2Servers;
+  const last = servers instanceof Map ? [...servers.keys()].pop() : undefined;
+  if (!last || typeof last.prependListener !== 'function') throw new Error('grpc-js: no HTTP/2 server behind the connection injector');
+  return last;
+}
+
+function requestShapes(server: grpc.Server): RequestShape {
+  const handlers = (server as unknown as GrpcInternals).handlers;
+  if (!(handlers instanceof Map)) throw new Error('grpc-js: registered handlers not found');
+  return (path) => {
+    const type = handlers.get(path)?.type;
+    if (type === undefined) return undefined;
+    return type === 'bidi' || type === 'clientStream' ? 'stream' : 'one';
+  };
 }

@@ -4,11 +4,10 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import * as http from 'node:http';
-import type * as http2 from 'node:http2';
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import type { ListenAddress } from '../config';
-import { guardGrpcFrames, type RequestShape } from './grpc-frames';
+import { guardInjectedConnections } from './grpc-frames';
 import { httpHandler, type HttpRoutes } from './http';
 import { Listener } from './listener';
 
@@ -23,7 +22,7 @@ export interface Serving {
 
 export async function serve(at: ListenAddress, grpcServer: grpc.Server, routes: HttpRoutes, log: Logger): Promise<Serving> {
   const injector = grpcServer.createConnectionInjector(grpc.ServerCredentials.createInsecure());
-  guardGrpcFrames(injectedServer(grpcServer), requestShapes(grpcServer));
+  guardInjectedConnections(grpcServer);
   const httpServer = http.createServer(httpHandler(routes));
   // Watch streams are long-lived responses; node's default request timeout would cut them.
   httpServer.requestTimeout = 0;
@@ -76,31 +75,4 @@ export async function serve(at: ListenAddress, grpcServer: grpc.Server, routes: 
 /** Resolves once every HTTP/1.1 connection has closed. */
 async function drained(http1: Map<Socket, number>): Promise<void> {
   while (http1.size > 0) await Promise.race([...http1.keys()].map((s) => new Promise((r) => s.once('close', r))));
-}
-
-/**
- * grpc-js's internals the frame check needs (grpc-frames.ts): the HTTP/2 server behind the injector
- * just created, and the registered methods' kinds. Not public API, so their shape is checked here
- * and a grpc-js that changed them fails at start-up rather than serving unchecked.
- */
-interface GrpcInternals {
-  http2Servers?: Map<http2.Http2Server, unknown>;
-  handlers?: Map<string, { type: string }>;
-}
-
-function injectedServer(server: grpc.Server): http2.Http2Server {
-  const servers = (server as unknown as GrpcInternals).http2Servers;
-  const last = servers instanceof Map ? [...servers.keys()].pop() : undefined;
-  if (!last || typeof last.prependListener !== 'function') throw new Error('grpc-js: no HTTP/2 server behind the connection injector');
-  return last;
-}
-
-function requestShapes(server: grpc.Server): RequestShape {
-  const handlers = (server as unknown as GrpcInternals).handlers;
-  if (!(handlers instanceof Map)) throw new Error('grpc-js: registered handlers not found');
-  return (path) => {
-    const type = handlers.get(path)?.type;
-    if (type === undefined) return undefined;
-    return type === 'bidi' || type === 'clientStream' ? 'stream' : 'one';
-  };
 }
