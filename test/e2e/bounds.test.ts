@@ -136,6 +136,30 @@ describe('resource bounds', () => {
   });
 });
 
+describe('clients that leave', () => {
+  it('a gateway client that resets mid-body is a cancelled request, not a server error in the log', async () => {
+    const server = await startStrata();
+    try {
+      const [host, port] = server.address.split(':');
+      for (let i = 0; i < 5; i++) {
+        await new Promise<void>((resolve) => {
+          const sock = net.connect(Number(port), host, () => {
+            sock.write('POST /v3/kv/put HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{"key":"Y');
+            setTimeout(() => sock.resetAndDestroy(), 50);
+          });
+          sock.on('error', () => undefined);
+          sock.on('close', () => resolve());
+        });
+      }
+      await new Promise((r) => setTimeout(r, 200));
+      expect(server.logs()).not.toContain('unexpected error');
+    } finally {
+      expect(await server.stop()).toBe(0);
+      server.cleanup();
+    }
+  });
+});
+
 describe('resource bound flags', () => {
   it('a bad value is a start-up error', () => {
     for (const [flag, value] of [
