@@ -5,7 +5,7 @@ import { defineConfig } from 'vitest/config';
  * no database, no etcd), `--project conformance`, and so on. `vitest run` runs them all in one
  * pool of two forks, as before.
  */
-const TIERS = ['unit', 'backend', 'conformance', 'differential', 'e2e', 'gateway', 'bench'];
+const TIERS = ['unit', 'backend', 'conformance', 'differential', 'e2e', 'gateway', 'bench', 'fuzz'];
 
 export default defineConfig({
   test: {

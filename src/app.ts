@@ -107,7 +107,7 @@ export async function startApp(config: Config, log: Logger, o: StartOptions = {}
     store,
     auth,
     log: log.child({ component: 'rpc' }),
-    limits: { maxRequestBytes: config.maxRequestBytes, maxTxnOps: config.maxTxnOps },
+    limits: { maxRequestBytes: config.maxRequestBytes, maxTxnOps: config.maxTxnOps, bounds: config.bounds },
     identity: {
       cluster_id: store.identity.clusterId.toString(),
       member_id: store.identity.memberId.toString(),

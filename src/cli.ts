@@ -143,6 +143,43 @@ function buildBaseProgram(version: string): Command {
         opt('--auth-token-ttl <seconds>', 'lifetime of a simple token after its last use', 'STRATA_AUTH_TOKEN_TTL', DEFAULTS.authTokenTtl),
       )
       .addOption(opt('--bcrypt-cost <n>', 'bcrypt cost of password hashes (4 to 31)', 'STRATA_BCRYPT_COST', DEFAULTS.bcryptCost))
+      // Resource bounds (docs/compatibility.md); 0 means no bound.
+      .addOption(
+        opt(
+          '--max-concurrent-streams <n>',
+          'HTTP/2 streams per client connection',
+          'STRATA_MAX_CONCURRENT_STREAMS',
+          DEFAULTS.maxConcurrentStreams,
+        ),
+      )
+      .addOption(opt('--max-streams <n>', 'watch and keepalive streams open in all', 'STRATA_MAX_STREAMS', DEFAULTS.maxStreams))
+      .addOption(
+        opt('--max-watches-per-stream <n>', 'watchers on one watch stream', 'STRATA_MAX_WATCHES_PER_STREAM', DEFAULTS.maxWatchesPerStream),
+      )
+      .addOption(
+        opt(
+          '--gateway-read-timeout <duration>',
+          "time for a gateway request's body (a stream's first message) to arrive",
+          'STRATA_GATEWAY_READ_TIMEOUT',
+          DEFAULTS.gatewayReadTimeout,
+        ),
+      )
+      .addOption(
+        opt(
+          '--grpc-keepalive-interval <duration>',
+          'ping a gRPC connection idle this long',
+          'STRATA_GRPC_KEEPALIVE_INTERVAL',
+          DEFAULTS.grpcKeepaliveInterval,
+        ),
+      )
+      .addOption(
+        opt(
+          '--grpc-keepalive-timeout <duration>',
+          'close a gRPC connection whose ping is not answered within this',
+          'STRATA_GRPC_KEEPALIVE_TIMEOUT',
+          DEFAULTS.grpcKeepaliveTimeout,
+        ),
+      )
       .helpOption('-h, --help')
       .addHelpText('after', '\nTo fill an empty store from etcd or kine first: strata import --help')
       .showSuggestionAfterError(false)

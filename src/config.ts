@@ -5,6 +5,7 @@ import { parseDatastoreTls } from './datastore-tls-config';
 import { parseAdvertiseUrls, parseClientUrls, parseMetricsUrls, parsePeerUrls, type ListenAddress, type ListenUrl } from './listen-urls';
 import { parseOpsOptions, type OpsOptions, type RawOpsOptions } from './ops/ops-config';
 import { parseServerTls, type ServerTls, type ServerTlsRaw } from './server-tls-config';
+import type { Bounds } from './rpc/limits';
 
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
 const LOG_LEVELS: readonly LogLevel[] = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
@@ -96,6 +97,8 @@ export interface Config {
   auth: AuthOptions;
   /** Day-two operation: auto compaction, quota, logging, start-up wait (src/ops/ops-config.ts). */
   ops: OpsOptions;
+  /** Resource bounds: streams, watches, the gateway body timeout, gRPC keepalive (src/rpc/limits.ts). */
+  bounds: Bounds;
 }
 
 /** Raw option strings as they come from flags or STRATA_* variables. */
@@ -126,6 +129,13 @@ export interface RawOptions extends ServerTlsRaw, RawOpsOptions {
   authToken?: string;
   authTokenTtl?: string;
   bcryptCost?: string;
+  // Resource bounds (docs/compatibility.md): etcd's flag names where etcd has the bound.
+  maxConcurrentStreams?: string;
+  maxStreams?: string;
+  maxWatchesPerStream?: string;
+  gatewayReadTimeout?: string;
+  grpcKeepaliveInterval?: string;
+  grpcKeepaliveTimeout?: string;
 }
 
 export const DEFAULTS = {
@@ -146,6 +156,13 @@ export const DEFAULTS = {
   authToken: 'simple',
   authTokenTtl: '300',
   bcryptCost: '10',
+  // etcd: math.MaxUint32, i.e. no bound; 0 means none for strata's own bounds too.
+  maxConcurrentStreams: '4294967295',
+  maxStreams: '0',
+  maxWatchesPerStream: '0',
+  gatewayReadTimeout: '60s',
+  grpcKeepaliveInterval: '2h',
+  grpcKeepaliveTimeout: '20s',
 } as const;
 
 export function parseConfig(raw: RawOptions): Config {
@@ -181,6 +198,20 @@ export function parseConfig(raw: RawOptions): Config {
     name: raw.name || DEFAULTS.name,
     auth: parseAuth(raw),
     ops: parseOpsOptions(raw, parseDuration),
+    bounds: parseBounds(raw),
+  };
+}
+
+function parseBounds(raw: RawOptions): Bounds {
+  const count = (v: string, flag: string): number => (v === '0' ? 0 : parsePositiveInt(v, flag));
+  const duration = (v: string, flag: string): number => (v === '0' ? 0 : parseDuration(v, flag));
+  return {
+    maxConcurrentStreams: count(raw.maxConcurrentStreams ?? DEFAULTS.maxConcurrentStreams, 'max-concurrent-streams'),
+    maxStreams: count(raw.maxStreams ?? DEFAULTS.maxStreams, 'max-streams'),
+    maxWatchesPerStream: count(raw.maxWatchesPerStream ?? DEFAULTS.maxWatchesPerStream, 'max-watches-per-stream'),
+    gatewayReadTimeoutMs: duration(raw.gatewayReadTimeout ?? DEFAULTS.gatewayReadTimeout, 'gateway-read-timeout'),
+    keepaliveIntervalMs: duration(raw.grpcKeepaliveInterval ?? DEFAULTS.grpcKeepaliveInterval, 'grpc-keepalive-interval'),
+    keepaliveTimeoutMs: parseDuration(raw.grpcKeepaliveTimeout ?? DEFAULTS.grpcKeepaliveTimeout, 'grpc-keepalive-timeout'),
   };
 }
 

@@ -24,6 +24,9 @@ export enum Code {
   Unauthenticated = 16,
 }
 
+/** The cancel reason of a watch create past --max-watches-per-stream (strata's bound). */
+export const WATCH_LIMIT_REACHED = 'strata: too many watches on this stream (--max-watches-per-stream)';
+
 export class EtcdError extends Error {
   constructor(
     readonly code: Code,
@@ -42,6 +45,8 @@ export const Errors = {
   valueProvided: e(Code.InvalidArgument, 'etcdserver: value is provided'),
   leaseProvided: e(Code.InvalidArgument, 'etcdserver: lease is provided'),
   tooManyOps: e(Code.InvalidArgument, 'etcdserver: too many operations in txn request'),
+  // strata's bounds (--max-streams); etcd has none, so the words are strata's.
+  tooManyStreams: e(Code.ResourceExhausted, 'strata: too many open streams (--max-streams)'),
   duplicateKey: e(Code.InvalidArgument, 'etcdserver: duplicate key given in txn request'),
   invalidSortOption: e(Code.InvalidArgument, 'etcdserver: invalid sort option'),
   requestTooLarge: e(Code.InvalidArgument, 'etcdserver: request is too large'),

@@ -12,3 +12,11 @@ export const MAX_KEY_BYTES = 2048;
  * (MySQL needs a bound for the VARBINARY column); etcd has no limit beyond the request size.
  */
 export const MAX_AUTH_NAME_BYTES = 512;
+
+/**
+ * Txns nested deeper than this are refused with etcd's `too many operations in txn request`, before
+ * anything is written. etcd bounds nesting only through --max-txn-ops (each level spends one op of
+ * its parent's budget, so the default 128 allows 129 levels); this bound keeps a larger
+ * --max-txn-ops from nesting deeper than protobuf decoding and encoding can recurse.
+ */
+export const MAX_TXN_DEPTH = 512;

@@ -5,7 +5,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Gateway } from '../rpc/gateway/gateway';
 import { sendText } from '../rpc/gateway/reply';
-import { gatewayPath } from '../rpc/gateway/routes';
+import { gatewayPath, uncleanRedirect } from '../rpc/gateway/routes';
 import { serveHealth, type HealthOptions } from './health';
 import type { Metrics } from './metrics';
 import { serveProbe, type ProbeOptions } from './probes';
@@ -31,6 +31,11 @@ export function httpHandler(r: HttpRoutes): (req: IncomingMessage, res: ServerRe
     for (const [k, v] of Object.entries(CORS)) res.setHeader(k, v);
     if (req.method === 'OPTIONS') {
       res.writeHead(200, { 'Content-Length': 0 });
+      return void res.end();
+    }
+    const moved = uncleanRedirect(req.url ?? '/');
+    if (moved !== undefined) {
+      res.writeHead(301, { Location: moved, 'Content-Length': 0 });
       return void res.end();
     }
     let url: URL;

@@ -8,6 +8,7 @@ import { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import type { ListenUrl } from '../config';
+import { guardInjectedConnections } from './grpc-frames';
 import { connectionOf } from './h2-authority';
 import { routeHttpOverH2 } from './h2-routes';
 import { httpHandler, type HttpRoutes } from './http';
@@ -46,6 +47,7 @@ export async function serve(
   const handler = httpHandler(routes);
   routeHttpOverH2(grpcServer, handler, log);
   const httpServer = http.createServer(handler);
+  guardInjectedConnections(grpcServer);
   // Watch streams are long-lived responses; node's default request timeout would cut them.
   httpServer.requestTimeout = 0;
   // etcd's Go server sets no idle timeout: a keep-alive connection stays open between requests

@@ -5,7 +5,7 @@
  */
 import type { Logger } from 'pino';
 import type { Log } from '../log/log';
-import type { AlarmKind, AlarmMember, Batch, LogIdentity } from '../log/types';
+import type { Batch, LogIdentity } from '../log/types';
 import { AuthAdmin } from './auth/auth-admin';
 import { AuthGuard } from './auth/auth-guard';
 import { AuthState } from './auth/auth-state';

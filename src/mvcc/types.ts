@@ -218,4 +218,6 @@ export interface WatchStream {
   /** The sink has room again after send() returned false. */
   drained(): void;
   close(): void;
+  /** Watchers and undelivered event batches held. */
+  readonly held: { watchers: number; pending: number };
 }

@@ -6,6 +6,7 @@
  * result) or JSON. A stream method opens a session: request messages in, results out to a sink.
  */
 import type { Logger } from 'pino';
+import { Errors, type EtcdError } from '../errors';
 import type { Credentials } from '../mvcc/auth/types';
 import type { RpcContext } from './context';
 
@@ -69,6 +70,12 @@ export interface ServiceMethods {
 
 /** What /metrics counts open streams by; a Lock or Campaign call that waits counts as one too. */
 export type StreamKind = 'watch' | 'keepalive' | 'lock' | 'election';
+
+/** A new stream past --max-streams is refused before it opens (both front-ends ask). */
+export function streamRefusal(ctx: RpcContext): EtcdError | undefined {
+  const max = ctx.limits.bounds?.maxStreams ?? 0;
+  return max > 0 && ctx.streams.size >= max ? Errors.tooManyStreams() : undefined;
+}
 
 /** A long-lived stream, registered so shutdown can end it and /metrics can count it. */
 export class TrackedStream {

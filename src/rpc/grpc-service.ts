@@ -4,9 +4,10 @@
  * method's result (a hand-written encoder where one is given, else the codec and protobufjs).
  */
 import type * as grpc from '@grpc/grpc-js';
+import { Errors, type EtcdError } from '../errors';
 import { presentedByGrpc } from './auth/presented';
 import { credentialsOf } from './auth/tokens';
-import type { Caller, ServiceMethods, StreamMethod, UnaryMethod } from './calls';
+import { streamRefusal, type Caller, type ServiceMethods, type StreamMethod, type UnaryMethod } from './calls';
 import type { RpcContext } from './context';
 import { toServiceError, unary } from './status';
 
@@ -14,6 +15,8 @@ import { toServiceError, unary } from './status';
 export interface Sized<T> {
   message: T;
   size: number;
+  /** Set when decoding failed in a way etcd answers with one of its errors: the call answers it. */
+  refused?: EtcdError;
 }
 
 /** Bytes straight from a method's result; method syntax keeps typed encoders assignable. */
@@ -47,12 +50,27 @@ export function grpcService(
     const fast = hot[name];
     definition[name] = {
       ...def,
-      requestDeserialize: (buf: Buffer): Sized<unknown> => ({ message: def.requestDeserialize(buf), size: buf.length }),
+      requestDeserialize: (buf: Buffer): Sized<unknown> => deserialize(def, name, buf),
       responseSerialize: fast ? (r: unknown) => fast.serialize(r) : (r: unknown) => def.responseSerialize(method.encode(r)),
     };
     implementation[name] = u ? unaryHandler(ctx, u) : def.requestStream ? streamHandler(ctx, s, name) : serverStreamHandler(ctx, s, name);
   }
   return { definition, implementation };
+}
+
+/**
+ * Protobuf decoding stops at PROTO_RECURSION_LIMIT (proto.ts), beyond any nesting validation
+ * accepts: a Txn that deep is past etcd's op limit, and etcd (which decodes it) answers so.
+ */
+function deserialize(def: Definition, name: string, buf: Buffer): Sized<unknown> {
+  try {
+    return { message: def.requestDeserialize(buf), size: buf.length };
+  } catch (e) {
+    if (name === 'Txn' && (e as Error).message === 'maximum nesting depth exceeded') {
+      return { message: undefined, size: buf.length, refused: Errors.tooManyOps() };
+    }
+    throw e;
+  }
 }
 
 /** The caller of a gRPC call, read from its metadata and connection each time it is asked. */
@@ -62,6 +80,7 @@ function callerOf(ctx: RpcContext, call: Parameters<typeof presentedByGrpc>[0]):
 
 function unaryHandler(ctx: RpcContext, m: UnaryMethod<unknown, unknown, object>): grpc.handleUnaryCall<Sized<unknown>, unknown> {
   return unary(ctx.log, (req: Sized<unknown>, call) => {
+    if (req.refused) throw req.refused;
     const signal = m.waits ? cancelSignal(call) : undefined;
     const who = callerOf(ctx, call)();
     return who instanceof Promise ? who.then((w) => m.run(req.message, req.size, w, signal)) : m.run(req.message, req.size, who, signal);
@@ -106,6 +125,8 @@ function streamHandler(
   name: string,
 ): grpc.handleBidiStreamingCall<Sized<unknown>, unknown> {
   return (call) => {
+    const refused = streamRefusal(ctx);
+    if (refused) return void call.emit('error', toServiceError(refused, ctx.log));
     const log = ctx.log.child({ component: `${name.toLowerCase()}-stream`, peer: call.getPeer() });
     const session = m.open(
       {
@@ -122,5 +143,7 @@ function streamHandler(
     call.on('error', () => session.close());
     call.on('cancelled', () => session.close());
     call.on('close', () => session.close());
+    // A stream cancelled before its handler ran (refused framing, an instant reset) emits nothing more.
+    if (call.cancelled || call.destroyed) session.close();
   };
 }

@@ -16,6 +16,7 @@ export function createGrpcServer(ctx: RpcContext, interceptors: grpc.ServerInter
     interceptors,
     'grpc.max_receive_message_length': receiveLimit(ctx.limits),
     'grpc.max_send_message_length': -1,
+    ...http2Bounds(ctx),
     // No ping policy to set: grpc-js servers answer every client keepalive ping, so
     // kube-apiserver's 30 s pings never earn a GOAWAY (etcd allows one every 5 s).
   });
@@ -60,5 +61,17 @@ function snapshot(ctx: RpcContext): grpc.handleServerStreamingCall<unknown, unkn
     })().catch((e: unknown) => {
       if (!gone) call.emit('error', toServiceError(e, ctx.log));
     });
+  };
+}
+
+/** etcd's --max-concurrent-streams and --grpc-keepalive-interval/-timeout as grpc-js options. */
+function http2Bounds(ctx: RpcContext): grpc.ServerOptions {
+  const b = ctx.limits.bounds;
+  if (!b) return {};
+  return {
+    ...(b.maxConcurrentStreams > 0 ? { 'grpc.max_concurrent_streams': b.maxConcurrentStreams } : {}),
+    ...(b.keepaliveIntervalMs > 0
+      ? { 'grpc.keepalive_time_ms': b.keepaliveIntervalMs, 'grpc.keepalive_timeout_ms': b.keepaliveTimeoutMs }
+      : {}),
   };
 }

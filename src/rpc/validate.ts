@@ -1,6 +1,6 @@
 /** etcd's request checks (etcdserver/api/v3rpc/key.go), with its exact errors. */
 import { Errors } from '../errors';
-import { MAX_KEY_BYTES } from '../limits';
+import { MAX_KEY_BYTES, MAX_TXN_DEPTH } from '../limits';
 import { inRange, keyRange, type KeyRange } from '../mvcc/key-range';
 import type { DeleteRangeRequest, PutRequest, RangeRequest, RequestOp, TxnRequest } from '../mvcc/types';
 import type { Limits } from './limits';
@@ -23,21 +23,24 @@ export function checkDeleteRange(r: DeleteRangeRequest): void {
 }
 
 export function checkTxn(r: TxnRequest, limits: Limits): void {
-  checkTxnOps(r, limits.maxTxnOps);
+  checkTxnOps(r, limits.maxTxnOps, 1);
   checkIntervals(r.success);
   checkIntervals(r.failure);
 }
 
-/** A nested txn may use what its parent left: etcd passes down maxTxnOps minus the parent's count. */
-function checkTxnOps(r: TxnRequest, budget: number): void {
+/**
+ * A nested txn may use what its parent left: etcd passes down maxTxnOps minus the parent's count.
+ * strata also bounds the depth itself (limits.ts), with the same error.
+ */
+function checkTxnOps(r: TxnRequest, budget: number, depth: number): void {
   const opc = Math.max(r.compare.length, r.success.length, r.failure.length);
-  if (opc > budget) throw Errors.tooManyOps();
+  if (opc > budget || depth > MAX_TXN_DEPTH) throw Errors.tooManyOps();
   for (const c of r.compare) if (c.key.length === 0) throw Errors.emptyKey();
-  for (const op of r.success) checkOp(op, budget - opc);
-  for (const op of r.failure) checkOp(op, budget - opc);
+  for (const op of r.success) checkOp(op, budget - opc, depth);
+  for (const op of r.failure) checkOp(op, budget - opc, depth);
 }
 
-function checkOp(op: RequestOp, budget: number): void {
+function checkOp(op: RequestOp, budget: number, depth: number): void {
   switch (op.kind) {
     case 'range':
       return checkRange(op.range);
@@ -46,7 +49,7 @@ function checkOp(op: RequestOp, budget: number): void {
     case 'delete_range':
       return checkDeleteRange(op.delete_range);
     case 'txn':
-      return checkTxnOps(op.txn, budget);
+      return checkTxnOps(op.txn, budget, depth + 1);
     case 'empty':
       throw Errors.keyNotFound();
   }

@@ -1,5 +1,5 @@
 /** etcd's Watch stream (one stream carrying many watches) over any transport. */
-import { cancelReasonOf, Code, EtcdError, Errors } from '../errors';
+import { cancelReasonOf, Code, EtcdError, Errors, WATCH_LIMIT_REACHED } from '../errors';
 import type { Credentials } from '../mvcc/auth/types';
 import type { WatchCreate, WatchResponse } from '../mvcc/types';
 import { TrackedStream, type StreamMethod } from './calls';
@@ -36,7 +36,9 @@ export function watchStream(ctx: RpcContext): StreamMethod<pb.WatchRequest, Watc
       const create = (req: WatchCreate, who: Credentials): void => {
         const denied = watchDenial(ctx, req, who);
         creating = req;
+        const max = ctx.limits.bounds?.maxWatchesPerStream ?? 0;
         if (denied) stream.refuse(denied);
+        else if (max > 0 && stream.held.watchers >= max) stream.refuse(WATCH_LIMIT_REACHED);
         else stream.create(req);
         creating = undefined;
       };

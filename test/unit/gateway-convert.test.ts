@@ -89,14 +89,21 @@ describe('Converter.fromJson', () => {
     expect(failure('RangeRequest', '{"sort_order":"UP"}').message).toBe('unknown value "UP" for enum etcdserverpb.RangeRequest.SortOrder');
   });
 
-  it('bytes in standard or URL-safe base64, padded or not; a bad character is reported by offset', () => {
+  it('bytes in standard or URL-safe base64 with its padding, as Go decodes it; a bad byte is reported by offset', () => {
     const bytes = Buffer.from([0xfb, 0xff, 0xfe, 0x01]);
-    for (const text of [bytes.toString('base64'), bytes.toString('base64url'), bytes.toString('base64').replace(/=+$/, '')]) {
+    const url = bytes.toString('base64url') + '==';
+    for (const text of [bytes.toString('base64'), url, `${bytes.toString('base64')}\\r\\n`]) {
       expect(fromJson('PutRequest', `{"key":"${text}"}`)).toMatchObject({ key: bytes });
     }
     expect(fromJson('PutRequest', '{"key":""}')).toMatchObject({ key: Buffer.alloc(0) });
+    // Offsets as etcd's gateway (Go's base64.StdEncoding) reports them.
     expect(failure('PutRequest', '{"key":"ab*d"}').message).toBe('illegal base64 data at input byte 2');
-    expect(failure('PutRequest', '{"key":"abcde"}').message).toBe('illegal base64 data at input byte 5');
+    expect(failure('PutRequest', '{"key":"abcde"}').message).toBe('illegal base64 data at input byte 4');
+    expect(failure('PutRequest', `{"key":"${bytes.toString('base64').replace(/=+$/, '')}"}`).message).toBe(
+      'illegal base64 data at input byte 4',
+    );
+    expect(failure('PutRequest', '{"key":"YQ="}').message).toBe('illegal base64 data at input byte 3');
+    expect(failure('PutRequest', '{"key":"YQ==x"}').message).toBe('illegal base64 data at input byte 4');
     expect(failure('PutRequest', '{"key":5}').message).toBe('json: cannot unmarshal number 5 into Go value of type []byte');
   });
 

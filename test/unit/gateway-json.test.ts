@@ -4,7 +4,15 @@
  * reports).
  */
 import { describe, expect, it } from 'vitest';
-import { JsonIncomplete, JsonNumber, JsonSequence, JsonSyntaxError, parseJsonBody, type JsonValue } from '../../src/rpc/gateway/json';
+import {
+  JsonIncomplete,
+  JsonNumber,
+  JsonSequence,
+  JsonSyntaxError,
+  MAX_JSON_DEPTH,
+  parseJsonBody,
+  type JsonValue,
+} from '../../src/rpc/gateway/json';
 
 /** Feeds the chunks one by one and collects every value complete after each, then at the end. */
 function readAll(chunks: Array<string | Buffer>): JsonValue[] {
@@ -102,6 +110,50 @@ describe('JsonSequence', () => {
     expect(syntaxError('-x')).toBe("invalid character 'x' in numeric literal");
     expect(syntaxError('"\\x"')).toBe("invalid character 'x' in string escape code");
     expect(syntaxError("{'a':1}")).toBe("invalid character '\\'' looking for beginning of object key string");
+    expect(syntaxError('1.x')).toBe("invalid character 'x' after decimal point in numeric literal");
+    expect(syntaxError('1ex')).toBe("invalid character 'x' in exponent of numeric literal");
+    expect(syntaxError('1e+x')).toBe("invalid character 'x' in exponent of numeric literal");
+    expect(syntaxError('tx')).toBe("invalid character 'x' in literal true (expecting 'r')");
+    expect(syntaxError('[nul ]')).toBe("invalid character ' ' in literal null (expecting 'l')");
+    expect(syntaxError('"\\u12x4"')).toBe("invalid character 'x' in \\u hexadecimal character escape");
+    expect(syntaxError('"a\nb"')).toBe("invalid character '\\n' in string literal");
+  });
+
+  it("stops at Go's nesting depth, without recursion however deep the body", () => {
+    const ok = '['.repeat(MAX_JSON_DEPTH) + ']'.repeat(MAX_JSON_DEPTH);
+    expect(parseJsonBody(ok)).toBeInstanceOf(Array);
+    expect(syntaxError('['.repeat(MAX_JSON_DEPTH + 1))).toBe("invalid character '[' exceeded max depth");
+    expect(syntaxError('{"a":'.repeat(100_000))).toBe("invalid character '{' exceeded max depth");
+  });
+
+  it('looks at each character once however the body is chunked: an endless watch body costs linear work', () => {
+    const seq = new JsonSequence();
+    const head = Buffer.from('{"create_request":{"key":"');
+    const chunk = Buffer.alloc(16 * 1024, 'QUFB');
+    seq.push(head);
+    expect(seq.next(false)).toBeUndefined();
+    let sent = head.length;
+    while (sent < 4.5 * 1024 * 1024) {
+      seq.push(chunk);
+      sent += chunk.length;
+      expect(seq.next(false)).toBeUndefined();
+    }
+    // The old reader parsed all pending text again on every chunk: ~290 × 2.25 MB.
+    expect(seq.scanned).toBe(sent);
+    expect(seq.pending).toBe(sent);
+    seq.push(Buffer.from('"}}'));
+    const v = seq.next(false) as Map<string, Map<string, string>>;
+    expect(v.get('create_request')?.get('key')).toHaveLength(sent - head.length);
+    expect(seq.scanned).toBe(sent + 3);
+    expect(seq.pending).toBe(0);
+  });
+
+  it('refuses a bad character at once, however much came before it', () => {
+    const seq = new JsonSequence();
+    seq.push(Buffer.from(`{"create_request":{"key":"${'a'.repeat(1 << 20)}"}`));
+    expect(seq.next(false)).toBeUndefined();
+    seq.push(Buffer.from('x'));
+    expect(() => seq.next(false)).toThrow("invalid character 'x' after object key:value pair");
   });
 
   it('a syntax error in a later value of a stream surfaces when that value is read', () => {

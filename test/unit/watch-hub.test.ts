@@ -69,6 +69,25 @@ function setup(): { h: Harness; hub: WatchHub } {
 }
 
 describe('watch hub', () => {
+  it('keeps nothing of a closed stream, however many watches it had', async () => {
+    const { h, hub } = setup();
+    const sink = new Sink();
+    const s = hub.open(sink);
+    for (let i = 0; i < 10_000; i++) s.create(create(`k${i}`));
+    h.run((w) => w.put(putReq('k1', 'x')));
+    expect(s.held.watchers).toBe(10_000);
+    expect(s.held.pending).toBe(1);
+    expect(hub.openStreams).toBe(1);
+    s.close();
+    expect(s.held).toEqual({ watchers: 0, pending: 0 });
+    expect(hub.openStreams).toBe(0);
+    // Nothing scheduled before the close reaches the closed stream's sink.
+    const before = sink.got.length;
+    h.run((w) => w.put(putReq('k2', 'y')));
+    await settle();
+    expect(sink.got.length).toBe(before);
+  });
+
   it('delivers live events in range, once each, with prev_kv only to watchers that asked', async () => {
     const { h, hub } = setup();
     const sink = new Sink();

@@ -24,6 +24,11 @@ export class WatchHub {
     this.timer.unref();
   }
 
+  /** Streams open now (a closed stream holds nothing here). */
+  get openStreams(): number {
+    return this.streams.size;
+  }
+
   open(sink: WatchSink): WatchStream {
     const s = new WatchStream(this.index, sink, this.log, (closed) => this.streams.delete(closed));
     this.streams.add(s);

@@ -41,6 +41,11 @@ export class WatchStream implements WatchStreamApi {
     private readonly onClose: (s: WatchStream) => void,
   ) {}
 
+  /** Watchers and undelivered event batches the stream holds. */
+  get held(): { watchers: number; pending: number } {
+    return { watchers: this.watchers.size, pending: this.pending.size };
+  }
+
   create(req: WatchCreate): void {
     const current = this.index.revision;
     let id = req.watch_id;

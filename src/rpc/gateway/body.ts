@@ -1,6 +1,6 @@
 /** Request bodies of the gateway: one JSON message (unary) or a sequence of them (streams). */
 import type { IncomingMessage } from 'node:http';
-import { Errors } from '../../errors';
+import { Code, EtcdError, Errors } from '../../errors';
 import { JsonIncomplete, JsonSequence, JsonSyntaxError, parseJsonBody, type JsonValue } from './json';
 
 /**
@@ -22,8 +22,9 @@ export function readUnaryBody(req: IncomingMessage, cap: number): Promise<JsonVa
       }
       chunks.push(c);
     });
-    req.on('error', (e) => {
-      if (!failed) reject(e);
+    // A client that leaves mid-body (connection reset) cancelled its request; it is not a server error.
+    req.on('error', () => {
+      if (!failed) reject(new EtcdError(Code.Canceled, 'context canceled'));
       failed = true;
     });
     req.on('end', () => {

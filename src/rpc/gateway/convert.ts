@@ -8,6 +8,8 @@
  * oneof member and a present sub-message always count).
  * Out: proto names, int64 as strings, enums by name, bytes base64, zero values left out.
  */
+import { Errors } from '../../errors';
+import { PROTO_RECURSION_LIMIT } from '../proto';
 import type { JsonValue } from './json';
 import { bad, integer, jsonKind, lengthPrefixed, scalarIn, type Converted } from './scalar-in';
 import type { FieldSchema, MessageSchema, Schema } from './schema';
@@ -68,12 +70,14 @@ export class Converter {
    */
   fromJson<T>(type: string, body: JsonValue | undefined): { message: T; size: number } {
     if (body !== undefined && body !== null && !(body instanceof Map)) throw notObject(body);
-    const { value, size } = this.objectIn(this.message(type), body ?? new Map());
+    const { value, size } = this.objectIn(this.message(type), body ?? new Map(), 0);
     return { message: value as T, size };
   }
 
   /** A JSON object → the message and its own encoded size. */
-  private objectIn(m: MessageSchema, obj: Map<string, JsonValue>): { value: Dynamic; size: number } {
+  private objectIn(m: MessageSchema, obj: Map<string, JsonValue>, depth: number): { value: Dynamic; size: number } {
+    // As deep as gRPC decodes (proto.ts); only txns nest, and that deep they are past etcd's op limit.
+    if (depth > PROTO_RECURSION_LIMIT) throw Errors.tooManyOps();
     const out: Dynamic = {};
     const sizes = new Map<string, number>();
     for (const f of m.fields) if (!f.oneof) out[f.name] = defaultOf(f);
@@ -83,10 +87,10 @@ export class Converter {
       let values: Converted[];
       if (f.repeated) {
         if (!Array.isArray(v)) throw bad(`json: cannot unmarshal ${jsonKind(v)} into Go value of type []json.RawMessage`);
-        values = v.map((x) => this.valueIn(f, x));
+        values = v.map((x) => this.valueIn(f, x, depth));
         out[f.name] = values.map((c) => c.value);
       } else {
-        values = [this.valueIn(f, v)];
+        values = [this.valueIn(f, v, depth)];
         out[f.name] = values[0].value;
       }
       sizes.set(f.name, fieldSize(f, values));
@@ -101,13 +105,13 @@ export class Converter {
     return { value: out, size };
   }
 
-  private valueIn(f: FieldSchema, v: JsonValue): Converted {
+  private valueIn(f: FieldSchema, v: JsonValue, depth: number): Converted {
     switch (f.type.kind) {
       case 'scalar':
         return scalarIn(v, f.type.scalar);
       case 'message': {
         if (!(v instanceof Map)) throw notObject(v);
-        const { value, size } = this.objectIn(this.message(f.type.type), v);
+        const { value, size } = this.objectIn(this.message(f.type.type), v, depth + 1);
         return { value, size: lengthPrefixed(size), zero: false };
       }
       case 'enum': {

@@ -8,7 +8,7 @@ import type * as protoLoader from '@grpc/proto-loader';
 import { Code, Errors } from '../../errors';
 import { gatewayCommonName, presentedByHttp } from '../auth/presented';
 import { credentialsOf } from '../auth/tokens';
-import type { Caller, StreamMethod, StreamSession, StreamSink } from '../calls';
+import { streamRefusal, type Caller, type StreamMethod, type StreamSession, type StreamSink } from '../calls';
 import type { RpcContext } from '../context';
 import { gatewayBodyLimit, receiveLimit } from '../limits';
 import { loadPackage, packageOf, type ServiceName } from '../proto';
@@ -49,6 +49,23 @@ export function createGateway(ctx: RpcContext, observe: Observe = () => undefine
   const receiveMax = receiveLimit(ctx.limits);
   const bodyCap = gatewayBodyLimit(ctx.limits);
   const log = ctx.log.child({ component: 'gateway' });
+  const readTimeoutMs = ctx.limits.bounds?.gatewayReadTimeoutMs ?? 0;
+
+  /**
+   * A client that does not send its body (a stream's first message) in time is answered 408 and
+   * its connection closed, as node's own requestTimeout would (off here: watches are long-lived).
+   * Returns the function to call once the body has arrived.
+   */
+  const readDeadline = (req: IncomingMessage, res: ServerResponse): (() => void) => {
+    if (readTimeoutMs <= 0) return () => undefined;
+    const timer = setTimeout(() => {
+      if (!res.headersSent) res.writeHead(408, { Connection: 'close', 'Content-Type': 'text/plain; charset=utf-8' });
+      res.end('request body not received in time (--gateway-read-timeout)\n');
+      req.socket.destroy();
+    }, readTimeoutMs);
+    res.on('close', () => clearTimeout(timer));
+    return () => clearTimeout(timer);
+  };
 
   /** JSON → the request message, with the size gRPC would have seen. */
   const callerOf =
@@ -72,8 +89,10 @@ export function createGateway(ctx: RpcContext, observe: Observe = () => undefine
       res.on('close', () => ac.abort());
       signal = ac.signal;
     }
+    const arrived = readDeadline(req, res);
     readUnaryBody(req, bodyCap)
       .then(async (v) => {
+        arrived();
         if (!method) throw Errors.unimplemented(`${route.service} ${route.method}`);
         const { message, size } = decode(t, v);
         return method.encode(await method.run(message, size, await callerOf(req)(), signal));
@@ -132,6 +151,13 @@ export function createGateway(ctx: RpcContext, observe: Observe = () => undefine
    */
   const stream = (route: Route, method: StreamMethod<unknown, unknown, object>, req: IncomingMessage, res: ServerResponse): void => {
     const t = typesOf(pkg, route.service, route.method);
+    const refused = streamRefusal(ctx);
+    if (refused) {
+      const { status, body } = toGatewayError(refused, log);
+      observe(route.service, route.method, body.code);
+      return sendJson(res, status, body);
+    }
+    const arrived = readDeadline(req, res);
     let finished = false;
     const sink = streamSink(
       res,
@@ -143,11 +169,15 @@ export function createGateway(ctx: RpcContext, observe: Observe = () => undefine
       },
     );
     let session: StreamSession<unknown> | undefined;
+    /** The client has left: a session opened after that (by body bytes read late) closes at once. */
+    let gone = false;
     const open = (): StreamSession<unknown> => {
       if (session) return session;
       const s = method.open(sink, log.child({ component: `gateway-${route.method.toLowerCase()}` }), callerOf(req));
       res.on('drain', () => s.drained());
-      return (session = s);
+      session = s;
+      if (gone) s.close();
+      return s;
     };
     /** No more requests will be read: a stream that outlives its body goes on until the client leaves. */
     const bodyDone = (): void => {
@@ -156,6 +186,7 @@ export function createGateway(ctx: RpcContext, observe: Observe = () => undefine
     };
     // The client leaving is how a gateway watch normally ends.
     res.on('close', () => {
+      gone = true;
       session?.close();
       if (!finished) observe(route.service, route.method, Code.OK);
       finished = true;
@@ -170,6 +201,7 @@ export function createGateway(ctx: RpcContext, observe: Observe = () => undefine
     let first = true;
     readBodyStream(req, bodyCap, {
       message: (v) => {
+        arrived();
         let message: unknown;
         try {
           message = decode(t, v).message;
@@ -185,7 +217,10 @@ export function createGateway(ctx: RpcContext, observe: Observe = () => undefine
         if (first) sendFailure(e);
         else bodyDone();
       },
-      end: bodyDone,
+      end: () => {
+        arrived();
+        bodyDone();
+      },
     });
   };
 

@@ -2,6 +2,7 @@
  * The gateway's paths, as etcd 3.5's rpc.proto, v3lock.proto and v3election.proto bind them (google.api.http), with etcd's legacy
  * aliases under /v3/kv/lease/. Every route is a POST with the request message as the JSON body.
  */
+import { posix } from 'node:path';
 import type { ServiceName } from '../proto';
 
 export type RouteKind = 'unary' | 'stream' | 'snapshot';
@@ -85,4 +86,18 @@ export function gatewayPath(path: string): string {
 
 export function findRoute(path: string): Route | undefined {
   return Object.prototype.hasOwnProperty.call(ROUTES, path) ? ROUTES[path] : undefined;
+}
+
+/**
+ * Where Go's ServeMux sends a request whose path is not clean (`..`, `.`, `//`): the cleaned path
+ * (a trailing slash kept, /v3beta/ as etcd rewrites it, the query kept), answered with a 301.
+ * Undefined when the raw request target is clean.
+ */
+export function uncleanRedirect(rawUrl: string): string | undefined {
+  const q = rawUrl.indexOf('?');
+  const raw = q < 0 ? rawUrl : rawUrl.slice(0, q);
+  if (!raw.startsWith('/')) return undefined;
+  const clean = posix.normalize(raw);
+  if (clean === raw) return undefined;
+  return gatewayPath(clean) + (q < 0 ? '' : rawUrl.slice(q));
 }

@@ -17,8 +17,6 @@ const LIMITS: Partial<Record<Scalar, [bigint, bigint]>> = {
   uint32: [0n, 2n ** 32n - 1n],
 };
 const INTEGER = /^-?(?:0|[1-9]\d*)$/;
-const STD64 = /^[A-Za-z0-9+/]*={0,2}$/;
-const URL64 = /^[A-Za-z0-9_-]*={0,2}$/;
 
 export function jsonKind(v: JsonValue): string {
   if (v instanceof JsonNumber) return `number ${v.raw}`;
@@ -40,15 +38,55 @@ export function integer(v: JsonValue, s: Scalar): bigint {
   return n;
 }
 
-/** Go's base64: the standard alphabet, else the URL-safe one; a bad character is reported by offset. */
+const STD_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+const URL_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+
+/**
+ * Go's base64.Encoding.Decode (padding required, CR and LF skipped): the offset of the first bad
+ * byte, or undefined when `s` decodes. Its error offsets are what etcd's gateway reports.
+ */
+function goBase64Error(s: string, alphabet: string): number | undefined {
+  const skipNewlines = (i: number) => {
+    while (i < s.length && (s[i] === '\n' || s[i] === '\r')) i++;
+    return i;
+  };
+  let si = 0;
+  while (si < s.length) {
+    for (let j = 0; j < 4; j++) {
+      if (si === s.length) {
+        if (j === 0) return undefined;
+        return si - j;
+      }
+      const c = s[si++];
+      if (alphabet.includes(c)) continue;
+      if (c === '\n' || c === '\r') {
+        j--;
+        continue;
+      }
+      if (c !== '=' || j < 2) return si - 1;
+      if (j === 2) {
+        si = skipNewlines(si);
+        if (si === s.length) return s.length;
+        if (s[si] !== '=') return si - 1;
+        si++;
+      }
+      si = skipNewlines(si);
+      return si < s.length ? si : undefined;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Bytes as Go decodes base64: the standard alphabet (the URL-safe one when the text uses it), with
+ * padding; a bad character is reported by offset.
+ */
 function base64(v: JsonValue): Buffer {
   if (typeof v !== 'string') throw bad(`json: cannot unmarshal ${jsonKind(v)} into Go value of type []byte`);
-  const ok = (STD64.test(v) || URL64.test(v)) && v.length % 4 !== 1;
-  if (!ok) {
-    const at = [...v].findIndex((c) => !/[A-Za-z0-9+/=_-]/.test(c));
-    throw bad(`illegal base64 data at input byte ${at < 0 ? v.length : at}`);
-  }
-  return Buffer.from(v, STD64.test(v) ? 'base64' : 'base64url');
+  const url = /[-_]/.test(v) && !/[+/]/.test(v);
+  const at = goBase64Error(v, url ? URL_ALPHABET : STD_ALPHABET);
+  if (at !== undefined) throw bad(`illegal base64 data at input byte ${at}`);
+  return Buffer.from(v.replace(/[\r\n]/g, ''), url ? 'base64url' : 'base64');
 }
 
 /** A converted value and its protobuf payload size (after the tag); `zero` values are left off the wire. */
