@@ -6,6 +6,8 @@ import { parseAdvertiseUrls, parseClientUrls, parseMetricsUrls, parsePeerUrls, t
 import { parseOpsOptions, type OpsOptions, type RawOpsOptions } from './ops/ops-config';
 import { parseServerTls, type ServerTls, type ServerTlsRaw } from './server-tls-config';
 import type { Bounds } from './rpc/limits';
+import { parseAuth, type AuthOptions } from './auth-config';
+import { parseDuration, parsePositiveInt } from './config-values';
 
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
 const LOG_LEVELS: readonly LogLevel[] = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
@@ -17,6 +19,9 @@ export type { ServerTls, TlsMinVersion } from './server-tls-config';
 export type { Endpoint, MysqlEndpoint, PostgresEndpoint, SqliteEndpoint, SqliteSync } from './endpoint';
 export { parseEndpoint } from './endpoint';
 export { ConfigError } from './config-error';
+export { parseDuration } from './config-values';
+export { JWT_SIGN_METHODS, parseAuthToken } from './auth-config';
+export type { AuthOptions, JwtSignMethod, JwtTokenOptions, TokenOptions } from './auth-config';
 
 /** TLS to the database server (k3s's --datastore-cafile/-certfile/-keyfile, kine's --skip-verify). */
 export interface DatastoreTls {
@@ -35,42 +40,6 @@ export interface DatastoreOptions {
   connectionMaxIdleMs: number;
   /** How often the log is polled for other instances' writes where the database cannot notify. */
   pollIntervalMs: number;
-}
-
-/** etcd's JWT signing methods (golang-jwt's names). */
-export const JWT_SIGN_METHODS = [
-  'RS256',
-  'RS384',
-  'RS512',
-  'PS256',
-  'PS384',
-  'PS512',
-  'ES256',
-  'ES384',
-  'ES512',
-  'HS256',
-  'HS384',
-  'HS512',
-] as const;
-export type JwtSignMethod = (typeof JWT_SIGN_METHODS)[number];
-
-/** `--auth-token jwt,pub-key=…,priv-key=…,sign-method=…,ttl=…` */
-export interface JwtTokenOptions {
-  kind: 'jwt';
-  signMethod: JwtSignMethod;
-  publicKeyFile?: string;
-  privateKeyFile?: string;
-  ttlMs: number;
-}
-
-/** etcd's --auth-token: simple tokens (renewed on use, --auth-token-ttl) or JWT. */
-export type TokenOptions = { kind: 'simple'; ttlMs: number } | JwtTokenOptions;
-
-/** Authentication: how tokens are made and how hard passwords are hashed. */
-export interface AuthOptions {
-  token: TokenOptions;
-  /** bcrypt cost of password hashes (etcd's --bcrypt-cost). */
-  bcryptCost: number;
 }
 
 export interface Config {
@@ -196,7 +165,7 @@ export function parseConfig(raw: RawOptions): Config {
     maxRequestBytes: parsePositiveInt(raw.maxRequestBytes ?? DEFAULTS.maxRequestBytes, 'max-request-bytes'),
     maxTxnOps: parsePositiveInt(raw.maxTxnOps ?? DEFAULTS.maxTxnOps, 'max-txn-ops'),
     name: raw.name || DEFAULTS.name,
-    auth: parseAuth(raw),
+    auth: parseAuth(raw.authToken ?? DEFAULTS.authToken, raw.authTokenTtl ?? DEFAULTS.authTokenTtl, raw.bcryptCost ?? DEFAULTS.bcryptCost),
     ops: parseOpsOptions(raw, parseDuration),
     bounds: parseBounds(raw),
   };
@@ -215,47 +184,6 @@ function parseBounds(raw: RawOptions): Bounds {
   };
 }
 
-function parseAuth(raw: RawOptions): AuthOptions {
-  const ttl = raw.authTokenTtl ?? DEFAULTS.authTokenTtl;
-  const ttlSeconds = parsePositiveInt(ttl, 'auth-token-ttl');
-  const cost = Number(raw.bcryptCost ?? DEFAULTS.bcryptCost);
-  // etcd (golang.org/x/crypto/bcrypt MinCost..MaxCost) falls back to 10 with a warning; a wrong flag here stops start-up.
-  if (!Number.isInteger(cost) || cost < 4 || cost > 31) {
-    throw new ConfigError(`invalid --bcrypt-cost "${raw.bcryptCost}": expected an integer from 4 to 31`);
-  }
-  return { token: parseAuthToken(raw.authToken ?? DEFAULTS.authToken, ttlSeconds * 1000), bcryptCost: cost };
-}
-
-/** etcd's decomposeOpts: a type, then key=value options separated by commas, none twice. */
-export function parseAuthToken(spec: string, simpleTtlMs: number): TokenOptions {
-  const bad = (why: string) => new ConfigError(`invalid --auth-token "${spec}": ${why}`);
-  const [kind, ...rest] = spec.split(',');
-  const opts = new Map<string, string>();
-  for (const pair of rest) {
-    const kv = pair.split('=');
-    if (kv.length !== 2) throw bad(`"${pair}" is not key=value`);
-    if (opts.has(kv[0])) throw bad(`"${kv[0]}" is given twice`);
-    opts.set(kv[0], kv[1]);
-  }
-  if (kind === 'simple') {
-    if (opts.size > 0) throw bad('simple tokens take no options');
-    return { kind: 'simple', ttlMs: simpleTtlMs };
-  }
-  if (kind !== 'jwt') throw bad('the type is simple or jwt');
-  for (const k of opts.keys()) if (!['sign-method', 'pub-key', 'priv-key', 'ttl'].includes(k)) throw bad(`unknown option "${k}"`);
-  const method = opts.get('sign-method') ?? '';
-  if (!(JWT_SIGN_METHODS as readonly string[]).includes(method)) throw bad(`sign-method is one of ${JWT_SIGN_METHODS.join(', ')}`);
-  const ttl = opts.get('ttl');
-  return {
-    kind: 'jwt',
-    signMethod: method as JwtSignMethod,
-    publicKeyFile: opts.get('pub-key') || undefined,
-    privateKeyFile: opts.get('priv-key') || undefined,
-    // etcd's default JWT lifetime is 5 minutes.
-    ttlMs: ttl ? parseDuration(ttl, 'auth-token ttl') : 5 * 60_000,
-  };
-}
-
 function parseLogLevel(s: string): LogLevel {
   const l = s.toLowerCase() as LogLevel;
   if (!LOG_LEVELS.includes(l)) throw new ConfigError(`invalid log level "${s}": one of ${LOG_LEVELS.join(', ')}`);
@@ -265,30 +193,4 @@ function parseLogLevel(s: string): LogLevel {
 function parseVersion(s: string): string {
   if (!/^\d+\.\d+\.\d+$/.test(s)) throw new ConfigError(`invalid emulated etcd version "${s}": expected X.Y.Z`);
   return s;
-}
-
-function parsePositiveInt(s: string, flag: string): number {
-  const n = Number(s);
-  if (!Number.isSafeInteger(n) || n <= 0) throw new ConfigError(`invalid --${flag} "${s}": expected a positive integer`);
-  return n;
-}
-
-const UNITS: Record<string, number> = { ns: 1e-6, us: 1e-3, µs: 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-
-/** Go-style durations ("5s", "1m30s", "250ms"); a bare number means seconds. Returns milliseconds. */
-export function parseDuration(s: string, flag: string): number {
-  const bad = () => new ConfigError(`invalid --${flag} "${s}": expected a duration such as 5s or 500ms`);
-  if (/^\d+(\.\d+)?$/.test(s)) return Number(s) * 1000;
-  const re = /(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/y;
-  let total = 0;
-  let pos = 0;
-  while (pos < s.length) {
-    re.lastIndex = pos;
-    const m = re.exec(s);
-    if (!m) throw bad();
-    total += Number(m[1]) * UNITS[m[2]];
-    pos = re.lastIndex;
-  }
-  if (pos === 0 || total <= 0) throw bad();
-  return total;
 }

@@ -4,15 +4,12 @@
  * are found by polling the marks (the tailer's interval). Multi-row statements come in
  * power-of-two sizes so each connection prepares only a handful of shapes.
  */
-import type { PoolConnection, ResultSetHeader, RowDataPacket } from 'mysql2/promise';
+import type { ResultSetHeader } from 'mysql2/promise';
 import type { Logger } from 'pino';
 import type { DatastoreOptions, MysqlEndpoint } from '../../config';
-import { authName, encodeRole, encodeUser, toAuthRows, type RawAuthRowOfKind } from '../auth-rows';
-import { insertChunks, powerOfTwoChunks } from '../chunks';
 import {
   cannotListen,
   DEFAULT_CAPABILITIES,
-  type AuthChanges,
   type AuthRows,
   type ConsistentRead,
   type KineRow,
@@ -24,29 +21,12 @@ import {
   type MetaValues,
   type WriteTx,
 } from '../dialect';
-import {
-  toKineRow,
-  toLeaseRow,
-  toLockedMeta,
-  toLogRow,
-  toMetaValues,
-  type RawKineRow,
-  type RawLeaseRow,
-  type RawLockedMetaRow,
-  type RawLogRow,
-  type RawMetaRow,
-} from '../rows';
+import { toKineRow, toLogRow, toMetaValues, type RawKineRow, type RawLogRow, type RawMetaRow } from '../rows';
+import { loadAuthOn, loadLeasesOn, rowsAfterOn, setMetaOn, writeTxOn, type Rows } from './connection';
 import { MysqlDriver } from './driver';
 import { isConnectionError, isDiskFull, isTransient } from './errors';
 import { SCHEMA, SCHEMA_LOCK } from './schema';
 import { SQL, SQL_FOR_COUNT } from './statements';
-
-type Queryable = Pick<PoolConnection, 'execute' | 'query'>;
-/** Rows as mysql2 types them. */
-type Rows<T> = Array<T & RowDataPacket>;
-
-/** Rows or names per statement, at most. */
-const MAX_CHUNK = 256;
 
 export class MysqlDialect implements Dialect {
   readonly name = 'mysql';
@@ -95,63 +75,7 @@ export class MysqlDialect implements Dialect {
   }
 
   write<T>(fn: (tx: WriteTx) => Promise<T>): Promise<T> {
-    return this.driver.transaction((c) => fn(this.tx(c)));
-  }
-
-  private tx(c: PoolConnection): WriteTx {
-    return {
-      lockMeta: async (names) =>
-        toLockedMeta((await c.execute<Rows<RawLockedMetaRow>>(SQL_FOR_COUNT.lockMeta(names.length), [...names]))[0]),
-      rowsAfter: (after, upTo) => rowsAfterOn(c, after, upTo),
-      loadLeases: () => loadLeasesOn(c),
-      insertRows: (rows) => this.insertRowsOn(c, rows),
-      clearLog: async () => {
-        await c.query(SQL.clearRows);
-        await c.query(SQL.clearLeases);
-      },
-      upsertLeases: async (leases) => {
-        for (const chunk of powerOfTwoChunks(leases, MAX_CHUNK)) {
-          await c.execute(
-            SQL_FOR_COUNT.upsertLeases(chunk.length),
-            chunk.flatMap((l) => [l.id.toString(), l.ttl, l.expiresAt]),
-          );
-        }
-      },
-      deleteLeases: async (ids) => {
-        for (const chunk of powerOfTwoChunks(ids, MAX_CHUNK)) {
-          await c.execute(
-            SQL_FOR_COUNT.deleteLeases(chunk.length),
-            chunk.map((id) => id.toString()),
-          );
-        }
-      },
-      setMeta: (entries) => setMetaOn(c, entries),
-      loadAuth: () => loadAuthOn(c),
-      writeAuth: (changes) => writeAuthOn(c, changes),
-    };
-  }
-
-  /** Chunks bounded by bytes too: one statement must fit in max_allowed_packet. */
-  private async insertRowsOn(c: Queryable, rows: LogRow[]): Promise<void> {
-    for (const byBytes of insertChunks(rows, Infinity, this.insertBytes)) {
-      for (const chunk of powerOfTwoChunks(byBytes, MAX_CHUNK)) {
-        const params: Array<string | number | Buffer> = [];
-        for (const r of chunk) {
-          params.push(
-            r.revision,
-            r.sub,
-            r.key,
-            r.createRevision,
-            r.prevRevision,
-            r.version,
-            r.lease.toString(),
-            r.value,
-            r.deleted ? 1 : 0,
-          );
-        }
-        await c.execute(SQL_FOR_COUNT.insertRows(chunk.length), params);
-      }
-    }
+    return this.driver.transaction((c) => fn(writeTxOn(c, this.insertBytes)));
   }
 
   async readMeta(names: readonly string[]): Promise<MetaValues> {
@@ -238,44 +162,4 @@ export class MysqlDialect implements Dialect {
   async defragment(): Promise<void> {
     await this.driver.pool.query(SQL.defragment);
   }
-}
-
-async function rowsAfterOn(c: Queryable, after: number, upTo: number): Promise<LogRow[]> {
-  const [rows] = await c.execute<Rows<RawLogRow>>(SQL.rowsAfter, [after, upTo]);
-  return rows.map(toLogRow);
-}
-
-async function loadLeasesOn(c: Queryable): Promise<LeaseRow[]> {
-  const [rows] = await c.execute<Rows<RawLeaseRow>>(SQL.loadLeases);
-  return rows.map(toLeaseRow);
-}
-
-async function loadAuthOn(c: Queryable): Promise<AuthRows> {
-  const [rows] = await c.execute<Rows<RawAuthRowOfKind>>(SQL.loadAuth);
-  return toAuthRows(rows);
-}
-
-async function writeAuthOn(c: Queryable, changes: AuthChanges): Promise<void> {
-  const upsert = async (table: 'auth_user' | 'auth_role', rows: Array<[Buffer, Buffer]>) => {
-    for (const chunk of powerOfTwoChunks(rows, MAX_CHUNK)) await c.execute(SQL_FOR_COUNT.upsertAuth(table, chunk.length), chunk.flat());
-  };
-  const remove = async (table: 'auth_user' | 'auth_role', names: string[]) => {
-    for (const chunk of powerOfTwoChunks(names, MAX_CHUNK))
-      await c.execute(SQL_FOR_COUNT.deleteAuth(table, chunk.length), chunk.map(authName));
-  };
-  await upsert(
-    'auth_user',
-    changes.users.map((u) => [authName(u.name), encodeUser(u)]),
-  );
-  await remove('auth_user', changes.deletedUsers);
-  await upsert(
-    'auth_role',
-    changes.roles.map((r) => [authName(r.name), encodeRole(r)]),
-  );
-  await remove('auth_role', changes.deletedRoles);
-}
-
-async function setMetaOn(c: Queryable, entries: Record<string, string>): Promise<void> {
-  for (const chunk of powerOfTwoChunks(Object.entries(entries), MAX_CHUNK))
-    await c.execute(SQL_FOR_COUNT.setMeta(chunk.length), chunk.flat());
 }
