@@ -212,7 +212,7 @@ describe('gateway: Lease (unary), Maintenance, Cluster, Auth', () => {
     const members = await post(s.url, '/v3/cluster/member/list', {});
     expect(members.json).toEqual({
       header: header(0),
-      members: [{ ID: members.json.header.member_id, name: 'strata', clientURLs: [s.url] }],
+      members: [{ ID: members.json.header.member_id, name: 'strata', peerURLs: ['http://localhost:2380'], clientURLs: [s.url] }],
     });
     const hash = await post(s.url, '/v3/maintenance/hash', {});
     expect([hash.status, hash.json]).toEqual([200, { header: header(await revNow()), hash: expect.any(Number) }]);
