@@ -101,22 +101,35 @@ function serverStreamHandler(
   name: string,
 ): grpc.handleServerStreamingCall<Sized<unknown>, unknown> {
   return (call) => {
-    const log = ctx.log.child({ component: `${name.toLowerCase()}-stream`, peer: call.getPeer() });
-    const session = m.open(
-      {
-        write: (r) => call.write(r),
-        end: () => call.end(),
-        error: (e) => call.emit('error', toServiceError(e, ctx.log)),
-      },
-      log,
-      callerOf(ctx, call),
-    );
+    const session = openSession(ctx, m, name, call);
     call.on('drain', () => session.drained());
-    call.on('error', () => session.close());
-    call.on('cancelled', () => session.close());
-    call.on('close', () => session.close());
+    closeOnEnd(call, session);
     session.handle(call.request.message);
   };
+}
+
+/** The session ends with the call, however it ends. */
+function closeOnEnd(call: NodeJS.EventEmitter, session: { close(): void }): void {
+  for (const event of ['error', 'cancelled', 'close']) call.on(event, () => session.close());
+}
+
+/** A stream method's session over a gRPC call (server stream or bidi). */
+function openSession(
+  ctx: RpcContext,
+  m: StreamMethod<unknown, unknown, object>,
+  name: string,
+  call: grpc.ServerWritableStream<Sized<unknown>, unknown> | grpc.ServerDuplexStream<Sized<unknown>, unknown>,
+) {
+  const log = ctx.log.child({ component: `${name.toLowerCase()}-stream`, peer: call.getPeer() });
+  return m.open(
+    {
+      write: (r) => call.write(r),
+      end: () => call.end(),
+      error: (e) => call.emit('error', toServiceError(e, ctx.log)),
+    },
+    log,
+    callerOf(ctx, call),
+  );
 }
 
 function streamHandler(
@@ -127,22 +140,11 @@ function streamHandler(
   return (call) => {
     const refused = streamRefusal(ctx);
     if (refused) return void call.emit('error', toServiceError(refused, ctx.log));
-    const log = ctx.log.child({ component: `${name.toLowerCase()}-stream`, peer: call.getPeer() });
-    const session = m.open(
-      {
-        write: (r) => call.write(r),
-        end: () => call.end(),
-        error: (e) => call.emit('error', toServiceError(e, ctx.log)),
-      },
-      log,
-      callerOf(ctx, call),
-    );
+    const session = openSession(ctx, m, name, call);
     call.on('data', (req: Sized<unknown>) => session.handle(req.message));
     call.on('drain', () => session.drained());
     call.on('end', () => session.finish());
-    call.on('error', () => session.close());
-    call.on('cancelled', () => session.close());
-    call.on('close', () => session.close());
+    closeOnEnd(call, session);
     // A stream cancelled before its handler ran (refused framing, an instant reset) emits nothing more.
     if (call.cancelled || call.destroyed) session.close();
   };

@@ -4,8 +4,9 @@
 import * as net from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { b } from '../helpers/client';
+import { dbProxy } from '../helpers/db-proxy';
 import { serverFixture, withServer } from '../helpers/fixture';
-import { freePort, sleep, waitFor } from '../helpers/ports';
+import { sleep, waitFor } from '../helpers/ports';
 import { databaseFor, noBackendReason, PG_BASE, skippedSuite, testBackend } from '../helpers/targets';
 import { b64, get, LineStream, post, request } from './http';
 
@@ -111,33 +112,6 @@ describe('shutdown', () => {
     });
   });
 });
-
-/** A TCP proxy to the database that the test can cut and restore. */
-async function dbProxy(target: { host: string; port: number }) {
-  const sockets = new Set<net.Socket>();
-  const port = await freePort();
-  let server: net.Server | undefined;
-  const open = () =>
-    new Promise<void>((resolve) => {
-      server = net.createServer((c) => {
-        const up = net.connect(target.port, target.host);
-        for (const x of [c, up]) {
-          sockets.add(x);
-          x.on('close', () => sockets.delete(x));
-          x.on('error', () => undefined);
-        }
-        c.pipe(up).pipe(c);
-      });
-      server.listen(port, '127.0.0.1', () => resolve());
-    });
-  const cut = () =>
-    new Promise<void>((resolve) => {
-      for (const x of sockets) x.destroy();
-      server?.close(() => resolve());
-    });
-  await open();
-  return { port, open, cut };
-}
 
 const pg = testBackend('postgres');
 if (!pg) skippedSuite('/health and /readyz when the database is unreachable', noBackendReason(['postgres']));
