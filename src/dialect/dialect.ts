@@ -189,6 +189,13 @@ export interface Dialect extends LogSource {
    * meta `progressKey` in the same transaction. Returns the number of rows deleted.
    */
   compactWindow(after: number, upTo: number, progressKey: string): Promise<number>;
+  /**
+   * After a compaction deleted rows: makes their space reusable where the database would
+   * otherwise wait for a background job that may be off or late (PostgreSQL: a plain VACUUM of
+   * strata's tables, which blocks no reads or writes). SQLite and InnoDB reuse freed pages
+   * themselves: nothing to do there.
+   */
+  reclaim(): Promise<void>;
   dbSize(): Promise<DbSize>;
   /**
    * The bytes the space quota counts (etcd's backend size): the SQLite file (page_count ×

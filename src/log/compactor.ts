@@ -61,5 +61,9 @@ export class Compactor {
       await new Promise((r) => setImmediate(r));
     }
     if (this.done > from) this.log.info({ from, to: this.done, deleted, ms: Date.now() - started }, 'compacted log rows');
+    if (deleted > 0 && !this.stopped) {
+      // The compaction itself has committed; space not reclaimed now is reclaimed after the next one.
+      await this.dialect.reclaim().catch((e: unknown) => this.log.warn({ err: e }, 'reclaiming compacted space failed'));
+    }
   }
 }

@@ -154,6 +154,9 @@ export class MysqlDialect implements Dialect {
     return Number(r.size);
   }
 
+  /** Freed pages are reused by the database itself. */
+  async reclaim(): Promise<void> {}
+
   async dbSize(): Promise<DbSize> {
     const [[r]] = await this.driver.pool.query<Rows<{ size: unknown; in_use: unknown }>>(SQL.dbSize);
     return { size: Number(r.size), inUse: Number(r.in_use) };

@@ -165,6 +165,10 @@ export class PostgresDialect implements Dialect {
     });
   }
 
+  async reclaim(): Promise<void> {
+    await this.driver.pool.query(SQL.reclaim);
+  }
+
   async quotaBytes(): Promise<number> {
     const [r] = (await this.driver.pool.query<{ size: string }>(SQL.quotaBytes)).rows;
     return Number(r.size);

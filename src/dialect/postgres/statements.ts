@@ -65,6 +65,8 @@ export const SQL = {
                   + pg_total_relation_size('auth_user') + pg_total_relation_size('auth_role') AS size`,
   // Plain VACUUM makes dead space reusable without locking writers out; VACUUM FULL would.
   defragment: 'VACUUM log, lease, meta',
+  // Compaction deletes from log; meta's marks are rewritten by every batch.
+  reclaim: 'VACUUM log, meta',
   ping: 'SELECT 1',
   /** The endpoint parser allows only letters, digits, '_', '$' and '-' in a database name. */
   createDatabase: (database: string) => `CREATE DATABASE "${database}"`,

@@ -228,6 +228,9 @@ export class SqliteDialect implements Dialect {
     return Number(r.pageCount.get()) * Number(r.pageSize.get());
   }
 
+  /** Freed pages are reused by the database itself. */
+  async reclaim(): Promise<void> {}
+
   async dbSize(): Promise<DbSize> {
     const r = this.stmts.reader;
     const pages = Number(r.pageCount.get());
