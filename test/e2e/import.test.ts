@@ -13,19 +13,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BoltReader } from '../../src/bbolt/reader';
 import { b, createClient, type EtcdClient } from '../helpers/client';
 import { expectGrpcError } from '../helpers/grpc-error';
-import { freePort } from '../helpers/ports';
 import { ETCDCTL_BIN, ETCD_BIN, STRATA_BIN, haveTool, startEtcd, startStrata, type Server } from '../helpers/servers';
 import { leaseState, phaseOne, phaseTwo, rangeAll, revision } from '../helpers/snapshot-history';
+import { ctl, hashAt, restoreAndStart } from '../helpers/etcd-restore';
 import { forEachBackend, skippedSuite } from '../helpers/targets';
 
 const haveEtcd = haveTool(ETCD_BIN, 'etcd') && haveTool(ETCDCTL_BIN, 'etcdctl');
-const env = { ...process.env, ETCDCTL_API: '3' };
-
-function ctl(args: string[]): string {
-  const r = spawnSync(ETCDCTL_BIN, args, { env, encoding: 'utf8', timeout: 60_000 });
-  if (r.status !== 0) throw new Error(`etcdctl ${args.join(' ')} failed: ${r.stderr}`);
-  return r.stdout;
-}
 
 function strataImport(args: string[]): { code: number | null; stderr: string } {
   const r = spawnSync(process.execPath, [STRATA_BIN, 'import', ...args], { encoding: 'utf8', timeout: 120_000 });
@@ -43,31 +36,6 @@ async function bucketHex(file: string, name: string): Promise<string[]> {
     await r.close();
   }
 }
-
-async function restoreAndStart(file: string, dir: string): Promise<Server> {
-  const dataDir = path.join(dir, `restored-${path.basename(file)}`);
-  const [cport, pport] = [await freePort(), await freePort()];
-  const peer = `http://127.0.0.1:${pport}`;
-  ctl([
-    'snapshot',
-    'restore',
-    file,
-    '--data-dir',
-    dataDir,
-    '--name',
-    'default',
-    '--initial-cluster',
-    `default=${peer}`,
-    '--initial-advertise-peer-urls',
-    peer,
-  ]);
-  return startEtcd({ dataDir, ports: [cport, pport] });
-}
-
-const hashAt = async (c: EtcdClient, rev: number): Promise<string> => {
-  const r = await c.maintenance.HashKV({ revision: rev });
-  return `${rev}: ${r.hash} compact ${r.compact_revision}`;
-};
 
 if (!haveEtcd) skippedSuite('strata import', 'etcd and etcdctl are needed');
 else

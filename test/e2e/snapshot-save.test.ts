@@ -3,7 +3,7 @@
 // `etcdctl snapshot restore` and a real etcd started on it serving what strata served, key by key
 // at every retained revision; a snapshot taken while writes go on holds one revision exactly; and
 // HashKV equal to real etcd's after the same history, on every instance on one database.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -11,20 +11,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { snapshotStatus } from '../../src/snapshot/status';
 import { b, createClient, type EtcdClient } from '../helpers/client';
 import { expectGrpcError } from '../helpers/grpc-error';
-import { freePort } from '../helpers/ports';
 import { ETCDCTL_BIN, ETCD_BIN, etcdctl, haveTool, startEtcd, startStrata, type Server } from '../helpers/servers';
 import { leaseState, phaseOne, phaseTwo, rangeAll, revision } from '../helpers/snapshot-history';
+import { ctl, hashAt, restoreAndStart } from '../helpers/etcd-restore';
 import { forEachBackend, skippedSuite } from '../helpers/targets';
 import * as grpc from '@grpc/grpc-js';
 
 const haveEtcd = haveTool(ETCD_BIN, 'etcd') && haveTool(ETCDCTL_BIN, 'etcdctl');
 const env = { ...process.env, ETCDCTL_API: '3' };
-
-function ctl(args: string[]): string {
-  const r = spawnSync(ETCDCTL_BIN, args, { env, encoding: 'utf8', timeout: 60_000 });
-  if (r.status !== 0) throw new Error(`etcdctl ${args.join(' ')} failed: ${r.stderr}`);
-  return r.stdout;
-}
 
 /** `etcdctl snapshot save`, not waiting for it (so writes can run meanwhile). */
 function saveAsync(address: string, file: string): Promise<void> {
@@ -35,32 +29,6 @@ function saveAsync(address: string, file: string): Promise<void> {
     p.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`snapshot save failed: ${err}`))));
   });
 }
-
-/** Restores a snapshot into a data dir and starts real etcd on it. */
-async function restoreAndStart(file: string, dir: string): Promise<Server> {
-  const dataDir = path.join(dir, `restored-${path.basename(file)}`);
-  const [cport, pport] = [await freePort(), await freePort()];
-  const peer = `http://127.0.0.1:${pport}`;
-  ctl([
-    'snapshot',
-    'restore',
-    file,
-    '--data-dir',
-    dataDir,
-    '--name',
-    'default',
-    '--initial-cluster',
-    `default=${peer}`,
-    '--initial-advertise-peer-urls',
-    peer,
-  ]);
-  return startEtcd({ dataDir, ports: [cport, pport] });
-}
-
-const hashAt = async (c: EtcdClient, rev: number): Promise<string> => {
-  const r = await c.maintenance.HashKV({ revision: rev });
-  return `${rev}: ${r.hash} compact ${r.compact_revision}`;
-};
 
 if (!haveEtcd) skippedSuite('snapshot save, restore and HashKV', 'etcd and etcdctl are needed');
 else
