@@ -13,7 +13,7 @@ import { Store } from './mvcc/store';
 import { createRpcAuth } from './rpc/auth/rpc-auth';
 import type { RpcContext } from './rpc/context';
 
-export interface App {
+interface App {
   /** Where clients connect, e.g. "127.0.0.1:2379" or "unix:///run/strata.sock". */
   address: string;
   /** Every client listener, as bound. */

@@ -2,6 +2,10 @@
 import { ConfigError } from './config-error';
 import { parseDuration, parsePositiveInt } from './config-values';
 
+/** etcd's bounds of --bcrypt-cost (golang.org/x/crypto/bcrypt MinCost and MaxCost). */
+const BCRYPT_MIN_COST = 4;
+const BCRYPT_MAX_COST = 31;
+
 /** etcd's JWT signing methods (golang-jwt's names). */
 export const JWT_SIGN_METHODS = [
   'RS256',
@@ -43,8 +47,8 @@ export function parseAuth(authToken: string, authTokenTtl: string, bcryptCost: s
   const ttlSeconds = parsePositiveInt(authTokenTtl, 'auth-token-ttl');
   const cost = Number(bcryptCost);
   // etcd (golang.org/x/crypto/bcrypt MinCost..MaxCost) falls back to 10 with a warning; a wrong flag here stops start-up.
-  if (!Number.isInteger(cost) || cost < 4 || cost > 31) {
-    throw new ConfigError(`invalid --bcrypt-cost "${bcryptCost}": expected an integer from 4 to 31`);
+  if (!Number.isInteger(cost) || cost < BCRYPT_MIN_COST || cost > BCRYPT_MAX_COST) {
+    throw new ConfigError(`invalid --bcrypt-cost "${bcryptCost}": expected an integer from ${BCRYPT_MIN_COST} to ${BCRYPT_MAX_COST}`);
   }
   return { token: parseAuthToken(authToken, ttlSeconds * 1000), bcryptCost: cost };
 }

@@ -3,7 +3,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { ConfigError, DEFAULTS, parseConfig, type Config, type RawOptions } from './config';
 import { opsFlags } from './ops/ops-flags';
 
-export type CliResult = { kind: 'run'; config: Config } | { kind: 'exit'; code: number; output: string };
+type CliResult = { kind: 'run'; config: Config } | { kind: 'exit'; code: number; output: string };
 
 /** The flags: every raw option, plus the k3s-style alias of --endpoint. */
 type Flags = RawOptions & { datastoreEndpoint?: string };

@@ -9,7 +9,7 @@ import type { Bounds } from './rpc/limits';
 import { parseAuth, type AuthOptions } from './auth-config';
 import { parseDuration, parsePositiveInt } from './config-values';
 
-export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
+type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
 const LOG_LEVELS: readonly LogLevel[] = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
 
 export type { ListenAddress, ListenUrl } from './listen-urls';

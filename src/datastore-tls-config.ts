@@ -6,7 +6,7 @@ import type { DatastoreTls } from './config';
 import { ConfigError } from './config-error';
 import type { Endpoint } from './endpoint';
 
-export interface DatastoreTlsRaw {
+interface DatastoreTlsRaw {
   caFile?: string;
   datastoreCafile?: string;
   datastoreCertfile?: string;

@@ -19,7 +19,7 @@ export function parseListenAddress(s: string): ListenAddress {
   return parseListenUrl(s).at;
 }
 
-export function parseListenUrl(s: string): ListenUrl {
+function parseListenUrl(s: string): ListenUrl {
   const unix = /^unix(s?):\/\/(.*)$/.exec(s);
   if (unix) {
     if (!unix[2]) throw new ConfigError(`invalid listen address "${s}": unix:// needs a socket path`);
@@ -80,10 +80,6 @@ export function parsePeerUrls(s: string): string[] {
 }
 
 /** Hosts that mean "every interface": not an address a client can dial. */
-export function isUnspecified(host: string): boolean {
-  return host === '0.0.0.0' || host === '::' || host === '';
-}
-
 /**
  * What MemberList reports when --advertise-client-urls is not given. etcd refuses to start then
  * (when the listen URLs were given); strata, whose --listen-address never needed it, advertises the

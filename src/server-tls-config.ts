@@ -63,7 +63,7 @@ const CIPHER_SUITES: Record<string, string> = {
 const TLS_VERSIONS: Record<string, TlsMinVersion> = { 'TLS1.2': 'TLSv1.2', 'TLS1.3': 'TLSv1.3' };
 
 /** Go's names → OpenSSL's cipher list; an unknown name is etcd's start-up error. */
-export function opensslCiphers(list: string): string {
+function opensslCiphers(list: string): string {
   return list
     .split(',')
     .map((name) => {

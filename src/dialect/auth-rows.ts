@@ -6,7 +6,7 @@
 import type { AuthPermissionRow, AuthRoleRow, AuthRows, AuthUserRow } from './dialect';
 
 /** One stored row of auth_user or auth_role. */
-export interface RawAuthRow {
+interface RawAuthRow {
   name: Buffer;
   value: Buffer | string;
 }
@@ -46,7 +46,7 @@ export function encodeUser(u: AuthUserRow): Buffer {
   return Buffer.from(JSON.stringify(stored), 'utf8');
 }
 
-export function decodeUser(r: RawAuthRow): AuthUserRow {
+function decodeUser(r: RawAuthRow): AuthUserRow {
   const v = JSON.parse(text(r.value)) as StoredUser;
   return { name: r.name.toString('utf8'), password: v.password, noPassword: v.noPassword, roles: v.roles };
 }
@@ -62,7 +62,7 @@ export function encodeRole(r: AuthRoleRow): Buffer {
   return Buffer.from(JSON.stringify(stored), 'utf8');
 }
 
-export function decodeRole(r: RawAuthRow): AuthRoleRow {
+function decodeRole(r: RawAuthRow): AuthRoleRow {
   const v = JSON.parse(text(r.value)) as StoredRole;
   const permissions: AuthPermissionRow[] = v.permissions.map((p) => ({
     permType: p.permType,

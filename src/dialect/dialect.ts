@@ -115,7 +115,7 @@ export interface DbSize {
 }
 
 /** What a database can do beyond the interface's common ground; see DEFAULT_CAPABILITIES. */
-export interface Capabilities {
+interface Capabilities {
   /** Commits by other instances are announced through `listen`; without it the log is polled. */
   readonly notifications: boolean;
 }

@@ -6,7 +6,7 @@
 import type { KineRow, LeaseRow, LockedMeta, LogRow } from './dialect';
 
 /** An integer column as some driver returns it. */
-export type DbInteger = bigint | string | number;
+type DbInteger = bigint | string | number;
 
 export interface RawLogRow {
   revision: DbInteger;

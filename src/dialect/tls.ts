@@ -7,7 +7,7 @@ import type { DatastoreTls } from '../config';
 import type { ServerEndpoint } from '../endpoint';
 
 /** The subset of node's TLS options both drivers take. */
-export interface DbTlsOptions {
+interface DbTlsOptions {
   rejectUnauthorized: boolean;
   ca?: string;
   cert?: string;

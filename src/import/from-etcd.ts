@@ -14,7 +14,7 @@ import type { ImportSource } from '../log/importer';
 import { loadPackage } from '../rpc/proto';
 import { snapshotSource } from './from-snapshot';
 
-export interface EtcdSourceOptions {
+interface EtcdSourceOptions {
   /** etcd's auth token header, when the source has auth on (Snapshot needs the root role). */
   token?: string;
   progress(bytes: number): void;

@@ -26,7 +26,7 @@ export function guardInjectedConnections(server: grpc.Server): void {
 }
 
 /** Installs the check ahead of grpc-js's own handler on its HTTP/2 server. */
-export function guardGrpcFrames(server: http2.Http2Server, shapeOf: RequestShape): void {
+function guardGrpcFrames(server: http2.Http2Server, shapeOf: RequestShape): void {
   server.prependListener('stream', (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders) => {
     const shape = shapeOf(String(headers[':path']));
     if (shape) watchFrames(stream, headers['grpc-encoding'], shape === 'one');

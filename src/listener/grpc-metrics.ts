@@ -33,7 +33,7 @@ const CODE_NAMES = [
 ];
 
 /** etcd's mvcc counters, moved by the KV method that succeeded. */
-export interface KvCounters {
+interface KvCounters {
   Range: Child;
   Put: Child;
   DeleteRange: Child;

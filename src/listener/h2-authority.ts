@@ -36,7 +36,7 @@ export function escapeAuthority(v: string): string {
 }
 
 /** Rewrites client-to-server HTTP/2 bytes; `push` returns what to hand on (the frames complete so far). */
-export class AuthorityRewriter {
+class AuthorityRewriter {
   private readonly decoder = new HpackDecoder(HEADER_TABLE_SIZE);
   private pending: Buffer = Buffer.alloc(0);
   private prefaceLeft = PREFACE_LENGTH;

@@ -16,7 +16,7 @@ export interface HealthOptions {
   log: Logger;
 }
 
-export interface Health {
+interface Health {
   health: 'true' | 'false';
   reason: string;
 }

@@ -18,7 +18,7 @@ export type { BoundUrl, Serving } from './serve';
 /** A health check slower than this reports the database unreachable (Docker's check allows 5 s). */
 const HEALTH_TIMEOUT_MS = 2000;
 
-export interface ServingOptions {
+interface ServingOptions {
   /** A cheap database read for /health. */
   probe(): Promise<unknown>;
   listen: ListenUrl[];

@@ -25,7 +25,7 @@ const plaintext: Classifier = async (socket) => {
   return protocol ? { protocol, stream: socket } : null;
 };
 
-export interface ConnectionHandlers {
+interface ConnectionHandlers {
   h2(stream: Duplex): void;
   http1(stream: net.Socket): void;
 }

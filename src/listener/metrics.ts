@@ -13,7 +13,7 @@ import { FastMetrics } from './fast-metrics';
 import { GrpcMetrics } from './grpc-metrics';
 import { SqlMetrics } from './sql-metrics';
 
-export interface MetricSources {
+interface MetricSources {
   revision(): number;
   compactRevision(): number;
   keys(): number;

@@ -9,7 +9,7 @@ import type { Dialect } from '../dialect/dialect';
 import { META } from './meta';
 import type { AlarmKind, AlarmMember } from './types';
 
-export interface SpaceOptions {
+interface SpaceOptions {
   /** Most bytes the database may hold before NOSPACE; 0 or less: no quota. */
   quotaBytes: number;
   refreshMs: number;

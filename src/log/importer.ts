@@ -27,7 +27,7 @@ export interface ImportSource {
   leases(): AsyncIterable<ImportLease>;
 }
 
-export interface ImportOptions {
+interface ImportOptions {
   /** Replace a store that is not empty (its keys and leases; users and roles stay). */
   force: boolean;
   /** Called every `progressMs` while rows are written. */
@@ -43,7 +43,7 @@ export interface ImportResult {
 }
 
 /** The store a refused import found. */
-export class NotEmptyError extends Error {
+class NotEmptyError extends Error {
   override name = 'NotEmptyError';
 }
 

@@ -13,7 +13,7 @@ const LOAD_CHUNK = 10_000;
 /** A load that takes longer than this reports its progress this often. */
 export const PROGRESS_EVERY_MS = 5000;
 
-export interface Loaded {
+interface Loaded {
   snapshot: LogSnapshot;
   /** The marks the snapshot matches. */
   marks: Marks;

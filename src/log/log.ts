@@ -23,7 +23,7 @@ import { Outage } from './outage';
 import type { DbSize, LogFollower, LogIdentity, LogObserver } from './types';
 import { BatchWriter } from './writer';
 
-export interface LogOptions {
+interface LogOptions {
   /** How often the log is polled for other instances' writes (databases without notifications). */
   pollIntervalMs: number;
   /** etcd's --quota-backend-bytes, resolved (0 or less: no quota). */
@@ -37,7 +37,7 @@ export interface LogOptions {
 }
 
 /** A start on a kine database with no strata data: final, never a reason to retry the connection. */
-export class KineDatabaseError extends Error {
+class KineDatabaseError extends Error {
   override name = 'KineDatabaseError';
 }
 

@@ -9,7 +9,7 @@ import type { Dialect, WriteTx } from '../dialect/dialect';
 import type { Outage } from './outage';
 import type { LogObserver } from './types';
 
-export interface ObserveOptions {
+interface ObserveOptions {
   observer?: LogObserver;
   /** Log SQL calls slower than this (0: never). */
   slowSqlMs: number;

@@ -17,7 +17,7 @@ function randomId(): string {
   return (randomBytes(8).readBigUInt64BE() >> 1n).toString();
 }
 
-export interface OpenedSchema {
+interface OpenedSchema {
   identity: LogIdentity;
   /** What simple tokens are signed with: created once, shared by every instance. */
   authTokenSecret: Buffer;

@@ -26,7 +26,7 @@ interface Pending {
 }
 
 /** What the writer tells the space quota: bytes committed, and a full disk. */
-export interface SpaceEvents {
+interface SpaceEvents {
   wrote(bytes: number): void;
   diskFull(): void;
 }

@@ -16,7 +16,7 @@ import { EtcdError, Errors } from '../errors';
 
 export type AutoCompactionPolicy = { mode: 'periodic'; retentionMs: number } | { mode: 'revision'; retention: number; intervalMs: number };
 
-export interface AutoCompactorDeps {
+interface AutoCompactorDeps {
   revision(): number;
   compactRevision(): number;
   compact(revision: number): Promise<unknown>;

@@ -10,7 +10,7 @@ import { livePrev, type Change, type RevisionIndex } from './revision-index';
 import type { WatchHub } from './watch/watch-hub';
 
 /** Makes changes (already appended to the index) committed up to `upTo` and tells the watchers. */
-export type ApplyChanges = (changes: Change[], upTo: number) => void;
+type ApplyChanges = (changes: Change[], upTo: number) => void;
 
 export class LogApplier implements LogFollower {
   constructor(

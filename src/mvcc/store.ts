@@ -39,7 +39,7 @@ import { waitDeleted } from './watch/wait-delete';
 import { WatchHub } from './watch/watch-hub';
 import { WriteTxn } from './write-txn';
 
-export interface StoreOptions {
+interface StoreOptions {
   watchProgressNotifyIntervalMs: number;
   /** How often leases are checked for expiry. */
   leaseCheckIntervalMs?: number;
@@ -48,7 +48,7 @@ export interface StoreOptions {
 }
 
 /** Auto compaction attempts by outcome (read by the metrics endpoint). */
-export interface AutoCompactionCounts {
+interface AutoCompactionCounts {
   compacted: number;
   skipped: number;
   failed: number;

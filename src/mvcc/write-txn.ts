@@ -16,7 +16,7 @@ import type { DeleteRangeRequest, DeleteRangeResponse, KeyValue, PutRequest, Put
 const EMPTY = Buffer.alloc(0);
 
 /** Receives a committed request's changes, all at `revision`. */
-export type CommitSink = (changes: Change[], revision: number) => void;
+type CommitSink = (changes: Change[], revision: number) => void;
 
 export class WriteTxn extends ReadView {
   /** The revision this request's writes get. */

@@ -4,8 +4,6 @@
  */
 import { ConfigError } from '../config-error';
 
-export type AutoCompactionMode = 'periodic' | 'revision';
-
 /** What the auto compactor keeps. `off` when retention is 0 (etcd) or the interval is 0 (kine). */
 export type AutoCompaction =
   | { mode: 'off' }
@@ -26,7 +24,7 @@ export interface RawCompactionOptions {
  * compacts every 5 minutes to the revision it saw one interval earlier), so a watcher that
  * reconnects within minutes resumes, and a client that never compacts stays bounded.
  */
-export const COMPACTION_DEFAULTS = { mode: 'periodic', retention: '5m', revisionIntervalMs: 5 * 60_000, kineMinRetain: 1000 } as const;
+const COMPACTION_DEFAULTS = { mode: 'periodic', retention: '5m', revisionIntervalMs: 5 * 60_000, kineMinRetain: 1000 } as const;
 
 /** etcd's parseCompactionRetention: a bare integer is hours (periodic) or revisions; else a Go duration. */
 export function parseAutoCompaction(raw: RawCompactionOptions, parseDuration: (s: string, flag: string) => number): AutoCompaction {

@@ -12,7 +12,7 @@ export class StartAborted extends Error {
   }
 }
 
-export interface WaitOptions {
+interface WaitOptions {
   timeoutMs: number;
   signal?: AbortSignal;
   log: Logger;

@@ -12,9 +12,9 @@ export interface RawOpsOptions extends RawCompactionOptions {
   datastoreConnectTimeout?: string;
 }
 
-export type LogFormat = 'json' | 'text';
+type LogFormat = 'json' | 'text';
 
-export const OPS_DEFAULTS = {
+const OPS_DEFAULTS = {
   logFormat: 'json',
   // etcd's warn-apply duration.
   slowRequestThreshold: '100ms',
@@ -25,7 +25,7 @@ export const OPS_DEFAULTS = {
 } as const;
 
 /** etcd's DefaultQuotaBytes: 2 GiB (what --quota-backend-bytes 0 means). */
-export const DEFAULT_QUOTA_BYTES = 2 * 1024 * 1024 * 1024;
+const DEFAULT_QUOTA_BYTES = 2 * 1024 * 1024 * 1024;
 
 export interface OpsOptions {
   autoCompaction: AutoCompaction;

@@ -1,6 +1,6 @@
 /** `strata --version`, in the shape of etcd's (`etcd Version`, `Git SHA`, `Go Version`, `Go OS/Arch`). */
 
-export interface BuildInfo {
+interface BuildInfo {
   version: string;
   gitSha: string;
   /** The etcd version strata reports to clients by default. */

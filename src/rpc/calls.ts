@@ -61,7 +61,7 @@ export interface StreamMethod<Req, Result, Res> {
  * erased form assignable).
  */
 export type UnaryTable = Record<string, UnaryMethod<unknown, unknown, object>>;
-export type StreamTable = Record<string, StreamMethod<unknown, unknown, object>>;
+type StreamTable = Record<string, StreamMethod<unknown, unknown, object>>;
 
 export interface ServiceMethods {
   unary: UnaryTable;
@@ -69,7 +69,7 @@ export interface ServiceMethods {
 }
 
 /** What /metrics counts open streams by; a Lock or Campaign call that waits counts as one too. */
-export type StreamKind = 'watch' | 'keepalive' | 'lock' | 'election';
+type StreamKind = 'watch' | 'keepalive' | 'lock' | 'election';
 
 /** A new stream past --max-streams is refused before it opens (both front-ends ask). */
 export function streamRefusal(ctx: RpcContext): EtcdError | undefined {

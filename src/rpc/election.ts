@@ -35,7 +35,7 @@ export interface LeaderKey {
   lease: bigint;
 }
 
-export interface CampaignResult {
+interface CampaignResult {
   revision: number;
   leader: LeaderKey;
 }

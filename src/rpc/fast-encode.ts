@@ -11,7 +11,7 @@
 import type { Event, KeyValue, PutResponse, RangeResponse, WatchResponse } from '../mvcc/types';
 
 /** The identity fields of every top-level header (int64 ids as decimal strings). */
-export interface FastHeaderIdentity {
+interface FastHeaderIdentity {
   cluster_id: string;
   member_id: string;
   raft_term: number;
@@ -20,7 +20,7 @@ export interface FastHeaderIdentity {
 /** etcd's WatchResponse has a fragment flag (field 7), set on all but the last part of a split response. */
 export type FastWatchResponse = WatchResponse & { fragment?: boolean };
 
-export interface FastEncoders {
+interface FastEncoders {
   range(r: RangeResponse): Buffer;
   put(r: PutResponse): Buffer;
   watch(r: FastWatchResponse): Buffer;

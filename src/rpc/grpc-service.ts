@@ -12,7 +12,7 @@ import type { RpcContext } from './context';
 import { toServiceError, unary } from './status';
 
 /** A decoded request with the size of its protobuf encoding. */
-export interface Sized<T> {
+interface Sized<T> {
   message: T;
   size: number;
   /** Set when decoding failed in a way etcd answers with one of its errors: the call answers it. */
@@ -24,7 +24,7 @@ export interface ResultSerializer {
   serialize(result: unknown): Buffer;
 }
 
-export interface GrpcService {
+interface GrpcService {
   definition: grpc.ServiceDefinition;
   implementation: grpc.UntypedServiceImplementation;
 }

@@ -31,7 +31,7 @@ const EMPTY = Buffer.alloc(0);
 /** concurrency.ErrSessionExpired: the waiter's key went (its lease expired) while it waited. */
 const sessionExpired = (): EtcdError => new EtcdError(Code.Unknown, 'mutex: session is expired');
 
-export interface LockResult {
+interface LockResult {
   revision: number;
   key: Buffer;
 }

@@ -11,7 +11,7 @@ import type { RpcContext } from './context';
 import { adminUnmapped } from './maintenance';
 import type * as pb from './messages';
 
-export type SnapshotMessages = AsyncGenerator<pb.SnapshotResponse>;
+type SnapshotMessages = AsyncGenerator<pb.SnapshotResponse>;
 
 export function snapshotCall(ctx: RpcContext): (who: Credentials) => SnapshotMessages {
   return async function* snapshot(who) {

@@ -43,7 +43,7 @@ function httpStatusFromCode(code: Code): number {
 }
 
 /** A unary gateway error body: `{"error","message","code"}` in the gateway's field order. */
-export interface GatewayErrorBody {
+interface GatewayErrorBody {
   error: string;
   message: string;
   code: Code;
@@ -67,7 +67,7 @@ export function toGatewayStreamRequestError(e: unknown, log: Logger): { status: 
 }
 
 /** grpc-gateway's runtime.StreamError, in its field order, zero fields left out. */
-export interface GatewayStreamErrorBody {
+interface GatewayStreamErrorBody {
   grpc_code?: Code;
   http_code: number;
   message?: string;

@@ -10,7 +10,7 @@ import type { Event, WatchResponse } from '../mvcc/types';
 import { watchEventFieldSize, type FastWatchResponse } from './fast-encode';
 
 /** The encoded size of a response (with no events, to measure everything but them). */
-export type ResponseSize = (r: FastWatchResponse) => number;
+type ResponseSize = (r: FastWatchResponse) => number;
 
 export function fragments(r: WatchResponse, maxBytes: number, sizeOf: ResponseSize): FastWatchResponse[] {
   if (r.events.length < 2) return [r];

@@ -7,7 +7,7 @@ import type { LogRow } from '../log/types';
 import { decodeKeyValue, encodeKeyValue } from './key-value';
 import { decodeRevisionKey, encodeRevisionKey } from './revision-key';
 
-export type KeyBucketEntry = readonly [key: Buffer, value: Buffer];
+type KeyBucketEntry = readonly [key: Buffer, value: Buffer];
 
 const EMPTY = Buffer.alloc(0);
 

@@ -110,7 +110,7 @@ export function prepareConsistentReader(db: Db) {
 }
 
 /** A statement whose text depends on a row count, prepared once per count. */
-export class PreparedPerCount {
+class PreparedPerCount {
   private readonly byCount = new Map<number, Statement>();
 
   constructor(

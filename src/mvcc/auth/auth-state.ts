@@ -10,7 +10,7 @@ import { KeyPermissions } from './key-permissions';
 export const ROOT = 'root';
 
 /** What a user was when a simple token was issued to it: a token outlives no password change. */
-export function passwordFingerprint(u: AuthUserRow): string {
+function passwordFingerprint(u: AuthUserRow): string {
   return createHash('sha256').update(`${u.name}\0${u.password}`).digest('base64url').slice(0, 16);
 }
 

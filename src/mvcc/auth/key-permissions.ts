@@ -21,7 +21,7 @@ interface Interval {
 const ZERO = Buffer.from([0]);
 
 /** "\0" as a range end means every key from the start key on (etcd's open-ended range). */
-export const isOpenEnded = (rangeEnd: Buffer): boolean => rangeEnd.length === 1 && rangeEnd[0] === 0;
+const isOpenEnded = (rangeEnd: Buffer): boolean => rangeEnd.length === 1 && rangeEnd[0] === 0;
 
 /** Compares two bounds where null is larger than every key. */
 function cmp(a: Buffer | null, b: Buffer | null): number {

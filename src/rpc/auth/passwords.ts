@@ -12,15 +12,10 @@ interface Bcrypt {
   compare(data: string, encrypted: string): Promise<boolean>;
 }
 
-/** etcd's bounds (golang.org/x/crypto/bcrypt MinCost and MaxCost) and default. */
-export const BCRYPT_MIN_COST = 4;
-export const BCRYPT_MAX_COST = 31;
-export const BCRYPT_DEFAULT_COST = 10;
-
 /** Go's bcrypt refuses longer passwords (x/crypto ErrPasswordTooLong); the native module would cut them. */
 export const BCRYPT_MAX_PASSWORD_BYTES = 72;
 
-export interface PasswordOptions {
+interface PasswordOptions {
   cost: number;
   concurrency: number;
   queue: number;

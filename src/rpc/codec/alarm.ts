@@ -3,7 +3,7 @@ import type { AlarmKind, AlarmMember, Header } from '../../mvcc/types';
 import type * as pb from '../messages';
 import { header, type HeaderIdentity } from './header';
 
-export type AlarmAction = 'get' | 'activate' | 'deactivate';
+type AlarmAction = 'get' | 'activate' | 'deactivate';
 
 const ACTIONS: Record<number, AlarmAction> = { 0: 'get', 1: 'activate', 2: 'deactivate' };
 /** etcdserverpb.AlarmType: NONE 0, NOSPACE 1, CORRUPT 2. */

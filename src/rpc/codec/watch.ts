@@ -5,7 +5,7 @@ import { header, int, type HeaderIdentity } from './header';
 import { encodeKv } from './kv';
 
 /** What one WatchRequest asks of the stream. */
-export type WatchOp =
+type WatchOp =
   | { kind: 'create'; create: WatchCreate }
   | { kind: 'cancel'; watchId: number }
   | { kind: 'progress' }

@@ -23,7 +23,7 @@ import type { RpcContext } from '../context';
 import { checkTxn } from '../validate';
 
 /** concurrency.NewSession's TTL when no lease is given. */
-export const SESSION_TTL = 60;
+const SESSION_TTL = 60;
 
 const EMPTY = Buffer.alloc(0);
 const SLASH = Buffer.from('/');

@@ -38,7 +38,7 @@ export function readUnaryBody(req: IncomingMessage, cap: number): Promise<JsonVa
   });
 }
 
-export interface BodyStreamHandlers {
+interface BodyStreamHandlers {
   /** One complete request message. */
   message(v: JsonValue): void;
   /** The body is not JSON (or too large); no more messages will come. */

@@ -15,7 +15,7 @@ export class JsonNumber {
 }
 
 export type JsonValue = null | boolean | string | JsonNumber | JsonValue[] | JsonObject;
-export type JsonObject = Map<string, JsonValue>;
+type JsonObject = Map<string, JsonValue>;
 
 /** The text is not JSON. */
 export class JsonSyntaxError extends Error {}

@@ -5,7 +5,7 @@
 import { posix } from 'node:path';
 import type { ServiceName } from '../proto';
 
-export type RouteKind = 'unary' | 'stream' | 'snapshot';
+type RouteKind = 'unary' | 'stream' | 'snapshot';
 
 export interface Route {
   service: ServiceName;

@@ -6,7 +6,7 @@
 import type { PackageDefinition } from '@grpc/proto-loader';
 
 export type Scalar = 'int64' | 'uint64' | 'int32' | 'uint32' | 'bool' | 'string' | 'bytes' | 'double' | 'float';
-export type FieldKind = { kind: 'scalar'; scalar: Scalar } | { kind: 'enum'; type: string } | { kind: 'message'; type: string };
+type FieldKind = { kind: 'scalar'; scalar: Scalar } | { kind: 'enum'; type: string } | { kind: 'message'; type: string };
 
 export interface FieldSchema {
   /** The proto name: what replies use and what wire objects are keyed by. */
@@ -29,7 +29,7 @@ export interface MessageSchema {
   byJsonKey: Map<string, FieldSchema>;
 }
 
-export interface EnumSchema {
+interface EnumSchema {
   byName: Map<string, number>;
   byNumber: Map<number, string>;
 }
