@@ -7,6 +7,7 @@
  */
 import * as http2 from 'node:http2';
 import type * as grpc from '@grpc/grpc-js';
+import { injectedHttp2Server } from './injected-server';
 
 /** What a path's method reads: one request message, or a stream of them (undefined: unknown path). */
 export type RequestShape = (path: string) => 'one' | 'stream' | undefined;
@@ -125,15 +126,13 @@ function watchFrames(stream: http2.ServerHttp2Stream, encoding: string | string[
  * and a grpc-js that changed them fails at start-up rather than serving unchecked.
  */
 interface GrpcInternals {
-  http2Servers?: Map<http2.Http2Server, unknown>;
   handlers?: Map<string, { type: string }>;
 }
 
 function injectedServer(server: grpc.Server): http2.Http2Server {
-  const servers = (server as unknown as GrpcInternals).http2Servers;
-  const last = servers instanceof Map ? [...servers.keys()].pop() : undefined;
-  if (!last || typeof last.prependListener !== 'function') throw new Error('grpc-js: no HTTP/2 server behind the connection injector');
-  return last;
+  const h2 = injectedHttp2Server(server);
+  if (!h2) throw new Error('grpc-js: no HTTP/2 server behind the connection injector');
+  return h2;
 }
 
 function requestShapes(server: grpc.Server): RequestShape {
