@@ -1,7 +1,8 @@
 /**
  * gRPC message framing checked as grpc-go (etcd) checks it, before grpc-js reads a stream. grpc-js
  * runs a message whose compressed flag is set with no grpc-encoding as if it were not compressed,
- * and answers truncated, missing and extra request messages in words of its own (UNIMPLEMENTED).
+ * and answers truncated, missing and extra request messages in words of its own (UNIMPLEMENTED);
+ * it also decompresses gzip, which etcd refuses.
  * A stream that breaks the framing gets etcd's status and its bytes never reach grpc-js; a method
  * taking one request message ignores any after the first, as grpc-go does.
  */
@@ -18,6 +19,7 @@ interface Refusal {
 }
 
 const UNKNOWN = 2;
+const UNIMPLEMENTED = 12;
 const INTERNAL = 13;
 const COMPRESSED_IDENTITY = 'grpc: compressed flag set with identity or empty encoding';
 
@@ -42,10 +44,7 @@ class Framing {
   /** Complete messages seen. */
   messages = 0;
 
-  constructor(
-    private readonly identity: boolean,
-    private readonly single: boolean,
-  ) {}
+  constructor(private readonly single: boolean) {}
 
   /** The part of `chunk` grpc-js may see, or a refusal. */
   scan(chunk: Buffer): Buffer | Refusal {
@@ -65,7 +64,7 @@ class Framing {
       const flag = this.head[0];
       this.left = this.head.readUInt32BE(1);
       if (flag > 1) return { code: INTERNAL, message: `grpc: received unexpected payload format ${flag}` };
-      if (flag === 1 && this.identity) return { code: INTERNAL, message: COMPRESSED_IDENTITY };
+      if (flag === 1) return { code: INTERNAL, message: COMPRESSED_IDENTITY };
       if (this.left === 0) this.messages++;
     }
     return chunk;
@@ -80,7 +79,12 @@ class Framing {
 }
 
 function watchFrames(stream: http2.ServerHttp2Stream, encoding: string | string[] | undefined, single: boolean): void {
-  const framing = new Framing(encoding === undefined || encoding === 'identity', single);
+  const framing = new Framing(single);
+  // grpc-go (etcd) has no decompressor registered: any other encoding is refused before a message is read.
+  const unsupported: Refusal | undefined =
+    encoding === undefined || encoding === '' || encoding === 'identity'
+      ? undefined
+      : { code: UNIMPLEMENTED, message: `grpc: Decompressor is not installed for grpc-encoding "${String(encoding)}"` };
   let refused = false;
   const refuse = (r: Refusal): false => {
     refused = true;
@@ -103,6 +107,7 @@ function watchFrames(stream: http2.ServerHttp2Stream, encoding: string | string[
   // The stream's own emit, wrapped for this stream only: what grpc-js hears of the request body.
   const emit = stream.emit.bind(stream) as (event: string | symbol, ...args: unknown[]) => boolean;
   stream.emit = ((event: string | symbol, ...args: unknown[]): boolean => {
+    if (unsupported && !refused && (event === 'data' || event === 'end')) refuse(unsupported);
     if (event === 'end') {
       const r = refused ? undefined : framing.atEnd();
       if (r) refuse(r);
