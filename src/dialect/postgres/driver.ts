@@ -1,11 +1,15 @@
 /**
  * PostgreSQL connections (node-postgres): the configuration from the endpoint and the datastore
  * options, the database created when missing, one pool whose broken connections never end the
- * process, write transactions, and the extra connection that LISTENs and reconnects.
+ * process, write transactions, and the extra connection that LISTENs and reconnects. node-postgres
+ * connects to one host; an endpoint naming several gets libpq's behaviour from HostSet (hosts in
+ * order, target_session_attrs checked), with the pool on the host chosen.
  */
 import type { Client, ClientConfig, Pool, PoolClient } from 'pg';
 import type { Logger } from 'pino';
 import type { DatastoreOptions, PostgresEndpoint } from '../../config';
+import type { HostPort } from '../../endpoint';
+import { HostSet, type HostHealth } from '../hosts';
 import { loadModule } from '../load-module';
 import { tlsOptions } from '../tls';
 import { inTransaction } from '../transaction';
@@ -19,7 +23,7 @@ const RELISTEN_MS = 250;
 const RELISTEN_RETRY_MS = 1000;
 
 export class PostgresDriver {
-  pool!: Pool;
+  private hosts!: HostSet<Pool>;
   private pg!: Pg;
   private listener: Client | undefined;
   private closed = false;
@@ -32,31 +36,85 @@ export class PostgresDriver {
 
   async open(): Promise<void> {
     this.pg = loadModule<Pg>('pg');
-    await this.ensureDatabase();
-    this.pool = new this.pg.Pool({
-      ...this.clientConfig(this.endpoint.database),
-      max: this.opts.maxOpenConnections,
-      idleTimeoutMillis: this.opts.connectionMaxIdleMs,
+    this.hosts = new HostSet(
+      this.endpoint.hosts,
+      { check: (h) => this.check(h), createPool: (h) => this.createPool(h), endPool: (p) => p.end() },
+      this.log,
+    );
+    await this.hosts.open(async (h) => {
+      await this.ensureDatabase(h);
+      await this.check(h);
     });
-    // An idle connection dropped by the server must not take the process down; the next query reconnects.
-    this.pool.on('error', (err) => this.log.debug({ error: err.message }, 'idle database connection failed'));
-    // A checked-out client whose connection dies between two queries emits 'error' with no
-    // listener of the pool's attached, which would end the process; the next query on it fails and
-    // the writer retries, so logging is all that is needed here.
-    this.pool.on('connect', (client) => client.on('error', (err) => this.log.debug({ error: err.message }, 'database connection failed')));
+  }
+
+  /** The pool of the host new connections go to. */
+  get pool(): Pool {
+    return this.hosts.pool;
+  }
+
+  hostHealth(): HostHealth[] {
+    return this.hosts.health();
   }
 
   async close(): Promise<void> {
     this.closed = true;
     await this.listener?.end().catch(() => undefined);
-    await this.pool?.end();
+    await this.hosts?.close();
   }
 
   /** Runs fn in one transaction on a pooled connection (see inTransaction). */
   async transaction<T>(fn: (c: PoolClient) => Promise<T>, begin: string = SQL.begin): Promise<T> {
-    const c = await this.pool.connect();
+    let c: PoolClient;
+    try {
+      c = await this.pool.connect();
+    } catch (e) {
+      throw this.noted(e);
+    }
     const conn = { exec: (sql: string) => c.query(sql), release: (broken: boolean) => c.release(broken) };
-    return inTransaction(conn, begin, isConnectionError, () => fn(c));
+    return inTransaction(conn, begin, isConnectionError, () => fn(c)).catch((e: unknown) => Promise.reject(this.noted(e)));
+  }
+
+  /** A lost connection may mean a lost host: the host set checks it at once. */
+  private noted(e: unknown): unknown {
+    if (isConnectionError(e)) void this.hosts.failed();
+    return e;
+  }
+
+  private createPool(h: HostPort): Pool {
+    const pool = new this.pg.Pool({
+      ...this.clientConfig(this.endpoint.database, h),
+      max: this.opts.maxOpenConnections,
+      idleTimeoutMillis: this.opts.connectionMaxIdleMs,
+    });
+    // An idle connection dropped by the server must not take the process down; the next query reconnects.
+    pool.on('error', (err) => {
+      this.log.debug({ error: err.message }, 'idle database connection failed');
+      void this.hosts.failed();
+    });
+    // A checked-out client whose connection dies between two queries emits 'error' with no
+    // listener of the pool's attached, which would end the process; the next query on it fails and
+    // the writer retries, so logging is all that is needed here.
+    pool.on('connect', (client) => client.on('error', (err) => this.log.debug({ error: err.message }, 'database connection failed')));
+    return pool;
+  }
+
+  /** Whether a host may take connections: it answers and, where the endpoint asks, takes writes. */
+  private async check(h: HostPort): Promise<void> {
+    const c = new this.pg.Client(this.clientConfig(this.endpoint.database, h));
+    c.on('error', () => undefined);
+    try {
+      await c.connect();
+      const attrs = this.endpoint.targetSessionAttrs;
+      if (attrs === 'read-write') {
+        const r = await c.query<{ transaction_read_only: string }>(SQL.readOnly);
+        if (r.rows[0]?.transaction_read_only !== 'off') throw new Error('host is read-only (target_session_attrs=read-write)');
+      } else if (attrs === 'primary') {
+        const r = await c.query<{ recovery: boolean }>(SQL.inRecovery);
+        if (r.rows[0]?.recovery !== false) throw new Error('host is a standby (target_session_attrs=primary)');
+      }
+    } finally {
+      await c.end().catch(() => undefined);
+    }
   }
 
   /**
@@ -65,7 +123,7 @@ export class PostgresDriver {
    */
   async listen(onNotify: () => void): Promise<void> {
     const connect = async (): Promise<void> => {
-      const c = new this.pg.Client(this.clientConfig(this.endpoint.database));
+      const c = new this.pg.Client(this.clientConfig(this.endpoint.database, this.hosts.current));
       c.on('notification', () => onNotify());
       c.on('error', (err) => {
         if (this.closed) return;
@@ -90,12 +148,12 @@ export class PostgresDriver {
     await connect();
   }
 
-  private clientConfig(database: string): ClientConfig {
+  private clientConfig(database: string, h: HostPort): ClientConfig {
     const e = this.endpoint;
     const timeoutSeconds = Number(e.params.connect_timeout ?? '10');
     return {
-      host: e.socketPath ?? e.host,
-      port: e.port,
+      host: e.socketPath ?? h.host,
+      port: h.port,
       user: e.user,
       password: e.password,
       database,
@@ -107,8 +165,8 @@ export class PostgresDriver {
   }
 
   /** Creates the database when it does not exist, as kine does. */
-  private async ensureDatabase(): Promise<void> {
-    const probe = new this.pg.Client(this.clientConfig(this.endpoint.database));
+  private async ensureDatabase(h: HostPort): Promise<void> {
+    const probe = new this.pg.Client(this.clientConfig(this.endpoint.database, h));
     try {
       await probe.connect();
       return;
@@ -117,7 +175,7 @@ export class PostgresDriver {
     } finally {
       await probe.end().catch(() => undefined);
     }
-    const admin = new this.pg.Client(this.clientConfig(this.endpoint.params.maintenance_db ?? 'postgres'));
+    const admin = new this.pg.Client(this.clientConfig(this.endpoint.params.maintenance_db ?? 'postgres', h));
     await admin.connect();
     try {
       await admin.query(SQL.createDatabase(this.endpoint.database));
