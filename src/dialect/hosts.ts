@@ -71,6 +71,8 @@ export class HostSet<P> {
     }
     if (!this.states.some((s) => s.up)) throw last;
     if (this.states.length > 1) {
+      // The hosts after the chosen one have not been asked yet.
+      this.checkAll();
       this.timer = setInterval(() => this.checkAll(), CHECK_MS);
       this.timer.unref();
     }
