@@ -33,6 +33,11 @@ export interface EngineRules {
    * retried on every engine and are not listed.
    */
   readonly retryCodes: readonly string[];
+  /**
+   * Codes a COMMIT may answer when the engine cannot tell whether it landed: the writer reads its
+   * stamp back, as after a connection lost during COMMIT.
+   */
+  readonly ambiguousCommitCodes: readonly string[];
   /** Commits by other instances are announced (LISTEN/NOTIFY); without it the log is polled. */
   readonly notifications: boolean;
   readonly advisoryLocks: AdvisoryLocks;
@@ -56,6 +61,7 @@ export const ENGINE_RULES: Readonly<Record<Engine, EngineRules>> = {
     locking: 'single-server',
     causalReads: [],
     retryCodes: [],
+    ambiguousCommitCodes: [],
     notifications: false,
     advisoryLocks: 'none',
     maxTxnBytes: undefined,
@@ -65,6 +71,7 @@ export const ENGINE_RULES: Readonly<Record<Engine, EngineRules>> = {
     locking: 'single-server',
     causalReads: [],
     retryCodes: PG_RETRY,
+    ambiguousCommitCodes: [],
     notifications: true,
     advisoryLocks: 'server',
     maxTxnBytes: undefined,
@@ -74,6 +81,7 @@ export const ENGINE_RULES: Readonly<Record<Engine, EngineRules>> = {
     locking: 'single-server',
     causalReads: [],
     retryCodes: MYSQL_RETRY,
+    ambiguousCommitCodes: [],
     notifications: false,
     advisoryLocks: 'server',
     maxTxnBytes: undefined,
@@ -83,6 +91,7 @@ export const ENGINE_RULES: Readonly<Record<Engine, EngineRules>> = {
     locking: 'single-server',
     causalReads: [],
     retryCodes: MYSQL_RETRY,
+    ambiguousCommitCodes: [],
     notifications: false,
     advisoryLocks: 'server',
     maxTxnBytes: undefined,
@@ -94,6 +103,7 @@ export const ENGINE_RULES: Readonly<Record<Engine, EngineRules>> = {
     causalReads: ['SET SESSION wsrep_sync_wait = 1'],
     // Certification failure surfaces as a deadlock (1213); 1047: a (re)joining node not ready yet.
     retryCodes: [...MYSQL_RETRY, '1047'],
+    ambiguousCommitCodes: [],
     notifications: false,
     advisoryLocks: 'node-local',
     // wsrep_max_ws_size's default and ceiling (2 GiB).
@@ -103,8 +113,10 @@ export const ENGINE_RULES: Readonly<Record<Engine, EngineRules>> = {
     engine: 'cockroachdb',
     locking: 'cluster-wide',
     causalReads: [],
-    // 40001 "restart transaction"; 40003 is an ambiguous result, left to the commit read-back.
-    retryCodes: ['40001', '40P01', '53300'],
+    // 40001: "restart transaction".
+    retryCodes: PG_RETRY,
+    // 40003 statement_completion_unknown: the COMMIT's result is ambiguous.
+    ambiguousCommitCodes: ['40003'],
     notifications: false,
     // pg_advisory_* are accepted and lock nothing.
     advisoryLocks: 'none',
@@ -115,7 +127,8 @@ export const ENGINE_RULES: Readonly<Record<Engine, EngineRules>> = {
     engine: 'yugabytedb',
     locking: 'cluster-wide',
     causalReads: [],
-    retryCodes: ['40001', '40P01', '53300'],
+    retryCodes: PG_RETRY,
+    ambiguousCommitCodes: [],
     notifications: false,
     // Advisory locks are a preview behind a flag in recent releases; not relied on.
     advisoryLocks: 'none',
@@ -128,6 +141,7 @@ export const ENGINE_RULES: Readonly<Record<Engine, EngineRules>> = {
     causalReads: [],
     // 9007 write conflict, 8022 transaction retry needed, 8028 schema changed meanwhile.
     retryCodes: [...MYSQL_RETRY, '9007', '8022', '8028'],
+    ambiguousCommitCodes: [],
     notifications: false,
     advisoryLocks: 'cluster',
     // txn-total-size-limit's default.

@@ -99,7 +99,7 @@ export class BatchWriter {
           ev = await this.evaluate(tx, batch, stamp);
           await this.store(tx, ev);
         });
-        this.observer?.commit((performance.now() - started) / 1000, batch.length);
+        this.observer?.commit((performance.now() - started) / 1000, ev?.state.outcomes.length ?? batch.length);
       } catch (e) {
         failure = e;
         if (e instanceof CommitUnknownError && ev) failure = await this.resolveUnknown(ev, stamp, e);

@@ -14,9 +14,11 @@ import { createConnection } from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseEndpoint } from '../../src/config';
 import type { Dialect } from '../../src/dialect/dialect';
-import type { Store } from '../../src/mvcc/store';
+import { batchByteCap } from '../../src/dialect/rules';
+import { Log } from '../../src/log/log';
+import { Store } from '../../src/mvcc/store';
 import { databaseFor, dropDatabase, MYSQL_BASE, PG_BASE, skippedSuite, testBackend } from '../helpers/targets';
-import { dialectFor, put, range, storeOn } from './helpers';
+import { dialectFor, log, OPTS, put, range, storeOn } from './helpers';
 
 interface Fixture {
   dir: string;
@@ -94,6 +96,51 @@ else
       } finally {
         await sql.query('DROP TRIGGER fault_once ON log');
       }
+    });
+
+    it('reads back a COMMIT answered "statement completion unknown" (40003), then retries it once', async () => {
+      const { dialect, store } = fx.opened[0];
+      await sql.query('CREATE SEQUENCE commit_attempts');
+      // A deferred constraint trigger runs inside COMMIT: the COMMIT itself fails, as CockroachDB's would.
+      await sql.query(`CREATE FUNCTION commit_fault_once() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+          IF nextval('commit_attempts') = 1 THEN
+            RAISE EXCEPTION 'injected: result is ambiguous' USING ERRCODE = '40003';
+          END IF;
+          RETURN NULL;
+        END $$`);
+      await sql.query(`CREATE CONSTRAINT TRIGGER commit_fault_once AFTER INSERT ON log DEFERRABLE INITIALLY DEFERRED
+        FOR EACH ROW EXECUTE FUNCTION commit_fault_once()`);
+      try {
+        const before = store.revision;
+        const answer = await store.put(put('crdb/ambiguous', 'v'));
+        expect(answer.header.revision).toBe(before + 1);
+        expect((await sql.query('SELECT last_value FROM commit_attempts')).rows[0].last_value).toBe('2');
+        await expectAppliedOnce(store, dialect, 'crdb/ambiguous', before);
+      } finally {
+        await sql.query('DROP TRIGGER commit_fault_once ON log');
+      }
+    });
+
+    it("keeps each write batch under CockroachDB's transaction cap: the rest of the queue waits for the next", async () => {
+      const jobs: number[] = [];
+      const dialect = dialectFor(parseEndpoint(`${base}/${fx.database}?sslmode=disable`));
+      const observer = { sql: () => undefined, retry: () => undefined, commit: (_s: number, n: number) => void jobs.push(n) };
+      const store = new Store(new Log(dialect, log, { pollIntervalMs: OPTS.pollIntervalMs, observer }), log, {
+        watchProgressNotifyIntervalMs: 60_000,
+      });
+      await store.open();
+      fx.opened.push({ dialect, store });
+      const MiB = Buffer.alloc(1 << 20, 'x').toString();
+      const cap = batchByteCap(dialect.capabilities) / (1 << 20);
+      const n = 2 * cap + 4;
+      const before = store.revision;
+      const answers = await Promise.all(Array.from({ length: n }, (_, i) => store.put(put(`cap/${i}`, MiB))));
+      expect(answers.map((a) => a.header.revision).sort((x, y) => x - y)).toEqual(Array.from({ length: n }, (_, i) => before + 1 + i));
+      // A batch stops taking jobs once it holds more than the cap: at most one job past it.
+      expect(jobs.reduce((a, b) => a + b, 0)).toBe(n);
+      expect(Math.max(...jobs)).toBeLessThanOrEqual(cap + 1);
+      expect(jobs.length).toBeGreaterThanOrEqual(3);
     });
   });
 

@@ -10,7 +10,9 @@ import type { Logger } from 'pino';
 import type { DatastoreOptions, PostgresEndpoint } from '../../config';
 import type { HostPort } from '../../endpoint';
 import { HostSet, type HostHealth } from '../hosts';
+import { codeOf } from '../error-codes';
 import { loadModule } from '../load-module';
+import { ENGINE_RULES } from '../rules';
 import { tlsOptions } from '../tls';
 import { inTransaction } from '../transaction';
 import { isConnectionError, isDatabaseCreatedMeanwhile, isMissingDatabase } from './errors';
@@ -24,6 +26,7 @@ const RELISTEN_RETRY_MS = 1000;
 
 export class PostgresDriver {
   private hosts!: HostSet<Pool>;
+  private readonly isAmbiguous: (e: unknown) => boolean;
   private pg!: Pg;
   private listener: Client | undefined;
   private closed = false;
@@ -32,7 +35,10 @@ export class PostgresDriver {
     private readonly endpoint: PostgresEndpoint,
     private readonly opts: DatastoreOptions,
     private readonly log: Logger,
-  ) {}
+  ) {
+    const ambiguous = new Set(ENGINE_RULES[endpoint.engine].ambiguousCommitCodes);
+    this.isAmbiguous = (e) => ambiguous.has(codeOf(e) ?? '');
+  }
 
   async open(): Promise<void> {
     this.pg = loadModule<Pg>('pg');
@@ -71,7 +77,9 @@ export class PostgresDriver {
       throw this.noted(e);
     }
     const conn = { exec: (sql: string) => c.query(sql), release: (broken: boolean) => c.release(broken) };
-    return inTransaction(conn, begin, isConnectionError, () => fn(c)).catch((e: unknown) => Promise.reject(this.noted(e)));
+    return inTransaction(conn, begin, isConnectionError, () => fn(c), this.isAmbiguous).catch((e: unknown) =>
+      Promise.reject(this.noted(e)),
+    );
   }
 
   /** A lost connection may mean a lost host: the host set checks it at once. */
