@@ -160,3 +160,60 @@ export class HostSet<P> {
     if (p !== undefined) void this.driver.endPool(p).catch(() => undefined);
   }
 }
+
+/**
+ * What both server drivers share over their hosts: the host set built at open (each tried host
+ * first gets its database created when missing, then the check), the pool of the active host, and
+ * lost connections reported so the active host is checked at once.
+ */
+export abstract class HostedDriver<P extends { end(): Promise<void> }> {
+  private hosts: HostSet<P> | undefined;
+
+  protected constructor(
+    private readonly endpointHosts: readonly HostPort[],
+    protected readonly log: Logger,
+    private readonly isLost: (e: unknown) => boolean,
+  ) {}
+
+  protected abstract check(h: HostPort): Promise<void>;
+  protected abstract createPool(h: HostPort): P;
+  protected abstract ensureDatabase(h: HostPort): Promise<void>;
+
+  protected async openHosts(): Promise<void> {
+    const hosts = new HostSet<P>(
+      this.endpointHosts,
+      { check: (h) => this.check(h), createPool: (h) => this.createPool(h), endPool: (p) => p.end() },
+      this.log,
+    );
+    this.hosts = hosts;
+    await hosts.open(async (h) => {
+      await this.ensureDatabase(h);
+      await this.check(h);
+    });
+  }
+
+  /** The pool of the host new connections go to. */
+  get pool(): P {
+    if (!this.hosts) throw new Error('database pool used before open');
+    return this.hosts.pool;
+  }
+
+  /** The host new connections go to. */
+  protected get currentHost(): HostPort {
+    return this.hosts?.current ?? this.endpointHosts[0];
+  }
+
+  hostHealth(): HostHealth[] {
+    return this.hosts?.health() ?? [];
+  }
+
+  protected async closeHosts(): Promise<void> {
+    await this.hosts?.close();
+  }
+
+  /** A lost connection may mean a lost host: the active one is checked at once. Returns `e`. */
+  protected noted(e: unknown): unknown {
+    if (this.isLost(e)) void this.hosts?.failed();
+    return e;
+  }
+}

@@ -55,6 +55,17 @@ const MYSQL_RETRY = ['1205', '1213', '1040'];
 
 const MiB = 1 << 20;
 
+const MYSQL: EngineRules = {
+  engine: 'mysql',
+  locking: 'single-server',
+  causalReads: [],
+  retryCodes: MYSQL_RETRY,
+  ambiguousCommitCodes: [],
+  notifications: false,
+  advisoryLocks: 'server',
+  maxTxnBytes: undefined,
+};
+
 export const ENGINE_RULES: Readonly<Record<Engine, EngineRules>> = {
   sqlite: {
     engine: 'sqlite',
@@ -76,26 +87,8 @@ export const ENGINE_RULES: Readonly<Record<Engine, EngineRules>> = {
     advisoryLocks: 'server',
     maxTxnBytes: undefined,
   },
-  mysql: {
-    engine: 'mysql',
-    locking: 'single-server',
-    causalReads: [],
-    retryCodes: MYSQL_RETRY,
-    ambiguousCommitCodes: [],
-    notifications: false,
-    advisoryLocks: 'server',
-    maxTxnBytes: undefined,
-  },
-  mariadb: {
-    engine: 'mariadb',
-    locking: 'single-server',
-    causalReads: [],
-    retryCodes: MYSQL_RETRY,
-    ambiguousCommitCodes: [],
-    notifications: false,
-    advisoryLocks: 'server',
-    maxTxnBytes: undefined,
-  },
+  mysql: MYSQL,
+  mariadb: { ...MYSQL, engine: 'mariadb' },
   galera: {
     engine: 'galera',
     locking: 'node-local-certification',

@@ -75,52 +75,43 @@ else
       expect(triggers.rows).toEqual([]);
     });
 
-    it('retries a serialization failure (40001) raised by the server, and acknowledges the write once', async () => {
+    /**
+     * Fails the first attempt of the next put with SQLSTATE `state`, raised by a trigger on log
+     * (`deferred`: at COMMIT), and checks the put is acknowledged once after exactly two attempts.
+     */
+    const failOnce = async (name: string, state: string, deferred: boolean) => {
       const { dialect, store } = fx.opened[0];
-      await sql.query('CREATE SEQUENCE fault_attempts');
-      await sql.query(`CREATE FUNCTION fault_once() RETURNS trigger LANGUAGE plpgsql AS $$
+      await sql.query(`CREATE SEQUENCE ${name}_attempts`);
+      await sql.query(`CREATE FUNCTION ${name}() RETURNS trigger LANGUAGE plpgsql AS $$
         BEGIN
-          IF nextval('fault_attempts') = 1 THEN
-            RAISE EXCEPTION 'injected: could not serialize access' USING ERRCODE = '40001';
-          END IF;
-          RETURN NEW;
-        END $$`);
-      await sql.query('CREATE TRIGGER fault_once BEFORE INSERT ON log FOR EACH ROW EXECUTE FUNCTION fault_once()');
-      try {
-        const before = store.revision;
-        const answer = await store.put(put('crdb/k', 'v'));
-        expect(answer.header.revision).toBe(before + 1);
-        // One failed attempt, one that committed: the sequence is not rolled back with either.
-        expect((await sql.query('SELECT last_value FROM fault_attempts')).rows[0].last_value).toBe('2');
-        await expectAppliedOnce(store, dialect, 'crdb/k', before);
-      } finally {
-        await sql.query('DROP TRIGGER fault_once ON log');
-      }
-    });
-
-    it('reads back a COMMIT answered "statement completion unknown" (40003), then retries it once', async () => {
-      const { dialect, store } = fx.opened[0];
-      await sql.query('CREATE SEQUENCE commit_attempts');
-      // A deferred constraint trigger runs inside COMMIT: the COMMIT itself fails, as CockroachDB's would.
-      await sql.query(`CREATE FUNCTION commit_fault_once() RETURNS trigger LANGUAGE plpgsql AS $$
-        BEGIN
-          IF nextval('commit_attempts') = 1 THEN
-            RAISE EXCEPTION 'injected: result is ambiguous' USING ERRCODE = '40003';
+          IF nextval('${name}_attempts') = 1 THEN
+            RAISE EXCEPTION 'injected: %', '${state}' USING ERRCODE = '${state}';
           END IF;
           RETURN NULL;
         END $$`);
-      await sql.query(`CREATE CONSTRAINT TRIGGER commit_fault_once AFTER INSERT ON log DEFERRABLE INITIALLY DEFERRED
-        FOR EACH ROW EXECUTE FUNCTION commit_fault_once()`);
+      await sql.query(
+        deferred
+          ? `CREATE CONSTRAINT TRIGGER ${name} AFTER INSERT ON log DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION ${name}()`
+          : `CREATE TRIGGER ${name} AFTER INSERT ON log FOR EACH ROW EXECUTE FUNCTION ${name}()`,
+      );
       try {
         const before = store.revision;
-        const answer = await store.put(put('crdb/ambiguous', 'v'));
+        const answer = await store.put(put(`crdb/${name}`, 'v'));
         expect(answer.header.revision).toBe(before + 1);
-        expect((await sql.query('SELECT last_value FROM commit_attempts')).rows[0].last_value).toBe('2');
-        await expectAppliedOnce(store, dialect, 'crdb/ambiguous', before);
+        // One failed attempt, one that committed: the sequence is not rolled back with either.
+        expect((await sql.query(`SELECT last_value FROM ${name}_attempts`)).rows[0].last_value).toBe('2');
+        await expectAppliedOnce(store, dialect, `crdb/${name}`, before);
       } finally {
-        await sql.query('DROP TRIGGER commit_fault_once ON log');
+        await sql.query(`DROP TRIGGER ${name} ON log`);
       }
-    });
+    };
+
+    it('retries a serialization failure (40001) raised by the server, and acknowledges the write once', () =>
+      failOnce('serialization_fault', '40001', false));
+
+    // A deferred constraint trigger runs inside COMMIT: the COMMIT itself fails, as CockroachDB's would.
+    it('reads back a COMMIT answered "statement completion unknown" (40003), then retries it once', () =>
+      failOnce('commit_fault', '40003', true));
 
     it("keeps each write batch under CockroachDB's transaction cap: the rest of the queue waits for the next", async () => {
       const jobs: number[] = [];

@@ -9,7 +9,7 @@ import type { ConnectionOptions, Pool, PoolConnection, RowDataPacket } from 'mys
 import type { Logger } from 'pino';
 import type { DatastoreOptions, MysqlEndpoint } from '../../config';
 import type { HostPort } from '../../endpoint';
-import { HostSet, type HostHealth } from '../hosts';
+import { HostedDriver } from '../hosts';
 import { loadModule } from '../load-module';
 import { ENGINE_RULES } from '../rules';
 import { tlsOptions } from '../tls';
@@ -19,40 +19,24 @@ import { SQL } from './statements';
 
 type Mysql = typeof import('mysql2/promise');
 
-export class MysqlDriver {
-  private hosts!: HostSet<Pool>;
+export class MysqlDriver extends HostedDriver<Pool> {
   private mysql!: Mysql;
 
   constructor(
     private readonly endpoint: MysqlEndpoint,
     private readonly opts: DatastoreOptions,
-    private readonly log: Logger,
-  ) {}
+    log: Logger,
+  ) {
+    super(endpoint.hosts, log, isConnectionError);
+  }
 
   async open(): Promise<void> {
     this.mysql = loadModule<Mysql>('mysql2/promise');
-    this.hosts = new HostSet(
-      this.endpoint.hosts,
-      { check: (h) => this.check(h), createPool: (h) => this.createPool(h), endPool: (p) => p.end() },
-      this.log,
-    );
-    await this.hosts.open(async (h) => {
-      await this.ensureDatabase(h);
-      await this.check(h);
-    });
+    await this.openHosts();
   }
 
-  /** The pool of the host new connections go to. */
-  get pool(): Pool {
-    return this.hosts.pool;
-  }
-
-  hostHealth(): HostHealth[] {
-    return this.hosts.health();
-  }
-
-  async close(): Promise<void> {
-    await this.hosts?.close();
+  close(): Promise<void> {
+    return this.closeHosts();
   }
 
   /** Runs fn in one transaction on a pooled connection (see inTransaction). */
@@ -71,12 +55,7 @@ export class MysqlDriver {
     }
   }
 
-  private noted(e: unknown): unknown {
-    if (isConnectionError(e)) void this.hosts.failed();
-    return e;
-  }
-
-  private createPool(h: HostPort): Pool {
+  protected createPool(h: HostPort): Pool {
     const pool = this.mysql.createPool({
       ...this.connectionConfig(this.endpoint.database, h),
       connectionLimit: this.opts.maxOpenConnections,
@@ -90,7 +69,7 @@ export class MysqlDriver {
       // next query on it fails and the writer retries.
       c.on('error', (err: Error) => {
         this.log.debug({ error: err.message }, 'database connection failed');
-        void this.hosts.failed();
+        this.noted(err);
       });
       for (const stmt of session) void c.query(stmt);
     });
@@ -98,7 +77,7 @@ export class MysqlDriver {
   }
 
   /** Whether a host may take connections: it answers and, where the endpoint asks, takes writes. */
-  private async check(h: HostPort): Promise<void> {
+  protected async check(h: HostPort): Promise<void> {
     const c = await this.mysql.createConnection(this.connectionConfig(this.endpoint.database, h));
     c.on('error', () => undefined);
     try {
@@ -142,7 +121,7 @@ export class MysqlDriver {
   }
 
   /** Creates the database when it does not exist, as kine does. */
-  private async ensureDatabase(h: HostPort): Promise<void> {
+  protected async ensureDatabase(h: HostPort): Promise<void> {
     try {
       await (await this.mysql.createConnection(this.connectionConfig(this.endpoint.database, h))).end();
       return;

@@ -9,7 +9,7 @@ import type { Client, ClientConfig, Pool, PoolClient } from 'pg';
 import type { Logger } from 'pino';
 import type { DatastoreOptions, PostgresEndpoint } from '../../config';
 import type { HostPort } from '../../endpoint';
-import { HostSet, type HostHealth } from '../hosts';
+import { HostedDriver } from '../hosts';
 import { codeOf } from '../error-codes';
 import { loadModule } from '../load-module';
 import { ENGINE_RULES } from '../rules';
@@ -24,8 +24,7 @@ type Pg = typeof import('pg');
 const RELISTEN_MS = 250;
 const RELISTEN_RETRY_MS = 1000;
 
-export class PostgresDriver {
-  private hosts!: HostSet<Pool>;
+export class PostgresDriver extends HostedDriver<Pool> {
   private readonly isAmbiguous: (e: unknown) => boolean;
   private pg!: Pg;
   private listener: Client | undefined;
@@ -34,38 +33,22 @@ export class PostgresDriver {
   constructor(
     private readonly endpoint: PostgresEndpoint,
     private readonly opts: DatastoreOptions,
-    private readonly log: Logger,
+    log: Logger,
   ) {
+    super(endpoint.hosts, log, isConnectionError);
     const ambiguous = new Set(ENGINE_RULES[endpoint.engine].ambiguousCommitCodes);
     this.isAmbiguous = (e) => ambiguous.has(codeOf(e) ?? '');
   }
 
   async open(): Promise<void> {
     this.pg = loadModule<Pg>('pg');
-    this.hosts = new HostSet(
-      this.endpoint.hosts,
-      { check: (h) => this.check(h), createPool: (h) => this.createPool(h), endPool: (p) => p.end() },
-      this.log,
-    );
-    await this.hosts.open(async (h) => {
-      await this.ensureDatabase(h);
-      await this.check(h);
-    });
-  }
-
-  /** The pool of the host new connections go to. */
-  get pool(): Pool {
-    return this.hosts.pool;
-  }
-
-  hostHealth(): HostHealth[] {
-    return this.hosts.health();
+    await this.openHosts();
   }
 
   async close(): Promise<void> {
     this.closed = true;
     await this.listener?.end().catch(() => undefined);
-    await this.hosts?.close();
+    await this.closeHosts();
   }
 
   /** Runs fn in one transaction on a pooled connection (see inTransaction). */
@@ -82,13 +65,7 @@ export class PostgresDriver {
     );
   }
 
-  /** A lost connection may mean a lost host: the host set checks it at once. */
-  private noted(e: unknown): unknown {
-    if (isConnectionError(e)) void this.hosts.failed();
-    return e;
-  }
-
-  private createPool(h: HostPort): Pool {
+  protected createPool(h: HostPort): Pool {
     const pool = new this.pg.Pool({
       ...this.clientConfig(this.endpoint.database, h),
       max: this.opts.maxOpenConnections,
@@ -97,7 +74,7 @@ export class PostgresDriver {
     // An idle connection dropped by the server must not take the process down; the next query reconnects.
     pool.on('error', (err) => {
       this.log.debug({ error: err.message }, 'idle database connection failed');
-      void this.hosts.failed();
+      this.noted(err);
     });
     // A checked-out client whose connection dies between two queries emits 'error' with no
     // listener of the pool's attached, which would end the process; the next query on it fails and
@@ -107,7 +84,7 @@ export class PostgresDriver {
   }
 
   /** Whether a host may take connections: it answers and, where the endpoint asks, takes writes. */
-  private async check(h: HostPort): Promise<void> {
+  protected async check(h: HostPort): Promise<void> {
     const c = new this.pg.Client(this.clientConfig(this.endpoint.database, h));
     c.on('error', () => undefined);
     try {
@@ -131,7 +108,7 @@ export class PostgresDriver {
    */
   async listen(onNotify: () => void): Promise<void> {
     const connect = async (): Promise<void> => {
-      const c = new this.pg.Client(this.clientConfig(this.endpoint.database, this.hosts.current));
+      const c = new this.pg.Client(this.clientConfig(this.endpoint.database, this.currentHost));
       c.on('notification', () => onNotify());
       c.on('error', (err) => {
         if (this.closed) return;
@@ -173,7 +150,7 @@ export class PostgresDriver {
   }
 
   /** Creates the database when it does not exist, as kine does. */
-  private async ensureDatabase(h: HostPort): Promise<void> {
+  protected async ensureDatabase(h: HostPort): Promise<void> {
     const probe = new this.pg.Client(this.clientConfig(this.endpoint.database, h));
     try {
       await probe.connect();
