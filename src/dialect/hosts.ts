@@ -95,7 +95,12 @@ export class HostSet<P> {
     return this.states.flatMap((s) => (s.pool === undefined ? [] : [s.pool]));
   }
 
+  /**
+   * Each host's state, for an endpoint naming several; a single host is never checked in the
+   * background (etcd_server_has_leader already says whether it answers), so it reports nothing.
+   */
   health(): HostHealth[] {
+    if (this.states.length < 2) return [];
     return this.states.map((s, i) => ({ host: s.label, up: s.up, active: i === this.active }));
   }
 
