@@ -177,11 +177,24 @@ export interface Target {
   start(): Promise<Server>;
 }
 
+/** What the conformance suite runs strata on: the backends, and the rule targets on theirs. */
+export type ConformanceBackend = Pick<Backend, 'endpoint' | 'drop'> & { name: string };
+
+function conformanceBackends(): ConformanceBackend[] {
+  const rules = RULE_TARGETS.filter((t) => selected().includes(t.name) && reachable(t.on, `target ${t.name}`));
+  return [...testBackends(), ...rules];
+}
+
+/** forEachBackend for the conformance suite's strata-only files: the rule targets included. */
+export function forEachConformanceBackend(suite: string, body: (backend: ConformanceBackend) => void): void {
+  const list = conformanceBackends();
+  if (list.length === 0) return skippedSuite(suite, noBackendReason());
+  for (const backend of list) describe(`${suite} [${backend.name}]`, () => body(backend));
+}
+
 export function targets(): Target[] {
   if (AGAINST === 'etcd') return haveTool(ETCD_BIN, 'etcd') ? [{ name: 'etcd', start: () => startEtcd() }] : [];
-  const backends = testBackends();
-  const rules = RULE_TARGETS.filter((t) => selected().includes(t.name) && reachable(t.on, `target ${t.name}`));
-  return [...backends, ...rules].map((b) => ({
+  return conformanceBackends().map((b) => ({
     name: b.name,
     start: () => startStrata({ endpoint: (dir) => b.endpoint(dir), onCleanup: (dir) => b.drop(dir) }),
   }));
