@@ -155,6 +155,8 @@ else
       const tidb = await open(fx, `${MYSQL_BASE.replace(/^mysql:/, 'tidb:')}/${fx.database}`);
       expect(tidb.dialect.capabilities.retryCodes).toContain('9007');
       expect(plain.dialect.capabilities.retryCodes).not.toContain('9007');
+      // mysql:// tells MySQL from MariaDB by the server's version.
+      expect(plain.dialect.capabilities.engine).toBe('mariadb');
       sql = await createConnection({ host: m?.[3], port: Number(m?.[4] ?? 3306), user: m?.[1], password: m?.[2], database: fx.database });
       await sql.query('CREATE SEQUENCE fault_attempts');
       await sql.query(`CREATE TRIGGER fault_once BEFORE INSERT ON log FOR EACH ROW
