@@ -12,6 +12,7 @@ import type { Follower } from './follower';
 import type { LogObserver } from './types';
 import { MARKS, marksFrom, META, writerStampName } from './meta';
 import { BatchState, type Job } from './batch';
+import { batchByteCap } from '../dialect/rules';
 
 /** A batch evaluated against the state under the fence, and the meta rows its transaction writes. */
 interface Evaluated {
@@ -98,7 +99,7 @@ export class BatchWriter {
           ev = await this.evaluate(tx, batch, stamp);
           await this.store(tx, ev);
         });
-        this.observer?.commit((performance.now() - started) / 1000, batch.length);
+        this.observer?.commit((performance.now() - started) / 1000, ev?.state.outcomes.length ?? batch.length);
       } catch (e) {
         failure = e;
         if (e instanceof CommitUnknownError && ev) failure = await this.resolveUnknown(ev, stamp, e);
@@ -143,7 +144,15 @@ export class BatchWriter {
     // Another instance committed meanwhile: its changes come first, so every compare sees them.
     if (this.follower.behind(fence)) await this.follower.advance(tx, fence);
     const state = new BatchState(fence.revision, locked.nowMs);
-    for (const p of batch) state.run(p.job);
+    // The engine's transaction cap: jobs past it wait for the next batch (finish requeues them).
+    const cap = batchByteCap(this.dialect.capabilities);
+    let bytes = 0;
+    let counted = 0;
+    for (const p of batch) {
+      if (bytes > cap) break;
+      state.run(p.job);
+      for (; counted < state.rows.length; counted++) bytes += state.rows[counted].key.length + state.rows[counted].value.length;
+    }
     return { state, meta: this.metaOf(state, fence.revision, stamp) };
   }
 
@@ -207,11 +216,14 @@ export class BatchWriter {
     if (state.leaseStamp) this.follower.leaseStamp = state.leaseStamp;
     if (state.authMarks) this.follower.authMarks = state.authMarks;
     state.committed();
+    const ran = state.outcomes.length;
     batch.forEach((p, i) => {
+      if (i >= ran) return;
       const o = state.outcomes[i];
       if (o.ok) p.resolve(o.value);
       else p.reject(o.value);
     });
+    if (ran < batch.length) this.queue.unshift(...batch.slice(ran));
   }
 }
 

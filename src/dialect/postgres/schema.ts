@@ -10,13 +10,16 @@ export const NOTIFY_CHANNEL = 'strata_log';
 /** Serialises schema creation between instances starting at the same moment. */
 export const SCHEMA_LOCK_ID = 0x5374726174610001n;
 
-/** The schema's statements; a change of one of the `announce` meta rows notifies listeners. */
-export function schema(announce: readonly string[]): string[] {
+/**
+ * The schema's statements; with `notify`, a change of one of the `announce` meta rows notifies
+ * listeners (engines without NOTIFY get the tables only).
+ */
+export function schema(announce: readonly string[], notify: boolean): string[] {
   const quoted = announce.map((n) => n.replace(/'/g, "''"));
   const names = quoted.map((n) => `'${n}'`).join(', ');
   // The trigger's definition names every mark, in this order ('_' in a LIKE matches itself too).
   const namesAll = `'%${quoted.join('%')}%'`;
-  return [
+  const tables = [
     `CREATE TABLE IF NOT EXISTS log (
       revision        BIGINT  NOT NULL,
       sub             INTEGER NOT NULL,
@@ -36,6 +39,10 @@ export function schema(announce: readonly string[]): string[] {
     // Schema 3: etcd's users and roles (dialect/auth-rows.ts says what a value holds).
     'CREATE TABLE IF NOT EXISTS auth_user (name BYTEA PRIMARY KEY, value BYTEA NOT NULL)',
     'CREATE TABLE IF NOT EXISTS auth_role (name BYTEA PRIMARY KEY, value BYTEA NOT NULL)',
+  ];
+  if (!notify) return tables;
+  return [
+    ...tables,
     `CREATE OR REPLACE FUNCTION strata_notify() RETURNS trigger LANGUAGE plpgsql AS $$
      BEGIN
        PERFORM pg_notify('${NOTIFY_CHANNEL}', '');
