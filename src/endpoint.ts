@@ -4,6 +4,7 @@
  *   postgres://user:pass@host:5432/db?sslmode=verify-full   (also postgresql://)
  *   mysql://user:pass@tcp(host:3306)/db?tls=true             (go-sql-driver form, k3s)
  *   mysql://user:pass@host:3306/db
+ *   galera://user:pass@tcp(host:3306)/db                     (MySQL's form; the server must be a Galera node)
  * Pure parsing: nothing here connects. Passwords stay inside the parsed value; `redactEndpoint`
  * gives the form that may be logged.
  */
@@ -36,6 +37,8 @@ export interface PostgresEndpoint extends ServerEndpoint {
 }
 export interface MysqlEndpoint extends ServerEndpoint {
   kind: 'mysql';
+  /** galera://: strata refuses to start unless the server is a Galera node (wsrep_on). */
+  requireGalera?: boolean;
 }
 export type Endpoint = SqliteEndpoint | PostgresEndpoint | MysqlEndpoint;
 
@@ -59,6 +62,8 @@ export function parseEndpoint(s: string): Endpoint {
       return { kind: 'postgres', ...parseServer(rest, s, 5432, 'postgres') };
     case 'mysql':
       return { kind: 'mysql', ...parseServer(rest, s, 3306, 'mysql') };
+    case 'galera':
+      return { kind: 'mysql', requireGalera: true, ...parseServer(rest, s, 3306, 'mysql') };
     default:
       throw new ConfigError(`invalid datastore endpoint "${redact(s)}": unknown scheme "${scheme}"`);
   }

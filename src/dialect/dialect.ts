@@ -118,9 +118,14 @@ export interface DbSize {
 interface Capabilities {
   /** Commits by other instances are announced through `listen`; without it the log is polled. */
   readonly notifications: boolean;
+  /**
+   * The most key and value bytes one write transaction may carry (Galera's wsrep_max_ws_size);
+   * the writer splits a batch that would exceed it. Infinity: no cap but the statements' own.
+   */
+  readonly maxWriteBytes: number;
 }
 
-export const DEFAULT_CAPABILITIES: Capabilities = { notifications: false };
+export const DEFAULT_CAPABILITIES: Capabilities = { notifications: false, maxWriteBytes: Infinity };
 
 export interface OpenOptions {
   /** Meta rows whose changes are announced to listening instances, where the database can. */

@@ -103,10 +103,7 @@ export async function startGalera(): Promise<GaleraCluster> {
   }
   const peers = nodes.map((n) => `127.0.0.1:${n.gcommPort}`).join(',');
 
-  const args = (n: NodeState, extra: string[]): string[] => [
-    `--defaults-file=${path.join(n.dir, 'my.cnf')}`,
-    ...extra,
-  ];
+  const args = (n: NodeState, extra: string[]): string[] => [`--defaults-file=${path.join(n.dir, 'my.cnf')}`, ...extra];
   const writeConfig = (n: NodeState): void => {
     const cnf = [
       '[mariadbd]',

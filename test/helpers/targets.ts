@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import { describe, test } from 'vitest';
 import { AGAINST } from './against';
+import { galeraUnavailable, startGalera, type GaleraCluster } from './galera';
 import { skipped } from './notice';
 import { haveTool, ETCD_BIN, startEtcd, startStrata, type Server } from './servers';
 
@@ -50,15 +51,20 @@ const reachable = (kind: 'postgres' | 'mysql', base: string) => (): string | und
     : undefined;
 };
 
-export type BackendName = 'sqlite' | 'postgres' | 'mysql';
+export type BackendName = 'sqlite' | 'postgres' | 'mysql' | 'galera';
 
 /** A storage backend strata can run on here; every suite that loops over backends gets them from `testBackends()`. */
 export interface Backend {
   name: BackendName;
-  /** The endpoint for one strata process whose scratch dir (removed by its cleanup) is `dataDir`. */
-  endpoint(dataDir: string): string;
+  /**
+   * The endpoint for one strata process whose scratch dir (removed by its cleanup) is `dataDir`;
+   * `instance` picks the server of a several-server backend (Galera: node instance mod 3).
+   */
+  endpoint(dataDir: string, instance?: number): string;
   /** Removes what `endpoint(dataDir)` created outside the scratch dir (a server's database). */
   drop(dataDir: string): void;
+  /** Starts what the backend needs (Galera's cluster, once per test file); before `endpoint`. */
+  ready?(): Promise<void>;
 }
 
 interface Candidate extends Backend {
@@ -86,12 +92,66 @@ const BACKENDS: Candidate[] = [
     drop: (dataDir) => dropDatabase('mysql', databaseFor(dataDir)),
   },
 ];
-const NAMES = BACKENDS.map((b) => b.name);
 
-/** STRATA_TEST_BACKENDS (a comma list), default every backend; a name we do not know is an error. */
+/**
+ * The Galera cluster of this test file, started by the first suite that needs it: three nodes
+ * take ~20 s to start, so only the Galera files (test/galera/) run on it, each once.
+ */
+let galera: Promise<GaleraCluster> | undefined;
+let galeraStarted: GaleraCluster | undefined;
+
+function galeraCluster(): GaleraCluster {
+  if (!galeraStarted) throw new Error('the Galera backend runs only in suites that start its cluster (Backend.ready; test/galera/)');
+  return galeraStarted;
+}
+
+/** This file's Galera cluster, started on first use; `stopGalera` ends it. */
+export async function useGalera(): Promise<GaleraCluster> {
+  galera ??= startGalera().then((g) => (galeraStarted = g));
+  return galera;
+}
+
+export async function stopGalera(): Promise<void> {
+  const g = galera;
+  galera = undefined;
+  galeraStarted = undefined;
+  if (g) await (await g.catch(() => undefined))?.stop();
+}
+
+BACKENDS.push({
+  name: 'galera',
+  unavailable: galeraUnavailable,
+  ready: async () => void (await useGalera()),
+  endpoint: (dataDir, instance = 0) =>
+    `${galeraCluster()
+      .base(instance % 3)
+      .replace(/^mysql:/, 'galera:')}/${databaseFor(dataDir)}`,
+  drop: (dataDir) => void galeraCluster().sql(0, `DROP DATABASE IF EXISTS \`${databaseFor(dataDir)}\``),
+});
+
+const NAMES = BACKENDS.map((b) => b.name);
+/** What runs when STRATA_TEST_BACKENDS is unset: everything but Galera, which has suites of its own. */
+const DEFAULT_NAMES = NAMES.filter((n) => n !== 'galera');
+/** Set by a Galera suite file that reruns other suites on Galera alone (test/galera/). */
+let forced: BackendName[] | undefined;
+
+/**
+ * From now on in this test file, every suite runs on those of `names` that STRATA_TEST_BACKENDS
+ * names (unset: all of them).
+ */
+export function forceBackends(names: BackendName[]): void {
+  const listed = listedBackends() ?? NAMES;
+  forced = names.filter((n) => listed.includes(n));
+}
+
+/** STRATA_TEST_BACKENDS (a comma list), default every backend but Galera; a name we do not know is an error. */
 function selected(): BackendName[] {
+  return forced ?? listedBackends() ?? DEFAULT_NAMES;
+}
+
+function listedBackends(): BackendName[] | undefined {
   const raw = process.env.STRATA_TEST_BACKENDS?.trim();
-  if (!raw) return NAMES;
+  if (!raw) return undefined;
   const names = raw
     .split(',')
     .map((x) => x.trim())
@@ -167,6 +227,9 @@ export function targets(): Target[] {
   if (AGAINST === 'etcd') return haveTool(ETCD_BIN, 'etcd') ? [{ name: 'etcd', start: () => startEtcd() }] : [];
   return testBackends().map((b) => ({
     name: b.name,
-    start: () => startStrata({ endpoint: (dir) => b.endpoint(dir), onCleanup: (dir) => b.drop(dir) }),
+    start: async () => {
+      await b.ready?.();
+      return startStrata({ endpoint: (dir) => b.endpoint(dir), onCleanup: (dir) => b.drop(dir) });
+    },
   }));
 }

@@ -3,8 +3,13 @@
  * is `SELECT … FOR UPDATE` on the marks in meta. MySQL cannot notify, so other instances' commits
  * are found by polling the marks (the tailer's interval). Multi-row statements come in
  * power-of-two sizes so each connection prepares only a handful of shapes.
+ *
+ * On a Galera node (found by @@wsrep_on, or demanded by a galera:// endpoint) reads are causal
+ * (driver.ts), a batch's write set stays under wsrep_max_ws_size, the schema is created without
+ * GET_LOCK (a lock of one node only: concurrent DDL is ordered by Galera itself), and Defragment
+ * leaves the tables alone (see `defragment`).
  */
-import type { ResultSetHeader } from 'mysql2/promise';
+import type { PoolConnection, ResultSetHeader } from 'mysql2/promise';
 import type { Logger } from 'pino';
 import type { DatastoreOptions, MysqlEndpoint } from '../../config';
 import {
@@ -30,7 +35,7 @@ import { SQL, SQL_FOR_COUNT } from './statements';
 
 export class MysqlDialect implements Dialect {
   readonly name = 'mysql';
-  readonly capabilities = DEFAULT_CAPABILITIES;
+  capabilities = DEFAULT_CAPABILITIES;
   readonly listen = cannotListen('mysql');
   readonly isTransient = isTransient;
   readonly isDiskFull = isDiskFull;
@@ -48,26 +53,49 @@ export class MysqlDialect implements Dialect {
   /** Key and value bytes per multi-row INSERT: half the server's max_allowed_packet. */
   private insertBytes = 4 << 20;
 
-  constructor(endpoint: MysqlEndpoint, opts: DatastoreOptions, log: Logger) {
+  constructor(
+    endpoint: MysqlEndpoint,
+    opts: DatastoreOptions,
+    private readonly log: Logger,
+  ) {
     this.driver = new MysqlDriver(endpoint, opts, log);
   }
 
   async open(options?: OpenOptions): Promise<void> {
     await this.driver.open();
+    const galera = this.driver.galera;
     const c = await this.driver.pool.getConnection();
     try {
-      const [[lock]] = await c.query<Rows<{ ok: unknown }>>(SQL.schemaLock, [SCHEMA_LOCK]);
-      if (Number(lock.ok) !== 1) throw new Error('timed out waiting for another instance to create the schema');
-      try {
-        if (options?.schema !== false) for (const stmt of SCHEMA) await c.query(stmt);
-      } finally {
-        await c.query(SQL.schemaUnlock, [SCHEMA_LOCK]);
-      }
+      if (options?.schema !== false) await (galera ? this.createSchemaOnGalera(c) : this.createSchemaLocked(c));
       const [[packet]] = await c.query<Rows<{ bytes: unknown }>>(SQL.maxAllowedPacket);
       this.insertBytes = Math.max(1 << 20, Math.floor(Number(packet.bytes) / 2));
+      if (galera) {
+        const [[ws]] = await c.query<Rows<{ bytes: unknown }>>(SQL.maxWriteSet);
+        // Room for the meta, lease and auth rows and the write set's own per-row overhead.
+        this.capabilities = { ...DEFAULT_CAPABILITIES, maxWriteBytes: Math.floor(Number(ws.bytes) / 2) };
+        this.log.info({ maxWriteBytes: this.capabilities.maxWriteBytes }, 'the server is a Galera node: causal reads on');
+      }
     } finally {
       c.release();
     }
+  }
+
+  private async createSchemaLocked(c: PoolConnection): Promise<void> {
+    const [[lock]] = await c.query<Rows<{ ok: unknown }>>(SQL.schemaLock, [SCHEMA_LOCK]);
+    if (Number(lock.ok) !== 1) throw new Error('timed out waiting for another instance to create the schema');
+    try {
+      for (const stmt of SCHEMA) await c.query(stmt);
+    } finally {
+      await c.query(SQL.schemaUnlock, [SCHEMA_LOCK]);
+    }
+  }
+
+  /**
+   * Each CREATE … IF NOT EXISTS is replicated in total order (TOI), so instances starting together
+   * on different nodes cannot interleave halfway; one that meets a conflict tries again.
+   */
+  private async createSchemaOnGalera(c: PoolConnection): Promise<void> {
+    for (const stmt of SCHEMA) await retryTransient(() => c.query(stmt));
   }
 
   close(): Promise<void> {
@@ -94,7 +122,8 @@ export class MysqlDialect implements Dialect {
 
   async initMeta(defaults: Record<string, string>): Promise<void> {
     const entries = Object.entries(defaults);
-    await this.driver.pool.query(SQL_FOR_COUNT.initMeta(entries.length), entries.flat());
+    // Instances starting together on different Galera nodes: all but one lose certification.
+    await retryTransient(() => this.driver.pool.query(SQL_FOR_COUNT.initMeta(entries.length), entries.flat()));
   }
 
   async ping(): Promise<void> {
@@ -162,7 +191,29 @@ export class MysqlDialect implements Dialect {
     return { size: Number(r.size), inUse: Number(r.in_use) };
   }
 
+  /**
+   * On Galera, OPTIMIZE TABLE is DDL replicated in total order: every node rebuilds the tables
+   * while the whole cluster waits for it, and a local-only rebuild would stall the node's applier.
+   * etcd defragments one member without stopping the others, so strata answers success and leaves
+   * the tables alone: InnoDB reuses the pages compaction freed (docs/compatibility.md).
+   */
   async defragment(): Promise<void> {
+    if (this.driver.galera) {
+      this.log.warn('defragment skipped: on Galera OPTIMIZE TABLE would block every node; InnoDB reuses freed pages');
+      return;
+    }
     await this.driver.pool.query(SQL.defragment);
+  }
+}
+
+/** A few quick attempts of a statement that may lose a race with another instance. */
+async function retryTransient<T>(fn: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fn();
+    } catch (e) {
+      if (attempt >= 10 || !isTransient(e)) throw e;
+      await new Promise((r) => setTimeout(r, 20 * attempt + Math.random() * 50));
+    }
   }
 }

@@ -1,9 +1,11 @@
 /**
  * MySQL / MariaDB connections (mysql2): the configuration from the endpoint and the datastore
  * options, the database created when missing, one pool whose connections run READ COMMITTED and
- * never end the process when they break, and write transactions.
+ * never end the process when they break, and write transactions. On a Galera node every pooled
+ * connection also waits for causality before it reads (wsrep_sync_wait): a plain read, and the
+ * fence's FOR UPDATE, are otherwise answered from the node's own, possibly lagging, copy.
  */
-import type { ConnectionOptions, Pool, PoolConnection } from 'mysql2/promise';
+import type { Connection, ConnectionOptions, Pool, PoolConnection, RowDataPacket } from 'mysql2/promise';
 import type { Logger } from 'pino';
 import type { DatastoreOptions, MysqlEndpoint } from '../../config';
 import { loadModule } from '../load-module';
@@ -16,6 +18,8 @@ type Mysql = typeof import('mysql2/promise');
 
 export class MysqlDriver {
   pool!: Pool;
+  /** Whether the server is a Galera node (@@wsrep_on), learned before the pool opens. */
+  galera = false;
   private mysql!: Mysql;
 
   constructor(
@@ -27,6 +31,9 @@ export class MysqlDriver {
   async open(): Promise<void> {
     this.mysql = loadModule<Mysql>('mysql2/promise');
     await this.ensureDatabase();
+    if (this.endpoint.requireGalera && !this.galera) {
+      throw new Error('the galera:// endpoint names a server that is not a Galera node (wsrep_on is OFF); use mysql://');
+    }
     this.pool = this.mysql.createPool({
       ...this.connectionConfig(this.endpoint.database),
       connectionLimit: this.opts.maxOpenConnections,
@@ -39,6 +46,7 @@ export class MysqlDriver {
       // next query on it fails and the writer retries.
       c.on('error', (err: Error) => this.log.debug({ error: err.message }, 'database connection failed'));
       void c.query(SQL.readCommitted);
+      if (this.galera) void c.query(SQL.causalReads);
     });
   }
 
@@ -82,20 +90,28 @@ export class MysqlDriver {
     };
   }
 
-  /** Creates the database when it does not exist, as kine does. */
+  /** Creates the database when it does not exist, as kine does, and learns whether the server is a Galera node. */
   private async ensureDatabase(): Promise<void> {
+    let c: Connection;
     try {
-      await (await this.mysql.createConnection(this.connectionConfig(this.endpoint.database))).end();
-      return;
+      c = await this.mysql.createConnection(this.connectionConfig(this.endpoint.database));
     } catch (e) {
       if (!isMissingDatabase(e)) throw e;
-    }
-    const admin = await this.mysql.createConnection(this.connectionConfig(undefined));
-    try {
-      await admin.query(SQL.createDatabase(this.endpoint.database));
+      c = await this.mysql.createConnection(this.connectionConfig(undefined));
+      try {
+        await c.query(SQL.createDatabase(this.endpoint.database));
+      } catch (createErr) {
+        await c.end();
+        throw createErr;
+      }
       this.log.info({ database: this.endpoint.database }, 'created database');
+    }
+    try {
+      // MySQL has no wsrep_on at all: no row.
+      const [rows] = await c.query<Array<{ Value: string } & RowDataPacket>>(SQL.wsrepOn);
+      this.galera = rows[0]?.Value === 'ON';
     } finally {
-      await admin.end();
+      await c.end();
     }
   }
 }

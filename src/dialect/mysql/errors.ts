@@ -1,8 +1,14 @@
 /** Which MySQL / MariaDB failures are worth retrying, which mean the connection is gone, and the error ensureDatabase meets. */
 import { codeOf, errnoOf, SOCKET_ERROR_CODES } from '../error-codes';
 
-/** Lock wait timeout, deadlock, too many connections; connection failures are retried too. */
+/**
+ * Lock wait timeout, deadlock (also how Galera reports a transaction that lost certification),
+ * too many connections, and 1047: a Galera node that is joining or has lost its quorum ("WSREP
+ * has not yet prepared node for application use") until it is synced again. Connection
+ * failures are retried too.
+ */
 const RETRYABLE_ERRNOS = new Set([1205, 1213, 1040]);
+const GALERA_NOT_READY = 1047;
 /** Server shutdown, connection killed, server gone away, lost during a query, disconnected for inactivity. */
 const CONNECTION_ERRNOS = new Set([1053, 1927, 2006, 2013, 4031]);
 const CONNECTION_CODES = new Set([...SOCKET_ERROR_CODES, 'PROTOCOL_CONNECTION_LOST', 'PROTOCOL_SEQUENCE_TIMEOUT']);
@@ -21,7 +27,10 @@ export function isDiskFull(e: unknown): boolean {
 }
 
 export function isTransient(e: unknown): boolean {
-  return RETRYABLE_ERRNOS.has(errnoOf(e) ?? 0) || isConnectionError(e);
+  const errno = errnoOf(e) ?? 0;
+  // Elsewhere 1047 is an unknown command, which no retry mends.
+  if (errno === GALERA_NOT_READY) return /WSREP/.test((e as Error).message);
+  return RETRYABLE_ERRNOS.has(errno) || isConnectionError(e);
 }
 
 /** ER_BAD_DB_ERROR: the database does not exist. */
