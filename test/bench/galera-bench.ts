@@ -34,7 +34,7 @@ interface Setup {
   drop: (g: GaleraCluster) => void;
 }
 
-const SETUPS: Setup[] = [
+const ALL: Setup[] = [
   { id: 'mariadb-1', endpoints: () => [`${MYSQL_BASE}/${DATABASE}`], drop: dropPlain },
   {
     id: 'galera-1',
@@ -47,6 +47,15 @@ const SETUPS: Setup[] = [
     drop: (g) => void g.sql(0, `DROP DATABASE IF EXISTS ${DATABASE}`),
   },
 ];
+
+/** A counter's value in a /metrics text (0 when absent). */
+/** STRATA_BENCH_SETUPS: a comma list of the ids below, to measure only those. */
+const SETUPS = ALL.filter((s) => !process.env.STRATA_BENCH_SETUPS || process.env.STRATA_BENCH_SETUPS.split(',').includes(s.id));
+
+function metric(text: string, name: string): number {
+  const m = new RegExp(`^${name} (\\S+)$`, 'm').exec(text);
+  return m ? Number(m[1]) : 0;
+}
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -70,7 +79,13 @@ async function measure(bin: string, g: GaleraCluster, setup: Setup, round: numbe
       warmup: '1s',
       tag: setup.id,
     });
-    return { ...line, setup: setup.id, round, instances: servers.length, load_average: loadAverage(), host: hostname() };
+    const counts = { batches: 0, retries: 0 };
+    for (const srv of servers) {
+      const text = await (await fetch(`http://${srv.address}/metrics`)).text();
+      counts.batches += metric(text, 'strata_write_batches_total');
+      counts.retries += metric(text, 'strata_sql_retries_total');
+    }
+    return { ...line, ...counts, setup: setup.id, round, instances: servers.length, load_average: loadAverage(), host: hostname() };
   } finally {
     for (const s of servers) {
       await s.stop();
@@ -102,8 +117,10 @@ async function main(): Promise<void> {
   for (const s of SETUPS) {
     const ops = lines.filter((l) => l.setup === s.id).map((l) => Number(l.ops_per_s));
     const p99 = lines.filter((l) => l.setup === s.id).map((l) => Number(l.p99_ms));
+    const retried = lines.filter((l) => l.setup === s.id).map((l) => Number(l.retries) / Math.max(1, Number(l.batches)));
     process.stdout.write(
-      `${s.id}: ${median(ops).toFixed(0)} puts/s (${Math.min(...ops).toFixed(0)}–${Math.max(...ops).toFixed(0)}), p99 ${median(p99).toFixed(1)} ms\n`,
+      `${s.id}: ${median(ops).toFixed(0)} puts/s (${Math.min(...ops).toFixed(0)}–${Math.max(...ops).toFixed(0)}), ` +
+        `p99 ${median(p99).toFixed(1)} ms, ${median(retried).toFixed(2)} retries per committed batch\n`,
     );
   }
   process.stdout.write(`raw: ${file}\n`);

@@ -3,13 +3,15 @@
  * compare-after-acknowledge never stale, a compare-and-swap counter exact with no client error,
  * every instance's share at least 20%; then kill -9 of a strata instance and of a Galera node
  * (and its IST restart) lose no acknowledged write, answer no survivor's request with an error,
- * and stall a survivor no longer than Galera's eviction time + 2 s. Run by galera.test.ts.
+ * and stall a survivor no longer than Galera's eviction time + 2 s. Also: batches stay under
+ * wsrep_max_ws_size, and Defragment answers without rebuilding the tables. Run by galera.test.ts.
  */
 import { expect, test } from 'vitest';
-import { b, prefixEnd, s, type EtcdClient, type Msg } from '../helpers/client';
+import { b, createClient, prefixEnd, s, type EtcdClient, type Msg } from '../helpers/client';
 import { GALERA_EVICTION_MS } from '../helpers/galera';
 import { note } from '../helpers/notice';
 import { sleep } from '../helpers/ports';
+import { startStrata } from '../helpers/servers';
 import { useGalera } from '../helpers/targets';
 import { longestStall, shares, startPutLoad, type Ack } from './galera-load';
 import { forEachSharedBackend, num } from './multi-harness';
@@ -151,4 +153,35 @@ forEachSharedBackend('galera probes', INSTANCES, (cl) => {
       expect(x.ms, `longest stall on surviving instance ${i}`).toBeLessThan(GALERA_EVICTION_MS + 2_000);
     }
   }, 120_000);
+
+  test('a burst of large puts is split into write sets under wsrep_max_ws_size; Defragment answers', async () => {
+    const g = await useGalera();
+    const WS_MAX = 4 << 20;
+    const before = g.sql(0, 'SELECT @@global.wsrep_max_ws_size');
+    g.sql(0, `SET GLOBAL wsrep_max_ws_size = ${WS_MAX}`);
+    const restore = (): void => void g.sql(0, `SET GLOBAL wsrep_max_ws_size = ${before}`);
+    // Opened after the change: this instance caps its batches at half of it.
+    const server = await startStrata({ endpoint: cl.endpoint(0) }).catch((e: unknown) => {
+      restore();
+      throw e;
+    });
+    const conns = Array.from({ length: 4 }, () => createClient(server.address));
+    try {
+      const p = cl.prefix('write-set');
+      const value = Buffer.alloc(256 << 10, 'w');
+      // 16 MiB at once over four connections: one transaction would be four times what Galera replicates.
+      const revs = await Promise.all(
+        Array.from({ length: 64 }, async (_, i) => num((await conns[i % 4].kv.Put({ key: b(`${p}${i}`), value })).header.revision)),
+      );
+      expect(new Set(revs).size, 'each put its own revision').toBe(64);
+      const got = await cl.clients[1].kv.Range({ key: b(p), range_end: prefixEnd(p), count_only: true });
+      expect(num(got.count)).toBe(64);
+      await conns[0].maintenance.Defragment({});
+    } finally {
+      restore();
+      for (const c of conns) c.close();
+      await server.stop();
+      server.cleanup();
+    }
+  }, 60_000);
 });

@@ -66,6 +66,13 @@ function mysqlUser(): { uid: number; gid: number } | undefined {
   return { uid: Number(r.stdout.trim()), gid: Number(g.stdout.trim()) };
 }
 
+/** `n` free ports, all different (a port freed a moment ago may come back from the kernel). */
+async function distinctPorts(n: number): Promise<number[]> {
+  const out = new Set<number>();
+  while (out.size < n) out.add(await freePort());
+  return [...out];
+}
+
 interface NodeState extends GaleraNode {
   dir: string;
   gcommPort: number;
@@ -84,6 +91,7 @@ export async function startGalera(): Promise<GaleraCluster> {
   const root = mkdtempSync(path.join(tmpdir(), 'strata-galera-'));
   chownSync(root, owner.uid, owner.gid);
   const nodes: NodeState[] = [];
+  const ports = await distinctPorts(12);
   for (let i = 0; i < 3; i++) {
     const dir = path.join(root, `node${i}`);
     mkdirSync(dir);
@@ -91,10 +99,10 @@ export async function startGalera(): Promise<GaleraCluster> {
     nodes.push({
       index: i,
       dir,
-      port: await freePort(),
-      gcommPort: await freePort(),
-      istPort: await freePort(),
-      sstPort: await freePort(),
+      port: ports[4 * i],
+      gcommPort: ports[4 * i + 1],
+      istPort: ports[4 * i + 2],
+      sstPort: ports[4 * i + 3],
       log: '',
       get running() {
         return this.proc !== undefined && this.proc.exitCode === null && this.proc.signalCode === null;
