@@ -9,7 +9,13 @@ import type { AuthMarks, AuthRoleRow, AuthUserRow, Batch, LeaseRow, LogRow } fro
 export type Job<T> = (batch: Batch) => T;
 
 /** Roughly what a row costs beyond its key and value (columns, index entries). */
-export const ROW_OVERHEAD = 64;
+const ROW_OVERHEAD = 64;
+
+function bytesOf(rows: readonly LogRow[]): number {
+  let bytes = 0;
+  for (const r of rows) bytes += r.key.length + r.value.length + ROW_OVERHEAD;
+  return bytes;
+}
 
 export class BatchState implements Batch {
   readonly rows: LogRow[] = [];
@@ -24,6 +30,8 @@ export class BatchState implements Batch {
   readonly outcomes: Array<{ ok: boolean; value: unknown }> = [];
   leaseStamp: string | undefined;
   private rev: number;
+  /** rowBytes after the jobs `runWithin` kept, counted as they came. */
+  private keptBytes = 0;
   private readonly undos: Array<() => void> = [];
   private readonly commits: Array<() => void> = [];
 
@@ -107,17 +115,19 @@ export class BatchState implements Batch {
   runWithin(job: Job<unknown>, maxBytes: number): boolean {
     const mark = this.mark();
     this.run(job);
-    if (mark.outcomes === 0 || this.rowBytes <= maxBytes) return true;
-    this.restore(mark);
-    this.outcomes.length = mark.outcomes;
-    return false;
+    const bytes = this.keptBytes + bytesOf(this.rows.slice(mark.rows));
+    if (mark.outcomes > 0 && bytes > maxBytes) {
+      this.restore(mark);
+      this.outcomes.length = mark.outcomes;
+      return false;
+    }
+    this.keptBytes = bytes;
+    return true;
   }
 
   /** Key and value bytes of the rows so far, with a per-row overhead. */
   get rowBytes(): number {
-    let bytes = 0;
-    for (const r of this.rows) bytes += r.key.length + r.value.length + ROW_OVERHEAD;
-    return bytes;
+    return bytesOf(this.rows);
   }
 
   private mark() {

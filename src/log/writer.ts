@@ -43,7 +43,7 @@ const MAX_BATCH = 1024;
  * connection) before it fails with etcd's "request timed out": etcd's own request timeout
  * (5 s + two election timeouts of 1 s).
  */
-export const REQUEST_TIMEOUT_MS = 7_000;
+const REQUEST_TIMEOUT_MS = 7_000;
 /**
  * Backoff between attempts: a random wait up to base × 2^attempt, at most the cap ("full jitter"),
  * so instances that lost to each other do not collide again in step, and a loser is back soon.
