@@ -31,9 +31,6 @@ export class MysqlDriver {
   async open(): Promise<void> {
     this.mysql = loadModule<Mysql>('mysql2/promise');
     await this.ensureDatabase();
-    if (this.endpoint.requireGalera && !this.galera) {
-      throw new Error('the galera:// endpoint names a server that is not a Galera node (wsrep_on is OFF); use mysql://');
-    }
     this.pool = this.mysql.createPool({
       ...this.connectionConfig(this.endpoint.database),
       connectionLimit: this.opts.maxOpenConnections,
@@ -90,26 +87,31 @@ export class MysqlDriver {
     };
   }
 
-  /** Creates the database when it does not exist, as kine does, and learns whether the server is a Galera node. */
+  /**
+   * Learns whether the server is a Galera node (a galera:// endpoint demands one), then creates
+   * the database when it does not exist, as kine does.
+   */
   private async ensureDatabase(): Promise<void> {
     let c: Connection;
+    let missing = false;
     try {
       c = await this.mysql.createConnection(this.connectionConfig(this.endpoint.database));
     } catch (e) {
       if (!isMissingDatabase(e)) throw e;
+      missing = true;
       c = await this.mysql.createConnection(this.connectionConfig(undefined));
-      try {
-        await c.query(SQL.createDatabase(this.endpoint.database));
-      } catch (createErr) {
-        await c.end();
-        throw createErr;
-      }
-      this.log.info({ database: this.endpoint.database }, 'created database');
     }
     try {
       // MySQL has no wsrep_on at all: no row.
       const [rows] = await c.query<Array<{ Value: string } & RowDataPacket>>(SQL.wsrepOn);
       this.galera = rows[0]?.Value === 'ON';
+      if (this.endpoint.requireGalera && !this.galera) {
+        throw new Error('the galera:// endpoint names a server that is not a Galera node (wsrep_on is OFF); use mysql://');
+      }
+      if (missing) {
+        await c.query(SQL.createDatabase(this.endpoint.database));
+        this.log.info({ database: this.endpoint.database }, 'created database');
+      }
     } finally {
       await c.end();
     }
