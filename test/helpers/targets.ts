@@ -95,13 +95,13 @@ const BACKENDS: Candidate[] = [
 
 /**
  * The Galera cluster of this test file, started by the first suite that needs it: three nodes
- * take ~20 s to start, so only the Galera files (test/galera/) run on it, each once.
+ * take ~20 s to start, so only the Galera file (e2e/galera.test.ts) runs on it, once.
  */
 let galera: Promise<GaleraCluster> | undefined;
 let galeraStarted: GaleraCluster | undefined;
 
 function galeraCluster(): GaleraCluster {
-  if (!galeraStarted) throw new Error('the Galera backend runs only in suites that start its cluster (Backend.ready; test/galera/)');
+  if (!galeraStarted) throw new Error('the Galera backend runs only in suites that start its cluster (Backend.ready; e2e/galera.test.ts)');
   return galeraStarted;
 }
 
@@ -132,7 +132,7 @@ BACKENDS.push({
 const NAMES = BACKENDS.map((b) => b.name);
 /** What runs when STRATA_TEST_BACKENDS is unset: everything but Galera, which has suites of its own. */
 const DEFAULT_NAMES = NAMES.filter((n) => n !== 'galera');
-/** Set by a Galera suite file that reruns other suites on Galera alone (test/galera/). */
+/** Set by a Galera suite file that reruns other suites on Galera alone (e2e/galera-only.ts). */
 let forced: BackendName[] | undefined;
 
 /**
