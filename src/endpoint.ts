@@ -8,7 +8,8 @@
  *   postgres://user@h1:5432,h2:5432/db?target_session_attrs=read-write
  *   mysql://user:pass@h1:3306,h2:3307/db       mysql://user:pass@tcp(h1:3306,h2:3307)/db
  * Schemes naming an engine that speaks one of the two protocols, with that engine's rules
- * (dialect/rules.ts): cockroachdb:// and yugabytedb:// (PostgreSQL), tidb:// and galera:// (MySQL).
+ * (dialect/rules.ts): cockroachdb:// and yugabytedb:// (PostgreSQL), tidb:// and galera:// (MySQL;
+ * the server must be a Galera node).
  * Pure parsing: nothing here connects. Passwords stay inside the parsed value; `redactEndpoint`
  * gives the form that may be logged.
  */

@@ -62,7 +62,7 @@ type options struct {
 
 func parseFlags() options {
 	var o options
-	flag.StringVar(&o.endpoint, "endpoint", "127.0.0.1:2379", "host:port of the server under test")
+	flag.StringVar(&o.endpoint, "endpoint", "127.0.0.1:2379", "host:port of the server under test; a comma list spreads the connections over them")
 	flag.StringVar(&o.workload, "workload", "put", "put | get | get-serializable | range-full | range-paged | range-count | txn-create | txn-update | watch | load | ready")
 	flag.IntVar(&o.conc, "conc", 1, "requests in flight (closed loop: one worker per request)")
 	flag.IntVar(&o.conns, "conns", 1, "gRPC connections (clients); workers and watchers are spread over them")
@@ -236,11 +236,14 @@ func newClient(endpoint string, dial time.Duration) (*clientv3.Client, error) {
 }
 
 func newClients(o options) []*clientv3.Client {
+	// Several comma-separated endpoints (instances of one store): connection i goes to endpoint i mod n.
+	endpoints := strings.Split(o.endpoint, ",")
 	cs := make([]*clientv3.Client, o.conns)
 	for i := range cs {
-		c, err := newClient(o.endpoint, 10*time.Second)
+		ep := endpoints[i%len(endpoints)]
+		c, err := newClient(ep, 10*time.Second)
 		if err != nil {
-			fail(o, fmt.Errorf("connect %s: %w", o.endpoint, err))
+			fail(o, fmt.Errorf("connect %s: %w", ep, err))
 		}
 		cs[i] = c
 	}

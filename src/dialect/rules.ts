@@ -92,14 +92,16 @@ export const ENGINE_RULES: Readonly<Record<Engine, EngineRules>> = {
   galera: {
     engine: 'galera',
     locking: 'node-local-certification',
-    // Bit 1: wait for the node to apply everything committed cluster-wide before a read.
+    // Bit 1: reads (SELECT, and so the fence's FOR UPDATE) wait until the node has applied every
+    // write set committed cluster-wide before them; otherwise they see the node's lagging copy.
     causalReads: ['SET SESSION wsrep_sync_wait = 1'],
-    // Certification failure surfaces as a deadlock (1213); 1047: a (re)joining node not ready yet.
+    // Certification failure surfaces as a deadlock (1213); 1047: a (re)joining node not ready yet,
+    // retried only when its message says WSREP (mysql/errors.ts).
     retryCodes: [...MYSQL_RETRY, '1047'],
     ambiguousCommitCodes: [],
     notifications: false,
     advisoryLocks: 'node-local',
-    // wsrep_max_ws_size's default and ceiling (2 GiB).
+    // wsrep_max_ws_size's default and ceiling (2 GiB); the dialect lowers it to the server's value.
     maxTxnBytes: 2048 * MiB - 1,
   },
   cockroachdb: {

@@ -8,6 +8,15 @@ import type { AuthMarks, AuthRoleRow, AuthUserRow, Batch, LeaseRow, LogRow } fro
 
 export type Job<T> = (batch: Batch) => T;
 
+/** Roughly what a row costs beyond its key and value (columns, index entries). */
+const ROW_OVERHEAD = 64;
+
+function bytesOf(rows: readonly LogRow[]): number {
+  let bytes = 0;
+  for (const r of rows) bytes += r.key.length + r.value.length + ROW_OVERHEAD;
+  return bytes;
+}
+
 export class BatchState implements Batch {
   readonly rows: LogRow[] = [];
   /** Lease changes in order: a row to upsert, or an id to delete. */
@@ -21,6 +30,8 @@ export class BatchState implements Batch {
   readonly outcomes: Array<{ ok: boolean; value: unknown }> = [];
   leaseStamp: string | undefined;
   private rev: number;
+  /** rowBytes after the jobs `runWithin` kept, counted as they came. */
+  private keptBytes = 0;
   private readonly undos: Array<() => void> = [];
   private readonly commits: Array<() => void> = [];
 
@@ -88,29 +99,60 @@ export class BatchState implements Batch {
 
   /** Runs one job; its outcome is recorded, and a job that throws leaves no trace. */
   run(job: Job<unknown>): void {
-    const mark = {
+    const mark = this.mark();
+    try {
+      this.outcomes.push({ ok: true, value: job(this) });
+    } catch (e) {
+      this.restore(mark);
+      this.outcomes.push({ ok: false, value: e });
+    }
+  }
+
+  /**
+   * Runs one job unless its rows would take the batch's key and value bytes past `maxBytes`;
+   * then it leaves no trace and false says so (the first job always runs: it alone is the batch).
+   */
+  runWithin(job: Job<unknown>, maxBytes: number): boolean {
+    const mark = this.mark();
+    this.run(job);
+    const bytes = this.keptBytes + bytesOf(this.rows.slice(mark.rows));
+    if (mark.outcomes > 0 && bytes > maxBytes) {
+      this.restore(mark);
+      this.outcomes.length = mark.outcomes;
+      return false;
+    }
+    this.keptBytes = bytes;
+    return true;
+  }
+
+  /** Key and value bytes of the rows so far, with a per-row overhead. */
+  get rowBytes(): number {
+    return bytesOf(this.rows);
+  }
+
+  private mark() {
+    return {
       rev: this.rev,
       rows: this.rows.length,
       leases: this.leaseOps.length,
       auth: this.authOps.length,
       undo: this.undos.length,
       commits: this.commits.length,
+      outcomes: this.outcomes.length,
+      compactedTo: this.compactedTo,
+      authMarks: this.authMarks,
     };
-    const compactedTo = this.compactedTo;
-    const authMarks = this.authMarks;
-    try {
-      this.outcomes.push({ ok: true, value: job(this) });
-    } catch (e) {
-      this.undoTo(mark.undo);
-      this.rows.length = mark.rows;
-      this.leaseOps.length = mark.leases;
-      this.authOps.length = mark.auth;
-      this.authMarks = authMarks;
-      this.commits.length = mark.commits;
-      this.rev = mark.rev;
-      this.compactedTo = compactedTo;
-      this.outcomes.push({ ok: false, value: e });
-    }
+  }
+
+  private restore(mark: ReturnType<BatchState['mark']>): void {
+    this.undoTo(mark.undo);
+    this.rows.length = mark.rows;
+    this.leaseOps.length = mark.leases;
+    this.authOps.length = mark.auth;
+    this.authMarks = mark.authMarks;
+    this.commits.length = mark.commits;
+    this.rev = mark.rev;
+    this.compactedTo = mark.compactedTo;
   }
 
   undoAll(): void {

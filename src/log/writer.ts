@@ -14,7 +14,10 @@ import { MARKS, marksFrom, META, writerStampName } from './meta';
 import { BatchState, type Job } from './batch';
 import { batchByteCap } from '../dialect/rules';
 
-/** A batch evaluated against the state under the fence, and the meta rows its transaction writes. */
+/**
+ * A batch evaluated against the state under the fence, and the meta rows its transaction writes;
+ * the jobs past the engine's byte cap did not run (their outcomes are missing) and go to the next.
+ */
 interface Evaluated {
   state: BatchState;
   meta: Record<string, string>;
@@ -22,6 +25,8 @@ interface Evaluated {
 
 interface Pending {
   job: Job<unknown>;
+  /** When the job's request gives up (Date.now() clock): etcd's own request timeout after it arrived. */
+  deadline: number;
   resolve(v: unknown): void;
   reject(e: unknown): void;
 }
@@ -33,8 +38,18 @@ interface SpaceEvents {
 }
 
 const MAX_BATCH = 1024;
-/** Waits between attempts of a batch that failed for a transient reason (deadlock, lost connection). */
-const RETRY_DELAYS_MS = [0, 20, 100, 250, 500, 1000, 2000];
+/**
+ * How long a write is retried through transient failures (lost certification, deadlock, lost
+ * connection) before it fails with etcd's "request timed out": etcd's own request timeout
+ * (5 s + two election timeouts of 1 s).
+ */
+const REQUEST_TIMEOUT_MS = 7_000;
+/**
+ * Backoff between attempts: a random wait up to base × 2^attempt, at most the cap ("full jitter"),
+ * so instances that lost to each other do not collide again in step, and a loser is back soon.
+ */
+const RETRY_BASE_MS = 5;
+const RETRY_CAP_MS = 250;
 /** How long a commit with an unknown outcome is read back for before the batch fails. */
 const READBACK_DEADLINE_MS = 30_000;
 
@@ -62,7 +77,7 @@ export class BatchWriter {
   submit<T>(job: Job<T>): Promise<T> {
     if (this.stopped) return Promise.reject(Errors.stopped());
     return new Promise<T>((resolve, reject) => {
-      this.queue.push({ job, resolve: resolve as (v: unknown) => void, reject });
+      this.queue.push({ job, deadline: Date.now() + REQUEST_TIMEOUT_MS, resolve: resolve as (v: unknown) => void, reject });
       if (!this.running) {
         this.running = true;
         setImmediate(() => void this.loop());
@@ -88,8 +103,9 @@ export class BatchWriter {
     for (const r of idle) r();
   }
 
-  private async commit(batch: Pending[]): Promise<void> {
+  private async commit(pending: Pending[]): Promise<void> {
     const stamp = String(++this.seq);
+    let batch = pending;
     for (let attempt = 0; ; attempt++) {
       let ev: Evaluated | undefined;
       let failure: unknown;
@@ -113,28 +129,41 @@ export class BatchWriter {
         return;
       }
       const transient = failure instanceof CommitUnknownError || this.dialect.isTransient(failure);
-      if (transient && attempt + 1 < RETRY_DELAYS_MS.length && !(failure instanceof EtcdError)) {
-        // An outage is reported once by the log's outage tracker; each retry is debug detail.
-        const level = this.dialect.isUnreachable(failure) ? 'debug' : 'warn';
+      if (transient && !(failure instanceof EtcdError)) {
+        const delay = Math.random() * Math.min(RETRY_CAP_MS, RETRY_BASE_MS * 2 ** attempt);
+        const retryAt = Date.now() + delay;
+        const expired = batch.filter((p) => p.deadline <= retryAt);
+        if (expired.length > 0) this.fail(expired, failure);
+        batch = batch.filter((p) => p.deadline > retryAt);
+        if (batch.length === 0) return;
+        // An outage is reported once by the log's outage tracker; each retry is debug detail, and
+        // so is a lost certification until it repeats.
+        const level = this.dialect.isUnreachable(failure) || attempt < 8 ? 'debug' : 'warn';
         this.log[level]({ error: (failure as Error)?.message, attempt: attempt + 1, jobs: batch.length }, 'write batch failed; retrying');
         this.observer?.retry();
-        await sleep(RETRY_DELAYS_MS[attempt + 1]);
+        await sleep(delay);
         continue;
       }
-      const err =
-        failure instanceof EtcdError
-          ? failure
-          : this.dialect.isUnreachable(failure)
-            ? Errors.timeout()
-            : Errors.internal(`storage error: ${(failure as Error)?.message ?? String(failure)}`);
-      if (failure instanceof EtcdError || this.dialect.isUnreachable(failure)) {
-        this.log.warn({ error: (failure as Error)?.message, jobs: batch.length }, 'write batch failed; rolled back');
-      } else {
-        this.log.error({ err: failure, jobs: batch.length }, 'write batch failed; rolled back');
-      }
-      for (const p of batch) p.reject(err);
+      this.fail(batch, failure);
       return;
     }
+  }
+
+  /** Fails every job of `batch` with what a client is told about `failure`. */
+  private fail(batch: Pending[], failure: unknown): void {
+    const transient = failure instanceof CommitUnknownError || this.dialect.isTransient(failure);
+    const err =
+      failure instanceof EtcdError
+        ? failure
+        : this.dialect.isUnreachable(failure) || transient
+          ? Errors.timeout()
+          : Errors.internal(`storage error: ${(failure as Error)?.message ?? String(failure)}`);
+    if (failure instanceof EtcdError || transient) {
+      this.log.warn({ error: (failure as Error)?.message, jobs: batch.length }, 'write batch failed; rolled back');
+    } else {
+      this.log.error({ err: failure, jobs: batch.length }, 'write batch failed; rolled back');
+    }
+    for (const p of batch) p.reject(err);
   }
 
   /** Catches up under the fence, then runs every job in order against the latest state. */
@@ -144,15 +173,10 @@ export class BatchWriter {
     // Another instance committed meanwhile: its changes come first, so every compare sees them.
     if (this.follower.behind(fence)) await this.follower.advance(tx, fence);
     const state = new BatchState(fence.revision, locked.nowMs);
-    // The engine's transaction cap: jobs past it wait for the next batch (finish requeues them).
+    // The engine's transaction cap: a job that would take the batch past it waits for the next
+    // batch (finish requeues it); the first job always runs, alone it is the batch.
     const cap = batchByteCap(this.dialect.capabilities);
-    let bytes = 0;
-    let counted = 0;
-    for (const p of batch) {
-      if (bytes > cap) break;
-      state.run(p.job);
-      for (; counted < state.rows.length; counted++) bytes += state.rows[counted].key.length + state.rows[counted].value.length;
-    }
+    for (const p of batch) if (!state.runWithin(p.job, cap)) break;
     return { state, meta: this.metaOf(state, fence.revision, stamp) };
   }
 
@@ -209,9 +233,7 @@ export class BatchWriter {
 
   private finish(batch: Pending[], state: BatchState): void {
     if (this.space && state.rows.length > 0) {
-      let bytes = 0;
-      for (const r of state.rows) bytes += r.key.length + r.value.length + ROW_OVERHEAD;
-      this.space.wrote(bytes);
+      this.space.wrote(state.rowBytes);
     }
     if (state.leaseStamp) this.follower.leaseStamp = state.leaseStamp;
     if (state.authMarks) this.follower.authMarks = state.authMarks;
@@ -226,9 +248,6 @@ export class BatchWriter {
     if (ran < batch.length) this.queue.unshift(...batch.slice(ran));
   }
 }
-
-/** Roughly what a row costs beyond its key and value (columns, index entries). */
-const ROW_OVERHEAD = 64;
 
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));

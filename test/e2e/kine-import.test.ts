@@ -17,7 +17,7 @@ import { rangeAll } from '../helpers/snapshot-history';
 import { MYSQL_BASE, PG_BASE, databaseFor, forEachBackend, type BackendName } from '../helpers/targets';
 
 /** kine's schema (k3s-io/kine pkg/drivers/{sqlite,pgsql,mysql}), as those drivers create it. */
-const KINE_DDL: Record<BackendName, string[]> = {
+const KINE_DDL: Record<Exclude<BackendName, 'galera'>, string[]> = {
   sqlite: [
     `CREATE TABLE IF NOT EXISTS kine (id INTEGER PRIMARY KEY AUTOINCREMENT, name INTEGER, created INTEGER, deleted INTEGER,
        create_revision INTEGER, prev_revision INTEGER, lease INTEGER, value BLOB, old_value BLOB)`,
@@ -130,7 +130,7 @@ async function connect(kind: BackendName, dataDir: string): Promise<Sql> {
 
 /** Writes HISTORY with kine's statements (its insert, its gap fill, its compaction's effect). */
 async function writeKine(kind: BackendName, sql: Sql): Promise<void> {
-  for (const stmt of KINE_DDL[kind]) await sql.exec(stmt);
+  for (const stmt of KINE_DDL[kind === 'galera' ? 'mysql' : kind]) await sql.exec(stmt);
   const buf = (v: string | null) => (v === null ? null : Buffer.from(v));
   for (const h of HISTORY) {
     if (!Array.isArray(h) && 'fill' in h) {

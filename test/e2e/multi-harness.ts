@@ -15,8 +15,8 @@ import { requireBuild } from './strata-cli';
 
 export interface Cluster {
   backend: Backend;
-  /** The one endpoint string every instance is started with. */
-  endpoint: string;
+  /** The endpoint instance i is started with: one string for all, but for Galera one node each. */
+  endpoint(i: number): string;
   servers: Server[];
   clients: EtcdClient[];
   /** The one identity every instance reports: they are one logical member (docs/compatibility.md). */
@@ -30,7 +30,7 @@ export interface Cluster {
 }
 
 /** The backends several instances can share: every one but SQLite. */
-const SHARED: BackendName[] = ['postgres', 'mysql'];
+const SHARED: BackendName[] = ['postgres', 'mysql', 'galera'];
 
 /**
  * One describe block per shared backend, with `count` instances on one fresh database. The
@@ -45,7 +45,7 @@ export function forEachSharedBackend(suite: string, count: number, body: (cl: Cl
       let seq = 0;
       const cl: Cluster = {
         backend,
-        endpoint: backend.endpoint(dbDir),
+        endpoint: (i) => backend.endpoint(dbDir, i),
         servers: [],
         clients: [],
         identity: undefined as unknown as Identity,
@@ -54,7 +54,7 @@ export function forEachSharedBackend(suite: string, count: number, body: (cl: Cl
           const old = cl.servers[i];
           await old.kill();
           old.cleanup();
-          cl.servers[i] = await startStrata({ endpoint: cl.endpoint, args });
+          cl.servers[i] = await startStrata({ endpoint: cl.endpoint(i), args });
           cl.clients[i] = createClient(cl.servers[i].address);
           expect((await readIdentity(cl.clients[i])).identity, `identity of instance ${i} after its restart`).toEqual(cl.identity);
         },
@@ -69,7 +69,8 @@ export function forEachSharedBackend(suite: string, count: number, body: (cl: Cl
       };
       beforeAll(async () => {
         requireBuild();
-        const started = await Promise.allSettled(Array.from({ length: count }, () => startStrata({ endpoint: cl.endpoint, args })));
+        await backend.ready?.();
+        const started = await Promise.allSettled(Array.from({ length: count }, (_, i) => startStrata({ endpoint: cl.endpoint(i), args })));
         for (const r of started) if (r.status === 'fulfilled') cl.servers.push(r.value);
         const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
         if (failed) throw new Error(`${count} instances started together on one new ${backend.name} database: ${String(failed.reason)}`);

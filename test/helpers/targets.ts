@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import { describe, test } from 'vitest';
 import { AGAINST } from './against';
+import { galeraUnavailable, startGalera, type GaleraCluster } from './galera';
 import { skipped } from './notice';
 import { haveTool, ETCD_BIN, startEtcd, startStrata, type Server } from './servers';
 
@@ -50,15 +51,20 @@ const serverDown = (kind: 'postgres' | 'mysql', base: string) => (): string | un
     : undefined;
 };
 
-export type BackendName = 'sqlite' | 'postgres' | 'mysql';
+export type BackendName = 'sqlite' | 'postgres' | 'mysql' | 'galera';
 
 /** A storage backend strata can run on here; every suite that loops over backends gets them from `testBackends()`. */
 export interface Backend {
   name: BackendName;
-  /** The endpoint for one strata process whose scratch dir (removed by its cleanup) is `dataDir`. */
-  endpoint(dataDir: string): string;
+  /**
+   * The endpoint for one strata process whose scratch dir (removed by its cleanup) is `dataDir`;
+   * `instance` picks the server of a several-server backend (Galera: node instance mod 3).
+   */
+  endpoint(dataDir: string, instance?: number): string;
   /** Removes what `endpoint(dataDir)` created outside the scratch dir (a server's database). */
   drop(dataDir: string): void;
+  /** Starts what the backend needs (Galera's cluster, once per test file); before `endpoint`. */
+  ready?(): Promise<void>;
 }
 
 interface Candidate extends Backend {
@@ -86,6 +92,43 @@ const BACKENDS: Candidate[] = [
     drop: (dataDir) => dropDatabase('mysql', databaseFor(dataDir)),
   },
 ];
+
+/**
+ * The Galera cluster of this test file, started by the first suite that needs it: three nodes
+ * take ~20 s to start, so only the Galera file (e2e/galera.test.ts) runs on it, once.
+ */
+let galera: Promise<GaleraCluster> | undefined;
+let galeraStarted: GaleraCluster | undefined;
+
+function galeraCluster(): GaleraCluster {
+  if (!galeraStarted) throw new Error('the Galera backend runs only in suites that start its cluster (Backend.ready; e2e/galera.test.ts)');
+  return galeraStarted;
+}
+
+/** This file's Galera cluster, started on first use; `stopGalera` ends it. */
+export async function useGalera(): Promise<GaleraCluster> {
+  galera ??= startGalera().then((g) => (galeraStarted = g));
+  return galera;
+}
+
+export async function stopGalera(): Promise<void> {
+  const g = galera;
+  galera = undefined;
+  galeraStarted = undefined;
+  if (g) await (await g.catch(() => undefined))?.stop();
+}
+
+BACKENDS.push({
+  name: 'galera',
+  unavailable: galeraUnavailable,
+  ready: async () => void (await useGalera()),
+  endpoint: (dataDir, instance = 0) =>
+    `${galeraCluster()
+      .base(instance % 3)
+      .replace(/^mysql:/, 'galera:')}/${databaseFor(dataDir)}`,
+  drop: (dataDir) => void galeraCluster().sql(0, `DROP DATABASE IF EXISTS \`${databaseFor(dataDir)}\``),
+});
+
 const NAMES = BACKENDS.map((b) => b.name);
 
 /**
@@ -103,10 +146,28 @@ const RULE_TARGETS = [
 ];
 const KNOWN = [...NAMES, ...RULE_TARGETS.map((t) => t.name)];
 
-/** STRATA_TEST_BACKENDS (a comma list), default every backend; a name we do not know is an error. */
+/** What runs when STRATA_TEST_BACKENDS is unset: everything but Galera, which has suites of its own. */
+const DEFAULT_NAMES = KNOWN.filter((n) => n !== 'galera');
+/** Set by a Galera suite file that reruns other suites on Galera alone (e2e/galera-only.ts). */
+let forced: string[] | undefined;
+
+/**
+ * From now on in this test file, every suite runs on those of `names` that STRATA_TEST_BACKENDS
+ * names (unset: all of them).
+ */
+export function forceBackends(names: BackendName[]): void {
+  const listed = listedBackends() ?? KNOWN;
+  forced = names.filter((n) => listed.includes(n));
+}
+
+/** STRATA_TEST_BACKENDS (a comma list), default every backend and rule target but Galera; a name we do not know is an error. */
 function selected(): string[] {
+  return forced ?? listedBackends() ?? DEFAULT_NAMES;
+}
+
+function listedBackends(): string[] | undefined {
   const raw = process.env.STRATA_TEST_BACKENDS?.trim();
-  if (!raw) return KNOWN;
+  if (!raw) return undefined;
   const names = raw
     .split(',')
     .map((x) => x.trim())
@@ -121,7 +182,7 @@ function selected(): string[] {
 const probed = new Map<BackendName, string | undefined>();
 
 /**
- * The backends to run on: those STRATA_TEST_BACKENDS names (default: all), narrowed to `only` if
+ * The backends to run on: those STRATA_TEST_BACKENDS names (default: all but Galera), narrowed to `only` if
  * given, that can be reached here. One that cannot fails the run in CI (CI=true) and is skipped with
  * a printed reason elsewhere; one not selected is left alone (its server is never probed).
  */
@@ -178,7 +239,7 @@ export interface Target {
 }
 
 /** What the conformance suite runs strata on: the backends, and the rule targets on theirs. */
-export type ConformanceBackend = Pick<Backend, 'endpoint' | 'drop'> & { name: string };
+export type ConformanceBackend = Pick<Backend, 'endpoint' | 'drop' | 'ready'> & { name: string };
 
 function conformanceBackends(): ConformanceBackend[] {
   const rules = RULE_TARGETS.filter((t) => selected().includes(t.name) && reachable(t.on, `target ${t.name}`));
@@ -196,6 +257,9 @@ export function targets(): Target[] {
   if (AGAINST === 'etcd') return haveTool(ETCD_BIN, 'etcd') ? [{ name: 'etcd', start: () => startEtcd() }] : [];
   return conformanceBackends().map((b) => ({
     name: b.name,
-    start: () => startStrata({ endpoint: (dir) => b.endpoint(dir), onCleanup: (dir) => b.drop(dir) }),
+    start: async () => {
+      await b.ready?.();
+      return startStrata({ endpoint: (dir) => b.endpoint(dir), onCleanup: (dir) => b.drop(dir) });
+    },
   }));
 }

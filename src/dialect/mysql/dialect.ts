@@ -3,10 +3,15 @@
  * is `SELECT … FOR UPDATE` on the marks in meta. MySQL cannot notify, so other instances' commits
  * are found by polling the marks (the tailer's interval). Multi-row statements come in
  * power-of-two sizes so each connection prepares only a handful of shapes. The engine's rules
- * (rules.ts) come from the scheme (galera://, tidb://), or, for mysql://, from the server's
- * version (MySQL or MariaDB).
+ * (rules.ts) come from the scheme (galera://, tidb://), or, for mysql://, from the server: Galera's
+ * when @@wsrep_on says it is a Galera node (driver.ts), else MySQL's or MariaDB's by its version.
+ *
+ * On Galera reads are causal (the rules' session statements), a batch's write set stays under the
+ * live wsrep_max_ws_size, the schema is created without GET_LOCK (a lock of one node only:
+ * concurrent DDL is ordered by Galera itself), and Defragment leaves the tables alone (see
+ * `defragment`).
  */
-import type { ResultSetHeader } from 'mysql2/promise';
+import type { PoolConnection, ResultSetHeader } from 'mysql2/promise';
 import type { Logger } from 'pino';
 import type { DatastoreOptions, MysqlEndpoint } from '../../config';
 import {
@@ -36,7 +41,7 @@ export class MysqlDialect implements Dialect {
   readonly name = 'mysql';
   capabilities: Capabilities;
   readonly listen = cannotListen('mysql');
-  readonly isTransient: (e: unknown) => boolean;
+  private transient: (e: unknown) => boolean;
   readonly isDiskFull = isDiskFull;
   readonly isUnreachable = isConnectionError;
 
@@ -52,10 +57,24 @@ export class MysqlDialect implements Dialect {
   /** Key and value bytes per multi-row INSERT: half the server's max_allowed_packet. */
   private insertBytes = 4 << 20;
 
-  constructor(endpoint: MysqlEndpoint, opts: DatastoreOptions, log: Logger) {
+  constructor(
+    endpoint: MysqlEndpoint,
+    opts: DatastoreOptions,
+    private readonly log: Logger,
+  ) {
     this.driver = new MysqlDriver(endpoint, opts, log);
     this.capabilities = ENGINE_RULES[endpoint.engine];
-    this.isTransient = transientFor(this.capabilities.retryCodes);
+    this.transient = transientFor(this.capabilities.retryCodes);
+  }
+
+  isTransient(e: unknown): boolean {
+    return this.transient(e);
+  }
+
+  /** The rules learned from the server at open; the retry codes follow them. */
+  private useRules(rules: Capabilities): void {
+    this.capabilities = rules;
+    this.transient = transientFor(rules.retryCodes);
   }
 
   hostHealth(): HostHealth[] {
@@ -64,22 +83,47 @@ export class MysqlDialect implements Dialect {
 
   async open(options?: OpenOptions): Promise<void> {
     await this.driver.open();
+    this.useRules(this.driver.rules);
     const c = await this.driver.pool.getConnection();
     try {
-      const [[lock]] = await c.query<Rows<{ ok: unknown }>>(SQL.schemaLock, [SCHEMA_LOCK]);
-      if (Number(lock.ok) !== 1) throw new Error('timed out waiting for another instance to create the schema');
-      try {
-        if (options?.schema !== false) for (const stmt of SCHEMA) await c.query(stmt);
-      } finally {
-        await c.query(SQL.schemaUnlock, [SCHEMA_LOCK]);
-      }
+      if (options?.schema !== false) await (this.serverWideLocks() ? this.createSchemaLocked(c) : this.createSchemaUnlocked(c));
       const [[packet]] = await c.query<Rows<{ bytes: unknown }>>(SQL.maxAllowedPacket);
       this.insertBytes = Math.max(1 << 20, Math.floor(Number(packet.bytes) / 2));
       const [[server]] = await c.query<Rows<{ version: unknown }>>(SQL.version);
-      if (this.capabilities.engine === 'mysql' && /mariadb/i.test(String(server.version))) this.capabilities = ENGINE_RULES.mariadb;
+      if (this.capabilities.engine === 'mysql' && /mariadb/i.test(String(server.version))) this.useRules(ENGINE_RULES.mariadb);
+      if (this.capabilities.engine === 'galera') {
+        const [[ws]] = await c.query<Rows<{ bytes: unknown }>>(SQL.maxWriteSet);
+        // The live wsrep_max_ws_size, where it is set below the rules' ceiling (batchByteCap keeps a batch to a quarter of it).
+        const maxTxnBytes = Math.min(Number(ws.bytes), this.capabilities.maxTxnBytes ?? Infinity);
+        this.useRules({ ...this.capabilities, maxTxnBytes });
+        this.log.info({ maxTxnBytes }, 'the server is a Galera node: causal reads on');
+      }
     } finally {
       c.release();
     }
+  }
+
+  private async createSchemaLocked(c: PoolConnection): Promise<void> {
+    const [[lock]] = await c.query<Rows<{ ok: unknown }>>(SQL.schemaLock, [SCHEMA_LOCK]);
+    if (Number(lock.ok) !== 1) throw new Error('timed out waiting for another instance to create the schema');
+    try {
+      for (const stmt of SCHEMA) await c.query(stmt);
+    } finally {
+      await c.query(SQL.schemaUnlock, [SCHEMA_LOCK]);
+    }
+  }
+
+  /** GET_LOCK serialises schema creation only where it locks for every instance (not Galera's node-local lock). */
+  private serverWideLocks(): boolean {
+    return this.capabilities.advisoryLocks === 'server' || this.capabilities.advisoryLocks === 'cluster';
+  }
+
+  /**
+   * On Galera each CREATE … IF NOT EXISTS is replicated in total order (TOI), so instances starting
+   * together on different nodes cannot interleave halfway; one that meets a conflict tries again.
+   */
+  private async createSchemaUnlocked(c: PoolConnection): Promise<void> {
+    for (const stmt of SCHEMA) await retryTransient(() => c.query(stmt), this.transient);
   }
 
   close(): Promise<void> {
@@ -106,7 +150,8 @@ export class MysqlDialect implements Dialect {
 
   async initMeta(defaults: Record<string, string>): Promise<void> {
     const entries = Object.entries(defaults);
-    await this.driver.pool.query(SQL_FOR_COUNT.initMeta(entries.length), entries.flat());
+    // Instances starting together on different Galera nodes: all but one lose certification.
+    await retryTransient(() => this.driver.pool.query(SQL_FOR_COUNT.initMeta(entries.length), entries.flat()), this.transient);
   }
 
   async ping(): Promise<void> {
@@ -174,7 +219,29 @@ export class MysqlDialect implements Dialect {
     return { size: Number(r.size), inUse: Number(r.in_use) };
   }
 
+  /**
+   * On Galera, OPTIMIZE TABLE is DDL replicated in total order: every node rebuilds the tables
+   * while the whole cluster waits for it, and a local-only rebuild would stall the node's applier.
+   * etcd defragments one member without stopping the others, so strata answers success and leaves
+   * the tables alone: InnoDB reuses the pages compaction freed (docs/compatibility.md).
+   */
   async defragment(): Promise<void> {
+    if (this.capabilities.engine === 'galera') {
+      this.log.warn('defragment skipped: on Galera OPTIMIZE TABLE would block every node; InnoDB reuses freed pages');
+      return;
+    }
     await this.driver.pool.query(SQL.defragment);
+  }
+}
+
+/** A few quick attempts of a statement that may lose a race with another instance. */
+async function retryTransient<T>(fn: () => Promise<T>, isTransient: (e: unknown) => boolean): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fn();
+    } catch (e) {
+      if (attempt >= 10 || !isTransient(e)) throw e;
+      await new Promise((r) => setTimeout(r, 20 * attempt + Math.random() * 50));
+    }
   }
 }

@@ -3,15 +3,16 @@
  * options, the database created when missing, one pool whose connections run READ COMMITTED (and
  * the engine's causal-read statements) and never end the process when they break, and write
  * transactions. An endpoint naming several hosts gets them from HostSet: hosts in order, the pool
- * on the first live one.
+ * on the first live one. A server that says it is a Galera node (@@wsrep_on) takes Galera's rules
+ * whatever the scheme; galera:// demands one.
  */
-import type { ConnectionOptions, Pool, PoolConnection, RowDataPacket } from 'mysql2/promise';
+import type { Connection, ConnectionOptions, Pool, PoolConnection, RowDataPacket } from 'mysql2/promise';
 import type { Logger } from 'pino';
 import type { DatastoreOptions, MysqlEndpoint } from '../../config';
 import type { HostPort } from '../../endpoint';
 import { HostedDriver } from '../hosts';
 import { loadModule } from '../load-module';
-import { ENGINE_RULES } from '../rules';
+import { ENGINE_RULES, type EngineRules } from '../rules';
 import { tlsOptions } from '../tls';
 import { inTransaction } from '../transaction';
 import { isConnectionError, isMissingDatabase } from './errors';
@@ -20,6 +21,8 @@ import { SQL } from './statements';
 type Mysql = typeof import('mysql2/promise');
 
 export class MysqlDriver extends HostedDriver<Pool> {
+  /** The engine's rules: the scheme's, or Galera's once a host says it is a Galera node (before the pool opens). */
+  rules: EngineRules;
   private mysql!: Mysql;
 
   constructor(
@@ -28,6 +31,7 @@ export class MysqlDriver extends HostedDriver<Pool> {
     log: Logger,
   ) {
     super(endpoint.hosts, log, isConnectionError);
+    this.rules = ENGINE_RULES[endpoint.engine];
   }
 
   async open(): Promise<void> {
@@ -63,7 +67,7 @@ export class MysqlDriver extends HostedDriver<Pool> {
       idleTimeout: this.opts.connectionMaxIdleMs,
       waitForConnections: true,
     });
-    const session = [SQL.readCommitted, ...ENGINE_RULES[this.endpoint.engine].causalReads];
+    const session = [SQL.readCommitted, ...this.rules.causalReads];
     pool.pool.on('connection', (c) => {
       // A connection that dies while idle or between two queries must not end the process: the
       // next query on it fails and the writer retries.
@@ -120,20 +124,34 @@ export class MysqlDriver extends HostedDriver<Pool> {
     };
   }
 
-  /** Creates the database when it does not exist, as kine does. */
+  /**
+   * Learns whether the server is a Galera node (a galera:// endpoint demands one), then creates
+   * the database when it does not exist, as kine does.
+   */
   protected async ensureDatabase(h: HostPort): Promise<void> {
+    let c: Connection;
+    let missing = false;
     try {
-      await (await this.mysql.createConnection(this.connectionConfig(this.endpoint.database, h))).end();
-      return;
+      c = await this.mysql.createConnection(this.connectionConfig(this.endpoint.database, h));
     } catch (e) {
       if (!isMissingDatabase(e)) throw e;
+      missing = true;
+      c = await this.mysql.createConnection(this.connectionConfig(undefined, h));
     }
-    const admin = await this.mysql.createConnection(this.connectionConfig(undefined, h));
     try {
-      await admin.query(SQL.createDatabase(this.endpoint.database));
-      this.log.info({ database: this.endpoint.database }, 'created database');
+      // MySQL has no wsrep_on at all: no row.
+      const [rows] = await c.query<Array<{ Value: string } & RowDataPacket>>(SQL.wsrepOn);
+      const galera = rows[0]?.Value === 'ON';
+      if (galera) this.rules = ENGINE_RULES.galera;
+      else if (this.endpoint.engine === 'galera') {
+        throw new Error('the galera:// endpoint names a server that is not a Galera node (wsrep_on is OFF); use mysql://');
+      }
+      if (missing) {
+        await c.query(SQL.createDatabase(this.endpoint.database));
+        this.log.info({ database: this.endpoint.database }, 'created database');
+      }
     } finally {
-      await admin.end();
+      await c.end();
     }
   }
 }

@@ -1,6 +1,8 @@
 /** Which MySQL / MariaDB failures are worth retrying, which mean the connection is gone, and the error ensureDatabase meets. */
 import { codeOf, errnoOf, SOCKET_ERROR_CODES } from '../error-codes';
 
+/** On Galera: a node that is joining or has lost its quorum ("WSREP has not yet prepared node for application use"). */
+const GALERA_NOT_READY = 1047;
 /** Server shutdown, connection killed, server gone away, lost during a query, disconnected for inactivity. */
 const CONNECTION_ERRNOS = new Set([1053, 1927, 2006, 2013, 4031]);
 const CONNECTION_CODES = new Set([...SOCKET_ERROR_CODES, 'PROTOCOL_CONNECTION_LOST', 'PROTOCOL_SEQUENCE_TIMEOUT']);
@@ -21,7 +23,12 @@ export function isDiskFull(e: unknown): boolean {
 /** A failure worth running the transaction again for: one of the engine's retry error numbers, or a lost connection. */
 export function transientFor(retryCodes: readonly string[]): (e: unknown) => boolean {
   const errnos = new Set(retryCodes.map(Number));
-  return (e) => errnos.has(errnoOf(e) ?? 0) || isConnectionError(e);
+  return (e) => {
+    const errno = errnoOf(e) ?? 0;
+    // Elsewhere 1047 is an unknown command, which no retry mends.
+    if (errno === GALERA_NOT_READY) return errnos.has(errno) && /WSREP/.test(String((e as Error).message));
+    return errnos.has(errno) || isConnectionError(e);
+  };
 }
 
 /** ER_BAD_DB_ERROR: the database does not exist. */

@@ -28,6 +28,9 @@ export const SQL = {
   beginConsistent: 'START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY',
   // Each statement sees what committed before it; no gap locks between writers and the compactor.
   readCommitted: 'SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED',
+  wsrepOn: "SHOW VARIABLES LIKE 'wsrep_on'",
+  /** The largest write set Galera replicates: a batch above it fails whole. */
+  maxWriteSet: 'SELECT @@wsrep_max_ws_size AS bytes',
   /** Serialises schema creation between instances starting at the same moment. */
   schemaLock: 'SELECT GET_LOCK(?, 60) AS ok',
   schemaUnlock: 'SELECT RELEASE_LOCK(?)',
