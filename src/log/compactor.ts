@@ -5,6 +5,7 @@
  */
 import type { Logger } from 'pino';
 import type { Dialect } from '../dialect/dialect';
+import { retryDelayMs, sleep } from './backoff';
 import { META } from './meta';
 
 /**
@@ -16,6 +17,11 @@ const MAX_WINDOW = 100_000;
 const TARGET_MS = 10;
 /** A compaction that takes longer than this reports its progress this often. */
 const PROGRESS_EVERY_MS = 5000;
+/**
+ * How long a window that lost a conflict is tried again: another instance compacting the same rows
+ * (a deadlock, or on Galera a lost certification) is no reason to give up the compaction.
+ */
+const WINDOW_RETRY_MS = 7_000;
 
 export class Compactor {
   /** Revision up to which rows have been deleted. */
@@ -59,7 +65,7 @@ export class Compactor {
     while (this.done < this.target && !this.stopped) {
       const upTo = Math.min(this.target, this.done + window);
       const t0 = performance.now();
-      deleted += await this.dialect.compactWindow(this.done, upTo, META.compactDone);
+      deleted += await this.window(this.done, upTo);
       window = nextWindow(window, performance.now() - t0);
       this.done = upTo;
       if (Date.now() - lastReport >= PROGRESS_EVERY_MS) {
@@ -73,6 +79,19 @@ export class Compactor {
     if (deleted > 0 && !this.stopped) {
       // The compaction itself has committed; space not reclaimed now is reclaimed after the next one.
       await this.dialect.reclaim().catch((e: unknown) => this.log.warn({ err: e }, 'reclaiming compacted space failed'));
+    }
+  }
+
+  private async window(after: number, upTo: number): Promise<number> {
+    const deadline = Date.now() + WINDOW_RETRY_MS;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.dialect.compactWindow(after, upTo, META.compactDone);
+      } catch (e) {
+        if (!this.dialect.isTransient(e) || Date.now() >= deadline) throw e;
+        this.log.debug({ error: (e as Error).message, attempt: attempt + 1 }, 'compaction window failed; retrying');
+        await sleep(retryDelayMs(attempt));
+      }
     }
   }
 }

@@ -13,6 +13,7 @@ import type { LogObserver } from './types';
 import { MARKS, marksFrom, META, writerStampName } from './meta';
 import { BatchState, type Job } from './batch';
 import { batchByteCap } from '../dialect/rules';
+import { retryDelayMs, sleep } from './backoff';
 
 /**
  * A batch evaluated against the state under the fence, and the meta rows its transaction writes;
@@ -44,12 +45,6 @@ const MAX_BATCH = 1024;
  * (5 s + two election timeouts of 1 s).
  */
 const REQUEST_TIMEOUT_MS = 7_000;
-/**
- * Backoff between attempts: a random wait up to base × 2^attempt, at most the cap ("full jitter"),
- * so instances that lost to each other do not collide again in step, and a loser is back soon.
- */
-const RETRY_BASE_MS = 5;
-const RETRY_CAP_MS = 250;
 /** How long a commit with an unknown outcome is read back for before the batch fails. */
 const READBACK_DEADLINE_MS = 30_000;
 
@@ -130,7 +125,7 @@ export class BatchWriter {
       }
       const transient = failure instanceof CommitUnknownError || this.dialect.isTransient(failure);
       if (transient && !(failure instanceof EtcdError)) {
-        const delay = Math.random() * Math.min(RETRY_CAP_MS, RETRY_BASE_MS * 2 ** attempt);
+        const delay = retryDelayMs(attempt);
         const retryAt = Date.now() + delay;
         const expired = batch.filter((p) => p.deadline <= retryAt);
         if (expired.length > 0) this.fail(expired, failure);
@@ -247,8 +242,4 @@ export class BatchWriter {
     });
     if (ran < batch.length) this.queue.unshift(...batch.slice(ran));
   }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
 }
