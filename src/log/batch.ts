@@ -24,11 +24,22 @@ export class BatchState implements Batch {
   private readonly undos: Array<() => void> = [];
   private readonly commits: Array<() => void> = [];
 
+  /** A job read the clock while the batch had none (evaluated ahead of the fence): it must be run again under it. */
+  clockRead = false;
+
+  /** `nowMs` undefined: the database clock is not known yet (a batch evaluated before taking the fence). */
   constructor(
     committed: number,
-    readonly nowMs: number,
+    private readonly now: number | undefined,
   ) {
     this.rev = committed;
+  }
+
+  get nowMs(): number {
+    if (this.now !== undefined) return this.now;
+    this.clockRead = true;
+    // Never committed: the writer re-runs the batch under the fence, with the database clock.
+    return Date.now();
   }
 
   get revision(): number {

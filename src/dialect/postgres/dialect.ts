@@ -16,6 +16,8 @@ import {
   type KineRow,
   type DbSize,
   type Dialect,
+  type FencedWrite,
+  type Shortcut,
   type LeaseRow,
   type LogRow,
   type MetaValues,
@@ -47,7 +49,7 @@ const INSERT_BYTES = 16 << 20;
 
 export class PostgresDialect implements Dialect {
   readonly name = 'postgres';
-  readonly capabilities = { ...DEFAULT_CAPABILITIES, notifications: true };
+  readonly capabilities = { ...DEFAULT_CAPABILITIES, notifications: true, fencedWrites: true };
   readonly isTransient = isTransient;
   readonly isDiskFull = isDiskFull;
   readonly isUnreachable = isConnectionError;
@@ -78,7 +80,8 @@ export class PostgresDialect implements Dialect {
     return this.driver.listen(onChange);
   }
 
-  write<T>(fn: (tx: WriteTx) => Promise<T>): Promise<T> {
+  async write<T>(fn: (tx: WriteTx) => Promise<T>, shortcut?: Shortcut<T>): Promise<T> {
+    if (shortcut && (await this.commitFenced(shortcut.changes))) return shortcut.result;
     return this.driver.transaction((c) => fn(this.tx(c)));
   }
 
@@ -96,6 +99,36 @@ export class PostgresDialect implements Dialect {
       writeAuth: (changes) => writeAuthOn(c, changes),
       setMeta: async (entries) => void (await c.query(prepared('setMeta', [Object.keys(entries), Object.values(entries)]))),
     };
+  }
+
+  /** The shortcut of `write`: true when it committed, false when nothing was written. */
+  private async commitFenced(w: FencedWrite): Promise<boolean> {
+    let bytes = 0;
+    for (const r of w.rows) bytes += r.key.length + r.value.length;
+    if (bytes > INSERT_BYTES) return false;
+    const rows = w.rows;
+    const [r] = await this.driver.autocommit<{ ok: boolean }>(
+      prepared('commit', [
+        [...w.expect.keys()],
+        [...w.expect.values()],
+        rows.map((r) => r.revision),
+        rows.map((r) => r.sub),
+        rows.map((r) => r.key),
+        rows.map((r) => r.createRevision),
+        rows.map((r) => r.prevRevision),
+        rows.map((r) => r.version),
+        rows.map((r) => r.lease.toString()),
+        rows.map((r) => r.value),
+        rows.map((r) => r.deleted),
+        w.leaseUpserts.map((l) => l.id.toString()),
+        w.leaseUpserts.map((l) => l.ttl),
+        w.leaseUpserts.map((l) => l.expiresAt),
+        w.leaseDeletes.map((id) => id.toString()),
+        Object.keys(w.meta),
+        Object.values(w.meta),
+      ]),
+    );
+    return r.ok;
   }
 
   async readMeta(names: readonly string[]): Promise<MetaValues> {

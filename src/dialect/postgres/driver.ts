@@ -3,7 +3,8 @@
  * options, the database created when missing, one pool whose broken connections never end the
  * process, write transactions, and the extra connection that LISTENs and reconnects.
  */
-import type { Client, ClientConfig, Pool, PoolClient } from 'pg';
+import type { Client, ClientConfig, Pool, PoolClient, QueryConfig, QueryResultRow } from 'pg';
+import { CommitUnknownError } from '../dialect';
 import type { Logger } from 'pino';
 import type { DatastoreOptions, PostgresEndpoint } from '../../config';
 import { loadModule } from '../load-module';
@@ -57,6 +58,24 @@ export class PostgresDriver {
     const c = await this.pool.connect();
     const conn = { exec: (sql: string) => c.query(sql), release: (broken: boolean) => c.release(broken) };
     return inTransaction(conn, begin, isConnectionError, () => fn(c));
+  }
+
+  /**
+   * Runs one statement that commits by itself (autocommit): once it was sent, a lost connection
+   * leaves its outcome unknown (CommitUnknownError) and the connection is destroyed.
+   */
+  async autocommit<R extends QueryResultRow>(query: QueryConfig): Promise<R[]> {
+    const c = await this.pool.connect();
+    let broken = false;
+    try {
+      return (await c.query<R>(query)).rows;
+    } catch (e) {
+      if (!isConnectionError(e)) throw e;
+      broken = true;
+      throw new CommitUnknownError(e);
+    } finally {
+      c.release(broken);
+    }
   }
 
   /**
