@@ -3,7 +3,8 @@
  * options, the database created when missing, one pool whose connections run READ COMMITTED and
  * never end the process when they break, and write transactions.
  */
-import type { ConnectionOptions, Pool, PoolConnection } from 'mysql2/promise';
+import type { ConnectionOptions, Pool, PoolConnection, RowDataPacket } from 'mysql2/promise';
+import { CommitUnknownError } from '../dialect';
 import type { Logger } from 'pino';
 import type { DatastoreOptions, MysqlEndpoint } from '../../config';
 import { loadModule } from '../load-module';
@@ -53,6 +54,27 @@ export class MysqlDriver {
     return inTransaction(conn, SQL.begin, isConnectionError, () => fn(c));
   }
 
+  /**
+   * Sends one multi-statement request that opens, fills and commits a transaction; returns the
+   * result sets. Once sent, a lost connection leaves its outcome unknown (CommitUnknownError). Any
+   * other failure may have stopped it mid-transaction, so the connection rolls back before it is
+   * reused.
+   */
+  async multiStatementCommit(sql: string, values: unknown[]): Promise<unknown[]> {
+    const c = await this.pool.getConnection();
+    let broken = false;
+    try {
+      const [results] = await c.query<RowDataPacket[][]>({ sql, values });
+      return results;
+    } catch (e) {
+      broken = isConnectionError(e) || (await c.query(SQL.rollback).then(() => false, () => true));
+      throw isConnectionError(e) ? new CommitUnknownError(e) : e;
+    } finally {
+      if (broken) c.destroy();
+      else c.release();
+    }
+  }
+
   /** Runs fn in one read-only transaction on one consistent snapshot of the database. */
   async consistentRead<T>(fn: (c: PoolConnection) => Promise<T>): Promise<T> {
     const c = await this.pool.getConnection();
@@ -76,6 +98,8 @@ export class MysqlDriver {
       password: e.password,
       database,
       ssl: tlsOptions(e, this.opts.tls),
+      // The fenced commit is one multi-statement request; every value in it is escaped by mysql2.
+      multipleStatements: true,
       supportBigNumbers: true,
       bigNumberStrings: true,
       connectTimeout: Number(e.params.timeout?.replace(/s$/, '') ?? '10') * 1000,

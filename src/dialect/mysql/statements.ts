@@ -12,6 +12,7 @@ const inList = (n: number): string => `(${many(n, '?')})`;
 
 export const SQL = {
   begin: 'START TRANSACTION',
+  rollback: 'ROLLBACK',
   /** kine's table, only ever read. */
   kineExists: "SELECT COUNT(*) AS n FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name = 'kine'",
   kineRows: (limit: number) =>
@@ -74,3 +75,47 @@ export const SQL_FOR_COUNT = {
     `INSERT INTO ${table} (name, value) VALUES ${many(n, '(?, ?)')} ON DUPLICATE KEY UPDATE value = VALUES(value)`,
   deleteAuth: (table: 'auth_user' | 'auth_role', n: number) => `DELETE FROM ${table} WHERE name IN ${inList(n)}`,
 };
+
+/** A derived table of `n` rows of literals (the first row names the columns), which both MySQL 8 and MariaDB accept. */
+const literalRows = (n: number, columns: readonly string[]): string =>
+  [`SELECT ${columns.map((c) => `? AS ${c}`).join(', ')}`, ...Array<string>(n - 1).fill(`SELECT ${many(columns.length, '?')}`)].join(' UNION ALL ');
+
+const LOG_COLUMNS = ROW_COLUMNS.split(', ');
+
+/** What one fenced commit holds: the fence rows compared, log rows, lease upserts and deletes, meta rows. */
+export interface FencedCounts {
+  marks: number;
+  rows: number;
+  upserts: number;
+  deletes: number;
+  meta: number;
+}
+
+/**
+ * A write transaction in one multi-statement request (the text protocol; mysql2 escapes the
+ * values): the fence rows locked and compared, in the same statement, with what the writer
+ * expects (`name=value` joined by ',' in name order); every change conditional on that; then
+ * whether it matched, and COMMIT. A transaction that did not match commits nothing.
+ */
+export function fencedCommit(n: FencedCounts): string {
+  const parts = [
+    'START TRANSACTION',
+    `SELECT CAST(GROUP_CONCAT(name, '=', value ORDER BY name SEPARATOR ',') AS BINARY) = CAST(? AS BINARY) INTO @strata_fenced
+     FROM meta WHERE name IN ${inList(n.marks)} FOR UPDATE`,
+  ];
+  if (n.rows > 0) {
+    parts.push(`INSERT INTO log (${ROW_COLUMNS}) SELECT * FROM (${literalRows(n.rows, LOG_COLUMNS)}) AS r WHERE @strata_fenced`);
+  }
+  if (n.upserts > 0) {
+    parts.push(`INSERT INTO lease (id, ttl, expires_at) SELECT * FROM (${literalRows(n.upserts, ['id', 'ttl', 'expires_at'])}) AS l
+     WHERE @strata_fenced ON DUPLICATE KEY UPDATE ttl = VALUES(ttl), expires_at = VALUES(expires_at)`);
+  }
+  if (n.deletes > 0) parts.push(`DELETE FROM lease WHERE @strata_fenced AND id IN ${inList(n.deletes)}`);
+  if (n.meta > 0) {
+    parts.push(`INSERT INTO meta (name, value) SELECT * FROM (${literalRows(n.meta, ['name', 'value'])}) AS m
+     WHERE @strata_fenced ON DUPLICATE KEY UPDATE value = VALUES(value)`);
+  }
+  parts.push('SELECT @strata_fenced AS fenced', 'COMMIT');
+  return parts.join(';\n');
+}
+
