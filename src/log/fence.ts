@@ -17,9 +17,7 @@ export class Fence {
   committed(): Promise<Marks> {
     if (!this.next) {
       const before = this.inFlight?.catch(() => undefined);
-      this.next = new Promise<void>((r) => setImmediate(r))
-        .then(() => before)
-        .then(() => this.start());
+      this.next = new Promise<void>((r) => setImmediate(r)).then(() => before).then(() => this.start());
     }
     return this.next;
   }

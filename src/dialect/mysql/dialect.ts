@@ -102,7 +102,13 @@ export class MysqlDialect implements Dialect {
     for (const l of w.leaseUpserts) values.push(l.id.toString(), l.ttl, l.expiresAt);
     for (const id of w.leaseDeletes) values.push(id.toString());
     for (const [name, value] of Object.entries(w.meta)) values.push(name, value);
-    const counts = { marks: w.expect.size, rows: w.rows.length, upserts: w.leaseUpserts.length, deletes: w.leaseDeletes.length, meta: Object.keys(w.meta).length };
+    const counts = {
+      marks: w.expect.size,
+      rows: w.rows.length,
+      upserts: w.leaseUpserts.length,
+      deletes: w.leaseDeletes.length,
+      meta: Object.keys(w.meta).length,
+    };
     const results = await this.driver.multiStatementCommit(fencedCommit(counts), values);
     const fenced = results.find((r): r is Rows<{ fenced: unknown }> => Array.isArray(r));
     return Number(fenced?.[0]?.fenced) === 1;

@@ -67,7 +67,12 @@ export class MysqlDriver {
       const [results] = await c.query<RowDataPacket[][]>({ sql, values });
       return results;
     } catch (e) {
-      broken = isConnectionError(e) || (await c.query(SQL.rollback).then(() => false, () => true));
+      broken =
+        isConnectionError(e) ||
+        (await c.query(SQL.rollback).then(
+          () => false,
+          () => true,
+        ));
       throw isConnectionError(e) ? new CommitUnknownError(e) : e;
     } finally {
       if (broken) c.destroy();

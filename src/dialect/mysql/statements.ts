@@ -78,7 +78,9 @@ export const SQL_FOR_COUNT = {
 
 /** A derived table of `n` rows of literals (the first row names the columns), which both MySQL 8 and MariaDB accept. */
 const literalRows = (n: number, columns: readonly string[]): string =>
-  [`SELECT ${columns.map((c) => `? AS ${c}`).join(', ')}`, ...Array<string>(n - 1).fill(`SELECT ${many(columns.length, '?')}`)].join(' UNION ALL ');
+  [`SELECT ${columns.map((c) => `? AS ${c}`).join(', ')}`, ...Array<string>(n - 1).fill(`SELECT ${many(columns.length, '?')}`)].join(
+    ' UNION ALL ',
+  );
 
 const LOG_COLUMNS = ROW_COLUMNS.split(', ');
 
@@ -118,4 +120,3 @@ export function fencedCommit(n: FencedCounts): string {
   parts.push('SELECT @strata_fenced AS fenced', 'COMMIT');
   return parts.join(';\n');
 }
-

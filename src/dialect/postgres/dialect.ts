@@ -106,20 +106,11 @@ export class PostgresDialect implements Dialect {
     let bytes = 0;
     for (const r of w.rows) bytes += r.key.length + r.value.length;
     if (bytes > INSERT_BYTES) return false;
-    const rows = w.rows;
     const [r] = await this.driver.autocommit<{ ok: boolean }>(
       prepared('commit', [
         [...w.expect.keys()],
         [...w.expect.values()],
-        rows.map((r) => r.revision),
-        rows.map((r) => r.sub),
-        rows.map((r) => r.key),
-        rows.map((r) => r.createRevision),
-        rows.map((r) => r.prevRevision),
-        rows.map((r) => r.version),
-        rows.map((r) => r.lease.toString()),
-        rows.map((r) => r.value),
-        rows.map((r) => r.deleted),
+        ...columnsOf(w.rows),
         w.leaseUpserts.map((l) => l.id.toString()),
         w.leaseUpserts.map((l) => l.ttl),
         w.leaseUpserts.map((l) => l.expiresAt),
@@ -243,18 +234,21 @@ async function writeAuthOn(c: Queryable, changes: AuthChanges): Promise<void> {
 
 async function insertRowsOn(c: Queryable, rows: LogRow[]): Promise<void> {
   for (const chunk of insertChunks(rows, INSERT_ROWS, INSERT_BYTES)) {
-    await c.query(
-      prepared('insertRows', [
-        chunk.map((r) => r.revision),
-        chunk.map((r) => r.sub),
-        chunk.map((r) => r.key),
-        chunk.map((r) => r.createRevision),
-        chunk.map((r) => r.prevRevision),
-        chunk.map((r) => r.version),
-        chunk.map((r) => r.lease.toString()),
-        chunk.map((r) => r.value),
-        chunk.map((r) => r.deleted),
-      ]),
-    );
+    await c.query(prepared('insertRows', columnsOf(chunk)));
   }
+}
+
+/** Log rows as one array per column, in the order of the log table's columns (for `unnest`). */
+function columnsOf(rows: LogRow[]): unknown[][] {
+  return [
+    rows.map((r) => r.revision),
+    rows.map((r) => r.sub),
+    rows.map((r) => r.key),
+    rows.map((r) => r.createRevision),
+    rows.map((r) => r.prevRevision),
+    rows.map((r) => r.version),
+    rows.map((r) => r.lease.toString()),
+    rows.map((r) => r.value),
+    rows.map((r) => r.deleted),
+  ];
 }
