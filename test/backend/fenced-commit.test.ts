@@ -5,6 +5,7 @@
  * on the latest state; and, when the connection is lost around it, resolved by reading back before
  * anyone is answered.
  */
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -13,6 +14,7 @@ import { parseEndpoint } from '../../src/config';
 import { CommitUnknownError, type Dialect, type Shortcut, type WriteTx } from '../../src/dialect/dialect';
 import type { Store } from '../../src/mvcc/store';
 import { CompareResult, CompareTarget, type TxnRequest } from '../../src/mvcc/types';
+import { putRequest } from '../helpers/requests';
 import { forEachBackend } from '../helpers/targets';
 import { dialectFor, put, range, storeOn } from './helpers';
 
@@ -109,6 +111,22 @@ forEachBackend(
       for (const [i, r] of answers.entries()) {
         const got = await b.range(range(`solo/${i + 1}`));
         expect(got.kvs[0]?.mod_revision).toBe(r.header.revision);
+      }
+    });
+
+    it('values of every size reach the database byte for byte in one request', async () => {
+      await a.put(put('sizes/warm', 'x'));
+      const before = { ...aWrites };
+      const sizes = [0, 1, 65_535, 65_536, 100_000, 1 << 20];
+      const values = sizes.map((n) => randomBytes(n));
+      const answers = await Promise.all(values.map((v, i) => a.put(putRequest({ key: Buffer.from(`sizes/${i}`), value: v }))));
+      expect(aWrites.transactions - before.transactions).toBe(0);
+      const first = Math.min(...answers.map((r) => r.header.revision));
+      const rows = await aDialect.rowsAfter(first - 1, first + sizes.length);
+      for (const [i, v] of values.entries()) {
+        const row = rows.find((r) => r.key.toString() === `sizes/${i}`);
+        expect(row?.value.length, `value of ${sizes[i]} bytes`).toBe(v.length);
+        expect(Buffer.compare(row?.value ?? Buffer.alloc(0), v), `value of ${sizes[i]} bytes`).toBe(0);
       }
     });
 

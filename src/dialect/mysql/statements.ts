@@ -76,13 +76,13 @@ export const SQL_FOR_COUNT = {
   deleteAuth: (table: 'auth_user' | 'auth_role', n: number) => `DELETE FROM ${table} WHERE name IN ${inList(n)}`,
 };
 
-/** A derived table of `n` rows of literals (the first row names the columns), which both MySQL 8 and MariaDB accept. */
-const literalRows = (n: number, columns: readonly string[]): string =>
-  [`SELECT ${columns.map((c) => `? AS ${c}`).join(', ')}`, ...Array<string>(n - 1).fill(`SELECT ${many(columns.length, '?')}`)].join(
-    ' UNION ALL ',
-  );
-
-const LOG_COLUMNS = ROW_COLUMNS.split(', ');
+/**
+ * One row inserted only if the fence matched. One statement per row: MariaDB truncates values over
+ * 64 KiB in a derived table of literals (a UNION ALL of SELECTs) without a warning, so rows never
+ * travel that way.
+ */
+const insertIfFenced = (table: string, columns: string, count: number, tail = ''): string =>
+  `INSERT INTO ${table} (${columns}) SELECT ${many(count, '?')} FROM DUAL WHERE @strata_fenced${tail}`;
 
 /** What one fenced commit holds: the fence rows compared, log rows, lease upserts and deletes, meta rows. */
 export interface FencedCounts {
@@ -105,18 +105,11 @@ export function fencedCommit(n: FencedCounts): string {
     `SELECT CAST(GROUP_CONCAT(name, '=', value ORDER BY name SEPARATOR ',') AS BINARY) = CAST(? AS BINARY) INTO @strata_fenced
      FROM meta WHERE name IN ${inList(n.marks)} FOR UPDATE`,
   ];
-  if (n.rows > 0) {
-    parts.push(`INSERT INTO log (${ROW_COLUMNS}) SELECT * FROM (${literalRows(n.rows, LOG_COLUMNS)}) AS r WHERE @strata_fenced`);
-  }
-  if (n.upserts > 0) {
-    parts.push(`INSERT INTO lease (id, ttl, expires_at) SELECT * FROM (${literalRows(n.upserts, ['id', 'ttl', 'expires_at'])}) AS l
-     WHERE @strata_fenced ON DUPLICATE KEY UPDATE ttl = VALUES(ttl), expires_at = VALUES(expires_at)`);
-  }
+  for (let i = 0; i < n.rows; i++) parts.push(insertIfFenced('log', ROW_COLUMNS, 9));
+  const leaseTail = ' ON DUPLICATE KEY UPDATE ttl = VALUES(ttl), expires_at = VALUES(expires_at)';
+  for (let i = 0; i < n.upserts; i++) parts.push(insertIfFenced('lease', 'id, ttl, expires_at', 3, leaseTail));
   if (n.deletes > 0) parts.push(`DELETE FROM lease WHERE @strata_fenced AND id IN ${inList(n.deletes)}`);
-  if (n.meta > 0) {
-    parts.push(`INSERT INTO meta (name, value) SELECT * FROM (${literalRows(n.meta, ['name', 'value'])}) AS m
-     WHERE @strata_fenced ON DUPLICATE KEY UPDATE value = VALUES(value)`);
-  }
+  for (let i = 0; i < n.meta; i++) parts.push(insertIfFenced('meta', 'name, value', 2, ' ON DUPLICATE KEY UPDATE value = VALUES(value)'));
   parts.push('SELECT @strata_fenced AS fenced', 'COMMIT');
   return parts.join(';\n');
 }
