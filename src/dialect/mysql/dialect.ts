@@ -28,7 +28,8 @@ import { loadAuthOn, loadLeasesOn, rowsAfterOn, setMetaOn, writeTxOn, type Rows 
 import { MysqlDriver } from './driver';
 import { isConnectionError, isDiskFull, isTransient } from './errors';
 import { SCHEMA, SCHEMA_LOCK } from './schema';
-import { fencedCommit, SQL, SQL_FOR_COUNT } from './statements';
+import { errnoOf } from '../error-codes';
+import { FENCE_MOVED_ERRNO, fencedCommit, SQL, SQL_FOR_COUNT } from './statements';
 
 /** Meta names and values the fenced commit sends as text: nothing that needs escaping, no ',' or '=' (its separators). */
 const PLAIN_TEXT = /^[A-Za-z0-9._-]*$/;
@@ -109,9 +110,13 @@ export class MysqlDialect implements Dialect {
       deletes: w.leaseDeletes.length,
       meta: Object.keys(w.meta).length,
     };
-    const results = await this.driver.multiStatementCommit(fencedCommit(counts), values);
-    const fenced = results.find((r): r is Rows<{ fenced: unknown }> => Array.isArray(r));
-    return Number(fenced?.[0]?.fenced) === 1;
+    try {
+      await this.driver.multiStatementCommit(fencedCommit(counts), values);
+      return true;
+    } catch (e) {
+      if (errnoOf(e) === FENCE_MOVED_ERRNO) return false;
+      throw e;
+    }
   }
 
   async readMeta(names: readonly string[]): Promise<MetaValues> {

@@ -3,7 +3,7 @@
  * options, the database created when missing, one pool whose connections run READ COMMITTED and
  * never end the process when they break, and write transactions.
  */
-import type { ConnectionOptions, Pool, PoolConnection, RowDataPacket } from 'mysql2/promise';
+import type { ConnectionOptions, Pool, PoolConnection } from 'mysql2/promise';
 import { CommitUnknownError } from '../dialect';
 import type { Logger } from 'pino';
 import type { DatastoreOptions, MysqlEndpoint } from '../../config';
@@ -55,17 +55,15 @@ export class MysqlDriver {
   }
 
   /**
-   * Sends one multi-statement request that opens, fills and commits a transaction; returns the
-   * result sets. Once sent, a lost connection leaves its outcome unknown (CommitUnknownError). Any
-   * other failure may have stopped it mid-transaction, so the connection rolls back before it is
-   * reused.
+   * Sends one multi-statement request that opens, fills and commits a transaction. Once sent, a
+   * lost connection leaves its outcome unknown (CommitUnknownError). Any other failure stopped it
+   * mid-transaction, so the connection rolls back before it is reused.
    */
-  async multiStatementCommit(sql: string, values: unknown[]): Promise<unknown[]> {
+  async multiStatementCommit(sql: string, values: unknown[]): Promise<void> {
     const c = await this.pool.getConnection();
     let broken = false;
     try {
-      const [results] = await c.query<RowDataPacket[][]>({ sql, values });
-      return results;
+      await c.query({ sql, values });
     } catch (e) {
       broken =
         isConnectionError(e) ||

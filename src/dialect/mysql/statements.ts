@@ -76,14 +76,6 @@ export const SQL_FOR_COUNT = {
   deleteAuth: (table: 'auth_user' | 'auth_role', n: number) => `DELETE FROM ${table} WHERE name IN ${inList(n)}`,
 };
 
-/**
- * One row inserted only if the fence matched. One statement per row: MariaDB truncates values over
- * 64 KiB in a derived table of literals (a UNION ALL of SELECTs) without a warning, so rows never
- * travel that way.
- */
-const insertIfFenced = (table: string, columns: string, count: number, tail = ''): string =>
-  `INSERT INTO ${table} (${columns}) SELECT ${many(count, '?')} FROM DUAL WHERE @strata_fenced${tail}`;
-
 /** What one fenced commit holds: the fence rows compared, log rows, lease upserts and deletes, meta rows. */
 export interface FencedCounts {
   marks: number;
@@ -93,23 +85,29 @@ export interface FencedCounts {
   meta: number;
 }
 
+/** The error the fenced commit's guard raises when the fence rows moved ("Subquery returns more than 1 row"). */
+export const FENCE_MOVED_ERRNO = 1242;
+
 /**
  * A write transaction in one multi-statement request (the text protocol; mysql2 escapes the
  * values): the fence rows locked and compared, in the same statement, with what the writer
- * expects (`name=value` joined by ',' in name order); every change conditional on that; then
- * whether it matched, and COMMIT. A transaction that did not match commits nothing.
+ * expects (`name=value` joined by ',' in name order); a guard that fails with FENCE_MOVED_ERRNO
+ * unless they matched — the server runs nothing of a request after a failed statement, so the
+ * changes that follow are never applied on a moved fence, and the caller rolls back; the changes,
+ * as the transaction would write them; COMMIT. (Not one conditional INSERT … SELECT from a
+ * derived table of all rows: MariaDB truncates values past 64 KiB in one, without a warning.)
  */
 export function fencedCommit(n: FencedCounts): string {
   const parts = [
     'START TRANSACTION',
     `SELECT CAST(GROUP_CONCAT(name, '=', value ORDER BY name SEPARATOR ',') AS BINARY) = CAST(? AS BINARY) INTO @strata_fenced
      FROM meta WHERE name IN ${inList(n.marks)} FOR UPDATE`,
+    'SELECT (SELECT 1 UNION ALL SELECT 1 FROM DUAL WHERE NOT (@strata_fenced <=> 1)) INTO @strata_guard',
   ];
-  for (let i = 0; i < n.rows; i++) parts.push(insertIfFenced('log', ROW_COLUMNS, 9));
-  const leaseTail = ' ON DUPLICATE KEY UPDATE ttl = VALUES(ttl), expires_at = VALUES(expires_at)';
-  for (let i = 0; i < n.upserts; i++) parts.push(insertIfFenced('lease', 'id, ttl, expires_at', 3, leaseTail));
-  if (n.deletes > 0) parts.push(`DELETE FROM lease WHERE @strata_fenced AND id IN ${inList(n.deletes)}`);
-  for (let i = 0; i < n.meta; i++) parts.push(insertIfFenced('meta', 'name, value', 2, ' ON DUPLICATE KEY UPDATE value = VALUES(value)'));
-  parts.push('SELECT @strata_fenced AS fenced', 'COMMIT');
+  if (n.rows > 0) parts.push(SQL_FOR_COUNT.insertRows(n.rows));
+  if (n.upserts > 0) parts.push(SQL_FOR_COUNT.upsertLeases(n.upserts));
+  if (n.deletes > 0) parts.push(SQL_FOR_COUNT.deleteLeases(n.deletes));
+  if (n.meta > 0) parts.push(SQL_FOR_COUNT.setMeta(n.meta));
+  parts.push('COMMIT');
   return parts.join(';\n');
 }
