@@ -27,7 +27,7 @@ export class BatchState implements Batch {
   /** A job read the clock while the batch had none (evaluated ahead of the fence): it must be run again under it. */
   clockRead = false;
 
-  /** `nowMs` undefined: the database clock is not known yet (a batch evaluated before taking the fence). */
+  /** `now` undefined: the database clock is not known yet (a batch evaluated before taking the fence). */
   constructor(
     committed: number,
     private readonly now: number | undefined,
