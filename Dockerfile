@@ -1,6 +1,7 @@
 # strata: an etcd v3 API server on SQL. Build: docker build -t strata .
 # Stage 1 compiles TypeScript and installs production dependencies (better-sqlite3 builds natively).
-FROM node:20-bookworm-slim AS build
+# node 22 (20 is past its end of life): only from 22.10 can strata widen nghttp2's stream reset limit.
+FROM node:22-bookworm-slim AS build
 WORKDIR /src
 RUN apt-get update -qq && apt-get install -y -qq --no-install-recommends python3 make g++ && rm -rf /var/lib/apt/lists/*
 COPY package.json package-lock.json ./
@@ -14,8 +15,8 @@ COPY scripts ./scripts
 ARG STRATA_GIT_SHA=
 RUN STRATA_GIT_SHA=$STRATA_GIT_SHA npm run build && npm prune --omit=dev
 
-# Stage 2: only what runs. node:20's image has the unprivileged user `node` (uid 1000).
-FROM node:20-bookworm-slim
+# Stage 2: only what runs. node:22's image has the unprivileged user `node` (uid 1000).
+FROM node:22-bookworm-slim
 ENV NODE_ENV=production \
     STRATA_LISTEN_ADDRESS=0.0.0.0:2379 \
     STRATA_ENDPOINT=sqlite:///var/lib/strata/state.db

@@ -6,7 +6,7 @@ import globals from 'globals';
 
 export default tseslint.config(
   {
-    ignores: ['dist/', 'bench/.build/', 'bench/results/', 'node_modules/', 'src/rpc/proto-types/', '.tmp/'],
+    ignores: ['dist/', 'bench/.build/', 'bench/results/', 'node_modules/', 'src/rpc/proto-types/', '.tmp/', '.cache/'],
   },
   js.configs.recommended,
   ...tseslint.configs.recommended,

@@ -89,6 +89,7 @@ export async function startApp(config: Config, log: Logger, o: StartOptions = {}
     watch: () => store.maintenance.opsStats().watch,
     autoCompactions: () => store.autoCompactions,
     pool: () => store.maintenance.opsStats().pool,
+    hosts: () => store.maintenance.opsStats().hosts,
     alarms: () => store.maintenance.activeAlarms().map((a) => a.alarm),
     watchLag: () => store.maintenance.watchLag(),
     version: config.emulatedEtcdVersion,

@@ -4,10 +4,16 @@
  *   postgres://user:pass@host:5432/db?sslmode=verify-full   (also postgresql://)
  *   mysql://user:pass@tcp(host:3306)/db?tls=true             (go-sql-driver form, k3s)
  *   mysql://user:pass@host:3306/db
+ * Several hosts, tried in order, the first live one taking new connections (libpq's form):
+ *   postgres://user@h1:5432,h2:5432/db?target_session_attrs=read-write
+ *   mysql://user:pass@h1:3306,h2:3307/db       mysql://user:pass@tcp(h1:3306,h2:3307)/db
+ * Schemes naming an engine that speaks one of the two protocols, with that engine's rules
+ * (dialect/rules.ts): cockroachdb:// and yugabytedb:// (PostgreSQL), tidb:// and galera:// (MySQL).
  * Pure parsing: nothing here connects. Passwords stay inside the parsed value; `redactEndpoint`
  * gives the form that may be logged.
  */
 import { ConfigError } from './config-error';
+import type { Engine } from './dialect/rules';
 
 export type SqliteSync = 'OFF' | 'NORMAL' | 'FULL' | 'EXTRA';
 export interface SqliteEndpoint {
@@ -17,10 +23,27 @@ export interface SqliteEndpoint {
   busyTimeoutMs: number;
 }
 
-/** Connection facts shared by the two server databases. */
-export interface ServerEndpoint {
+export interface HostPort {
   host: string;
   port: number;
+}
+
+/**
+ * Which hosts may take connections: any that answers (libpq's default), or only one that accepts
+ * writes (read-write: `transaction_read_only` off; primary: not in recovery). strata writes, so
+ * libpq's read-only, standby and prefer-standby are refused.
+ */
+export type TargetSessionAttrs = 'any' | 'read-write' | 'primary';
+
+/** Connection facts shared by the two server databases. */
+export interface ServerEndpoint {
+  /** The engine behind the scheme: whose rules apply. */
+  engine: Engine;
+  /** The first host; `hosts` holds every one, in the endpoint's order. */
+  host: string;
+  port: number;
+  hosts: HostPort[];
+  targetSessionAttrs: TargetSessionAttrs;
   /** A unix socket instead of host:port. */
   socketPath?: string;
   user: string;
@@ -44,6 +67,17 @@ const DEFAULT_DATABASE = 'kubernetes';
 
 const SYNC_MODES: readonly SqliteSync[] = ['OFF', 'NORMAL', 'FULL', 'EXTRA'];
 
+/** The server schemes: the protocol each speaks, its engine, its usual port and superuser. */
+const SERVER_SCHEMES: Record<string, { kind: 'postgres' | 'mysql'; engine: Engine; port: number; user: string }> = {
+  postgres: { kind: 'postgres', engine: 'postgres', port: 5432, user: 'postgres' },
+  postgresql: { kind: 'postgres', engine: 'postgres', port: 5432, user: 'postgres' },
+  cockroachdb: { kind: 'postgres', engine: 'cockroachdb', port: 26257, user: 'root' },
+  yugabytedb: { kind: 'postgres', engine: 'yugabytedb', port: 5433, user: 'yugabyte' },
+  mysql: { kind: 'mysql', engine: 'mysql', port: 3306, user: 'root' },
+  galera: { kind: 'mysql', engine: 'galera', port: 3306, user: 'root' },
+  tidb: { kind: 'mysql', engine: 'tidb', port: 4000, user: 'root' },
+};
+
 export function parseEndpoint(s: string): Endpoint {
   const idx = s.indexOf('://');
   if (idx <= 0) {
@@ -51,17 +85,13 @@ export function parseEndpoint(s: string): Endpoint {
   }
   const scheme = s.slice(0, idx).toLowerCase();
   const rest = s.slice(idx + 3);
-  switch (scheme) {
-    case 'sqlite':
-      return parseSqlite(rest, s);
-    case 'postgres':
-    case 'postgresql':
-      return { kind: 'postgres', ...parseServer(rest, s, 5432, 'postgres') };
-    case 'mysql':
-      return { kind: 'mysql', ...parseServer(rest, s, 3306, 'mysql') };
-    default:
-      throw new ConfigError(`invalid datastore endpoint "${redact(s)}": unknown scheme "${scheme}"`);
+  if (scheme === 'sqlite') return parseSqlite(rest, s);
+  const server = SERVER_SCHEMES[scheme];
+  if (!Object.hasOwn(SERVER_SCHEMES, scheme)) {
+    throw new ConfigError(`invalid datastore endpoint "${redact(s)}": unknown scheme "${scheme}"`);
   }
+  const parsed = parseServer(rest, s, server);
+  return server.kind === 'postgres' ? { kind: 'postgres', ...parsed } : { kind: 'mysql', ...parsed };
 }
 
 function parseSqlite(rest: string, whole: string): SqliteEndpoint {
@@ -88,7 +118,8 @@ function parseSqlite(rest: string, whole: string): SqliteEndpoint {
  * `user:pass@unix(/path.sock)/db`. The password may hold any character but '@' unescaped; the
  * last '@' before the host part separates it, as libpq and go-sql-driver both allow.
  */
-function parseServer(rest: string, whole: string, defaultPort: number, flavour: 'postgres' | 'mysql'): ServerEndpoint {
+function parseServer(rest: string, whole: string, scheme: (typeof SERVER_SCHEMES)[string]): ServerEndpoint {
+  const flavour = scheme.kind;
   const bad = (why: string) => new ConfigError(`invalid datastore endpoint "${redact(whole)}": ${why}`);
   const q = rest.indexOf('?');
   const params = Object.fromEntries(new URLSearchParams(q >= 0 ? rest.slice(q + 1) : ''));
@@ -115,28 +146,59 @@ function parseServer(rest: string, whole: string, defaultPort: number, flavour: 
     hostPart = slash >= 0 ? hostAndPath.slice(0, slash) : hostAndPath;
     path = slash >= 0 ? hostAndPath.slice(slash) : '';
   }
-  const hp = /^(\[[0-9a-fA-F:.]+\]|[^:]*)(?::(\d{1,5}))?$/.exec(hostPart);
-  if (!hp) throw bad(`cannot read host and port from "${hostPart}"`);
-  const host = hp[1].replace(/^\[|\]$/g, '') || params.host || '127.0.0.1';
-  const port = hp[2] ? Number(hp[2]) : Number(params.port ?? defaultPort);
-  if (!Number.isInteger(port) || port <= 0 || port > 65535) throw bad('port must be 1-65535');
+  const hosts = parseHosts(hostPart, params, scheme.port, bad);
+  const { host, port } = hosts[0];
   if (path && !path.startsWith('/')) throw bad(`expected "/database" after the host, got "${path}"`);
   const database = decode(path.replace(/^\//, ''), bad) || params.dbname || DEFAULT_DATABASE;
   if (!/^[A-Za-z0-9_$-]{1,63}$/.test(database)) {
     throw bad(`database name "${database}" must be 1-63 letters, digits, '_', '$' or '-'`);
   }
   if (host.startsWith('/')) socketPath = host;
+  if (socketPath && hosts.length > 1) throw bad('a unix socket cannot be one of several hosts');
   return {
+    engine: scheme.engine,
     host,
     port,
+    hosts,
+    targetSessionAttrs: sessionAttrs(params.target_session_attrs, bad),
     socketPath,
-    user: user || params.user || (flavour === 'postgres' ? 'postgres' : 'root'),
+    user: user || params.user || scheme.user,
     password,
     // kine lower-cases PostgreSQL database names; an unquoted name in SQL means the same.
     database: flavour === 'postgres' ? database.toLowerCase() : database,
     tls: flavour === 'postgres' ? pgTls(params.sslmode, bad) : mysqlTls(params.tls, bad),
     params,
   };
+}
+
+/**
+ * `h1:5432,h2,[::1]:5433`; a host without a port takes the `port` parameter (one for all, or a
+ * comma list matching the hosts, as libpq) or the scheme's port. An empty host part takes the
+ * `host` parameter, or 127.0.0.1.
+ */
+function parseHosts(hostPart: string, params: Record<string, string>, defaultPort: number, bad: (why: string) => ConfigError): HostPort[] {
+  const parts = (hostPart || params.host || '').split(',');
+  const ports = (params.port ?? '').split(',').filter((p) => p !== '');
+  if (ports.length > 1 && ports.length !== parts.length) throw bad(`${ports.length} ports given for ${parts.length} hosts`);
+  const seen = new Set<string>();
+  return parts.map((part, i) => {
+    const hp = /^(\[[0-9a-fA-F:.]+\]|[^:]*)(?::(\d{1,5}))?$/.exec(part);
+    if (!hp) throw bad(`cannot read host and port from "${part}"`);
+    if (!hp[1] && parts.length > 1) throw bad(`empty host in "${hostPart}"`);
+    const host = hp[1].replace(/^\[|\]$/g, '') || '127.0.0.1';
+    const port = Number(hp[2] ?? ports[ports.length > 1 ? i : 0] ?? defaultPort);
+    if (!Number.isInteger(port) || port <= 0 || port > 65535) throw bad('port must be 1-65535');
+    const key = `${host}:${port}`;
+    if (seen.has(key)) throw bad(`host ${key} is named twice`);
+    seen.add(key);
+    return { host, port };
+  });
+}
+
+function sessionAttrs(raw: string | undefined, bad: (why: string) => ConfigError): TargetSessionAttrs {
+  const v = raw ?? 'any';
+  if (v === 'any' || v === 'read-write' || v === 'primary') return v;
+  throw bad(`target_session_attrs must be any, read-write or primary (strata writes; "${v}" cannot take writes)`);
 }
 
 function decode(s: string, bad: (why: string) => ConfigError): string {
@@ -175,9 +237,15 @@ export function redact(s: string): string {
   return s.replace(/^([a-z]+:\/\/[^:@/]*:)[^@]*@/i, '$1***@');
 }
 
+/** host:port as logs and metric labels show it (never the user or password). */
+export function hostLabel(h: HostPort): string {
+  return h.host.includes(':') ? `[${h.host}]:${h.port}` : `${h.host}:${h.port}`;
+}
+
 /** A loggable description of a parsed endpoint. */
 export function describeEndpoint(e: Endpoint): string {
   if (e.kind === 'sqlite') return `sqlite://${e.path}`;
-  const where = e.socketPath ? `unix(${e.socketPath})` : `${e.host}:${e.port}`;
-  return `${e.kind}://${e.user}@${where}/${e.database}`;
+  const where = e.socketPath ? `unix(${e.socketPath})` : e.hosts.map(hostLabel).join(',');
+  const scheme = e.engine === 'mariadb' ? 'mysql' : e.engine;
+  return `${scheme}://${e.user}@${where}/${e.database}`;
 }

@@ -5,6 +5,8 @@
  * types, placeholders, errors and transactions — never what a meta row means: the log layer names
  * the rows it reads.
  */
+import type { HostHealth } from './hosts';
+import type { EngineRules } from './rules';
 
 /** One row of the append-only log: one change of one key at revision (revision, sub). */
 export interface LogRow {
@@ -133,15 +135,12 @@ export interface DbSize {
   inUse: number;
 }
 
-/** What a database can do beyond the interface's common ground; see DEFAULT_CAPABILITIES. */
-interface Capabilities {
-  /** Commits by other instances are announced through `listen`; without it the log is polled. */
-  readonly notifications: boolean;
-  /** `write` takes a shortcut: a fenced group commit in one round trip. */
-  readonly fencedWrites: boolean;
-}
-
-export const DEFAULT_CAPABILITIES: Capabilities = { notifications: false, fencedWrites: false };
+/**
+ * What a database can do beyond the interface's common ground: the rules of the engine behind the
+ * endpoint (rules.ts). `notifications`: commits by other instances are announced through `listen`;
+ * without it the log is polled.
+ */
+export type Capabilities = EngineRules;
 
 export interface OpenOptions {
   /** Meta rows whose changes are announced to listening instances, where the database can. */
@@ -234,6 +233,8 @@ export interface Dialect extends LogSource {
   isUnreachable(e: unknown): boolean;
   /** Connections of the pool in use and idle, where the database has a pool. */
   poolStats?(): { inUse: number; idle: number };
+  /** Each host of the endpoint: answering or not, and the one new connections go to. */
+  hostHealth?(): HostHealth[];
   /** The database or its disk is full (SQLITE_FULL, PostgreSQL 53100, MySQL 1114 / errno 28). */
   isDiskFull(e: unknown): boolean;
   /** Returns unused space to the file system (etcd's Defragment). */

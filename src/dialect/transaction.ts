@@ -1,6 +1,7 @@
 /**
  * One write transaction on a server database connection, the same for PostgreSQL and MySQL: a
- * connection lost during COMMIT becomes CommitUnknownError (the writer reads back), any other
+ * connection lost during COMMIT, or the engine's own "ambiguous result" answer to it, becomes
+ * CommitUnknownError (the writer reads back), any other
  * failure rolls back, and a connection that failed is destroyed instead of going back to the pool.
  */
 import { CommitUnknownError } from './dialect';
@@ -17,6 +18,7 @@ export async function inTransaction<C extends TxConnection, T>(
   begin: string,
   isConnectionError: (e: unknown) => boolean,
   fn: () => Promise<T>,
+  isAmbiguous: (e: unknown) => boolean = () => false,
 ): Promise<T> {
   let broken = false;
   try {
@@ -25,8 +27,8 @@ export async function inTransaction<C extends TxConnection, T>(
     try {
       await c.exec('COMMIT');
     } catch (e) {
-      if (!isConnectionError(e)) throw e;
-      broken = true;
+      if (!isConnectionError(e) && !isAmbiguous(e)) throw e;
+      broken = isConnectionError(e);
       throw new CommitUnknownError(e);
     }
     return out;

@@ -1,12 +1,14 @@
 /**
  * gRPC message framing checked as grpc-go (etcd) checks it, before grpc-js reads a stream. grpc-js
  * runs a message whose compressed flag is set with no grpc-encoding as if it were not compressed,
- * and answers truncated, missing and extra request messages in words of its own (UNIMPLEMENTED).
+ * and answers truncated, missing and extra request messages in words of its own (UNIMPLEMENTED);
+ * it also decompresses gzip, which etcd refuses.
  * A stream that breaks the framing gets etcd's status and its bytes never reach grpc-js; a method
  * taking one request message ignores any after the first, as grpc-go does.
  */
 import * as http2 from 'node:http2';
 import type * as grpc from '@grpc/grpc-js';
+import { injectedHttp2Server } from './injected-server';
 
 /** What a path's method reads: one request message, or a stream of them (undefined: unknown path). */
 export type RequestShape = (path: string) => 'one' | 'stream' | undefined;
@@ -17,6 +19,7 @@ interface Refusal {
 }
 
 const UNKNOWN = 2;
+const UNIMPLEMENTED = 12;
 const INTERNAL = 13;
 const COMPRESSED_IDENTITY = 'grpc: compressed flag set with identity or empty encoding';
 
@@ -41,10 +44,7 @@ class Framing {
   /** Complete messages seen. */
   messages = 0;
 
-  constructor(
-    private readonly identity: boolean,
-    private readonly single: boolean,
-  ) {}
+  constructor(private readonly single: boolean) {}
 
   /** The part of `chunk` grpc-js may see, or a refusal. */
   scan(chunk: Buffer): Buffer | Refusal {
@@ -64,7 +64,7 @@ class Framing {
       const flag = this.head[0];
       this.left = this.head.readUInt32BE(1);
       if (flag > 1) return { code: INTERNAL, message: `grpc: received unexpected payload format ${flag}` };
-      if (flag === 1 && this.identity) return { code: INTERNAL, message: COMPRESSED_IDENTITY };
+      if (flag === 1) return { code: INTERNAL, message: COMPRESSED_IDENTITY };
       if (this.left === 0) this.messages++;
     }
     return chunk;
@@ -79,7 +79,12 @@ class Framing {
 }
 
 function watchFrames(stream: http2.ServerHttp2Stream, encoding: string | string[] | undefined, single: boolean): void {
-  const framing = new Framing(encoding === undefined || encoding === 'identity', single);
+  const framing = new Framing(single);
+  // grpc-go (etcd) has no decompressor registered: any other encoding is refused before a message is read.
+  const unsupported: Refusal | undefined =
+    encoding === undefined || encoding === '' || encoding === 'identity'
+      ? undefined
+      : { code: UNIMPLEMENTED, message: `grpc: Decompressor is not installed for grpc-encoding "${String(encoding)}"` };
   let refused = false;
   const refuse = (r: Refusal): false => {
     refused = true;
@@ -102,6 +107,7 @@ function watchFrames(stream: http2.ServerHttp2Stream, encoding: string | string[
   // The stream's own emit, wrapped for this stream only: what grpc-js hears of the request body.
   const emit = stream.emit.bind(stream) as (event: string | symbol, ...args: unknown[]) => boolean;
   stream.emit = ((event: string | symbol, ...args: unknown[]): boolean => {
+    if (unsupported && !refused && (event === 'data' || event === 'end')) refuse(unsupported);
     if (event === 'end') {
       const r = refused ? undefined : framing.atEnd();
       if (r) refuse(r);
@@ -125,15 +131,13 @@ function watchFrames(stream: http2.ServerHttp2Stream, encoding: string | string[
  * and a grpc-js that changed them fails at start-up rather than serving unchecked.
  */
 interface GrpcInternals {
-  http2Servers?: Map<http2.Http2Server, unknown>;
   handlers?: Map<string, { type: string }>;
 }
 
 function injectedServer(server: grpc.Server): http2.Http2Server {
-  const servers = (server as unknown as GrpcInternals).http2Servers;
-  const last = servers instanceof Map ? [...servers.keys()].pop() : undefined;
-  if (!last || typeof last.prependListener !== 'function') throw new Error('grpc-js: no HTTP/2 server behind the connection injector');
-  return last;
+  const h2 = injectedHttp2Server(server);
+  if (!h2) throw new Error('grpc-js: no HTTP/2 server behind the connection injector');
+  return h2;
 }
 
 function requestShapes(server: grpc.Server): RequestShape {

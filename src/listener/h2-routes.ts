@@ -12,6 +12,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import * as http2 from 'node:http2';
 import type { Logger } from 'pino';
 import { showTlsUnderRewrite } from './h2-authority';
+import { injectedHttp2Server } from './injected-server';
 
 type StreamListener = (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, flags: number, raw: string[]) => void;
 
@@ -21,10 +22,8 @@ export function routeHttpOverH2(
   handler: (req: IncomingMessage, res: ServerResponse) => void,
   log: Logger,
 ): boolean {
-  // Not part of grpc-js's API: the HTTP/2 servers it made, the injector's last.
-  const servers = (grpcServer as unknown as { http2Servers?: unknown }).http2Servers;
-  const h2 = servers instanceof Map ? ([...servers.keys()].at(-1) as http2.Http2Server | undefined) : undefined;
-  if (!h2 || typeof h2.listeners !== 'function' || h2.listenerCount('stream') === 0) {
+  const h2 = injectedHttp2Server(grpcServer);
+  if (!h2 || h2.listenerCount('stream') === 0) {
     log.warn('cannot reach grpc-js HTTP/2 server: HTTP routes are served over HTTP/1.1 only');
     return false;
   }

@@ -28,6 +28,8 @@ interface MetricSources {
   watch(): { streams: number; watchers: number };
   autoCompactions(): { compacted: number; skipped: number; failed: number };
   pool(): { inUse: number; idle: number } | undefined;
+  /** The endpoint's hosts (host:port, never credentials): answering, and the one taking new connections. */
+  hosts(): Array<{ host: string; up: boolean; active: boolean }>;
   alarms(): string[];
   /** Committed revisions this instance has not applied yet. */
   watchLag(): Promise<number>;
@@ -197,6 +199,26 @@ export class Metrics {
         if (!p) return;
         this.set({ state: 'in_use' }, p.inUse);
         this.set({ state: 'idle' }, p.idle);
+      },
+    });
+    new Gauge({
+      name: 'strata_datastore_host_up',
+      help: "Whether each host of the datastore endpoint answers strata's check (1) or not (0)",
+      labelNames: ['host'],
+      registers,
+      collect() {
+        this.reset();
+        for (const h of current()?.hosts() ?? []) this.set({ host: h.host }, h.up ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: 'strata_datastore_host_active',
+      help: 'The host of the datastore endpoint that new database connections go to (1), the others 0',
+      labelNames: ['host'],
+      registers,
+      collect() {
+        this.reset();
+        for (const h of current()?.hosts() ?? []) this.set({ host: h.host }, h.active ? 1 : 0);
       },
     });
   }

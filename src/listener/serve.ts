@@ -12,6 +12,7 @@ import { guardInjectedConnections } from './grpc-frames';
 import { connectionOf } from './h2-authority';
 import { routeHttpOverH2 } from './h2-routes';
 import { httpHandler, type HttpRoutes } from './http';
+import { widenStreamResetLimit } from './stream-resets';
 import { Listener } from './listener';
 import type { ServerTlsEngine } from './tls';
 
@@ -43,6 +44,12 @@ export async function serve(
   tls: ServerTlsEngine | undefined,
   log: Logger,
 ): Promise<Serving> {
+  if (!widenStreamResetLimit(grpcServer)) {
+    log.warn(
+      { node: process.versions.node },
+      'node before 22.10 keeps nghttp2 stream reset limit: a client resetting over 1,000 streams at once on one connection gets GOAWAY INTERNAL_ERROR',
+    );
+  }
   const injector = grpcServer.createConnectionInjector(grpc.ServerCredentials.createInsecure());
   const handler = httpHandler(routes);
   routeHttpOverH2(grpcServer, handler, log);

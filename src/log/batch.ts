@@ -176,3 +176,17 @@ export class BatchState implements Batch {
     this.undos.length = mark;
   }
 }
+
+/**
+ * Runs the jobs in order until their rows' keys and values pass `capBytes` (the engine's
+ * transaction cap): the jobs not run wait for the next batch.
+ */
+export function runJobs(state: BatchState, batch: ReadonlyArray<{ job: Job<unknown> }>, capBytes: number): void {
+  let bytes = 0;
+  let counted = 0;
+  for (const p of batch) {
+    if (bytes > capBytes) break;
+    state.run(p.job);
+    for (; counted < state.rows.length; counted++) bytes += state.rows[counted].key.length + state.rows[counted].value.length;
+  }
+}

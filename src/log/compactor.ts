@@ -7,7 +7,13 @@ import type { Logger } from 'pino';
 import type { Dialect } from '../dialect/dialect';
 import { META } from './meta';
 
-const WINDOW = 1000;
+/**
+ * Revisions per window, adapted to keep each window near TARGET_MS: on SQLite a window blocks the
+ * event loop, elsewhere it holds row locks, and a revision may hold one row or hundreds (a txn).
+ */
+const FIRST_WINDOW = 1;
+const MAX_WINDOW = 100_000;
+const TARGET_MS = 10;
 /** A compaction that takes longer than this reports its progress this often. */
 const PROGRESS_EVERY_MS = 5000;
 
@@ -49,9 +55,12 @@ export class Compactor {
     let deleted = 0;
     const from = this.done;
     let lastReport = started;
+    let window = FIRST_WINDOW;
     while (this.done < this.target && !this.stopped) {
-      const upTo = Math.min(this.target, this.done + WINDOW);
+      const upTo = Math.min(this.target, this.done + window);
+      const t0 = performance.now();
       deleted += await this.dialect.compactWindow(this.done, upTo, META.compactDone);
+      window = nextWindow(window, performance.now() - t0);
       this.done = upTo;
       if (Date.now() - lastReport >= PROGRESS_EVERY_MS) {
         lastReport = Date.now();
@@ -66,4 +75,11 @@ export class Compactor {
       await this.dialect.reclaim().catch((e: unknown) => this.log.warn({ err: e }, 'reclaiming compacted space failed'));
     }
   }
+}
+
+/** Halves the window after a slow one, doubles it after a quick one. */
+export function nextWindow(window: number, ms: number): number {
+  if (ms > 2 * TARGET_MS) return Math.max(1, Math.floor(window / 2));
+  if (ms < TARGET_MS / 2) return Math.min(MAX_WINDOW, window * 2);
+  return window;
 }

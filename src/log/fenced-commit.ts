@@ -11,7 +11,8 @@
  */
 import type { Dialect, MetaValues, Shortcut } from '../dialect/dialect';
 import type { Follower } from './follower';
-import { BatchState, type Job } from './batch';
+import { batchByteCap } from '../dialect/rules';
+import { BatchState, runJobs, type Job } from './batch';
 import { MARKS, META } from './meta';
 
 /** A batch evaluated against the marks in `fence`, and the meta rows its transaction writes. */
@@ -43,7 +44,8 @@ export class FencedCommits {
     if (!this.dialect.capabilities.fencedWrites || !known || known.passes !== this.follower.passes) return undefined;
     const revision = Number(known.marks.get(META.revision));
     const state = new BatchState(revision, undefined);
-    for (const p of batch) state.run(p.job);
+    // The engine's transaction cap, as under the fence: jobs past it wait for the next batch.
+    runJobs(state, batch, batchByteCap(this.dialect.capabilities));
     // The database clock (lease grants, renewals, expiry) and auth changes are judged under the fence.
     if (state.clockRead || state.authOps.length > 0) {
       state.undoAll();

@@ -177,6 +177,11 @@ export class Log {
     return this.dialect.poolStats?.();
   }
 
+  /** Each host of the endpoint (host:port): answering, and whether new connections go to it. */
+  hostHealth(): Array<{ host: string; up: boolean; active: boolean }> {
+    return this.dialect.hostHealth?.() ?? [];
+  }
+
   ping(): Promise<void> {
     return this.dialect.ping();
   }

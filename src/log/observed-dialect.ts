@@ -80,6 +80,7 @@ export function observeDialect(inner: Dialect, o: ObserveOptions): Dialect {
     slots[name] = (inner[name] as (...a: unknown[]) => unknown).bind(inner);
   }
   if (inner.poolStats) wrapped.poolStats = inner.poolStats.bind(inner);
+  if (inner.hostHealth) wrapped.hostHealth = inner.hostHealth.bind(inner);
   wrapped.write = <T>(fn: (tx: WriteTx) => Promise<T>, shortcut?: Shortcut<T>): Promise<T> =>
     timed('write', () => inner.write((tx) => fn(observeTx(tx, timed)), shortcut));
   return wrapped;

@@ -12,8 +12,9 @@ import { EtcdError, Errors } from '../errors';
 import type { Follower } from './follower';
 import type { LogObserver } from './types';
 import { MARKS, marksFrom, META, writerStampName } from './meta';
-import { BatchState, type Job } from './batch';
+import { BatchState, runJobs, type Job } from './batch';
 import { FencedCommits, type Evaluated } from './fenced-commit';
+import { batchByteCap } from '../dialect/rules';
 
 interface Pending {
   job: Job<unknown>;
@@ -101,7 +102,7 @@ export class BatchWriter {
           await this.store(tx, ev);
           return ev;
         }, shortcut);
-        this.observer?.commit((performance.now() - started) / 1000, batch.length);
+        this.observer?.commit((performance.now() - started) / 1000, ev?.state.outcomes.length ?? batch.length);
       } catch (e) {
         failure = e;
         if (e instanceof CommitUnknownError && ev) failure = await this.resolveUnknown(ev, stamp, e);
@@ -149,7 +150,7 @@ export class BatchWriter {
     // Another instance committed meanwhile: its changes come first, so every compare sees them.
     if (this.follower.behind(fence)) await this.follower.advance(tx, fence);
     const state = new BatchState(fence.revision, locked.nowMs);
-    for (const p of batch) state.run(p.job);
+    runJobs(state, batch, batchByteCap(this.dialect.capabilities));
     return { state, fence: locked.values, meta: this.metaOf(state, fence.revision, stamp) };
   }
 
@@ -213,11 +214,14 @@ export class BatchWriter {
     if (state.leaseStamp) this.follower.leaseStamp = state.leaseStamp;
     if (state.authMarks) this.follower.authMarks = state.authMarks;
     state.committed();
+    const ran = state.outcomes.length;
     batch.forEach((p, i) => {
+      if (i >= ran) return;
       const o = state.outcomes[i];
       if (o.ok) p.resolve(o.value);
       else p.reject(o.value);
     });
+    if (ran < batch.length) this.queue.unshift(...batch.slice(ran));
   }
 }
 

@@ -56,9 +56,14 @@ export class StoreMaintenance {
     return this.log.alarms.get();
   }
 
-  /** Readings for metrics: watches, the database pool, and database outages that ended. */
-  opsStats(): { watch: { streams: number; watchers: number }; pool: { inUse: number; idle: number } | undefined; recoveries: number } {
-    return { watch: this.hub.counts(), pool: this.log.poolStats(), recoveries: this.log.outage.recoveries };
+  /** Readings for metrics: watches, the database pool and its hosts, and database outages that ended. */
+  opsStats(): {
+    watch: { streams: number; watchers: number };
+    pool: { inUse: number; idle: number } | undefined;
+    hosts: Array<{ host: string; up: boolean; active: boolean }>;
+    recoveries: number;
+  } {
+    return { watch: this.hub.counts(), pool: this.log.poolStats(), hosts: this.log.hostHealth(), recoveries: this.log.outage.recoveries };
   }
 
   /** Committed revisions not yet applied here (watch lag), read from the database. */

@@ -59,6 +59,8 @@ export class RevisionIndex {
   revision = 1;
   /** Revisions below this have been compacted away; -1 (as etcd) before the first compaction. */
   compactRevision = -1;
+  /** Bumped when the index is rebuilt: a trim of the old one stops. */
+  private epoch = 0;
 
   get keyCount(): number {
     return this.ordered.size;
@@ -143,6 +145,7 @@ export class RevisionIndex {
 
   /** Forgets everything, before a reload from the database. */
   reset(): void {
+    this.epoch++;
     this.byKey.clear();
     this.ordered = new OrderedKeys<KeyHistory>();
     this.revision = 1;
@@ -162,28 +165,62 @@ export class RevisionIndex {
       }
       h.versions.push(row);
     }
+    this.epoch++;
     const all = [...this.byKey.values()].sort((a, b) => (a.k < b.k ? -1 : a.k > b.k ? 1 : 0));
     this.ordered = OrderedKeys.fromSorted(all);
   }
 
-  /**
-   * Drops what compaction at `rev` makes unreachable: per key, every version older than the one
-   * visible at `rev`, and that one too if it is a tombstone.
-   */
+  /** Compacts at `rev` in one go (start-up, a reload). */
   compact(rev: number): void {
+    const trim = this.trim(rev);
+    while (!trim.step(Infinity));
+  }
+
+  /**
+   * The same compaction in steps, for a serving store. `compactRevision` moves at once: reads and
+   * watches below it are refused from then on, so the versions not trimmed yet are never read.
+   */
+  trim(rev: number): IndexTrim {
     this.compactRevision = Math.max(this.compactRevision, rev);
-    const emptied: string[] = [];
-    for (const h of this.byKey.values()) {
+    const epoch = this.epoch;
+    return new IndexTrim(rev, this.byKey, this.ordered, () => this.epoch === epoch);
+  }
+}
+
+/**
+ * Drops what compaction at `rev` makes unreachable: per key, every version older than the one
+ * visible at `rev`, and that one too if it is a tombstone; a key left with none goes. Walks the
+ * keys with one iterator across steps (a Map's iterator sees deletes and later inserts).
+ */
+export class IndexTrim {
+  private readonly keys: Iterator<KeyHistory>;
+
+  constructor(
+    private readonly rev: number,
+    private readonly byKey: Map<string, KeyHistory>,
+    private readonly ordered: OrderedKeys<KeyHistory>,
+    private readonly current: () => boolean,
+  ) {
+    this.keys = byKey.values();
+  }
+
+  /** Trims up to `maxKeys` more keys; true once every key is done (or the index was rebuilt). */
+  step(maxKeys: number): boolean {
+    if (!this.current()) return true;
+    for (let n = 0; n < maxKeys; n++) {
+      const next = this.keys.next();
+      if (next.done) return true;
+      const h = next.value;
       const vs = h.versions;
-      let keep = h.firstFrom(rev + 1) - 1; // the version visible at rev
+      let keep = h.firstFrom(this.rev + 1) - 1; // the version visible at rev
       if (keep < 0) continue;
       if (vs[keep].deleted) keep++;
       if (keep > 0) vs.splice(0, keep);
-      if (vs.length === 0) emptied.push(h.k);
+      if (vs.length === 0) {
+        this.byKey.delete(h.k);
+        this.ordered.remove(h.k);
+      }
     }
-    for (const k of emptied) {
-      this.byKey.delete(k);
-      this.ordered.remove(k);
-    }
+    return false;
   }
 }

@@ -12,7 +12,7 @@ import { AGAINST } from '../helpers/against';
 import { createClient, prefixEnd, type EtcdClient, type Msg } from '../helpers/client';
 import { expectGrpcError } from '../helpers/grpc-error';
 import { startStrata, type Server } from '../helpers/servers';
-import { forEachBackend, skippedSuite } from '../helpers/targets';
+import { forEachConformanceBackend, skippedSuite } from '../helpers/targets';
 
 const MAX_KEY = 2048;
 const MiB = 1 << 20;
@@ -32,7 +32,7 @@ function longKey(prefix: string, len: number, last: number): Buffer {
 
 if (AGAINST === 'etcd') skippedSuite('limits', 'strata only: etcd has no key size limit');
 else
-  forEachBackend('limits', (backend) => {
+  forEachConformanceBackend('limits', (backend) => {
     let server: Server;
     let c: EtcdClient;
     const endpoint = (dir: string): string => backend.endpoint(dir);

@@ -211,7 +211,7 @@ describe.skipIf(!etcdHere)('adversarial requests, strata beside etcd', () => {
     }
   });
 
-  it('gRPC framing: a compressed flag without an encoding, an unknown flag, cut and missing messages are refused as etcd refuses them', async () => {
+  it('gRPC framing: a compressed flag without an encoding, an unknown flag, cut and missing messages, a compression etcd lacks are refused as etcd refuses them', async () => {
     const put = (key: string) => Buffer.concat([field(1, b(key)), field(2, b('v'))]);
     const create = field(1, field(1, b('a')));
     const cases: Array<[string, string, Buffer, http2.OutgoingHttpHeaders?, boolean?]> = [
@@ -226,13 +226,18 @@ describe.skipIf(!etcdHere)('adversarial requests, strata beside etcd', () => {
       ['watch cut', '/etcdserverpb.Watch/Watch', frame(0, 100, create)],
       ['watch compressed, client still sending', '/etcdserverpb.Watch/Watch', frame(1, create.length, create), {}, false],
       ['keepalive compressed', '/etcdserverpb.Lease/LeaseKeepAlive', frame(1, 2, Buffer.from([8, 1]))],
+      ['gzip encoding', '/etcdserverpb.KV/Put', frame(0, put('frame-6').length, put('frame-6')), { 'grpc-encoding': 'gzip' }],
+      ['watch, gzip encoding', '/etcdserverpb.Watch/Watch', frame(0, create.length, create), { 'grpc-encoding': 'gzip' }],
     ];
     for (const [what, path, body, headers, end] of cases) {
       const got = await same(what, (s) => rawStream(s.server.address, path, body, headers, end));
       if (what === 'compressed, no encoding')
         expect(got).toEqual({ code: '13', message: 'grpc: compressed flag set with identity or empty encoding' });
+      if (what === 'gzip encoding')
+        expect(got).toEqual({ code: '12', message: 'grpc: Decompressor is not installed for grpc-encoding "gzip"' });
     }
-    for (const key of ['frame-1', 'frame-2', 'frame-3', 'frame-4', 'frame-5']) await same(`${key} written`, (s) => present(s, key));
+    for (const key of ['frame-1', 'frame-2', 'frame-3', 'frame-4', 'frame-5', 'frame-6'])
+      await same(`${key} written`, (s) => present(s, key));
     expect(await present(sides[0], 'frame-1')).toBe('0');
     expect(await present(sides[0], 'frame-5')).toBe('1');
     // A refused stream leaves no watch session behind.

@@ -111,6 +111,7 @@ describe('gateway: KV', () => {
       ['garbage', 400, err(3, "invalid character 'g' looking for beginning of value")],
       ['{"key":', 400, err(3, 'unexpected EOF')],
       [{ key: 'Zm9v!' }, 400, err(3, 'illegal base64 data at input byte 4')],
+      [{ key: '-_-_' }, 400, err(3, 'illegal base64 data at input byte 0')],
       [{ key: b64('k'), limit: 1.5 }, 400, err(3, 'json: cannot unmarshal number 1.5 into Go value of type int64')],
       [
         { key: b64('k'), limit: '9223372036854775808' },

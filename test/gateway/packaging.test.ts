@@ -1,6 +1,6 @@
 // Packaging, checked statically (there is no Docker engine on these machines): docker-compose
 // validates and resolves docker-compose.yml; the APISIX config it mounts points at strata; the
-// Dockerfile is multi-stage on node:20, runs as a non-root user and health-checks /health.
+// Dockerfile is multi-stage on node:22, runs as a non-root user and health-checks /health.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
@@ -75,11 +75,11 @@ describe.skipIf(!haveTool(COMPOSE, 'docker-compose', 'apt-get install -y docker-
     expect(r.status, r.stderr).toBe(0);
   });
 
-  it('the Dockerfile: multi-stage on node:20, non-root, HEALTHCHECK on /health, runs dist/main.js', () => {
+  it('the Dockerfile: multi-stage on node:22, non-root, HEALTHCHECK on /health, runs dist/main.js', () => {
     const text = readFileSync(path.join(ROOT, 'Dockerfile'), 'utf8');
     const froms = text.match(/^FROM\s+\S+/gm) ?? [];
     expect(froms.length).toBeGreaterThanOrEqual(2);
-    for (const f of froms) expect(f).toMatch(/^FROM\s+node:20/);
+    for (const f of froms) expect(f).toMatch(/^FROM\s+node:22/);
     expect(text).toMatch(/^USER\s+node\s*$/m);
     expect(text).toMatch(/^HEALTHCHECK[\s\S]*127\.0\.0\.1:2379\/health/m);
     expect(text).toMatch(/^ENTRYPOINT \["node", "dist\/main\.js"\]/m);

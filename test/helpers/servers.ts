@@ -120,6 +120,8 @@ export interface StrataOptions {
   onCleanup?: (dataDir: string) => void;
   /** Listen on a unix socket in the data dir instead of a TCP port. */
   unixSocket?: boolean;
+  /** The node binary to run strata with (default: the one running the tests). */
+  node?: string;
 }
 
 /** Spawns the built strata CLI on a free port and waits until it answers. */
@@ -132,7 +134,7 @@ export async function startStrata(opts: StrataOptions = {}): Promise<Server> {
   const address = socketPath ? `unix:${socketPath}` : `127.0.0.1:${await freePort()}`;
   const listen = socketPath ? `unix://${socketPath}` : address;
   const proc = spawn(
-    process.execPath,
+    opts.node ?? process.execPath,
     [STRATA_BIN, '--listen-address', listen, '--endpoint', endpoint, '--log-level', 'warn', ...(opts.args ?? [])],
     { env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] },
   );

@@ -43,7 +43,7 @@ export function dropDatabase(kind: 'postgres' | 'mysql', database: string): void
   if (err) throw new Error(`cannot drop test database ${database}: ${err}`);
 }
 
-const reachable = (kind: 'postgres' | 'mysql', base: string) => (): string | undefined => {
+const serverDown = (kind: 'postgres' | 'mysql', base: string) => (): string | undefined => {
   const err = adminSql(kind, 'SELECT 1');
   return err
     ? `${kind} at ${base} is not reachable (${err}); start it or set ${kind === 'postgres' ? 'STRATA_TEST_POSTGRES' : 'STRATA_TEST_MYSQL'}`
@@ -75,31 +75,46 @@ const BACKENDS: Candidate[] = [
   },
   {
     name: 'postgres',
-    unavailable: reachable('postgres', PG_BASE),
+    unavailable: serverDown('postgres', PG_BASE),
     endpoint: (dataDir) => `${PG_BASE}/${databaseFor(dataDir)}?sslmode=disable`,
     drop: (dataDir) => dropDatabase('postgres', databaseFor(dataDir)),
   },
   {
     name: 'mysql',
-    unavailable: reachable('mysql', MYSQL_BASE),
+    unavailable: serverDown('mysql', MYSQL_BASE),
     endpoint: (dataDir) => `${MYSQL_BASE}/${databaseFor(dataDir)}`,
     drop: (dataDir) => dropDatabase('mysql', databaseFor(dataDir)),
   },
 ];
 const NAMES = BACKENDS.map((b) => b.name);
 
+/**
+ * Conformance targets for engines this machine cannot run, exercised through their rules on one it
+ * can: `cockroachdb://` on the real PostgreSQL (no NOTIFY: the log is polled; CockroachDB's retry
+ * codes; no advisory lock). Selected like a backend, run only by the conformance suite.
+ */
+const RULE_TARGETS = [
+  {
+    name: 'cockroachdb-rules',
+    on: 'postgres' as BackendName,
+    endpoint: (dataDir: string) => `${PG_BASE.replace(/^postgres(ql)?:/, 'cockroachdb:')}/${databaseFor(dataDir)}?sslmode=disable`,
+    drop: (dataDir: string) => dropDatabase('postgres', databaseFor(dataDir)),
+  },
+];
+const KNOWN = [...NAMES, ...RULE_TARGETS.map((t) => t.name)];
+
 /** STRATA_TEST_BACKENDS (a comma list), default every backend; a name we do not know is an error. */
-function selected(): BackendName[] {
+function selected(): string[] {
   const raw = process.env.STRATA_TEST_BACKENDS?.trim();
-  if (!raw) return NAMES;
+  if (!raw) return KNOWN;
   const names = raw
     .split(',')
     .map((x) => x.trim())
     .filter((x) => x !== '');
   for (const n of names) {
-    if (!NAMES.includes(n as BackendName)) throw new Error(`STRATA_TEST_BACKENDS: unknown backend "${n}" (known: ${NAMES.join(', ')})`);
+    if (!KNOWN.includes(n)) throw new Error(`STRATA_TEST_BACKENDS: unknown backend "${n}" (known: ${KNOWN.join(', ')})`);
   }
-  return names as BackendName[];
+  return names;
 }
 
 /** Each server is probed once per test file. */
@@ -112,19 +127,18 @@ const probed = new Map<BackendName, string | undefined>();
  */
 export function testBackends(only?: BackendName[]): Backend[] {
   const want = selected();
-  const out: Backend[] = [];
-  for (const b of BACKENDS) {
-    if (!want.includes(b.name) || (only && !only.includes(b.name))) continue;
-    if (!probed.has(b.name)) probed.set(b.name, b.unavailable());
-    const why = probed.get(b.name);
-    if (why) {
-      if (process.env.CI === 'true') throw new Error(`backend ${b.name} unavailable in CI: ${why}`);
-      skipped(`backend ${b.name}`, why);
-      continue;
-    }
-    out.push(b);
-  }
-  return out;
+  return BACKENDS.filter((b) => want.includes(b.name) && (!only || only.includes(b.name)) && reachable(b.name, `backend ${b.name}`));
+}
+
+/** Whether the server of backend `name` answers; when it does not, fails in CI and says why elsewhere. */
+function reachable(name: BackendName, what: string): boolean {
+  const b = BACKENDS.find((x) => x.name === name)!;
+  if (!probed.has(name)) probed.set(name, b.unavailable());
+  const why = probed.get(name);
+  if (!why) return true;
+  if (process.env.CI === 'true') throw new Error(`${what} unavailable in CI: ${why}`);
+  skipped(what, why);
+  return false;
 }
 
 /** The one backend a suite is about (e.g. PostgreSQL's TLS), when it is selected and reachable. */
@@ -134,7 +148,7 @@ export function testBackend(name: BackendName): Backend | undefined {
 
 /** Why a suite for `names` has no backend: none of them selected, or none reachable. */
 export function noBackendReason(names: BackendName[] = NAMES): string {
-  const want = selected().filter((n) => names.includes(n));
+  const want = selected().filter((n) => (names as string[]).includes(n));
   return want.length === 0
     ? `${names.join(', ')} not selected (STRATA_TEST_BACKENDS=${process.env.STRATA_TEST_BACKENDS ?? ''})`
     : `${want.join(', ')} not reachable here`;
@@ -163,9 +177,24 @@ export interface Target {
   start(): Promise<Server>;
 }
 
+/** What the conformance suite runs strata on: the backends, and the rule targets on theirs. */
+export type ConformanceBackend = Pick<Backend, 'endpoint' | 'drop'> & { name: string };
+
+function conformanceBackends(): ConformanceBackend[] {
+  const rules = RULE_TARGETS.filter((t) => selected().includes(t.name) && reachable(t.on, `target ${t.name}`));
+  return [...testBackends(), ...rules];
+}
+
+/** forEachBackend for the conformance suite's strata-only files: the rule targets included. */
+export function forEachConformanceBackend(suite: string, body: (backend: ConformanceBackend) => void): void {
+  const list = conformanceBackends();
+  if (list.length === 0) return skippedSuite(suite, noBackendReason());
+  for (const backend of list) describe(`${suite} [${backend.name}]`, () => body(backend));
+}
+
 export function targets(): Target[] {
   if (AGAINST === 'etcd') return haveTool(ETCD_BIN, 'etcd') ? [{ name: 'etcd', start: () => startEtcd() }] : [];
-  return testBackends().map((b) => ({
+  return conformanceBackends().map((b) => ({
     name: b.name,
     start: () => startStrata({ endpoint: (dir) => b.endpoint(dir), onCleanup: (dir) => b.drop(dir) }),
   }));

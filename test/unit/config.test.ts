@@ -47,8 +47,11 @@ describe('parseConfig', () => {
   it('parses postgres endpoints as libpq URLs', () => {
     expect(parseEndpoint('postgres://u:p%40ss@db.example:6432/Kube?sslmode=verify-full&sslrootcert=/ca.pem')).toEqual({
       kind: 'postgres',
+      engine: 'postgres',
       host: 'db.example',
       port: 6432,
+      hosts: [{ host: 'db.example', port: 6432 }],
+      targetSessionAttrs: 'any',
       socketPath: undefined,
       user: 'u',
       password: 'p@ss',
@@ -64,8 +67,11 @@ describe('parseConfig', () => {
   it('parses mysql endpoints in the go-sql-driver (k3s) form and the URL form', () => {
     expect(parseEndpoint('mysql://root:s3cr:t@tcp(10.0.0.5:3307)/k3s?tls=skip-verify')).toEqual({
       kind: 'mysql',
+      engine: 'mysql',
       host: '10.0.0.5',
       port: 3307,
+      hosts: [{ host: '10.0.0.5', port: 3307 }],
+      targetSessionAttrs: 'any',
       socketPath: undefined,
       user: 'root',
       password: 's3cr:t',

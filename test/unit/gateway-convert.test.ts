@@ -89,10 +89,9 @@ describe('Converter.fromJson', () => {
     expect(failure('RangeRequest', '{"sort_order":"UP"}').message).toBe('unknown value "UP" for enum etcdserverpb.RangeRequest.SortOrder');
   });
 
-  it('bytes in standard or URL-safe base64 with its padding, as Go decodes it; a bad byte is reported by offset', () => {
+  it('bytes in standard base64 with its padding, as Go decodes it; a bad byte is reported by offset', () => {
     const bytes = Buffer.from([0xfb, 0xff, 0xfe, 0x01]);
-    const url = bytes.toString('base64url') + '==';
-    for (const text of [bytes.toString('base64'), url, `${bytes.toString('base64')}\\r\\n`]) {
+    for (const text of [bytes.toString('base64'), `${bytes.toString('base64')}\\r\\n`]) {
       expect(fromJson('PutRequest', `{"key":"${text}"}`)).toMatchObject({ key: bytes });
     }
     expect(fromJson('PutRequest', '{"key":""}')).toMatchObject({ key: Buffer.alloc(0) });
@@ -105,6 +104,9 @@ describe('Converter.fromJson', () => {
     expect(failure('PutRequest', '{"key":"YQ="}').message).toBe('illegal base64 data at input byte 3');
     expect(failure('PutRequest', '{"key":"YQ==x"}').message).toBe('illegal base64 data at input byte 4');
     expect(failure('PutRequest', '{"key":5}').message).toBe('json: cannot unmarshal number 5 into Go value of type []byte');
+    // etcd 3.4's gateway takes no URL-safe alphabet: {"key":"-_-_"} answers this.
+    expect(failure('PutRequest', `{"key":"${bytes.toString('base64url')}=="}`).message).toBe('illegal base64 data at input byte 0');
+    expect(failure('PutRequest', '{"key":"-_-_"}').message).toBe('illegal base64 data at input byte 0');
   });
 
   it('ignores unknown fields; null means not set', () => {

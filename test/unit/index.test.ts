@@ -132,4 +132,54 @@ describe('RevisionIndex', () => {
     expect(idx.get('later')!.versions.map((x) => x.revision)).toEqual([4, 6]);
     expect(keys(idx.histories({ start: '', end: null }))).toEqual(['a', 'later']);
   });
+
+  it('compacts in steps to what one compaction leaves, reads above the compact revision unchanged mid-way', () => {
+    const build = () => {
+      const idx = new RevisionIndex();
+      let rev = 1;
+      for (let round = 0; round < 3; round++) {
+        for (let i = 0; i < 100; i++) {
+          const k = `key/${String(i).padStart(3, '0')}`;
+          idx.append(k, v(++rev, { deleted: round === 1 && i % 3 === 0 }, k));
+        }
+      }
+      idx.revision = rev;
+      idx.recountLive();
+      return idx;
+    };
+    const snapshot = (idx: RevisionIndex, at: number) =>
+      keys(idx.histories({ start: '', end: null })).map((k) => [k, idx.get(k)!.at(at)?.revision]);
+    const whole = build();
+    whole.compact(150);
+    const stepped = build();
+    const trim = stepped.trim(150);
+    expect(stepped.compactRevision).toBe(150);
+    const before = [150, 200, 301].map((at) => snapshot(stepped, at));
+    let steps = 0;
+    while (!trim.step(7)) {
+      steps++;
+      expect([150, 200, 301].map((at) => snapshot(stepped, at).filter(([, r]) => r !== undefined))).toEqual(
+        before.map((s) => s.filter(([, r]) => r !== undefined)),
+      );
+      // A write between steps lands and is kept.
+      if (steps === 3) stepped.append('key/050', v(302, {}, 'key/050'));
+    }
+    expect(steps).toBeGreaterThan(10);
+    whole.append('key/050', v(302, {}, 'key/050'));
+    expect(keys(stepped.histories({ start: '', end: null }))).toEqual(keys(whole.histories({ start: '', end: null })));
+    for (const k of keys(whole.histories({ start: '', end: null })))
+      expect(stepped.get(k)!.versions.map((x) => x.revision)).toEqual(whole.get(k)!.versions.map((x) => x.revision));
+    expect(stepped.countLive({ start: '', end: null })).toBe(whole.countLive({ start: '', end: null }));
+  });
+
+  it('a trim of an index since rebuilt stops', () => {
+    const idx = new RevisionIndex();
+    idx.append('a', v(2));
+    idx.append('a', v(3));
+    const trim = idx.trim(3);
+    idx.reset();
+    idx.load([v(2, {}, 'a'), v(3, {}, 'a')]);
+    expect(trim.step(Infinity)).toBe(true);
+    expect(idx.get('a')!.versions.map((x) => x.revision)).toEqual([2, 3]);
+  });
 });

@@ -2,15 +2,17 @@
  * The MySQL / MariaDB dialect: one connection pool, READ COMMITTED on every connection. The fence
  * is `SELECT … FOR UPDATE` on the marks in meta. MySQL cannot notify, so other instances' commits
  * are found by polling the marks (the tailer's interval). Multi-row statements come in
- * power-of-two sizes so each connection prepares only a handful of shapes.
+ * power-of-two sizes so each connection prepares only a handful of shapes. The engine's rules
+ * (rules.ts) come from the scheme (galera://, tidb://), or, for mysql://, from the server's
+ * version (MySQL or MariaDB).
  */
 import type { ResultSetHeader } from 'mysql2/promise';
 import type { Logger } from 'pino';
 import type { DatastoreOptions, MysqlEndpoint } from '../../config';
 import {
   cannotListen,
-  DEFAULT_CAPABILITIES,
   type AuthRows,
+  type Capabilities,
   type ConsistentRead,
   type KineRow,
   type OpenOptions,
@@ -26,7 +28,9 @@ import {
 import { toKineRow, toLogRow, toMetaValues, type RawKineRow, type RawLogRow, type RawMetaRow } from '../rows';
 import { loadAuthOn, loadLeasesOn, rowsAfterOn, setMetaOn, writeTxOn, type Rows } from './connection';
 import { MysqlDriver } from './driver';
-import { isConnectionError, isDiskFull, isTransient } from './errors';
+import type { HostHealth } from '../hosts';
+import { ENGINE_RULES } from '../rules';
+import { isConnectionError, isDiskFull, transientFor } from './errors';
 import { SCHEMA, SCHEMA_LOCK } from './schema';
 import { errnoOf } from '../error-codes';
 import { FENCE_MOVED_ERRNO, fencedCommit, SQL, SQL_FOR_COUNT } from './statements';
@@ -38,9 +42,9 @@ const ROW_TEXT_BYTES = 160;
 
 export class MysqlDialect implements Dialect {
   readonly name = 'mysql';
-  readonly capabilities = { ...DEFAULT_CAPABILITIES, fencedWrites: true };
+  capabilities: Capabilities;
   readonly listen = cannotListen('mysql');
-  readonly isTransient = isTransient;
+  readonly isTransient: (e: unknown) => boolean;
   readonly isDiskFull = isDiskFull;
   readonly isUnreachable = isConnectionError;
 
@@ -58,6 +62,12 @@ export class MysqlDialect implements Dialect {
 
   constructor(endpoint: MysqlEndpoint, opts: DatastoreOptions, log: Logger) {
     this.driver = new MysqlDriver(endpoint, opts, log);
+    this.capabilities = ENGINE_RULES[endpoint.engine];
+    this.isTransient = transientFor(this.capabilities.retryCodes);
+  }
+
+  hostHealth(): HostHealth[] {
+    return this.driver.hostHealth();
   }
 
   async open(options?: OpenOptions): Promise<void> {
@@ -73,6 +83,8 @@ export class MysqlDialect implements Dialect {
       }
       const [[packet]] = await c.query<Rows<{ bytes: unknown }>>(SQL.maxAllowedPacket);
       this.insertBytes = Math.max(1 << 20, Math.floor(Number(packet.bytes) / 2));
+      const [[server]] = await c.query<Rows<{ version: unknown }>>(SQL.version);
+      if (this.capabilities.engine === 'mysql' && /mariadb/i.test(String(server.version))) this.capabilities = ENGINE_RULES.mariadb;
     } finally {
       c.release();
     }

@@ -1,13 +1,18 @@
 /**
  * MySQL / MariaDB connections (mysql2): the configuration from the endpoint and the datastore
- * options, the database created when missing, one pool whose connections run READ COMMITTED and
- * never end the process when they break, and write transactions.
+ * options, the database created when missing, one pool whose connections run READ COMMITTED (and
+ * the engine's causal-read statements) and never end the process when they break, and write
+ * transactions. An endpoint naming several hosts gets them from HostSet: hosts in order, the pool
+ * on the first live one.
  */
-import type { ConnectionOptions, Pool, PoolConnection } from 'mysql2/promise';
+import type { ConnectionOptions, Pool, PoolConnection, RowDataPacket } from 'mysql2/promise';
 import { CommitUnknownError } from '../dialect';
 import type { Logger } from 'pino';
 import type { DatastoreOptions, MysqlEndpoint } from '../../config';
+import type { HostPort } from '../../endpoint';
+import { HostedDriver } from '../hosts';
 import { loadModule } from '../load-module';
+import { ENGINE_RULES } from '../rules';
 import { tlsOptions } from '../tls';
 import { inTransaction } from '../transaction';
 import { isConnectionError, isMissingDatabase } from './errors';
@@ -15,43 +20,76 @@ import { SQL } from './statements';
 
 type Mysql = typeof import('mysql2/promise');
 
-export class MysqlDriver {
-  pool!: Pool;
+export class MysqlDriver extends HostedDriver<Pool> {
   private mysql!: Mysql;
 
   constructor(
     private readonly endpoint: MysqlEndpoint,
     private readonly opts: DatastoreOptions,
-    private readonly log: Logger,
-  ) {}
+    log: Logger,
+  ) {
+    super(endpoint.hosts, log, isConnectionError);
+  }
 
   async open(): Promise<void> {
     this.mysql = loadModule<Mysql>('mysql2/promise');
-    await this.ensureDatabase();
-    this.pool = this.mysql.createPool({
-      ...this.connectionConfig(this.endpoint.database),
+    await this.openHosts();
+  }
+
+  close(): Promise<void> {
+    return this.closeHosts();
+  }
+
+  /** Runs fn in one transaction on a pooled connection (see inTransaction). */
+  async transaction<T>(fn: (c: PoolConnection) => Promise<T>): Promise<T> {
+    const c = await this.connection();
+    const conn = { exec: (sql: string) => c.query(sql), release: (broken: boolean) => (broken ? c.destroy() : c.release()) };
+    return inTransaction(conn, SQL.begin, isConnectionError, () => fn(c)).catch((e: unknown) => Promise.reject(this.noted(e)));
+  }
+
+  /** A pooled connection; failing to get one may mean a lost host, which the host set then checks at once. */
+  async connection(): Promise<PoolConnection> {
+    try {
+      return await this.pool.getConnection();
+    } catch (e) {
+      throw this.noted(e);
+    }
+  }
+
+  protected createPool(h: HostPort): Pool {
+    const pool = this.mysql.createPool({
+      ...this.connectionConfig(this.endpoint.database, h),
       connectionLimit: this.opts.maxOpenConnections,
       maxIdle: this.opts.maxOpenConnections,
       idleTimeout: this.opts.connectionMaxIdleMs,
       waitForConnections: true,
     });
-    this.pool.pool.on('connection', (c) => {
+    const session = [SQL.readCommitted, ...ENGINE_RULES[this.endpoint.engine].causalReads];
+    pool.pool.on('connection', (c) => {
       // A connection that dies while idle or between two queries must not end the process: the
       // next query on it fails and the writer retries.
-      c.on('error', (err: Error) => this.log.debug({ error: err.message }, 'database connection failed'));
-      void c.query(SQL.readCommitted);
+      c.on('error', (err: Error) => {
+        this.log.debug({ error: err.message }, 'database connection failed');
+        this.noted(err);
+      });
+      for (const stmt of session) void c.query(stmt);
     });
+    return pool;
   }
 
-  async close(): Promise<void> {
-    await this.pool?.end();
-  }
-
-  /** Runs fn in one transaction on a pooled connection (see inTransaction). */
-  async transaction<T>(fn: (c: PoolConnection) => Promise<T>): Promise<T> {
-    const c = await this.pool.getConnection();
-    const conn = { exec: (sql: string) => c.query(sql), release: (broken: boolean) => (broken ? c.destroy() : c.release()) };
-    return inTransaction(conn, SQL.begin, isConnectionError, () => fn(c));
+  /** Whether a host may take connections: it answers and, where the endpoint asks, takes writes. */
+  protected async check(h: HostPort): Promise<void> {
+    const c = await this.mysql.createConnection(this.connectionConfig(this.endpoint.database, h));
+    c.on('error', () => undefined);
+    try {
+      if (this.endpoint.targetSessionAttrs === 'any') await c.query(SQL.ping);
+      else {
+        const [[row]] = await c.query<Array<{ ro: unknown } & RowDataPacket>>(SQL.readOnly);
+        if (Number(row?.ro) !== 0) throw new Error(`host is read-only (target_session_attrs=${this.endpoint.targetSessionAttrs})`);
+      }
+    } finally {
+      await c.end().catch(() => undefined);
+    }
   }
 
   /**
@@ -60,7 +98,7 @@ export class MysqlDriver {
    * mid-transaction, so the connection rolls back before it is reused.
    */
   async multiStatementCommit(sql: string, values: unknown[]): Promise<void> {
-    const c = await this.pool.getConnection();
+    const c = await this.connection();
     let broken = false;
     try {
       await c.query({ sql, values });
@@ -71,7 +109,7 @@ export class MysqlDriver {
           () => false,
           () => true,
         ));
-      throw isConnectionError(e) ? new CommitUnknownError(e) : e;
+      throw isConnectionError(e) ? new CommitUnknownError(this.noted(e)) : e;
     } finally {
       if (broken) c.destroy();
       else c.release();
@@ -80,7 +118,7 @@ export class MysqlDriver {
 
   /** Runs fn in one read-only transaction on one consistent snapshot of the database. */
   async consistentRead<T>(fn: (c: PoolConnection) => Promise<T>): Promise<T> {
-    const c = await this.pool.getConnection();
+    const c = await this.connection();
     try {
       await c.query(SQL.repeatableReadOnce);
     } catch (e) {
@@ -91,11 +129,11 @@ export class MysqlDriver {
     return inTransaction(conn, SQL.beginConsistent, isConnectionError, () => fn(c));
   }
 
-  private connectionConfig(database: string | undefined): ConnectionOptions {
+  private connectionConfig(database: string | undefined, h: HostPort): ConnectionOptions {
     const e = this.endpoint;
     return {
-      host: e.host,
-      port: e.port,
+      host: h.host,
+      port: h.port,
       socketPath: e.socketPath,
       user: e.user,
       password: e.password,
@@ -110,14 +148,14 @@ export class MysqlDriver {
   }
 
   /** Creates the database when it does not exist, as kine does. */
-  private async ensureDatabase(): Promise<void> {
+  protected async ensureDatabase(h: HostPort): Promise<void> {
     try {
-      await (await this.mysql.createConnection(this.connectionConfig(this.endpoint.database))).end();
+      await (await this.mysql.createConnection(this.connectionConfig(this.endpoint.database, h))).end();
       return;
     } catch (e) {
       if (!isMissingDatabase(e)) throw e;
     }
-    const admin = await this.mysql.createConnection(this.connectionConfig(undefined));
+    const admin = await this.mysql.createConnection(this.connectionConfig(undefined, h));
     try {
       await admin.query(SQL.createDatabase(this.endpoint.database));
       this.log.info({ database: this.endpoint.database }, 'created database');

@@ -1,8 +1,6 @@
 /** Which MySQL / MariaDB failures are worth retrying, which mean the connection is gone, and the error ensureDatabase meets. */
 import { codeOf, errnoOf, SOCKET_ERROR_CODES } from '../error-codes';
 
-/** Lock wait timeout, deadlock, too many connections; connection failures are retried too. */
-const RETRYABLE_ERRNOS = new Set([1205, 1213, 1040]);
 /** Server shutdown, connection killed, server gone away, lost during a query, disconnected for inactivity. */
 const CONNECTION_ERRNOS = new Set([1053, 1927, 2006, 2013, 4031]);
 const CONNECTION_CODES = new Set([...SOCKET_ERROR_CODES, 'PROTOCOL_CONNECTION_LOST', 'PROTOCOL_SEQUENCE_TIMEOUT']);
@@ -20,8 +18,10 @@ export function isDiskFull(e: unknown): boolean {
   return typeof message === 'string' && /(errno|Errcode|error):? 28\b/i.test(message);
 }
 
-export function isTransient(e: unknown): boolean {
-  return RETRYABLE_ERRNOS.has(errnoOf(e) ?? 0) || isConnectionError(e);
+/** A failure worth running the transaction again for: one of the engine's retry error numbers, or a lost connection. */
+export function transientFor(retryCodes: readonly string[]): (e: unknown) => boolean {
+  const errnos = new Set(retryCodes.map(Number));
+  return (e) => errnos.has(errnoOf(e) ?? 0) || isConnectionError(e);
 }
 
 /** ER_BAD_DB_ERROR: the database does not exist. */

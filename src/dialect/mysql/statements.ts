@@ -33,6 +33,7 @@ export const SQL = {
   schemaLock: 'SELECT GET_LOCK(?, 60) AS ok',
   schemaUnlock: 'SELECT RELEASE_LOCK(?)',
   maxAllowedPacket: 'SELECT @@max_allowed_packet AS bytes',
+  version: 'SELECT VERSION() AS version',
   rowsAfter: `SELECT ${ROW_COLUMNS} FROM log WHERE revision > ? AND revision <= ? ORDER BY revision, sub`,
   loadLeases: 'SELECT id, ttl, expires_at FROM lease',
   loadAuth: LOAD_AUTH,
@@ -49,6 +50,8 @@ export const SQL = {
   // InnoDB rebuilds the tables online; writers are not blocked for the duration.
   defragment: 'OPTIMIZE TABLE log, lease, meta, auth_user, auth_role',
   ping: 'SELECT 1',
+  /** What target_session_attrs=read-write checks: a replica runs read_only. */
+  readOnly: 'SELECT @@global.read_only AS ro',
   /** The endpoint parser allows only letters, digits, '_', '$' and '-' in a database name. */
   createDatabase: (database: string) => `CREATE DATABASE IF NOT EXISTS \`${database}\``,
   /**

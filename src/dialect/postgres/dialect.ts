@@ -1,7 +1,9 @@
 /**
  * The PostgreSQL dialect: a connection pool for writes and reads, and one extra connection that
  * LISTENs for other instances' commits. The fence is `SELECT … FOR UPDATE` on the marks in meta;
- * READ COMMITTED then shows every row committed before the lock was granted.
+ * READ COMMITTED then shows every row committed before the lock was granted. CockroachDB and
+ * YugabyteDB speak the same protocol with their own rules (rules.ts): no NOTIFY (the log is
+ * polled), no advisory lock, their retry codes.
  */
 import type { PoolClient } from 'pg';
 import type { Logger } from 'pino';
@@ -9,8 +11,8 @@ import type { DatastoreOptions, PostgresEndpoint } from '../../config';
 import { authName, encodeRole, encodeUser, toAuthRows, type RawAuthRowOfKind } from '../auth-rows';
 import { insertChunks } from '../chunks';
 import {
-  DEFAULT_CAPABILITIES,
   type AuthChanges,
+  type Capabilities,
   type AuthRows,
   type ConsistentRead,
   type KineRow,
@@ -37,7 +39,9 @@ import {
   type RawMetaRow,
 } from '../rows';
 import { PostgresDriver } from './driver';
-import { isConnectionError, isDiskFull, isTransient } from './errors';
+import type { HostHealth } from '../hosts';
+import { ENGINE_RULES } from '../rules';
+import { isConnectionError, isDiskFull, isSchemaRace, transientFor } from './errors';
 import { schema, SCHEMA_LOCK_ID } from './schema';
 import { AUTH_SQL, prepared, SQL } from './statements';
 
@@ -47,10 +51,13 @@ type Queryable = Pick<PoolClient, 'query'>;
 const INSERT_ROWS = 1000;
 const INSERT_BYTES = 16 << 20;
 
+/** Attempts at creating the schema where no advisory lock keeps two instances from racing. */
+const SCHEMA_ATTEMPTS = 5;
+
 export class PostgresDialect implements Dialect {
   readonly name = 'postgres';
-  readonly capabilities = { ...DEFAULT_CAPABILITIES, notifications: true, fencedWrites: true };
-  readonly isTransient = isTransient;
+  readonly capabilities: Capabilities;
+  readonly isTransient: (e: unknown) => boolean;
   readonly isDiskFull = isDiskFull;
   readonly isUnreachable = isConnectionError;
 
@@ -62,14 +69,30 @@ export class PostgresDialect implements Dialect {
 
   constructor(endpoint: PostgresEndpoint, opts: DatastoreOptions, log: Logger) {
     this.driver = new PostgresDriver(endpoint, opts, log);
+    this.capabilities = ENGINE_RULES[endpoint.engine];
+    this.isTransient = transientFor(this.capabilities.retryCodes);
+  }
+
+  hostHealth(): HostHealth[] {
+    return this.driver.hostHealth();
   }
 
   async open(options: OpenOptions): Promise<void> {
     await this.driver.open();
-    await this.driver.transaction(async (c) => {
-      await c.query(SQL.schemaLock, [SCHEMA_LOCK_ID.toString()]);
-      if (options.schema !== false) for (const stmt of schema(options.announce)) await c.query(stmt);
-    });
+    const locked = this.capabilities.advisoryLocks !== 'none';
+    const statements =
+      options.schema === false ? [] : schema(options.announce, this.capabilities.notifications, this.capabilities.fencedWrites);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.driver.transaction(async (c) => {
+          if (locked) await c.query(SQL.schemaLock, [SCHEMA_LOCK_ID.toString()]);
+          for (const stmt of statements) await c.query(stmt);
+        });
+      } catch (e) {
+        // Without the lock, another instance creating the same table at once wins; ours sees it next time.
+        if (locked || attempt >= SCHEMA_ATTEMPTS || !(isSchemaRace(e) || this.isTransient(e))) throw e;
+      }
+    }
   }
 
   close(): Promise<void> {

@@ -71,6 +71,9 @@ export const SQL = {
   // Compaction deletes from log; meta's marks are rewritten by every batch.
   reclaim: 'VACUUM log, meta',
   ping: 'SELECT 1',
+  /** What target_session_attrs checks, as libpq does. */
+  readOnly: 'SHOW transaction_read_only',
+  inRecovery: 'SELECT pg_is_in_recovery() AS recovery',
   /** The endpoint parser allows only letters, digits, '_', '$' and '-' in a database name. */
   createDatabase: (database: string) => `CREATE DATABASE "${database}"`,
 } as const;

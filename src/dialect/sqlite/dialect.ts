@@ -3,7 +3,6 @@ import type { SqliteEndpoint } from '../../config';
 import { authName, encodeRole, encodeUser, toAuthRows, type RawAuthRowOfKind } from '../auth-rows';
 import {
   cannotListen,
-  DEFAULT_CAPABILITIES,
   type AuthRows,
   type ConsistentRead,
   type KineRow,
@@ -18,6 +17,7 @@ import {
 import { insertChunks } from '../chunks';
 import { toKineRow, toLeaseRow, toLogRow, toMetaValues, type RawKineRow, type RawLeaseRow, type RawLogRow, type RawMetaRow } from '../rows';
 import { SqliteDriver } from './driver';
+import { ENGINE_RULES } from '../rules';
 import { isDiskFull, isTransient } from './errors';
 import { SCHEMA } from './schema';
 import { KINE_SQL, prepareConsistentReader, prepareStatements, PRAGMAS, VACUUM, type Statements } from './statements';
@@ -47,7 +47,7 @@ function applyWritten(values: MetaValues, names: readonly string[], entries: Rec
 export class SqliteDialect implements Dialect {
   readonly name = 'sqlite';
   // Several processes on one file poll; there is no server to announce commits.
-  readonly capabilities = DEFAULT_CAPABILITIES;
+  readonly capabilities = ENGINE_RULES.sqlite;
   readonly listen = cannotListen('sqlite');
   readonly isTransient = isTransient;
   readonly isDiskFull = isDiskFull;

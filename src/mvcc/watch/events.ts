@@ -43,15 +43,17 @@ export function forWatcher(e: SharedEvent, w: Watcher): Event {
 /** The watcher's events in revisions [from, to] from the index history, ordered by (revision, sub). */
 export function historyEvents(index: RevisionIndex, w: Watcher, from: number, to: number): Event[] {
   const found: Array<{ row: LogRow; ev: Event }> = [];
-  for (const h of index.histories(w.range)) collect(h, w, from, to, found);
+  for (const h of index.histories(w.range)) collect(h, w, from, to, index.compactRevision, found);
   found.sort((a, b) => a.row.revision - b.row.revision || a.row.sub - b.row.sub);
   return found.map((f) => f.ev);
 }
 
-function collect(h: KeyHistory, w: Watcher, from: number, to: number, out: Array<{ row: LogRow; ev: Event }>): void {
+function collect(h: KeyHistory, w: Watcher, from: number, to: number, compacted: number, out: Array<{ row: LogRow; ev: Event }>): void {
   const vs = h.versions;
   for (let i = h.firstFrom(from); i < vs.length && vs[i].revision <= to; i++) {
     const row = vs[i];
+    // Compaction drops a tombstone at the compact revision; one a trim has not reached yet is not shown either.
+    if (row.deleted && row.revision <= compacted) continue;
     if (!w.wants(row.deleted ? EventType.DELETE : EventType.PUT)) continue;
     out.push({ row, ev: eventOf(row, vs[i - 1], w.prevKv) });
   }

@@ -39,13 +39,12 @@ export function integer(v: JsonValue, s: Scalar): bigint {
 }
 
 const STD_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
-const URL_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
 
 /**
  * Go's base64.Encoding.Decode (padding required, CR and LF skipped): the offset of the first bad
  * byte, or undefined when `s` decodes. Its error offsets are what etcd's gateway reports.
  */
-function goBase64Error(s: string, alphabet: string): number | undefined {
+function goBase64Error(s: string): number | undefined {
   const skipNewlines = (i: number) => {
     while (i < s.length && (s[i] === '\n' || s[i] === '\r')) i++;
     return i;
@@ -58,7 +57,7 @@ function goBase64Error(s: string, alphabet: string): number | undefined {
         return si - j;
       }
       const c = s[si++];
-      if (alphabet.includes(c)) continue;
+      if (STD_ALPHABET.includes(c)) continue;
       if (c === '\n' || c === '\r') {
         j--;
         continue;
@@ -78,15 +77,14 @@ function goBase64Error(s: string, alphabet: string): number | undefined {
 }
 
 /**
- * Bytes as Go decodes base64: the standard alphabet (the URL-safe one when the text uses it), with
+ * Bytes as etcd's gateway decodes them (Go's base64.StdEncoding): the standard alphabet only, with
  * padding; a bad character is reported by offset.
  */
 function base64(v: JsonValue): Buffer {
   if (typeof v !== 'string') throw bad(`json: cannot unmarshal ${jsonKind(v)} into Go value of type []byte`);
-  const url = /[-_]/.test(v) && !/[+/]/.test(v);
-  const at = goBase64Error(v, url ? URL_ALPHABET : STD_ALPHABET);
+  const at = goBase64Error(v);
   if (at !== undefined) throw bad(`illegal base64 data at input byte ${at}`);
-  return Buffer.from(v.replace(/[\r\n]/g, ''), url ? 'base64url' : 'base64');
+  return Buffer.from(v.replace(/[\r\n]/g, ''), 'base64');
 }
 
 /** A converted value and its protobuf payload size (after the tag); `zero` values are left off the wire. */
