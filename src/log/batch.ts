@@ -24,11 +24,22 @@ export class BatchState implements Batch {
   private readonly undos: Array<() => void> = [];
   private readonly commits: Array<() => void> = [];
 
+  /** A job read the clock while the batch had none (evaluated ahead of the fence): it must be run again under it. */
+  clockRead = false;
+
+  /** `now` undefined: the database clock is not known yet (a batch evaluated before taking the fence). */
   constructor(
     committed: number,
-    readonly nowMs: number,
+    private readonly now: number | undefined,
   ) {
     this.rev = committed;
+  }
+
+  get nowMs(): number {
+    if (this.now !== undefined) return this.now;
+    this.clockRead = true;
+    // Never committed: the writer re-runs the batch under the fence, with the database clock.
+    return Date.now();
   }
 
   get revision(): number {
@@ -163,5 +174,19 @@ export class BatchState implements Batch {
   private undoTo(mark: number): void {
     for (let i = this.undos.length - 1; i >= mark; i--) this.undos[i]();
     this.undos.length = mark;
+  }
+}
+
+/**
+ * Runs the jobs in order until their rows' keys and values pass `capBytes` (the engine's
+ * transaction cap): the jobs not run wait for the next batch.
+ */
+export function runJobs(state: BatchState, batch: ReadonlyArray<{ job: Job<unknown> }>, capBytes: number): void {
+  let bytes = 0;
+  let counted = 0;
+  for (const p of batch) {
+    if (bytes > capBytes) break;
+    state.run(p.job);
+    for (; counted < state.rows.length; counted++) bytes += state.rows[counted].key.length + state.rows[counted].value.length;
   }
 }
