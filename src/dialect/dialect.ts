@@ -109,6 +109,25 @@ export interface WriteTx extends LogSource {
   setMeta(entries: Record<string, string>): Promise<void>;
 }
 
+/**
+ * One write transaction's changes, sent to the database in one request: applied only if the fence
+ * rows still hold `expect` (nothing committed since the writer last saw them); else nothing is.
+ */
+export interface FencedWrite {
+  /** The fence rows (in lock order) and the values they must still hold. */
+  expect: MetaValues;
+  rows: LogRow[];
+  leaseUpserts: LeaseRow[];
+  leaseDeletes: bigint[];
+  meta: Record<string, string>;
+}
+
+/** A write transaction's shortcut: its changes, and what `write` resolves to when they committed in one request. */
+export interface Shortcut<T> {
+  changes: FencedWrite;
+  result: T;
+}
+
 export interface DbSize {
   /** Bytes the database occupies. */
   size: number;
@@ -161,8 +180,14 @@ export interface Dialect extends LogSource {
   /** Connects, creates the database if missing, and creates or upgrades the schema idempotently. */
   open(options: OpenOptions): Promise<void>;
   close(): Promise<void>;
-  /** Runs fn in one transaction; commits if fn resolves, rolls back if it throws. */
-  write<T>(fn: (tx: WriteTx) => Promise<T>): Promise<T>;
+  /**
+   * Runs fn in one transaction; commits if fn resolves, rolls back if it throws. With a shortcut
+   * (where `capabilities.fencedWrites`), first sends its changes in one request — lock the fence
+   * rows, compare them with `expect`, store, commit — and resolves to `shortcut.result` if they
+   * matched; fn runs only if they did not (nothing was written) or the changes were too large for
+   * one request. A connection lost once that request was sent is a CommitUnknownError.
+   */
+  write<T>(fn: (tx: WriteTx) => Promise<T>, shortcut?: Shortcut<T>): Promise<T>;
   /**
    * The named meta rows as committed, read outside any write transaction. A dialect may answer
    * from a cache only where it can prove nothing was committed since (SQLite's data_version).

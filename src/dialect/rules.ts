@@ -46,6 +46,12 @@ export interface EngineRules {
    * around. Write batches stay well under it (see `batchByteCap`).
    */
   readonly maxTxnBytes: number | undefined;
+  /**
+   * A write batch may be committed in one request (fence check, changes and COMMIT together; see
+   * log/fenced-commit.ts): PostgreSQL's `strata_commit` function, MySQL's multi-statement request.
+   * Only where it was run and its locking is one server's; elsewhere batches take the transaction.
+   */
+  readonly fencedWrites: boolean;
 }
 
 /** PostgreSQL's serialization failure, deadlock, too many connections. */
@@ -64,6 +70,7 @@ const MYSQL: EngineRules = {
   notifications: false,
   advisoryLocks: 'server',
   maxTxnBytes: undefined,
+  fencedWrites: true,
 };
 
 export const ENGINE_RULES: Readonly<Record<Engine, EngineRules>> = {
@@ -76,6 +83,7 @@ export const ENGINE_RULES: Readonly<Record<Engine, EngineRules>> = {
     notifications: false,
     advisoryLocks: 'none',
     maxTxnBytes: undefined,
+    fencedWrites: false,
   },
   postgres: {
     engine: 'postgres',
@@ -86,6 +94,7 @@ export const ENGINE_RULES: Readonly<Record<Engine, EngineRules>> = {
     notifications: true,
     advisoryLocks: 'server',
     maxTxnBytes: undefined,
+    fencedWrites: true,
   },
   mysql: MYSQL,
   mariadb: { ...MYSQL, engine: 'mariadb' },
@@ -103,6 +112,7 @@ export const ENGINE_RULES: Readonly<Record<Engine, EngineRules>> = {
     advisoryLocks: 'node-local',
     // wsrep_max_ws_size's default and ceiling (2 GiB); the dialect lowers it to the server's value.
     maxTxnBytes: 2048 * MiB - 1,
+    fencedWrites: false,
   },
   cockroachdb: {
     engine: 'cockroachdb',
@@ -117,6 +127,7 @@ export const ENGINE_RULES: Readonly<Record<Engine, EngineRules>> = {
     advisoryLocks: 'none',
     // kv.raft.command.max_size: a transaction's writes beyond it fail.
     maxTxnBytes: 64 * MiB,
+    fencedWrites: false,
   },
   yugabytedb: {
     engine: 'yugabytedb',
@@ -129,6 +140,7 @@ export const ENGINE_RULES: Readonly<Record<Engine, EngineRules>> = {
     advisoryLocks: 'none',
     // No documented hard cap; the RPC message limit (rpc_max_message_size, 255 MiB) bounds a batch.
     maxTxnBytes: 255 * MiB,
+    fencedWrites: false,
   },
   tidb: {
     engine: 'tidb',
@@ -141,6 +153,7 @@ export const ENGINE_RULES: Readonly<Record<Engine, EngineRules>> = {
     advisoryLocks: 'cluster',
     // txn-total-size-limit's default.
     maxTxnBytes: 100 * 1000 * 1000,
+    fencedWrites: false,
   },
 };
 

@@ -35,11 +35,22 @@ export class BatchState implements Batch {
   private readonly undos: Array<() => void> = [];
   private readonly commits: Array<() => void> = [];
 
+  /** A job read the clock while the batch had none (evaluated ahead of the fence): it must be run again under it. */
+  clockRead = false;
+
+  /** `now` undefined: the database clock is not known yet (a batch evaluated before taking the fence). */
   constructor(
     committed: number,
-    readonly nowMs: number,
+    private readonly now: number | undefined,
   ) {
     this.rev = committed;
+  }
+
+  get nowMs(): number {
+    if (this.now !== undefined) return this.now;
+    this.clockRead = true;
+    // Never committed: the writer re-runs the batch under the fence, with the database clock.
+    return Date.now();
   }
 
   get revision(): number {
@@ -206,4 +217,13 @@ export class BatchState implements Batch {
     for (let i = this.undos.length - 1; i >= mark; i--) this.undos[i]();
     this.undos.length = mark;
   }
+}
+
+/**
+ * Runs the jobs in order while their rows' keys and values stay within `capBytes` (the engine's
+ * transaction cap): a job that would pass it, and the jobs after it, wait for the next batch. The
+ * first job always runs: alone it is the batch.
+ */
+export function runJobs(state: BatchState, batch: ReadonlyArray<{ job: Job<unknown> }>, capBytes: number): void {
+  for (const p of batch) if (!state.runWithin(p.job, capBytes)) break;
 }

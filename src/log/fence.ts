@@ -1,25 +1,23 @@
 /**
  * Linearizable reads: learn the committed marks (revision, compaction, lease stamp) with one
- * primary-key read of meta, shared by every read that arrives while no read is in flight. A read
- * that arrives while a fence read is already in flight waits for the next one, which starts after
- * it arrived — sharing the earlier one could miss a write acknowledged in between.
+ * primary-key read of meta. The reads that arrive in one event-loop turn share one fence read,
+ * started after that turn (and after the read in flight, if any): a read never shares one that
+ * started before it arrived, which could miss a write acknowledged in between.
  */
 import type { Dialect } from '../dialect/dialect';
 import { MARKS, marksFrom, type Marks } from './meta';
 
 export class Fence {
   private inFlight: Promise<Marks> | null = null;
+  /** The next fence read, not started yet: every read that arrives until it starts joins it. */
   private next: Promise<Marks> | null = null;
 
   constructor(private readonly dialect: Dialect) {}
 
   committed(): Promise<Marks> {
-    if (!this.inFlight) return this.start();
     if (!this.next) {
-      this.next = this.inFlight.then(
-        () => this.start(),
-        () => this.start(),
-      );
+      const before = this.inFlight?.catch(() => undefined);
+      this.next = new Promise<void>((r) => setImmediate(r)).then(() => before).then(() => this.start());
     }
     return this.next;
   }

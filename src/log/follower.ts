@@ -18,6 +18,8 @@ export class Follower {
   leaseStamp: string | undefined;
   /** The auth marks the in-memory users and roles match. */
   authMarks: AuthMarks | undefined;
+  /** Counts the passes that changed memory: the writer knows memory is where its last batch left it while this holds still. */
+  passes = 0;
   private tail: Promise<unknown> = Promise.resolve();
 
   constructor(
@@ -53,6 +55,7 @@ export class Follower {
    * delete rows) between reading the marks and reading the rows.
    */
   async advance(source: LogSource, marks: Marks, recheck?: () => Promise<Marks>): Promise<void> {
+    this.passes++;
     const applied = this.memory.appliedRevision();
     // Compacted past what we applied: the rows in between may be gone.
     if (marks.compactRevision > applied) return this.reload(marks);

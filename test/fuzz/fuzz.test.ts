@@ -20,6 +20,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { b, createClient, prefixEnd, type EtcdClient, type Msg } from '../helpers/client';
 import { startStrata, type Server } from '../helpers/servers';
+import { noBackendReason, testBackend, type BackendName } from '../helpers/targets';
 import { MvccModel, ModelError, bytes, wireDelete, wirePut, wireRange, wireTxn } from '../conformance/model';
 import { badGatewayReply, badStatus, grpcMethods, JSON_ROUTES, jsonMutationArb, mutate, mutateJson, mutationArb } from './wire';
 
@@ -35,6 +36,13 @@ const params = (): fc.Parameters<unknown> => ({
   endOnFailure: true,
 });
 const TIMEOUT = BUDGET_MS + 60_000;
+/**
+ * Where the fuzzed strata runs: STRATA_FUZZ_NODE names another node binary (a node 22, which lets
+ * strata widen nghttp2's stream reset limit), STRATA_FUZZ_BACKEND another backend (better-sqlite3
+ * is built for the node running the tests, so a node 22 strata runs on postgres or mysql).
+ */
+const FUZZ_NODE = process.env.STRATA_FUZZ_NODE;
+const FUZZ_BACKEND = process.env.STRATA_FUZZ_BACKEND;
 
 /** The options test/helpers/client.ts gives its clients: a client with them shares their connection. */
 const SHARED_OPTIONS = { 'grpc.max_receive_message_length': -1, 'grpc.max_send_message_length': 8 * 1024 * 1024 };
@@ -133,7 +141,9 @@ describe('fuzz', () => {
   let client: EtcdClient;
   let raw: grpc.Client;
   beforeAll(async () => {
-    server = await startStrata();
+    const backend = FUZZ_BACKEND ? testBackend(FUZZ_BACKEND as BackendName) : undefined;
+    if (FUZZ_BACKEND && !backend) throw new Error(`STRATA_FUZZ_BACKEND=${FUZZ_BACKEND}: ${noBackendReason([FUZZ_BACKEND as BackendName])}`);
+    server = await startStrata({ node: FUZZ_NODE, endpoint: backend?.endpoint, onCleanup: backend?.drop });
     client = createClient(server.address);
     raw = new grpc.Client(server.address, grpc.credentials.createInsecure());
   });

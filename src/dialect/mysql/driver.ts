@@ -7,6 +7,7 @@
  * whatever the scheme; galera:// demands one.
  */
 import type { Connection, ConnectionOptions, Pool, PoolConnection, RowDataPacket } from 'mysql2/promise';
+import { CommitUnknownError } from '../dialect';
 import type { Logger } from 'pino';
 import type { DatastoreOptions, MysqlEndpoint } from '../../config';
 import type { HostPort } from '../../endpoint';
@@ -95,6 +96,30 @@ export class MysqlDriver extends HostedDriver<Pool> {
     }
   }
 
+  /**
+   * Sends one multi-statement request that opens, fills and commits a transaction. Once sent, a
+   * lost connection leaves its outcome unknown (CommitUnknownError). Any other failure stopped it
+   * mid-transaction, so the connection rolls back before it is reused.
+   */
+  async multiStatementCommit(sql: string, values: unknown[]): Promise<void> {
+    const c = await this.connection();
+    let broken = false;
+    try {
+      await c.query({ sql, values });
+    } catch (e) {
+      broken =
+        isConnectionError(e) ||
+        (await c.query(SQL.rollback).then(
+          () => false,
+          () => true,
+        ));
+      throw isConnectionError(e) ? new CommitUnknownError(this.noted(e)) : e;
+    } finally {
+      if (broken) c.destroy();
+      else c.release();
+    }
+  }
+
   /** Runs fn in one read-only transaction on one consistent snapshot of the database. */
   async consistentRead<T>(fn: (c: PoolConnection) => Promise<T>): Promise<T> {
     const c = await this.connection();
@@ -118,6 +143,8 @@ export class MysqlDriver extends HostedDriver<Pool> {
       password: e.password,
       database,
       ssl: tlsOptions(e, this.opts.tls),
+      // The fenced commit is one multi-statement request; every value in it is escaped by mysql2.
+      multipleStatements: true,
       supportBigNumbers: true,
       bigNumberStrings: true,
       connectTimeout: Number(e.params.timeout?.replace(/s$/, '') ?? '10') * 1000,

@@ -12,6 +12,7 @@ const inList = (n: number): string => `(${many(n, '?')})`;
 
 export const SQL = {
   begin: 'START TRANSACTION',
+  rollback: 'ROLLBACK',
   /** kine's table, only ever read. */
   kineExists: "SELECT COUNT(*) AS n FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name = 'kine'",
   kineRows: (limit: number) =>
@@ -80,3 +81,39 @@ export const SQL_FOR_COUNT = {
     `INSERT INTO ${table} (name, value) VALUES ${many(n, '(?, ?)')} ON DUPLICATE KEY UPDATE value = VALUES(value)`,
   deleteAuth: (table: 'auth_user' | 'auth_role', n: number) => `DELETE FROM ${table} WHERE name IN ${inList(n)}`,
 };
+
+/** What one fenced commit holds: the fence rows compared, log rows, lease upserts and deletes, meta rows. */
+export interface FencedCounts {
+  marks: number;
+  rows: number;
+  upserts: number;
+  deletes: number;
+  meta: number;
+}
+
+/** The error the fenced commit's guard raises when the fence rows moved ("Subquery returns more than 1 row"). */
+export const FENCE_MOVED_ERRNO = 1242;
+
+/**
+ * A write transaction in one multi-statement request (the text protocol; mysql2 escapes the
+ * values): the fence rows locked and compared, in the same statement, with what the writer
+ * expects (`name=value` joined by ',' in name order); a guard that fails with FENCE_MOVED_ERRNO
+ * unless they matched — the server runs nothing of a request after a failed statement, so the
+ * changes that follow are never applied on a moved fence, and the caller rolls back; the changes,
+ * as the transaction would write them; COMMIT. (Not one conditional INSERT … SELECT from a
+ * derived table of all rows: MariaDB truncates values past 64 KiB in one, without a warning.)
+ */
+export function fencedCommit(n: FencedCounts): string {
+  const parts = [
+    'START TRANSACTION',
+    `SELECT CAST(GROUP_CONCAT(name, '=', value ORDER BY name SEPARATOR ',') AS BINARY) = CAST(? AS BINARY) INTO @strata_fenced
+     FROM meta WHERE name IN ${inList(n.marks)} FOR UPDATE`,
+    'SELECT (SELECT 1 UNION ALL SELECT 1 FROM DUAL WHERE NOT (@strata_fenced <=> 1)) INTO @strata_guard',
+  ];
+  if (n.rows > 0) parts.push(SQL_FOR_COUNT.insertRows(n.rows));
+  if (n.upserts > 0) parts.push(SQL_FOR_COUNT.upsertLeases(n.upserts));
+  if (n.deletes > 0) parts.push(SQL_FOR_COUNT.deleteLeases(n.deletes));
+  if (n.meta > 0) parts.push(SQL_FOR_COUNT.setMeta(n.meta));
+  parts.push('COMMIT');
+  return parts.join(';\n');
+}

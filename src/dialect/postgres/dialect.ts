@@ -18,6 +18,8 @@ import {
   type KineRow,
   type DbSize,
   type Dialect,
+  type FencedWrite,
+  type Shortcut,
   type LeaseRow,
   type LogRow,
   type MetaValues,
@@ -78,7 +80,8 @@ export class PostgresDialect implements Dialect {
   async open(options: OpenOptions): Promise<void> {
     await this.driver.open();
     const locked = this.capabilities.advisoryLocks !== 'none';
-    const statements = options.schema === false ? [] : schema(options.announce, this.capabilities.notifications);
+    const statements =
+      options.schema === false ? [] : schema(options.announce, this.capabilities.notifications, this.capabilities.fencedWrites);
     for (let attempt = 1; ; attempt++) {
       try {
         return await this.driver.transaction(async (c) => {
@@ -100,7 +103,8 @@ export class PostgresDialect implements Dialect {
     return this.driver.listen(onChange);
   }
 
-  write<T>(fn: (tx: WriteTx) => Promise<T>): Promise<T> {
+  async write<T>(fn: (tx: WriteTx) => Promise<T>, shortcut?: Shortcut<T>): Promise<T> {
+    if (shortcut && (await this.commitFenced(shortcut.changes))) return shortcut.result;
     return this.driver.transaction((c) => fn(this.tx(c)));
   }
 
@@ -118,6 +122,27 @@ export class PostgresDialect implements Dialect {
       writeAuth: (changes) => writeAuthOn(c, changes),
       setMeta: async (entries) => void (await c.query(prepared('setMeta', [Object.keys(entries), Object.values(entries)]))),
     };
+  }
+
+  /** The shortcut of `write`: true when it committed, false when nothing was written. */
+  private async commitFenced(w: FencedWrite): Promise<boolean> {
+    let bytes = 0;
+    for (const r of w.rows) bytes += r.key.length + r.value.length;
+    if (bytes > INSERT_BYTES) return false;
+    const [r] = await this.driver.autocommit<{ ok: boolean }>(
+      prepared('commit', [
+        [...w.expect.keys()],
+        [...w.expect.values()],
+        ...columnsOf(w.rows),
+        w.leaseUpserts.map((l) => l.id.toString()),
+        w.leaseUpserts.map((l) => l.ttl),
+        w.leaseUpserts.map((l) => l.expiresAt),
+        w.leaseDeletes.map((id) => id.toString()),
+        Object.keys(w.meta),
+        Object.values(w.meta),
+      ]),
+    );
+    return r.ok;
   }
 
   async readMeta(names: readonly string[]): Promise<MetaValues> {
@@ -232,18 +257,21 @@ async function writeAuthOn(c: Queryable, changes: AuthChanges): Promise<void> {
 
 async function insertRowsOn(c: Queryable, rows: LogRow[]): Promise<void> {
   for (const chunk of insertChunks(rows, INSERT_ROWS, INSERT_BYTES)) {
-    await c.query(
-      prepared('insertRows', [
-        chunk.map((r) => r.revision),
-        chunk.map((r) => r.sub),
-        chunk.map((r) => r.key),
-        chunk.map((r) => r.createRevision),
-        chunk.map((r) => r.prevRevision),
-        chunk.map((r) => r.version),
-        chunk.map((r) => r.lease.toString()),
-        chunk.map((r) => r.value),
-        chunk.map((r) => r.deleted),
-      ]),
-    );
+    await c.query(prepared('insertRows', columnsOf(chunk)));
   }
+}
+
+/** Log rows as one array per column, in the order of the log table's columns (for `unnest`). */
+function columnsOf(rows: LogRow[]): unknown[][] {
+  return [
+    rows.map((r) => r.revision),
+    rows.map((r) => r.sub),
+    rows.map((r) => r.key),
+    rows.map((r) => r.createRevision),
+    rows.map((r) => r.prevRevision),
+    rows.map((r) => r.version),
+    rows.map((r) => r.lease.toString()),
+    rows.map((r) => r.value),
+    rows.map((r) => r.deleted),
+  ];
 }

@@ -5,7 +5,8 @@
  * connects to one host; an endpoint naming several gets libpq's behaviour from HostSet (hosts in
  * order, target_session_attrs checked), with the pool on the host chosen.
  */
-import type { Client, ClientConfig, Pool, PoolClient } from 'pg';
+import type { Client, ClientConfig, Pool, PoolClient, QueryConfig, QueryResultRow } from 'pg';
+import { CommitUnknownError } from '../dialect';
 import type { Logger } from 'pino';
 import type { DatastoreOptions, PostgresEndpoint } from '../../config';
 import type { HostPort } from '../../endpoint';
@@ -99,6 +100,29 @@ export class PostgresDriver extends HostedDriver<Pool> {
       }
     } finally {
       await c.end().catch(() => undefined);
+    }
+  }
+
+  /**
+   * Runs one statement that commits by itself (autocommit): once it was sent, a lost connection
+   * leaves its outcome unknown (CommitUnknownError) and the connection is destroyed.
+   */
+  async autocommit<R extends QueryResultRow>(query: QueryConfig): Promise<R[]> {
+    let c: PoolClient;
+    try {
+      c = await this.pool.connect();
+    } catch (e) {
+      throw this.noted(e);
+    }
+    let broken = false;
+    try {
+      return (await c.query<R>(query)).rows;
+    } catch (e) {
+      if (!isConnectionError(e)) throw e;
+      broken = true;
+      throw new CommitUnknownError(this.noted(e));
+    } finally {
+      c.release(broken);
     }
   }
 

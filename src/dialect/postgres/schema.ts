@@ -11,10 +11,43 @@ export const NOTIFY_CHANNEL = 'strata_log';
 export const SCHEMA_LOCK_ID = 0x5374726174610001n;
 
 /**
- * The schema's statements; with `notify`, a change of one of the `announce` meta rows notifies
- * listeners (engines without NOTIFY get the tables only).
+ * A group commit in one statement (autocommit, so one round trip): the fence rows locked, then
+ * compared with what the writer expects — each statement of a function sees what committed before
+ * it, so the comparison sees the values the lock was granted on — and only if they match,
+ * everything written. Returns whether it wrote.
  */
-export function schema(announce: readonly string[], notify: boolean): string[] {
+const COMMIT_FUNCTION = `CREATE OR REPLACE FUNCTION strata_commit(
+   fence_names text[], fence_values text[],
+   revisions bigint[], subs int[], keys bytea[], create_revisions bigint[], prev_revisions bigint[],
+   versions bigint[], leases bigint[], vals bytea[], deleteds boolean[],
+   lease_ids bigint[], lease_ttls bigint[], lease_expiries bigint[], deleted_leases bigint[],
+   meta_names text[], meta_values text[]) RETURNS boolean LANGUAGE plpgsql AS $$
+ BEGIN
+   PERFORM 1 FROM meta WHERE name = ANY(fence_names) ORDER BY name FOR UPDATE;
+   IF EXISTS (SELECT 1 FROM unnest(fence_names, fence_values) AS e(name, value) LEFT JOIN meta m ON m.name = e.name
+              WHERE m.value IS DISTINCT FROM e.value) THEN
+     RETURN false;
+   END IF;
+   INSERT INTO log (revision, sub, key, create_revision, prev_revision, version, lease, value, deleted)
+     SELECT * FROM unnest(revisions, subs, keys, create_revisions, prev_revisions, versions, leases, vals, deleteds);
+   IF cardinality(lease_ids) > 0 THEN
+     INSERT INTO lease (id, ttl, expires_at) SELECT * FROM unnest(lease_ids, lease_ttls, lease_expiries)
+       ON CONFLICT (id) DO UPDATE SET ttl = excluded.ttl, expires_at = excluded.expires_at;
+   END IF;
+   IF cardinality(deleted_leases) > 0 THEN
+     DELETE FROM lease WHERE id = ANY(deleted_leases);
+   END IF;
+   INSERT INTO meta (name, value) SELECT * FROM unnest(meta_names, meta_values)
+     ON CONFLICT (name) DO UPDATE SET value = excluded.value;
+   RETURN true;
+ END $$`;
+
+/**
+ * The schema's statements; with `notify`, a change of one of the `announce` meta rows notifies
+ * listeners (engines without NOTIFY get the tables only); with `fenced`, the one-request commit
+ * function is made.
+ */
+export function schema(announce: readonly string[], notify: boolean, fenced: boolean): string[] {
   const quoted = announce.map((n) => n.replace(/'/g, "''"));
   const names = quoted.map((n) => `'${n}'`).join(', ');
   // The trigger's definition names every mark, in this order ('_' in a LIKE matches itself too).
@@ -40,6 +73,7 @@ export function schema(announce: readonly string[], notify: boolean): string[] {
     'CREATE TABLE IF NOT EXISTS auth_user (name BYTEA PRIMARY KEY, value BYTEA NOT NULL)',
     'CREATE TABLE IF NOT EXISTS auth_role (name BYTEA PRIMARY KEY, value BYTEA NOT NULL)',
   ];
+  if (fenced) tables.push(COMMIT_FUNCTION);
   if (!notify) return tables;
   return [
     ...tables,

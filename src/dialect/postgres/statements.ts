@@ -24,6 +24,9 @@ const PREPARED = {
   deleteLeases: `DELETE FROM lease WHERE id = ANY($1::bigint[])`,
   loadLeases: `SELECT id, ttl, expires_at FROM lease`,
   loadAuth: LOAD_AUTH,
+  commit: `SELECT strata_commit($1::text[], $2::text[], $3::bigint[], $4::int[], $5::bytea[], $6::bigint[], $7::bigint[],
+           $8::bigint[], $9::bigint[], $10::bytea[], $11::boolean[], $12::bigint[], $13::bigint[], $14::bigint[], $15::bigint[],
+           $16::text[], $17::text[]) AS ok`,
   compactPredecessors: `DELETE FROM log l USING log n WHERE n.revision > $1 AND n.revision <= $2 AND n.prev_revision > 0
                         AND l.key = n.key AND l.revision = n.prev_revision`,
   compactTombstones: `DELETE FROM log WHERE revision > $1 AND revision <= $2 AND deleted`,
