@@ -103,6 +103,14 @@ describe('gateway: watch', () => {
       },
     ]);
   });
+
+  it('a first message that fails the request ends it: the valid ones after it in the body are not read (the server stays up)', async () => {
+    const r = await post(s.url, '/v3/watch', `{"create_request":{"key":5}}{"create_request":{"key":"${b64('w4/a')}"}}`);
+    expect([r.status, r.json.code]).toEqual([500, 2]);
+    // A watch create answered on the ended response used to be node's unhandled write-after-end: the process died.
+    await sleep(100);
+    expect(await revNow()).toBeGreaterThan(0);
+  });
 });
 
 describe('gateway: lease keepalive and expiry', () => {

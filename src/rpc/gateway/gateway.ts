@@ -121,21 +121,24 @@ export function createGateway(ctx: RpcContext, observe: Observe = () => undefine
     const start = () => {
       if (!res.headersSent) res.writeHead(200, { 'Content-Type': 'application/json' });
     };
+    // The response may have been ended without the sink (a refused request, the read deadline):
+    // writing then would be node's write-after-end error, unhandled.
+    const over = () => ended || res.writableEnded || res.destroyed;
     return {
       write: (r) => {
-        if (ended) return true;
+        if (over()) return true;
         start();
         return res.write(`${JSON.stringify({ result: conv.toJson(t.responseType, encode(r)) })}\n`);
       },
       end: () => {
-        if (ended) return;
+        if (over()) return;
         ended = true;
         start();
         res.end();
         onDone(Code.OK);
       },
       error: (e) => {
-        if (ended) return;
+        if (over()) return;
         ended = true;
         const { status, body } = toGatewayStreamError(e, log);
         if (!res.headersSent) res.writeHead(status, { 'Content-Type': 'application/json' });
@@ -199,27 +202,34 @@ export function createGateway(ctx: RpcContext, observe: Observe = () => undefine
     };
 
     let first = true;
+    /** The first message failed the request: what else the body holds is not read, as etcd's gateway. */
+    let refusedAtFirst = false;
+    const fail = (e: unknown): void => {
+      if (first) {
+        refusedAtFirst = true;
+        sendFailure(e);
+      } else bodyDone();
+    };
     readBodyStream(req, bodyCap, {
       message: (v) => {
+        if (refusedAtFirst) return;
         arrived();
         let message: unknown;
         try {
           message = decode(t, v).message;
         } catch (e) {
-          if (first) sendFailure(e);
-          else bodyDone();
+          fail(e);
           return;
         }
         first = false;
         open().handle(message);
       },
       error: (e) => {
-        if (first) sendFailure(e);
-        else bodyDone();
+        if (!refusedAtFirst) fail(e);
       },
       end: () => {
         arrived();
-        bodyDone();
+        if (!refusedAtFirst) bodyDone();
       },
     });
   };
