@@ -4,7 +4,7 @@
  * This file wires the parts and is the rpc layer's one entry point.
  */
 import type { Logger } from 'pino';
-import type { Log } from '../log/log';
+import type { Log, WriterLeaseCalls } from '../log/log';
 import type { Batch, LogIdentity } from '../log/types';
 import { AuthAdmin } from './auth/auth-admin';
 import { AuthGuard } from './auth/auth-guard';
@@ -38,6 +38,7 @@ import type {
 import { waitDeleted } from './watch/wait-delete';
 import { WatchHub } from './watch/watch-hub';
 import { WriteTxn } from './write-txn';
+import { routeWrite, type RoutedWrite, type RoutedWrites, type WriteOp, type WriteRoute } from './write-route';
 
 interface StoreOptions {
   watchProgressNotifyIntervalMs: number;
@@ -79,6 +80,8 @@ export class Store {
   identity: LogIdentity = { clusterId: 0n, memberId: 0n };
   /** What simple tokens are signed with, shared by every instance on the database. */
   authTokenSecret: Buffer = Buffer.alloc(0);
+  /** Where client writes commit (an elected writer, or here); none: always here. */
+  route: WriteRoute | undefined;
 
   /** `baseLog` is the process logger; each component gets its own child. */
   constructor(
@@ -141,6 +144,16 @@ export class Store {
     await this.log.close();
   }
 
+  /** The database engine (galera, mysql, postgres…). */
+  get engine(): string {
+    return this.log.engine;
+  }
+
+  /** The writer lease, where the database can elect one instance to write for the others. */
+  get writerLease(): WriterLeaseCalls | undefined {
+    return this.log.writerLease;
+  }
+
   get revision(): number {
     return this.index.revision;
   }
@@ -159,33 +172,70 @@ export class Store {
   put(req: PutRequest, who: Credentials = NO_CREDENTIALS): Promise<PutResponse> {
     const refused = this.space.check(costPut(req));
     if (refused) return refused;
-    return this.write((w) => {
-      this.guard.checkPut(who, req);
-      return w.put(req);
-    });
+    return this.route ? this.routed('put', req, who) : this.putHere(req, who);
   }
 
   deleteRange(req: DeleteRangeRequest, who: Credentials = NO_CREDENTIALS): Promise<DeleteRangeResponse> {
     const refused = this.space.refusedIfCorrupt();
     if (refused) return refused;
-    return this.write((w) => {
-      this.guard.checkDeleteRange(who, req);
-      return w.deleteRange(req);
-    });
+    return this.route ? this.routed('deleteRange', req, who) : this.deleteRangeHere(req, who);
   }
 
   async txn(req: TxnRequest, who: Credentials = NO_CREDENTIALS): Promise<TxnResponse> {
     if (txnWrites(req)) {
       const refused = this.space.check(costTxn(req));
       if (refused) return refused;
-      return this.write((w) => {
-        this.guard.checkTxn(who, req);
-        return w.txn(req);
-      });
+      return this.route ? this.routed('txn', req, who) : this.txnHere(req, who);
     }
     await this.log.linearize();
     this.guard.checkTxn(who, req);
     return new ReadView(this.index, this.index.revision).txn(req);
+  }
+
+  /**
+   * A write another instance forwarded to this one (the elected writer): committed here whatever
+   * the route says, with the caller's credentials judged here as if it had come in directly.
+   */
+  commitHere(w: RoutedWrite): Promise<RoutedWrites[WriteOp]['res']> {
+    switch (w.op) {
+      case 'put':
+        return this.space.check(costPut(w.req)) ?? this.putHere(w.req, w.who);
+      case 'deleteRange':
+        return this.space.refusedIfCorrupt() ?? this.deleteRangeHere(w.req, w.who);
+      case 'txn':
+        return (txnWrites(w.req) && this.space.check(costTxn(w.req))) || this.txnHere(w.req, w.who);
+    }
+  }
+
+  private routed<K extends WriteOp>(op: K, req: RoutedWrites[K]['req'], who: Credentials): Promise<RoutedWrites[K]['res']> {
+    const here = () => this.commitHere({ op, req, who } as RoutedWrite) as Promise<RoutedWrites[K]['res']>;
+    return routeWrite(this.route, op, req, who, here, (revision) => this.catchUp(revision));
+  }
+
+  /** Memory reaches `revision` (committed elsewhere a moment ago) before the caller hears of it. */
+  private async catchUp(revision: number): Promise<void> {
+    if (this.index.revision < revision) await this.log.linearize();
+  }
+
+  private putHere(req: PutRequest, who: Credentials): Promise<PutResponse> {
+    return this.write((w) => {
+      this.guard.checkPut(who, req);
+      return w.put(req);
+    });
+  }
+
+  private deleteRangeHere(req: DeleteRangeRequest, who: Credentials): Promise<DeleteRangeResponse> {
+    return this.write((w) => {
+      this.guard.checkDeleteRange(who, req);
+      return w.deleteRange(req);
+    });
+  }
+
+  private txnHere(req: TxnRequest, who: Credentials): Promise<TxnResponse> {
+    return this.write((w) => {
+      this.guard.checkTxn(who, req);
+      return w.txn(req);
+    });
   }
 
   compact(req: CompactionRequest, who: Credentials = NO_CREDENTIALS): Promise<CompactionResponse> {

@@ -1,0 +1,51 @@
+/**
+ * The internal service a write is forwarded through: one unary method whose messages are the
+ * mvcc request and response values themselves (V8's serializer keeps Buffers, bigints and nested
+ * shapes exactly), so nothing is decoded or encoded twice and the writer runs the very request the
+ * client sent. Only instances that share the database know the secret: it is derived from the
+ * database's own random token secret, travels in call metadata, and is never logged.
+ */
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { deserialize, serialize } from 'node:v8';
+import type * as grpc from '@grpc/grpc-js';
+import type { Code } from '../../errors';
+import type { RoutedWrite, RoutedWrites, WriteOp } from '../../mvcc/write-route';
+
+export const FORWARD_PATH = '/strata.internal.Writer/Write';
+export const SECRET_HEADER = 'strata-forward-secret';
+
+/** What the writer answers: its response, an etcd error, or that it is not the writer (nothing was run). */
+export type ForwardAnswer =
+  { kind: 'ok'; res: RoutedWrites[WriteOp]['res'] } | { kind: 'error'; code: Code; message: string } | { kind: 'not-writer' };
+
+const identity = (b: Buffer): Buffer => b;
+
+export const WRITER_SERVICE: grpc.ServiceDefinition = {
+  Write: {
+    path: FORWARD_PATH,
+    requestStream: false,
+    responseStream: false,
+    requestSerialize: identity,
+    requestDeserialize: identity,
+    responseSerialize: identity,
+    responseDeserialize: identity,
+    originalName: 'Write',
+  },
+};
+
+export const encodeWrite = (w: RoutedWrite): Buffer => serialize(w);
+export const decodeWrite = (b: Buffer): RoutedWrite => deserialize(b) as RoutedWrite;
+export const encodeAnswer = (a: ForwardAnswer): Buffer => serialize(a);
+export const decodeAnswer = (b: Buffer): ForwardAnswer => deserialize(b) as ForwardAnswer;
+
+/** The shared secret of the instances on one database, from its token secret (a separate key for a separate use). */
+export function forwardSecret(databaseSecret: Buffer): string {
+  return createHmac('sha256', databaseSecret).update('strata: forwarded writes').digest('hex');
+}
+
+/** Whether a call's metadata carries `secret` (compared in constant time). */
+export function presentsSecret(metadata: grpc.Metadata, secret: string): boolean {
+  const got = metadata.get(SECRET_HEADER)[0];
+  if (typeof got !== 'string' || got.length !== secret.length) return false;
+  return timingSafeEqual(Buffer.from(got), Buffer.from(secret));
+}
