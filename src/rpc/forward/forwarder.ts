@@ -13,7 +13,7 @@ import { EtcdError, Errors } from '../../errors';
 import type { Credentials } from '../../mvcc/auth/types';
 import type { RoutedWrites, WriteOp, WriteRoute } from '../../mvcc/write-route';
 import type { WriterElection } from './election';
-import { decodeAnswer, encodeWrite, FORWARD_PATH, SECRET_HEADER } from './wire';
+import { decodeAnswer, encodeWrite, FORWARD_PATH, frame, SECRET_HEADER, unframe, type ForwardAnswer } from './wire';
 
 /** How long a call waits for a connection to the writer before the write commits here instead. */
 const CONNECT_WAIT_MS = 250;
@@ -33,10 +33,22 @@ export interface ForwardStats {
   unknown: number;
 }
 
+/** A write waiting for the next call to the writer. */
+interface Waiting {
+  bytes: Buffer;
+  resolve(res: RoutedWrites[WriteOp]['res'] | undefined): void;
+  reject(e: unknown): void;
+}
+
+/** One call carries the writes waiting at the moment, up to this many bytes (a larger write goes alone). */
+const CALL_BYTES = 1 << 20;
+
 export class Forwarder implements WriteRoute {
   readonly stats: ForwardStats = { forwarded: 0, fallbacks: 0, unknown: 0 };
   private channel: { address: string; client: grpc.Client } | undefined;
   private unreachableUntil = 0;
+  private waiting: Waiting[] = [];
+  private scheduled = false;
 
   constructor(
     private readonly election: WriterElection,
@@ -49,14 +61,20 @@ export class Forwarder implements WriteRoute {
     req: RoutedWrites[K]['req'],
     who: Credentials,
   ): Promise<RoutedWrites[K]['res'] | undefined> | undefined {
-    if (this.election.isWriter()) return undefined;
-    const writer = this.election.writer();
-    if (!writer) return undefined;
+    if (this.election.isWriter() || !this.election.writer()) return undefined;
     if (performance.now() < this.unreachableUntil) {
       this.stats.fallbacks++;
       return undefined;
     }
-    return this.send(writer.address, encodeWrite({ op, req, who } as never)) as Promise<RoutedWrites[K]['res'] | undefined>;
+    const bytes = encodeWrite({ op, req, who } as never);
+    return new Promise((resolve, reject) => {
+      this.waiting.push({ bytes, resolve: resolve as Waiting['resolve'], reject });
+      if (!this.scheduled) {
+        this.scheduled = true;
+        // Everything that arrives in this turn of the event loop goes in the same call.
+        setImmediate(() => this.flush());
+      }
+    });
   }
 
   close(): void {
@@ -64,46 +82,75 @@ export class Forwarder implements WriteRoute {
     this.channel = undefined;
   }
 
-  private async send(address: string, message: Buffer): Promise<RoutedWrites[WriteOp]['res'] | undefined> {
+  private flush(): void {
+    this.scheduled = false;
+    const writer = this.election.writer();
+    while (this.waiting.length > 0) {
+      let n = 0;
+      let bytes = 0;
+      while (n < this.waiting.length && (n === 0 || bytes + this.waiting[n].bytes.length <= CALL_BYTES))
+        bytes += this.waiting[n++].bytes.length;
+      const calls = this.waiting.splice(0, n);
+      // This instance took the lease meanwhile, or nobody holds it: nothing was sent, so commit here.
+      if (!writer || this.election.isWriter()) this.fallback(calls, 'no other writer now', '');
+      // A failure before the call was made (send catches everything after) means nothing was sent.
+      else this.send(writer.address, calls).catch((e: unknown) => this.fallback(calls, (e as Error).message, writer.address));
+    }
+  }
+
+  private async send(address: string, calls: Waiting[]): Promise<void> {
     const client = this.clientFor(address);
-    if (!(await ready(client))) return this.fallback('the writer cannot be reached', address);
+    if (!(await ready(client))) return this.fallback(calls, 'the writer cannot be reached', address);
     const metadata = new grpc.Metadata();
     metadata.set(SECRET_HEADER, this.secret);
-    let bytes: Buffer;
+    let answers: ForwardAnswer[];
     try {
-      bytes = await new Promise<Buffer>((resolve, reject) =>
+      const bytes = await new Promise<Buffer>((resolve, reject) =>
         client.makeUnaryRequest<Buffer, Buffer>(
           FORWARD_PATH,
           (b) => b,
           (b) => b,
-          message,
+          frame(calls.map((c) => c.bytes)),
           metadata,
           { deadline: Date.now() + CALL_DEADLINE_MS },
           (err, res) => (err || !res ? reject(err ?? new Error('no response')) : resolve(res)),
         ),
       );
+      answers = unframe(bytes).map(decodeAnswer);
     } catch (e) {
       const code = (e as grpc.ServiceError).code;
-      if (NOT_RUN.has(code)) return this.fallback(`the writer refused the call (${grpc.status[code]})`, address);
-      this.stats.unknown++;
-      this.unreachableUntil = performance.now() + UNREACHABLE_MS;
-      this.election.nudge();
-      this.log.warn({ writer: address, error: (e as Error).message }, 'forwarded write: outcome unknown; answered request timed out');
-      throw Errors.timeout();
+      if (code !== undefined && NOT_RUN.has(code))
+        return this.fallback(calls, `the writer refused the call (${grpc.status[code]})`, address);
+      return this.unknown(calls, address, (e as Error).message);
     }
-    const answer = decodeAnswer(bytes);
-    if (answer.kind === 'not-writer') return this.fallback('the instance asked is not the writer', address);
-    this.stats.forwarded++;
-    if (answer.kind === 'error') throw new EtcdError(answer.code, answer.message);
-    return answer.res;
+    if (answers.length === 1 && answers[0].kind === 'not-writer')
+      return this.fallback(calls, 'the instance asked is not the writer', address);
+    if (answers.length !== calls.length) return this.unknown(calls, address, `${answers.length} answers to ${calls.length} writes`);
+    calls.forEach((c, i) => {
+      const a = answers[i];
+      if (a.kind === 'not-writer') return this.fallback([c], 'the instance asked is not the writer', address);
+      this.stats.forwarded++;
+      if (a.kind === 'error') c.reject(new EtcdError(a.code, a.message));
+      else c.resolve(a.res);
+    });
   }
 
-  private fallback(why: string, address: string): undefined {
-    this.stats.fallbacks++;
+  /** The writer did not run these: they commit here, and the lease is claimed in case the writer is gone. */
+  private fallback(calls: Waiting[], why: string, address: string): void {
+    this.stats.fallbacks += calls.length;
     this.unreachableUntil = performance.now() + UNREACHABLE_MS;
     this.election.nudge();
-    this.log.debug({ writer: address, why }, 'committing here instead of forwarding');
-    return undefined;
+    this.log.debug({ writer: address, why, writes: calls.length }, 'committing here instead of forwarding');
+    for (const c of calls) c.resolve(undefined);
+  }
+
+  /** The call was under way when it failed: each write may or may not have applied. */
+  private unknown(calls: Waiting[], address: string, error: string): void {
+    this.stats.unknown += calls.length;
+    this.unreachableUntil = performance.now() + UNREACHABLE_MS;
+    this.election.nudge();
+    this.log.warn({ writer: address, error, writes: calls.length }, 'forwarded writes: outcome unknown; answered request timed out');
+    for (const c of calls) c.reject(Errors.timeout());
   }
 
   private clientFor(address: string): grpc.Client {

@@ -1,8 +1,9 @@
 /**
- * The internal service a write is forwarded through: one unary method whose messages are the
- * mvcc request and response values themselves (V8's serializer keeps Buffers, bigints and nested
- * shapes exactly), so nothing is decoded or encoded twice and the writer runs the very request the
- * client sent. Only instances that share the database know the secret: it is derived from the
+ * The internal service writes are forwarded through: one unary method carrying every write an
+ * instance had waiting at that moment (one call, not one per write: the hop costs per call), each
+ * one the mvcc request value itself (V8's serializer keeps Buffers, bigints and nested shapes
+ * exactly), so nothing is decoded or encoded twice and the writer runs the very request the client
+ * sent; the answer holds one result per write, in order. Only instances that share the database know the secret: it is derived from the
  * database's own random token secret, travels in call metadata, and is never logged.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
@@ -37,6 +38,30 @@ export const encodeWrite = (w: RoutedWrite): Buffer => serialize(w);
 export const decodeWrite = (b: Buffer): RoutedWrite => deserialize(b) as RoutedWrite;
 export const encodeAnswer = (a: ForwardAnswer): Buffer => serialize(a);
 export const decodeAnswer = (b: Buffer): ForwardAnswer => deserialize(b) as ForwardAnswer;
+
+/** Several encoded messages as one: each behind its length (4 bytes, big-endian). */
+export function frame(parts: readonly Buffer[]): Buffer {
+  const out: Buffer[] = [];
+  for (const p of parts) {
+    const len = Buffer.allocUnsafe(4);
+    len.writeUInt32BE(p.length);
+    out.push(len, p);
+  }
+  return Buffer.concat(out);
+}
+
+/** The messages of one `frame`; throws on a truncated one. */
+export function unframe(b: Buffer): Buffer[] {
+  const parts: Buffer[] = [];
+  for (let at = 0; at < b.length;) {
+    if (at + 4 > b.length) throw new Error('truncated frame');
+    const len = b.readUInt32BE(at);
+    if (at + 4 + len > b.length) throw new Error('truncated frame');
+    parts.push(b.subarray(at + 4, at + 4 + len));
+    at += 4 + len;
+  }
+  return parts;
+}
 
 /** The shared secret of the instances on one database, from its token secret (a separate key for a separate use). */
 export function forwardSecret(databaseSecret: Buffer): string {

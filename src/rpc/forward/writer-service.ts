@@ -9,11 +9,20 @@ import type { Logger } from 'pino';
 import { Code, EtcdError, Errors } from '../../errors';
 import type { Store } from '../../mvcc/store';
 import type { WriterElection } from './election';
-import { decodeWrite, encodeAnswer, presentsSecret, WRITER_SERVICE, type ForwardAnswer } from './wire';
+import type { RoutedWrites, WriteOp } from '../../mvcc/write-route';
+import { decodeWrite, encodeAnswer, frame, presentsSecret, unframe, WRITER_SERVICE, type ForwardAnswer } from './wire';
 
 export interface WriterService {
   definition: grpc.ServiceDefinition;
   implementation: grpc.UntypedServiceImplementation;
+}
+
+const ok = (res: RoutedWrites[WriteOp]['res']): ForwardAnswer => ({ kind: 'ok', res });
+
+function failed(e: unknown, log: Logger): ForwardAnswer {
+  const err = e instanceof EtcdError ? e : Errors.internal(`forwarded write failed: ${(e as Error)?.message ?? String(e)}`);
+  if (!(e instanceof EtcdError)) log.error({ err: e }, 'forwarded write failed');
+  return { kind: 'error', code: err.code as Code, message: err.message };
 }
 
 export function writerService(store: Store, election: WriterElection, secret: string, log: Logger): WriterService {
@@ -23,24 +32,19 @@ export function writerService(store: Store, election: WriterElection, secret: st
       return;
     }
     if (!election.isWriter()) {
-      callback(null, encodeAnswer({ kind: 'not-writer' }));
+      callback(null, frame([encodeAnswer({ kind: 'not-writer' })]));
       return;
     }
-    const answer = (a: ForwardAnswer): void => callback(null, encodeAnswer(a));
-    let w;
+    let writes;
     try {
-      w = decodeWrite(call.request);
+      writes = unframe(call.request).map(decodeWrite);
     } catch {
       callback({ code: grpc.status.INVALID_ARGUMENT, details: 'strata: malformed forwarded write' });
       return;
     }
-    store.commitHere(w).then(
-      (res) => answer({ kind: 'ok', res }),
-      (e: unknown) => {
-        const err = e instanceof EtcdError ? e : Errors.internal(`forwarded write failed: ${(e as Error)?.message ?? String(e)}`);
-        if (!(e instanceof EtcdError)) log.error({ err: e }, 'forwarded write failed');
-        answer({ kind: 'error', code: err.code as Code, message: err.message });
-      },
+    // All are queued at once, so they share the writer's next batch; the answer waits for the last.
+    void Promise.all(writes.map((w) => store.commitHere(w).then(ok, (e: unknown) => failed(e, log)))).then((answers) =>
+      callback(null, frame(answers.map(encodeAnswer))),
     );
   };
   return { definition: WRITER_SERVICE, implementation: { Write: write } };
