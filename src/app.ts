@@ -163,8 +163,11 @@ export async function startApp(config: Config, log: Logger, o: StartOptions = {}
       log.warn({ advertised: derived.urls }, 'listening on every interface without --advertise-client-urls: advertising this host name');
     ctx.clientUrls.push(...derived.urls);
   }
-  if (forwarding) {
-    const writerAddress = forwardAddress(ctx.clientUrls);
+  // auto asks for election only where it helps: without an address to forward to, it stays off.
+  const writerAddress = forwarding && forwardAddress(ctx.clientUrls);
+  if (forwarding && !writerAddress && config.writerElection === 'auto') {
+    log.warn('--writer-election=auto: no plaintext (http://) advertised client URL to forward to; every instance commits its own writes');
+  } else if (forwarding) {
     try {
       if (!writerAddress)
         throw new Error('--writer-election needs a plaintext (http://) advertised client URL for the other instances to forward to');
@@ -183,7 +186,7 @@ export async function startApp(config: Config, log: Logger, o: StartOptions = {}
       urls: serving.bound.map((b) => b.url),
       metrics: serving.metricsAddresses,
       advertised: ctx.clientUrls,
-      writerElection: forwarding !== undefined,
+      writerElection: Boolean(writerAddress),
       endpoint: describeEndpoint(config.endpoint),
       version: config.emulatedEtcdVersion,
       revision: store.revision,

@@ -1,5 +1,6 @@
 /** The writer election's readings in /metrics: forwarded writes, fallbacks, unknown outcomes, and whether this instance is the writer. */
-import { Counter, Gauge, type Registry } from 'prom-client';
+import { Gauge, type Registry } from 'prom-client';
+import { collectedCounter } from './collected-counter';
 
 interface ForwardReadings {
   forwarded: number;
@@ -11,15 +12,7 @@ interface ForwardReadings {
 export function forwardMetrics(registry: Registry, read: () => ForwardReadings): void {
   const registers = [registry];
   const counter = (name: string, help: string, pick: (r: ForwardReadings) => number) =>
-    new Counter({
-      name,
-      help,
-      registers,
-      collect() {
-        this.reset();
-        this.inc(pick(read()));
-      },
-    });
+    collectedCounter(registers, name, help, () => pick(read()));
   counter('strata_forwarded_writes_total', 'Writes forwarded to the elected writer and answered by it', (r) => r.forwarded);
   counter(
     'strata_forward_fallbacks_total',

@@ -19,7 +19,7 @@ import { StoreMaintenance } from './maintenance';
 import { ReadView } from './read-view';
 import { RevisionIndex, type Change } from './revision-index';
 import { LeaseCalls } from './lease-calls';
-import { costPut, costTxn, SpaceGuard } from './space-guard';
+import { SpaceGuard } from './space-guard';
 import { txnWrites } from './txn';
 import type {
   CompactionRequest,
@@ -38,7 +38,8 @@ import type {
 import { waitDeleted } from './watch/wait-delete';
 import { WatchHub } from './watch/watch-hub';
 import { WriteTxn } from './write-txn';
-import { routeWrite, type RoutedWrite, type RoutedWrites, type WriteOp, type WriteRoute } from './write-route';
+import { KvWrites } from './kv-writes';
+import type { RoutedWrite, RoutedWrites, WriteOp, WriteRoute } from './write-route';
 
 interface StoreOptions {
   watchProgressNotifyIntervalMs: number;
@@ -72,6 +73,7 @@ export class Store {
   private readonly logger: Logger;
   private readonly autoCompactor: AutoCompactor | undefined;
   private readonly space: SpaceGuard;
+  private readonly writes: KvWrites;
   /** Defragment, snapshots, hashes, alarms and the readings /health and /metrics take. */
   readonly maintenance: StoreMaintenance;
   /** etcd's Lease service on the lessor, with its permission and space checks. */
@@ -80,8 +82,6 @@ export class Store {
   identity: LogIdentity = { clusterId: 0n, memberId: 0n };
   /** What simple tokens are signed with, shared by every instance on the database. */
   authTokenSecret: Buffer = Buffer.alloc(0);
-  /** Where client writes commit (an elected writer, or here); none: always here. */
-  route: WriteRoute | undefined;
 
   /** `baseLog` is the process logger; each component gets its own child. */
   constructor(
@@ -94,6 +94,13 @@ export class Store {
     this.lessor = new Lessor(this.leases, this.index, log, (b) => this.writeIn(b), baseLog.child({ component: 'lessor' }));
     this.compaction = new Compaction(this.index, this.hub, log, this.logger);
     this.space = new SpaceGuard(log.alarms, () => this.identity.memberId);
+    this.writes = new KvWrites({
+      space: this.space,
+      guard: this.guard,
+      write: (fn) => this.write(fn),
+      revision: () => this.index.revision,
+      linearize: () => this.log.linearize(),
+    });
     this.maintenance = new StoreMaintenance(log, this.hub);
     this.lease = new LeaseCalls(this.lessor, this.guard, this.space);
     this.applier = new LogApplier(
@@ -170,72 +177,28 @@ export class Store {
   }
 
   put(req: PutRequest, who: Credentials = NO_CREDENTIALS): Promise<PutResponse> {
-    const refused = this.space.check(costPut(req));
-    if (refused) return refused;
-    return this.route ? this.routed('put', req, who) : this.putHere(req, who);
+    return this.writes.put(req, who);
   }
 
   deleteRange(req: DeleteRangeRequest, who: Credentials = NO_CREDENTIALS): Promise<DeleteRangeResponse> {
-    const refused = this.space.refusedIfCorrupt();
-    if (refused) return refused;
-    return this.route ? this.routed('deleteRange', req, who) : this.deleteRangeHere(req, who);
+    return this.writes.deleteRange(req, who);
   }
 
   async txn(req: TxnRequest, who: Credentials = NO_CREDENTIALS): Promise<TxnResponse> {
-    if (txnWrites(req)) {
-      const refused = this.space.check(costTxn(req));
-      if (refused) return refused;
-      return this.route ? this.routed('txn', req, who) : this.txnHere(req, who);
-    }
+    if (txnWrites(req)) return this.writes.txn(req, who);
     await this.log.linearize();
     this.guard.checkTxn(who, req);
     return new ReadView(this.index, this.index.revision).txn(req);
   }
 
-  /**
-   * A write another instance forwarded to this one (the elected writer): committed here whatever
-   * the route says, with the caller's credentials judged here as if it had come in directly.
-   */
+  /** A write another instance forwarded here (this instance is the elected writer): committed here. */
   commitHere(w: RoutedWrite): Promise<RoutedWrites[WriteOp]['res']> {
-    switch (w.op) {
-      case 'put':
-        return this.space.check(costPut(w.req)) ?? this.putHere(w.req, w.who);
-      case 'deleteRange':
-        return this.space.refusedIfCorrupt() ?? this.deleteRangeHere(w.req, w.who);
-      case 'txn':
-        return (txnWrites(w.req) && this.space.check(costTxn(w.req))) || this.txnHere(w.req, w.who);
-    }
+    return this.writes.commitHere(w);
   }
 
-  private routed<K extends WriteOp>(op: K, req: RoutedWrites[K]['req'], who: Credentials): Promise<RoutedWrites[K]['res']> {
-    const here = () => this.commitHere({ op, req, who } as RoutedWrite) as Promise<RoutedWrites[K]['res']>;
-    return routeWrite(this.route, op, req, who, here, (revision) => this.catchUp(revision));
-  }
-
-  /** Memory reaches `revision` (committed elsewhere a moment ago) before the caller hears of it. */
-  private async catchUp(revision: number): Promise<void> {
-    if (this.index.revision < revision) await this.log.linearize();
-  }
-
-  private putHere(req: PutRequest, who: Credentials): Promise<PutResponse> {
-    return this.write((w) => {
-      this.guard.checkPut(who, req);
-      return w.put(req);
-    });
-  }
-
-  private deleteRangeHere(req: DeleteRangeRequest, who: Credentials): Promise<DeleteRangeResponse> {
-    return this.write((w) => {
-      this.guard.checkDeleteRange(who, req);
-      return w.deleteRange(req);
-    });
-  }
-
-  private txnHere(req: TxnRequest, who: Credentials): Promise<TxnResponse> {
-    return this.write((w) => {
-      this.guard.checkTxn(who, req);
-      return w.txn(req);
-    });
+  /** Where client writes commit (an elected writer, or here); none: always here. */
+  set route(route: WriteRoute | undefined) {
+    this.writes.route = route;
   }
 
   compact(req: CompactionRequest, who: Credentials = NO_CREDENTIALS): Promise<CompactionResponse> {

@@ -51,6 +51,7 @@ const ALL: Setup[] = [
     id: 'galera-3',
     endpoints: (g) => [0, 1, 2].map((i) => `${g.base(i).replace(/^mysql:/, 'galera:')}/${DATABASE}`),
     drop: (g) => void g.sql(0, `DROP DATABASE IF EXISTS ${DATABASE}`),
+    args: ['--writer-election', 'off'],
   },
   {
     id: 'galera-3-forward',

@@ -284,8 +284,12 @@ async function startForwarding(b: ConformanceBackend): Promise<Server> {
     return {
       ...front,
       async stop() {
+        // The suite must have gone through the writer, not around it.
+        const metrics = await (await fetch(`http://${front.address}/metrics`)).text();
+        const forwarded = Number(/^strata_forwarded_writes_total (\S+)$/m.exec(metrics)?.[1] ?? 0);
         const code = await front.stop();
         const writerCode = await writer.stop();
+        if (forwarded === 0) throw new Error('the instance the suite talked to forwarded no write to the elected writer');
         return code === 0 ? writerCode : code;
       },
       async kill() {
