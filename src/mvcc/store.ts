@@ -156,32 +156,33 @@ export class Store {
     return new ReadView(this.index, this.index.revision).range(req);
   }
 
-  put(req: PutRequest, who: Credentials = NO_CREDENTIALS): Promise<PutResponse> {
+  /** `deadline` (Date.now() clock): when the caller stops waiting; etcd's request timeout when absent. */
+  put(req: PutRequest, who: Credentials = NO_CREDENTIALS, deadline?: number): Promise<PutResponse> {
     const refused = this.space.check(costPut(req));
     if (refused) return refused;
     return this.write((w) => {
       this.guard.checkPut(who, req);
       return w.put(req);
-    });
+    }, deadline);
   }
 
-  deleteRange(req: DeleteRangeRequest, who: Credentials = NO_CREDENTIALS): Promise<DeleteRangeResponse> {
+  deleteRange(req: DeleteRangeRequest, who: Credentials = NO_CREDENTIALS, deadline?: number): Promise<DeleteRangeResponse> {
     const refused = this.space.refusedIfCorrupt();
     if (refused) return refused;
     return this.write((w) => {
       this.guard.checkDeleteRange(who, req);
       return w.deleteRange(req);
-    });
+    }, deadline);
   }
 
-  async txn(req: TxnRequest, who: Credentials = NO_CREDENTIALS): Promise<TxnResponse> {
+  async txn(req: TxnRequest, who: Credentials = NO_CREDENTIALS, deadline?: number): Promise<TxnResponse> {
     if (txnWrites(req)) {
       const refused = this.space.check(costTxn(req));
       if (refused) return refused;
       return this.write((w) => {
         this.guard.checkTxn(who, req);
         return w.txn(req);
-      });
+      }, deadline);
     }
     await this.log.linearize();
     this.guard.checkTxn(who, req);
@@ -230,13 +231,13 @@ export class Store {
     return waitDeleted(this.hub, key, fromRev, signal);
   }
 
-  private write<T>(fn: (w: WriteTxn) => T): Promise<T> {
+  private write<T>(fn: (w: WriteTxn) => T, deadline?: number): Promise<T> {
     return this.log.submit((b) => {
       const w = this.writeIn(b);
       const out = fn(w);
       w.finish();
       return out;
-    });
+    }, deadline);
   }
 
   private writeIn(b: Batch): WriteTxn {
