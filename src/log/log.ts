@@ -122,9 +122,13 @@ export class Log {
     return { identity, authTokenSecret, rows };
   }
 
-  /** Queues a write job; it runs in the next batch and its result is delivered after COMMIT. */
-  submit<T>(job: Job<T>): Promise<T> {
-    return this.writer.submit(job);
+  /**
+   * Queues a write job; it runs in the next batch and its result is delivered after COMMIT.
+   * Transient failures are retried until `deadline` (Date.now() clock), etcd's request timeout
+   * from now when absent.
+   */
+  submit<T>(job: Job<T>, deadline?: number): Promise<T> {
+    return this.writer.submit(job, deadline);
   }
 
   /** The engine behind the endpoint (its rules' name: galera, mysql, postgres…). */

@@ -19,8 +19,18 @@ import { retryDelayMs, sleep } from './backoff';
 
 interface Pending {
   job: Job<unknown>;
-  /** When the job's request gives up (Date.now() clock): etcd's own request timeout after it arrived. */
+  /**
+   * Until when (Date.now() clock) a batch that lost a conflict (certification, serialization,
+   * deadlock) is retried for this job: the caller's own deadline, or etcd's request timeout after
+   * the job arrived when the caller set none.
+   */
   deadline: number;
+  /**
+   * Until when a database that cannot be reached is retried for this job: etcd's request timeout
+   * after it arrived (an outage answers "request timed out" as etcd's does), or the caller's
+   * deadline if sooner.
+   */
+  outageDeadline: number;
   resolve(v: unknown): void;
   reject(e: unknown): void;
 }
@@ -33,9 +43,9 @@ interface SpaceEvents {
 
 const MAX_BATCH = 1024;
 /**
- * How long a write is retried through transient failures (lost certification, deadlock, lost
- * connection) before it fails with etcd's "request timed out": etcd's own request timeout
- * (5 s + two election timeouts of 1 s).
+ * How long a write whose caller set no deadline is retried through transient failures (lost
+ * certification, deadlock, lost connection) before it fails with etcd's "request timed out":
+ * etcd's own request timeout (5 s + two election timeouts of 1 s).
  */
 const REQUEST_TIMEOUT_MS = 7_000;
 /** How long a commit with an unknown outcome is read back for before the batch fails. */
@@ -64,10 +74,17 @@ export class BatchWriter {
   }
 
   /** Queues a job; it runs inside the next batch and its result is delivered after COMMIT. */
-  submit<T>(job: Job<T>): Promise<T> {
+  submit<T>(job: Job<T>, deadline?: number): Promise<T> {
     if (this.stopped) return Promise.reject(Errors.stopped());
     return new Promise<T>((resolve, reject) => {
-      this.queue.push({ job, deadline: Date.now() + REQUEST_TIMEOUT_MS, resolve: resolve as (v: unknown) => void, reject });
+      const timeout = Date.now() + REQUEST_TIMEOUT_MS;
+      this.queue.push({
+        job,
+        deadline: deadline ?? timeout,
+        outageDeadline: Math.min(deadline ?? timeout, timeout),
+        resolve: resolve as (v: unknown) => void,
+        reject,
+      });
       if (!this.running) {
         this.running = true;
         setImmediate(() => void this.loop());
@@ -130,9 +147,13 @@ export class BatchWriter {
       if (transient && !(failure instanceof EtcdError)) {
         const delay = retryDelayMs(attempt);
         const retryAt = Date.now() + delay;
-        const expired = batch.filter((p) => p.deadline <= retryAt);
+        const conflict = !(failure instanceof CommitUnknownError) && !this.dialect.isUnreachable(failure);
+        const until = (p: Pending): number => (conflict ? p.deadline : p.outageDeadline);
+        // Jobs queued behind this batch wait on the same failure: they give up by the same rule.
+        const expired = [...batch, ...this.queue].filter((p) => until(p) <= retryAt);
         if (expired.length > 0) this.fail(expired, failure);
-        batch = batch.filter((p) => p.deadline > retryAt);
+        batch = batch.filter((p) => until(p) > retryAt);
+        this.queue = this.queue.filter((p) => until(p) > retryAt);
         if (batch.length === 0) return;
         // An outage is reported once by the log's outage tracker; each retry is debug detail, and
         // so is a lost certification until it repeats.

@@ -13,8 +13,8 @@ import { routeWrite, type RoutedWrite, type RoutedWrites, type WriteOp, type Wri
 interface KvWritesDeps {
   space: SpaceGuard;
   guard: AuthGuard;
-  /** Runs fn as a write job of the log (in the next batch, under the fence). */
-  write<T>(fn: (w: WriteTxn) => T): Promise<T>;
+  /** Runs fn as a write job of the log (in the next batch, under the fence), retried until `deadline`. */
+  write<T>(fn: (w: WriteTxn) => T, deadline?: number): Promise<T>;
   /** The revision memory has applied. */
   revision(): number;
   /** Brings memory up to everything committed (a linearizable read's catch-up). */
@@ -27,23 +27,24 @@ export class KvWrites {
 
   constructor(private readonly d: KvWritesDeps) {}
 
-  put(req: PutRequest, who: Credentials): Promise<PutResponse> {
+  /** `deadline` (Date.now() clock): when the caller stops waiting; etcd's request timeout when absent. */
+  put(req: PutRequest, who: Credentials, deadline?: number): Promise<PutResponse> {
     const refused = this.d.space.check(costPut(req));
     if (refused) return refused;
-    return this.route ? this.routed('put', req, who) : this.putHere(req, who);
+    return this.route ? this.routed({ op: 'put', req, who, deadline }) : this.putHere(req, who, deadline);
   }
 
-  deleteRange(req: DeleteRangeRequest, who: Credentials): Promise<DeleteRangeResponse> {
+  deleteRange(req: DeleteRangeRequest, who: Credentials, deadline?: number): Promise<DeleteRangeResponse> {
     const refused = this.d.space.refusedIfCorrupt();
     if (refused) return refused;
-    return this.route ? this.routed('deleteRange', req, who) : this.deleteRangeHere(req, who);
+    return this.route ? this.routed({ op: 'deleteRange', req, who, deadline }) : this.deleteRangeHere(req, who, deadline);
   }
 
   /** A Txn that can write (txnWrites). */
-  txn(req: TxnRequest, who: Credentials): Promise<TxnResponse> {
+  txn(req: TxnRequest, who: Credentials, deadline?: number): Promise<TxnResponse> {
     const refused = this.d.space.check(costTxn(req));
     if (refused) return refused;
-    return this.route ? this.routed('txn', req, who) : this.txnHere(req, who);
+    return this.route ? this.routed({ op: 'txn', req, who, deadline }) : this.txnHere(req, who, deadline);
   }
 
   /**
@@ -53,17 +54,17 @@ export class KvWrites {
   commitHere(w: RoutedWrite): Promise<RoutedWrites[WriteOp]['res']> {
     switch (w.op) {
       case 'put':
-        return this.d.space.check(costPut(w.req)) ?? this.putHere(w.req, w.who);
+        return this.d.space.check(costPut(w.req)) ?? this.putHere(w.req, w.who, w.deadline);
       case 'deleteRange':
-        return this.d.space.refusedIfCorrupt() ?? this.deleteRangeHere(w.req, w.who);
+        return this.d.space.refusedIfCorrupt() ?? this.deleteRangeHere(w.req, w.who, w.deadline);
       case 'txn':
-        return this.d.space.check(costTxn(w.req)) ?? this.txnHere(w.req, w.who);
+        return this.d.space.check(costTxn(w.req)) ?? this.txnHere(w.req, w.who, w.deadline);
     }
   }
 
-  private routed<K extends WriteOp>(op: K, req: RoutedWrites[K]['req'], who: Credentials): Promise<RoutedWrites[K]['res']> {
-    const here = () => this.commitHere({ op, req, who } as RoutedWrite) as Promise<RoutedWrites[K]['res']>;
-    return routeWrite(this.route, op, req, who, here, (revision) => this.catchUp(revision));
+  private routed<W extends RoutedWrite>(w: W): Promise<RoutedWrites[W['op']]['res']> {
+    const here = () => this.commitHere(w) as Promise<RoutedWrites[W['op']]['res']>;
+    return routeWrite(this.route, w, here, (revision) => this.catchUp(revision));
   }
 
   /** Memory reaches `revision` (committed elsewhere a moment ago) before the caller hears of it. */
@@ -71,24 +72,24 @@ export class KvWrites {
     if (this.d.revision() < revision) await this.d.linearize();
   }
 
-  private putHere(req: PutRequest, who: Credentials): Promise<PutResponse> {
+  private putHere(req: PutRequest, who: Credentials, deadline?: number): Promise<PutResponse> {
     return this.d.write((w) => {
       this.d.guard.checkPut(who, req);
       return w.put(req);
-    });
+    }, deadline);
   }
 
-  private deleteRangeHere(req: DeleteRangeRequest, who: Credentials): Promise<DeleteRangeResponse> {
+  private deleteRangeHere(req: DeleteRangeRequest, who: Credentials, deadline?: number): Promise<DeleteRangeResponse> {
     return this.d.write((w) => {
       this.d.guard.checkDeleteRange(who, req);
       return w.deleteRange(req);
-    });
+    }, deadline);
   }
 
-  private txnHere(req: TxnRequest, who: Credentials): Promise<TxnResponse> {
+  private txnHere(req: TxnRequest, who: Credentials, deadline?: number): Promise<TxnResponse> {
     return this.d.write((w) => {
       this.d.guard.checkTxn(who, req);
       return w.txn(req);
-    });
+    }, deadline);
   }
 }

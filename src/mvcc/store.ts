@@ -97,7 +97,7 @@ export class Store {
     this.writes = new KvWrites({
       space: this.space,
       guard: this.guard,
-      write: (fn) => this.write(fn),
+      write: (fn, deadline) => this.write(fn, deadline),
       revision: () => this.index.revision,
       linearize: () => this.log.linearize(),
     });
@@ -176,16 +176,17 @@ export class Store {
     return new ReadView(this.index, this.index.revision).range(req);
   }
 
-  put(req: PutRequest, who: Credentials = NO_CREDENTIALS): Promise<PutResponse> {
-    return this.writes.put(req, who);
+  /** `deadline` (Date.now() clock): when the caller stops waiting; etcd's request timeout when absent. */
+  put(req: PutRequest, who: Credentials = NO_CREDENTIALS, deadline?: number): Promise<PutResponse> {
+    return this.writes.put(req, who, deadline);
   }
 
-  deleteRange(req: DeleteRangeRequest, who: Credentials = NO_CREDENTIALS): Promise<DeleteRangeResponse> {
-    return this.writes.deleteRange(req, who);
+  deleteRange(req: DeleteRangeRequest, who: Credentials = NO_CREDENTIALS, deadline?: number): Promise<DeleteRangeResponse> {
+    return this.writes.deleteRange(req, who, deadline);
   }
 
-  async txn(req: TxnRequest, who: Credentials = NO_CREDENTIALS): Promise<TxnResponse> {
-    if (txnWrites(req)) return this.writes.txn(req, who);
+  async txn(req: TxnRequest, who: Credentials = NO_CREDENTIALS, deadline?: number): Promise<TxnResponse> {
+    if (txnWrites(req)) return this.writes.txn(req, who, deadline);
     await this.log.linearize();
     this.guard.checkTxn(who, req);
     return new ReadView(this.index, this.index.revision).txn(req);
@@ -243,13 +244,13 @@ export class Store {
     return waitDeleted(this.hub, key, fromRev, signal);
   }
 
-  private write<T>(fn: (w: WriteTxn) => T): Promise<T> {
+  private write<T>(fn: (w: WriteTxn) => T, deadline?: number): Promise<T> {
     return this.log.submit((b) => {
       const w = this.writeIn(b);
       const out = fn(w);
       w.finish();
       return out;
-    });
+    }, deadline);
   }
 
   private writeIn(b: Batch): WriteTxn {

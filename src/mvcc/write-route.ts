@@ -16,8 +16,11 @@ export interface RoutedWrites {
 
 export type WriteOp = keyof RoutedWrites;
 
-/** One forwarded write as it travels: the operation, its request and the caller's credentials. */
-export type RoutedWrite = { [K in WriteOp]: { op: K; req: RoutedWrites[K]['req']; who: Credentials } }[WriteOp];
+/**
+ * One write as it is routed: the operation, its request, the caller's credentials, and when the
+ * caller stops waiting (Date.now() clock; etcd's request timeout when absent).
+ */
+export type RoutedWrite = { [K in WriteOp]: { op: K; req: RoutedWrites[K]['req']; who: Credentials; deadline?: number } }[WriteOp];
 
 export interface WriteRoute {
   /**
@@ -26,22 +29,20 @@ export interface WriteRoute {
    * could not be reached before sending, or it is not the writer any more): then it commits here.
    * Rejects with an EtcdError, the writer's or etcd's timeout when the outcome is unknown.
    */
-  forward<K extends WriteOp>(op: K, req: RoutedWrites[K]['req'], who: Credentials): Promise<RoutedWrites[K]['res'] | undefined> | undefined;
+  forward<W extends RoutedWrite>(w: W): Promise<RoutedWrites[W['op']]['res'] | undefined> | undefined;
 }
 
 /**
  * Runs a write through the route: forwarded when the route takes it, else `here`; a forwarded
  * answer waits for memory to reach its revision (`catchUp`).
  */
-export async function routeWrite<K extends WriteOp>(
+export async function routeWrite<W extends RoutedWrite>(
   route: WriteRoute | undefined,
-  op: K,
-  req: RoutedWrites[K]['req'],
-  who: Credentials,
-  here: () => Promise<RoutedWrites[K]['res']>,
+  w: W,
+  here: () => Promise<RoutedWrites[W['op']]['res']>,
   catchUp: (revision: number) => Promise<void>,
-): Promise<RoutedWrites[K]['res']> {
-  const forwarded = route?.forward(op, req, who);
+): Promise<RoutedWrites[W['op']]['res']> {
+  const forwarded = route?.forward(w);
   if (!forwarded) return here();
   const res = await forwarded;
   if (res === undefined) return here();

@@ -18,8 +18,10 @@ export interface UnaryMethod<Req, Result, Res> {
   /**
    * A method that may wait for others (Lock, Campaign) says so with `waits`: the front-ends then give
    * it a `signal` that aborts when the caller goes away or the server stops (the hot calls go without).
+   * `deadline` is when the caller stops waiting (Date.now() clock), where its transport says
+   * (gRPC's grpc-timeout); a write is retried through transient failures until then.
    */
-  run(req: Req, size: number, who: Credentials, signal?: AbortSignal): Promise<Result>;
+  run(req: Req, size: number, who: Credentials, signal?: AbortSignal, deadline?: number): Promise<Result>;
   waits?: boolean;
   encode(result: Result): Res;
 }

@@ -82,9 +82,19 @@ function unaryHandler(ctx: RpcContext, m: UnaryMethod<unknown, unknown, object>)
   return unary(ctx.log, (req: Sized<unknown>, call) => {
     if (req.refused) throw req.refused;
     const signal = m.waits ? cancelSignal(call) : undefined;
+    const deadline = deadlineOf(call);
     const who = callerOf(ctx, call)();
-    return who instanceof Promise ? who.then((w) => m.run(req.message, req.size, w, signal)) : m.run(req.message, req.size, who, signal);
+    return who instanceof Promise
+      ? who.then((w) => m.run(req.message, req.size, w, signal, deadline))
+      : m.run(req.message, req.size, who, signal, deadline);
   });
+}
+
+/** The call's deadline (grpc-timeout) on the Date.now() clock; undefined when the client set none. */
+function deadlineOf(call: grpc.ServerUnaryCall<unknown, unknown>): number | undefined {
+  const d = call.getDeadline();
+  const ms = d instanceof Date ? d.getTime() : d;
+  return Number.isFinite(ms) ? ms : undefined;
 }
 
 /** Aborts when the client cancels the call or goes away. */

@@ -27,29 +27,29 @@ export function kvCalls(ctx: RpcContext) {
     encode: (r) => encodeRange(r, identity),
   };
   const Put: UnaryMethod<pb.PutRequest, PutResponse, pb.PutResponse> = {
-    run: async (m, size, who) => {
+    run: async (m, size, who, _signal, deadline) => {
       const req = decodePut(m);
       checkPut(req);
       checkSize(size, limits);
-      return store.put(req, who);
+      return store.put(req, who, deadline);
     },
     encode: (r) => encodePut(r, identity),
   };
   const DeleteRange: UnaryMethod<pb.DeleteRangeRequest, DeleteRangeResponse, pb.DeleteRangeResponse> = {
-    run: async (m, size, who) => {
+    run: async (m, size, who, _signal, deadline) => {
       const req = decodeDeleteRange(m);
       checkDeleteRange(req);
       checkSize(size, limits);
-      return store.deleteRange(req, who);
+      return store.deleteRange(req, who, deadline);
     },
     encode: (r) => encodeDeleteRange(r, identity),
   };
   const Txn: UnaryMethod<pb.TxnRequest, TxnResponse, pb.TxnResponse> = {
-    run: async (m, size, who) => {
+    run: async (m, size, who, _signal, deadline) => {
       const req = decodeTxn(m);
       checkTxn(req, limits);
       checkSize(size, limits);
-      return store.txn(req, who);
+      return store.txn(req, who, deadline);
     },
     encode: (r) => encodeTxn(r, identity),
   };

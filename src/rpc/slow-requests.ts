@@ -48,12 +48,12 @@ export function slowLogged(service: string, table: UnaryTable, thresholdMs: numb
     const method = `/etcdserverpb.${service}/${name}`;
     const wrapped: UnaryMethod<unknown, unknown, object> = {
       ...m,
-      run: async (req, size, who, signal) => {
+      run: async (req, size, who, signal, deadline) => {
         const started = performance.now();
         let result: unknown;
         let failed: string | undefined;
         try {
-          result = await m.run(req, size, who, signal);
+          result = await m.run(req, size, who, signal, deadline);
           return result;
         } catch (e) {
           failed = (e as Error)?.message;

@@ -48,18 +48,19 @@ export const range = (key: string, rangeEnd = ''): RangeRequest =>
 
 /**
  * A Store on `backend`, opened before the suite's tests on a database of its own and closed and
- * dropped after them. Call inside a describe; read `dialect` and `store` inside the tests.
+ * dropped after them. Call inside a describe; read `dialect`, `store` and `dir` (the scratch dir
+ * the database is named after) inside the tests.
  */
-export function storePerSuite(backend: Backend, name: string): { dialect: Dialect; store: Store } {
-  const fixture = {} as { dialect: Dialect; store: Store };
-  let dir = '';
+export function storePerSuite(backend: Backend, name: string): { dialect: Dialect; store: Store; dir: string } {
+  const fixture = {} as { dialect: Dialect; store: Store; dir: string };
   beforeAll(async () => {
-    dir = mkdtempSync(path.join(tmpdir(), `strata-${name}-`));
-    fixture.dialect = dialectFor(parseEndpoint(backend.endpoint(dir)));
+    fixture.dir = mkdtempSync(path.join(tmpdir(), `strata-${name}-`));
+    fixture.dialect = dialectFor(parseEndpoint(backend.endpoint(fixture.dir)));
     fixture.store = storeOn(fixture.dialect);
     await fixture.store.open();
   });
   afterAll(async () => {
+    const dir = fixture.dir;
     await fixture.store?.close();
     backend.drop(dir);
     rmSync(dir, { recursive: true, force: true });

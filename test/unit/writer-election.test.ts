@@ -59,6 +59,14 @@ describe('forwarding wire', () => {
     });
   });
 
+  it('carries a deadline as the time left, so the two clocks need not agree', () => {
+    const w = { op: 'deleteRange' as const, req: { key: Buffer.from('a'), range_end: Buffer.alloc(0) }, who: { kind: 'none' as const } };
+    const back = decodeWrite(encodeWrite({ ...w, deadline: Date.now() + 5_000 } as never));
+    expect(back.deadline! - Date.now()).toBeGreaterThan(4_000);
+    expect(back.deadline! - Date.now()).toBeLessThanOrEqual(5_000);
+    expect('deadline' in decodeWrite(encodeWrite(w as never))).toBe(false);
+  });
+
   it('frames several messages as one and back; a truncated frame is refused', () => {
     const parts = [Buffer.from('a'), Buffer.alloc(0), Buffer.alloc(70_000, 2)];
     expect(unframe(frame(parts))).toEqual(parts);

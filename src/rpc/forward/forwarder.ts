@@ -10,8 +10,7 @@
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import { EtcdError, Errors } from '../../errors';
-import type { Credentials } from '../../mvcc/auth/types';
-import type { RoutedWrites, WriteOp, WriteRoute } from '../../mvcc/write-route';
+import type { RoutedWrite, RoutedWrites, WriteOp, WriteRoute } from '../../mvcc/write-route';
 import type { WriterElection } from './election';
 import { decodeAnswer, encodeWrite, FORWARD_PATH, frame, SECRET_HEADER, unframe, type ForwardAnswer } from './wire';
 
@@ -19,8 +18,10 @@ import { decodeAnswer, encodeWrite, FORWARD_PATH, frame, SECRET_HEADER, unframe,
 const CONNECT_WAIT_MS = 250;
 /** After the writer could not be reached, writes commit here for this long before it is tried again. */
 const UNREACHABLE_MS = 500;
-/** The writer gives up on a write after etcd's request timeout (7 s); the call waits a little longer for its answer. */
-const CALL_DEADLINE_MS = 10_000;
+/** etcd's request timeout: a write's deadline when its caller gave none. */
+const REQUEST_TIMEOUT_MS = 7_000;
+/** The writer gives up on a write at its deadline; the call waits this much longer for the answer saying so. */
+const ANSWER_GRACE_MS = 3_000;
 /** Answers that prove the writer ran nothing: it refused the call before reading it. */
 const NOT_RUN = new Set([grpc.status.PERMISSION_DENIED, grpc.status.UNIMPLEMENTED, grpc.status.RESOURCE_EXHAUSTED]);
 
@@ -36,6 +37,8 @@ export interface ForwardStats {
 /** A write waiting for the next call to the writer. */
 interface Waiting {
   bytes: Buffer;
+  /** When its caller stops waiting (Date.now() clock). */
+  deadline: number;
   resolve(res: RoutedWrites[WriteOp]['res'] | undefined): void;
   reject(e: unknown): void;
 }
@@ -56,19 +59,15 @@ export class Forwarder implements WriteRoute {
     private readonly log: Logger,
   ) {}
 
-  forward<K extends WriteOp>(
-    op: K,
-    req: RoutedWrites[K]['req'],
-    who: Credentials,
-  ): Promise<RoutedWrites[K]['res'] | undefined> | undefined {
+  forward<W extends RoutedWrite>(w: W): Promise<RoutedWrites[W['op']]['res'] | undefined> | undefined {
     if (this.election.isWriter() || !this.election.writer()) return undefined;
     if (performance.now() < this.unreachableUntil) {
       this.stats.fallbacks++;
       return undefined;
     }
-    const bytes = encodeWrite({ op, req, who } as never);
+    const bytes = encodeWrite(w);
     return new Promise((resolve, reject) => {
-      this.waiting.push({ bytes, resolve: resolve as Waiting['resolve'], reject });
+      this.waiting.push({ bytes, deadline: w.deadline ?? Date.now() + REQUEST_TIMEOUT_MS, resolve: resolve as Waiting['resolve'], reject });
       if (!this.scheduled) {
         this.scheduled = true;
         // Everything that arrives in this turn of the event loop goes in the same call.
@@ -112,7 +111,7 @@ export class Forwarder implements WriteRoute {
           (b) => b,
           frame(calls.map((c) => c.bytes)),
           metadata,
-          { deadline: Date.now() + CALL_DEADLINE_MS },
+          { deadline: Math.max(...calls.map((c) => c.deadline)) + ANSWER_GRACE_MS },
           (err, res) => (err || !res ? reject(err ?? new Error('no response')) : resolve(res)),
         ),
       );

@@ -34,8 +34,18 @@ export const WRITER_SERVICE: grpc.ServiceDefinition = {
   },
 };
 
-export const encodeWrite = (w: RoutedWrite): Buffer => serialize(w);
-export const decodeWrite = (b: Buffer): RoutedWrite => deserialize(b) as RoutedWrite;
+/** A write as it travels: its deadline as the time left (the two machines' clocks need not agree). */
+type Travelling = Omit<RoutedWrite, 'deadline'> & { leftMs?: number };
+
+export function encodeWrite(w: RoutedWrite): Buffer {
+  const { deadline, ...rest } = w;
+  return serialize(deadline === undefined ? rest : { ...rest, leftMs: deadline - Date.now() });
+}
+
+export function decodeWrite(b: Buffer): RoutedWrite {
+  const { leftMs, ...rest } = deserialize(b) as Travelling;
+  return (leftMs === undefined ? rest : { ...rest, deadline: Date.now() + leftMs }) as RoutedWrite;
+}
 export const encodeAnswer = (a: ForwardAnswer): Buffer => serialize(a);
 export const decodeAnswer = (b: Buffer): ForwardAnswer => deserialize(b) as ForwardAnswer;
 
