@@ -12,6 +12,9 @@ import { Log } from './log/log';
 import { Store } from './mvcc/store';
 import { createRpcAuth } from './rpc/auth/rpc-auth';
 import type { RpcContext } from './rpc/context';
+import { Forwarding, forwardAddress } from './rpc/forward/forwarding';
+import { forwardMetrics } from './listener/forward-metrics';
+import { electsWriter } from './writer-election-config';
 
 interface App {
   /** Where clients connect, e.g. "127.0.0.1:2379" or "unix:///run/strata.sock". */
@@ -121,6 +124,14 @@ export async function startApp(config: Config, log: Logger, o: StartOptions = {}
     streams: new Set(),
     slowRequestMs: config.ops.slowRequestMs,
   };
+  // One instance elected through the database commits every instance's writes (src/rpc/forward).
+  const forwarding = electsWriter(config.writerElection, store.engine)
+    ? new Forwarding(store, log.child({ component: 'forward' }))
+    : undefined;
+  if (forwarding) {
+    ctx.writerService = forwarding.service;
+    forwardMetrics(metrics.registry, () => forwarding.readings());
+  }
   // Each client URL serves gRPC, the JSON gateway, /version, /health and /metrics (src/listener).
   let serving: Serving;
   try {
@@ -152,11 +163,30 @@ export async function startApp(config: Config, log: Logger, o: StartOptions = {}
       log.warn({ advertised: derived.urls }, 'listening on every interface without --advertise-client-urls: advertising this host name');
     ctx.clientUrls.push(...derived.urls);
   }
+  // auto asks for election only where it helps: without an address to forward to, it stays off.
+  const writerAddress = forwarding && forwardAddress(ctx.clientUrls);
+  if (forwarding && !writerAddress && config.writerElection === 'auto') {
+    log.warn('--writer-election=auto: no plaintext (http://) advertised client URL to forward to; every instance commits its own writes');
+  } else if (forwarding) {
+    try {
+      if (!writerAddress)
+        throw new Error('--writer-election needs a plaintext (http://) advertised client URL for the other instances to forward to');
+      await forwarding.start(writerAddress);
+    } catch (e) {
+      await forwarding.stop().catch(() => undefined);
+      serving.force();
+      await serving.drain();
+      await store.close();
+      auth.tokens.stop();
+      throw e;
+    }
+  }
   log.info(
     {
       urls: serving.bound.map((b) => b.url),
       metrics: serving.metricsAddresses,
       advertised: ctx.clientUrls,
+      writerElection: Boolean(writerAddress),
       endpoint: describeEndpoint(config.endpoint),
       version: config.emulatedEtcdVersion,
       revision: store.revision,
@@ -168,6 +198,8 @@ export async function startApp(config: Config, log: Logger, o: StartOptions = {}
   const stop = (): Promise<void> =>
     (stopping ??= (async () => {
       log.info({ streams: ctx.streams.size }, 'stopping');
+      // The lease goes first, so the others commit their writes themselves (or elect another) at once.
+      await forwarding?.stop();
       // New connections stop first; then long-lived streams (gRPC and gateway) end so in-flight calls can finish.
       const drained = serving.drain();
       for (const s of [...ctx.streams]) s.end();

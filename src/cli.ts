@@ -130,6 +130,14 @@ function buildBaseProgram(version: string): Command {
           DEFAULTS.pollInterval,
         ),
       )
+      .addOption(
+        opt(
+          '--writer-election <mode>',
+          'on: one instance, elected through the database, commits the writes of all (MySQL family); off; auto: on for Galera',
+          'STRATA_WRITER_ELECTION',
+          DEFAULTS.writerElection,
+        ),
+      )
       // Authentication, with etcd's flags.
       .addOption(
         opt(

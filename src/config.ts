@@ -8,6 +8,7 @@ import { parseServerTls, type ServerTls, type ServerTlsRaw } from './server-tls-
 import type { Bounds } from './rpc/limits';
 import { parseAuth, type AuthOptions } from './auth-config';
 import { parseDuration, parsePositiveInt } from './config-values';
+import { parseWriterElection, type WriterElectionMode } from './writer-election-config';
 
 type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
 const LOG_LEVELS: readonly LogLevel[] = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
@@ -68,6 +69,8 @@ export interface Config {
   ops: OpsOptions;
   /** Resource bounds: streams, watches, the gateway body timeout, gRPC keepalive (src/rpc/limits.ts). */
   bounds: Bounds;
+  /** --writer-election: one elected instance commits the others' writes (src/rpc/forward). */
+  writerElection: WriterElectionMode;
 }
 
 /** Raw option strings as they come from flags or STRATA_* variables. */
@@ -105,6 +108,7 @@ export interface RawOptions extends ServerTlsRaw, RawOpsOptions {
   gatewayReadTimeout?: string;
   grpcKeepaliveInterval?: string;
   grpcKeepaliveTimeout?: string;
+  writerElection?: string;
 }
 
 export const DEFAULTS = {
@@ -132,6 +136,7 @@ export const DEFAULTS = {
   gatewayReadTimeout: '60s',
   grpcKeepaliveInterval: '2h',
   grpcKeepaliveTimeout: '20s',
+  writerElection: 'off',
 } as const;
 
 export function parseConfig(raw: RawOptions): Config {
@@ -168,6 +173,7 @@ export function parseConfig(raw: RawOptions): Config {
     auth: parseAuth(raw.authToken ?? DEFAULTS.authToken, raw.authTokenTtl ?? DEFAULTS.authTokenTtl, raw.bcryptCost ?? DEFAULTS.bcryptCost),
     ops: parseOpsOptions(raw, parseDuration),
     bounds: parseBounds(raw),
+    writerElection: parseWriterElection(raw.writerElection ?? DEFAULTS.writerElection, endpoint),
   };
 }
 

@@ -174,6 +174,16 @@ export class CommitUnknownError extends Error {
   }
 }
 
+/** Who holds the writer lease, as the database's clock judges it (see `Dialect.claimWriter`). */
+export interface WriterLease {
+  /** The holder's instance id; '' when nobody ever held it. */
+  owner: string;
+  /** The holder's advertised gRPC address. */
+  address: string;
+  /** Milliseconds left by the database clock; 0 or less: expired. */
+  remainingMs: number;
+}
+
 export interface Dialect extends LogSource {
   readonly name: string;
   readonly capabilities: Capabilities;
@@ -235,6 +245,14 @@ export interface Dialect extends LogSource {
   poolStats?(): { inUse: number; idle: number };
   /** Each host of the endpoint: answering or not, and the one new connections go to. */
   hostHealth?(): HostHealth[];
+  /**
+   * Takes the writer lease for `owner` (advertising `address`) for `ttlMs` by the database clock
+   * when it is free, expired or `owner`'s already, and returns the holder afterwards. Only on the
+   * dialects where one instance may write for the others (MySQL, MariaDB, Galera).
+   */
+  claimWriter?(owner: string, address: string, ttlMs: number): Promise<WriterLease>;
+  /** Ends `owner`'s writer lease now, if it holds it. */
+  releaseWriter?(owner: string): Promise<void>;
   /** The database or its disk is full (SQLITE_FULL, PostgreSQL 53100, MySQL 1114 / errno 28). */
   isDiskFull(e: unknown): boolean;
   /** Returns unused space to the file system (etcd's Defragment). */

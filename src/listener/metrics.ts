@@ -12,6 +12,7 @@ import { ClientTraffic } from './client-traffic';
 import { FastMetrics } from './fast-metrics';
 import { GrpcMetrics } from './grpc-metrics';
 import { SqlMetrics } from './sql-metrics';
+import { collectedCounter } from './collected-counter';
 
 interface MetricSources {
   revision(): number;
@@ -94,15 +95,7 @@ export class Metrics {
       ['etcd_network_client_grpc_received_bytes_total', 'The total number of bytes received from grpc clients.', 'received'],
       ['etcd_network_client_grpc_sent_bytes_total', 'The total number of bytes sent to grpc clients.', 'sent'],
     ] as const) {
-      new Counter({
-        name,
-        help,
-        registers,
-        collect() {
-          this.reset();
-          this.inc(traffic.totals()[side]);
-        },
-      });
+      collectedCounter(registers, name, help, () => traffic.totals()[side]);
     }
     new Counter({
       name: 'etcd_server_leader_changes_seen_total',

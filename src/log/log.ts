@@ -6,7 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { Dialect } from '../dialect/dialect';
+import type { Dialect, WriterLease } from '../dialect/dialect';
 import { Alarms } from './alarms';
 import type { Job } from './batch';
 import { EtcdError, Errors } from '../errors';
@@ -34,6 +34,14 @@ interface LogOptions {
   observer?: LogObserver;
   /** SQL calls slower than this are logged (0: never). */
   slowSqlMs?: number;
+}
+
+export type { WriterLease } from '../dialect/dialect';
+
+/** Taking, renewing and ending the writer lease (Dialect.claimWriter). */
+export interface WriterLeaseCalls {
+  claim(owner: string, address: string, ttlMs: number): Promise<WriterLease>;
+  release(owner: string): Promise<void>;
 }
 
 /** A start on a kine database with no strata data: final, never a reason to retry the connection. */
@@ -121,6 +129,24 @@ export class Log {
    */
   submit<T>(job: Job<T>, deadline?: number): Promise<T> {
     return this.writer.submit(job, deadline);
+  }
+
+  /** The engine behind the endpoint (its rules' name: galera, mysql, postgres…). */
+  get engine(): string {
+    return this.dialect.capabilities.engine;
+  }
+
+  /**
+   * The writer lease (one instance commits for the others), where the database can elect one:
+   * take or renew it for `owner`, or end it.
+   */
+  get writerLease(): WriterLeaseCalls | undefined {
+    const { claimWriter, releaseWriter } = this.dialect;
+    if (!claimWriter || !releaseWriter) return undefined;
+    return {
+      claim: (owner, address, ttlMs) => claimWriter.call(this.dialect, owner, address, ttlMs),
+      release: (owner) => releaseWriter.call(this.dialect, owner),
+    };
   }
 
   /** Waits until memory holds everything committed before the call (etcd's linearizable read). */

@@ -81,6 +81,9 @@ export function observeDialect(inner: Dialect, o: ObserveOptions): Dialect {
   }
   if (inner.poolStats) wrapped.poolStats = inner.poolStats.bind(inner);
   if (inner.hostHealth) wrapped.hostHealth = inner.hostHealth.bind(inner);
+  const { claimWriter, releaseWriter } = inner;
+  if (claimWriter) wrapped.claimWriter = (...a) => timed('claim_writer', () => claimWriter.apply(inner, a));
+  if (releaseWriter) wrapped.releaseWriter = (owner) => timed('release_writer', () => releaseWriter.call(inner, owner));
   wrapped.write = <T>(fn: (tx: WriteTx) => Promise<T>, shortcut?: Shortcut<T>): Promise<T> =>
     timed('write', () => inner.write((tx) => fn(observeTx(tx, timed)), shortcut));
   return wrapped;

@@ -4,7 +4,7 @@
  * This file wires the parts and is the rpc layer's one entry point.
  */
 import type { Logger } from 'pino';
-import type { Log } from '../log/log';
+import type { Log, WriterLeaseCalls } from '../log/log';
 import type { Batch, LogIdentity } from '../log/types';
 import { AuthAdmin } from './auth/auth-admin';
 import { AuthGuard } from './auth/auth-guard';
@@ -19,7 +19,7 @@ import { StoreMaintenance } from './maintenance';
 import { ReadView } from './read-view';
 import { RevisionIndex, type Change } from './revision-index';
 import { LeaseCalls } from './lease-calls';
-import { costPut, costTxn, SpaceGuard } from './space-guard';
+import { SpaceGuard } from './space-guard';
 import { txnWrites } from './txn';
 import type {
   CompactionRequest,
@@ -38,6 +38,8 @@ import type {
 import { waitDeleted } from './watch/wait-delete';
 import { WatchHub } from './watch/watch-hub';
 import { WriteTxn } from './write-txn';
+import { KvWrites } from './kv-writes';
+import type { RoutedWrite, RoutedWrites, WriteOp, WriteRoute } from './write-route';
 
 interface StoreOptions {
   watchProgressNotifyIntervalMs: number;
@@ -71,6 +73,7 @@ export class Store {
   private readonly logger: Logger;
   private readonly autoCompactor: AutoCompactor | undefined;
   private readonly space: SpaceGuard;
+  private readonly writes: KvWrites;
   /** Defragment, snapshots, hashes, alarms and the readings /health and /metrics take. */
   readonly maintenance: StoreMaintenance;
   /** etcd's Lease service on the lessor, with its permission and space checks. */
@@ -91,6 +94,13 @@ export class Store {
     this.lessor = new Lessor(this.leases, this.index, log, (b) => this.writeIn(b), baseLog.child({ component: 'lessor' }));
     this.compaction = new Compaction(this.index, this.hub, log, this.logger);
     this.space = new SpaceGuard(log.alarms, () => this.identity.memberId);
+    this.writes = new KvWrites({
+      space: this.space,
+      guard: this.guard,
+      write: (fn, deadline) => this.write(fn, deadline),
+      revision: () => this.index.revision,
+      linearize: () => this.log.linearize(),
+    });
     this.maintenance = new StoreMaintenance(log, this.hub);
     this.lease = new LeaseCalls(this.lessor, this.guard, this.space);
     this.applier = new LogApplier(
@@ -141,6 +151,16 @@ export class Store {
     await this.log.close();
   }
 
+  /** The database engine (galera, mysql, postgres…). */
+  get engine(): string {
+    return this.log.engine;
+  }
+
+  /** The writer lease, where the database can elect one instance to write for the others. */
+  get writerLease(): WriterLeaseCalls | undefined {
+    return this.log.writerLease;
+  }
+
   get revision(): number {
     return this.index.revision;
   }
@@ -158,35 +178,28 @@ export class Store {
 
   /** `deadline` (Date.now() clock): when the caller stops waiting; etcd's request timeout when absent. */
   put(req: PutRequest, who: Credentials = NO_CREDENTIALS, deadline?: number): Promise<PutResponse> {
-    const refused = this.space.check(costPut(req));
-    if (refused) return refused;
-    return this.write((w) => {
-      this.guard.checkPut(who, req);
-      return w.put(req);
-    }, deadline);
+    return this.writes.put(req, who, deadline);
   }
 
   deleteRange(req: DeleteRangeRequest, who: Credentials = NO_CREDENTIALS, deadline?: number): Promise<DeleteRangeResponse> {
-    const refused = this.space.refusedIfCorrupt();
-    if (refused) return refused;
-    return this.write((w) => {
-      this.guard.checkDeleteRange(who, req);
-      return w.deleteRange(req);
-    }, deadline);
+    return this.writes.deleteRange(req, who, deadline);
   }
 
   async txn(req: TxnRequest, who: Credentials = NO_CREDENTIALS, deadline?: number): Promise<TxnResponse> {
-    if (txnWrites(req)) {
-      const refused = this.space.check(costTxn(req));
-      if (refused) return refused;
-      return this.write((w) => {
-        this.guard.checkTxn(who, req);
-        return w.txn(req);
-      }, deadline);
-    }
+    if (txnWrites(req)) return this.writes.txn(req, who, deadline);
     await this.log.linearize();
     this.guard.checkTxn(who, req);
     return new ReadView(this.index, this.index.revision).txn(req);
+  }
+
+  /** A write another instance forwarded here (this instance is the elected writer): committed here. */
+  commitHere(w: RoutedWrite): Promise<RoutedWrites[WriteOp]['res']> {
+    return this.writes.commitHere(w);
+  }
+
+  /** Where client writes commit (an elected writer, or here); none: always here. */
+  set route(route: WriteRoute | undefined) {
+    this.writes.route = route;
   }
 
   compact(req: CompactionRequest, who: Credentials = NO_CREDENTIALS): Promise<CompactionResponse> {

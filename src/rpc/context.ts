@@ -1,4 +1,5 @@
 /** What every service handler needs: the store, limits, identity for headers, and a logger. */
+import type * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import type { Store } from '../mvcc/store';
 import type { Passwords } from './auth/passwords';
@@ -32,6 +33,8 @@ export interface RpcContext {
   auth: RpcAuth;
   /** Unary requests slower than this are logged (etcd's warn-apply duration); 0: never. */
   slowRequestMs?: number;
+  /** The elected writer's internal service for forwarded writes (gRPC only), where election is on. */
+  writerService?: { definition: grpc.ServiceDefinition; implementation: grpc.UntypedServiceImplementation };
   /** Long-lived streams (gRPC and gateway), ended on shutdown; the kind feeds /metrics. */
   streams: Set<{ kind: 'watch' | 'keepalive' | 'lock' | 'election'; end(): void }>;
 }

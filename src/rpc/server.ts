@@ -31,6 +31,7 @@ export function createGrpcServer(ctx: RpcContext, interceptors: grpc.ServerInter
     if (name === 'Maintenance') implementation.Snapshot = snapshot(ctx);
     server.addService(definition, implementation);
   }
+  if (ctx.writerService) server.addService(ctx.writerService.definition, ctx.writerService.implementation);
   return server;
 }
 

@@ -253,8 +253,72 @@ export function forEachConformanceBackend(suite: string, body: (backend: Conform
   for (const backend of list) describe(`${suite} [${backend.name}]`, () => body(backend));
 }
 
+/** Set by a suite file: conformance runs through an instance that forwards every write to another, elected writer. */
+let throughForwarder = false;
+
+/**
+ * From now on in this test file, each conformance target is two instances with --writer-election=on
+ * on two servers of the backend (Galera: two nodes): the first elected writer, the suite talking to
+ * the second, whose every write is forwarded.
+ */
+export function conformanceThroughForwarder(): void {
+  throughForwarder = true;
+}
+
+/** Resolves once the instance at `address` reports holding the writer lease. */
+async function holdsWriterLease(address: string): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    const text = await (await fetch(`http://${address}/metrics`)).text();
+    if (/^strata_writer_lease_held 1$/m.test(text)) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`the instance at ${address} never took the writer lease`);
+}
+
+async function startForwarding(b: ConformanceBackend): Promise<Server> {
+  const args = ['--writer-election', 'on'];
+  const writer = await startStrata({ endpoint: (dir) => b.endpoint(dir, 1), onCleanup: (dir) => b.drop(dir), args });
+  try {
+    await holdsWriterLease(writer.address);
+    const front = await startStrata({ endpoint: `${b.endpoint(writer.dataDir, 0)}`, args });
+    return {
+      ...front,
+      async stop() {
+        // The suite must have gone through the writer, not around it.
+        const metrics = await (await fetch(`http://${front.address}/metrics`)).text();
+        const forwarded = Number(/^strata_forwarded_writes_total (\S+)$/m.exec(metrics)?.[1] ?? 0);
+        const code = await front.stop();
+        const writerCode = await writer.stop();
+        if (forwarded === 0) throw new Error('the instance the suite talked to forwarded no write to the elected writer');
+        return code === 0 ? writerCode : code;
+      },
+      async kill() {
+        await front.kill();
+        await writer.kill();
+      },
+      cleanup() {
+        front.cleanup();
+        writer.cleanup();
+      },
+    };
+  } catch (e) {
+    await writer.stop();
+    writer.cleanup();
+    throw e;
+  }
+}
+
 export function targets(): Target[] {
   if (AGAINST === 'etcd') return haveTool(ETCD_BIN, 'etcd') ? [{ name: 'etcd', start: () => startEtcd() }] : [];
+  if (throughForwarder) {
+    return conformanceBackends().map((b) => ({
+      name: `${b.name}-forward`,
+      start: async () => {
+        await b.ready?.();
+        return startForwarding(b);
+      },
+    }));
+  }
   return conformanceBackends().map((b) => ({
     name: b.name,
     start: async () => {

@@ -29,6 +29,7 @@ import {
   type FencedWrite,
   type Shortcut,
   type WriteTx,
+  type WriterLease,
 } from '../dialect';
 import { toKineRow, toLogRow, toMetaValues, type RawKineRow, type RawLogRow, type RawMetaRow } from '../rows';
 import { loadAuthOn, loadLeasesOn, rowsAfterOn, setMetaOn, writeTxOn, type Rows } from './connection';
@@ -39,6 +40,7 @@ import { isConnectionError, isDiskFull, transientFor } from './errors';
 import { SCHEMA, SCHEMA_LOCK } from './schema';
 import { errnoOf } from '../error-codes';
 import { FENCE_MOVED_ERRNO, fencedCommit, SQL, SQL_FOR_COUNT } from './statements';
+import { claimWriterLease, createWriterLease, releaseWriterLease } from './writer-lease';
 
 /** Meta names and values the fenced commit sends as text: nothing that needs escaping, no ',' or '=' (its separators). */
 const PLAIN_TEXT = /^[A-Za-z0-9._-]*$/;
@@ -193,6 +195,22 @@ export class MysqlDialect implements Dialect {
     const entries = Object.entries(defaults);
     // Instances starting together on different Galera nodes: all but one lose certification.
     await retryTransient(() => this.driver.pool.query(SQL_FOR_COUNT.initMeta(entries.length), entries.flat()), this.transient);
+  }
+
+  private writerLeaseReady: Promise<void> | undefined;
+
+  async claimWriter(owner: string, address: string, ttlMs: number): Promise<WriterLease> {
+    const pool = this.driver.pool;
+    this.writerLeaseReady ??= createWriterLease(pool, (fn) => retryTransient(fn, this.transient)).catch((e: unknown) => {
+      this.writerLeaseReady = undefined;
+      throw e;
+    });
+    await this.writerLeaseReady;
+    return claimWriterLease(pool, owner, address, ttlMs, (e) => this.transient(e) && !isConnectionError(e));
+  }
+
+  releaseWriter(owner: string): Promise<void> {
+    return releaseWriterLease(this.driver.pool, owner);
   }
 
   async ping(): Promise<void> {
