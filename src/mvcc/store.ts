@@ -41,6 +41,9 @@ import { WriteTxn } from './write-txn';
 import { KvWrites } from './kv-writes';
 import type { RoutedWrite, RoutedWrites, WriteOp, WriteRoute } from './write-route';
 
+/** The writer lease's calls, as the rpc layer's election sees them (it sits on mvcc, not on the log). */
+export type { WriterLeaseCalls };
+
 interface StoreOptions {
   watchProgressNotifyIntervalMs: number;
   /** How often leases are checked for expiry. */

@@ -12,7 +12,7 @@
  * a writer instance killed outright is not waited for at all (its callers fall back at once).
  */
 import type { Logger } from 'pino';
-import type { WriterLeaseCalls } from '../../log/log';
+import type { WriterLeaseCalls } from '../../mvcc/store';
 
 export const RENEW_MS = 1000;
 export const TTL_MS = 3000;
