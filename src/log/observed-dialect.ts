@@ -5,7 +5,7 @@
  * write transaction's calls are timed through one small object per transaction.
  */
 import type { Logger } from 'pino';
-import type { Dialect, Shortcut, WriteTx } from '../dialect/dialect';
+import type { Dialect, FencedWrite, Shortcut, WriteTx } from '../dialect/dialect';
 import type { Outage } from './outage';
 import type { LogObserver } from './types';
 
@@ -81,6 +81,10 @@ export function observeDialect(inner: Dialect, o: ObserveOptions): Dialect {
   }
   if (inner.poolStats) wrapped.poolStats = inner.poolStats.bind(inner);
   if (inner.hostHealth) wrapped.hostHealth = inner.hostHealth.bind(inner);
+  if (inner.commitFenced) {
+    wrapped.commitFenced = (changes: FencedWrite) =>
+      timed('commit_fenced', () => (inner.commitFenced as (c: FencedWrite) => Promise<boolean>).call(inner, changes));
+  }
   wrapped.write = <T>(fn: (tx: WriteTx) => Promise<T>, shortcut?: Shortcut<T>): Promise<T> =>
     timed('write', () => inner.write((tx) => fn(observeTx(tx, timed)), shortcut));
   return wrapped;

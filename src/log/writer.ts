@@ -14,16 +14,10 @@ import type { LogObserver } from './types';
 import { MARKS, marksFrom, META, writerStampName } from './meta';
 import { BatchState, runJobs, type Job } from './batch';
 import { FencedCommits, type Evaluated } from './fenced-commit';
+import { Behind, settleUnknown, takeBackBehind, type Flight, type FlightHost, type Pending } from './flight';
+import { Readback } from './readback';
 import { batchByteCap } from '../dialect/rules';
 import { retryDelayMs, sleep } from './backoff';
-
-interface Pending {
-  job: Job<unknown>;
-  /** When the job's request gives up (Date.now() clock): etcd's own request timeout after it arrived. */
-  deadline: number;
-  resolve(v: unknown): void;
-  reject(e: unknown): void;
-}
 
 /** What the writer tells the space quota: bytes committed, and a full disk. */
 interface SpaceEvents {
@@ -38,8 +32,9 @@ const MAX_BATCH = 1024;
  * (5 s + two election timeouts of 1 s).
  */
 const REQUEST_TIMEOUT_MS = 7_000;
-/** How long a commit with an unknown outcome is read back for before the batch fails. */
-const READBACK_DEADLINE_MS = 30_000;
+
+/** The shortcut was refused while a batch was sent behind it: that one is taken back first, then this one runs again. */
+const TAKE_BACK = new Error('a batch sent behind this one is taken back first');
 
 export class BatchWriter {
   private queue: Pending[] = [];
@@ -50,6 +45,9 @@ export class BatchWriter {
   private readonly stampName: string;
   private seq = 0;
   private readonly fenced: FencedCommits;
+  private readonly host: FlightHost;
+  /** Called by the next submit: a batch may be sent behind the one in flight. */
+  private wake: (() => void) | undefined;
 
   constructor(
     private readonly dialect: Dialect,
@@ -60,7 +58,25 @@ export class BatchWriter {
     private readonly observer?: LogObserver,
   ) {
     this.stampName = writerStampName(instanceId);
-    this.fenced = new FencedCommits(dialect, follower, (state, fenceRevision, stamp) => this.metaOf(state, fenceRevision, stamp));
+    this.fenced = new FencedCommits(
+      dialect,
+      follower,
+      (state, fenceRevision, stamp) => this.metaOf(state, fenceRevision, stamp),
+      this.stampName,
+    );
+    this.host = {
+      dialect,
+      readback: new Readback(dialect, this.stampName, log),
+      log,
+      observer,
+      finish: (pending, ev) => {
+        this.fenced.committed(ev);
+        this.finish(pending, ev.state);
+      },
+      fail: (pending, failure) => this.fail(pending, failure),
+      requeue: (pending) => this.queue.unshift(...pending),
+      forget: () => this.fenced.forget(),
+    };
   }
 
   /** Queues a job; it runs inside the next batch and its result is delivered after COMMIT. */
@@ -68,6 +84,7 @@ export class BatchWriter {
     if (this.stopped) return Promise.reject(Errors.stopped());
     return new Promise<T>((resolve, reject) => {
       this.queue.push({ job, deadline: Date.now() + REQUEST_TIMEOUT_MS, resolve: resolve as (v: unknown) => void, reject });
+      this.wake?.();
       if (!this.running) {
         this.running = true;
         setImmediate(() => void this.loop());
@@ -83,43 +100,112 @@ export class BatchWriter {
   }
 
   private async loop(): Promise<void> {
-    while (this.queue.length > 0) {
-      const batch = this.queue.splice(0, MAX_BATCH);
-      await this.follower.exclusive(() => this.commit(batch));
-    }
+    while (this.queue.length > 0) await this.follower.exclusive(() => this.drain());
     this.running = false;
     const idle = this.idle;
     this.idle = [];
     for (const r of idle) r();
   }
 
-  private async commit(pending: Pending[]): Promise<void> {
-    const stamp = String(++this.seq);
-    let batch = pending;
+  /**
+   * Commits batches in order, each next one sent while the one ahead is in flight where it can
+   * be (flight.ts), until one settles with nothing sent behind it. Memory changes only here, so
+   * the run ends early when a pass of the follower waits to change it.
+   */
+  private async drain(): Promise<void> {
+    let head: Flight | undefined = this.start();
+    while (head) {
+      await this.sendBehind(head);
+      await head.done;
+      head = head.next;
+    }
+  }
+
+  /** A batch from the queue, through the fence or in one request (commit). */
+  private start(): Flight {
+    const f: Flight = {
+      pending: this.queue.splice(0, MAX_BATCH),
+      stamp: String(++this.seq),
+      open: undefined,
+      next: undefined,
+      done: Promise.resolve(),
+    };
+    f.done = this.commit(f);
+    return f;
+  }
+
+  /** While `head` may commit, sends the jobs that arrive meanwhile behind it (a turn later, so those arriving together go as one). */
+  private async sendBehind(head: Flight): Promise<void> {
+    if (!this.dialect.commitFenced || !this.dialect.capabilities.fencedWrites) return;
+    let settled = false;
+    void head.done.finally(() => (settled = true)).catch(() => undefined);
+    while (!settled) {
+      if (this.queue.length === 0 || !head.open) {
+        await Promise.race([head.done, new Promise<void>((r) => (this.wake = r))]).catch(() => undefined);
+        this.wake = undefined;
+        continue;
+      }
+      await new Promise<void>((r) => setImmediate(r));
+      const ahead = head.open;
+      if (settled || !ahead || this.queue.length === 0) continue;
+      if (this.follower.waiting > 0) return;
+      const pending = this.queue.splice(0, MAX_BATCH);
+      const stamp = String(++this.seq);
+      const shortcut = this.fenced.prepare(pending, stamp, ahead);
+      // A job needs what only the fence gives: it waits for the batch ahead.
+      if (!shortcut) return void this.queue.unshift(...pending);
+      head.next = new Behind(this.host, head, this.keepRan(pending, shortcut.result.state), stamp, shortcut);
+      return;
+    }
+  }
+
+  /** The jobs a shortcut's evaluation ran; those past the transaction cap go back to the head of the queue. */
+  private keepRan(batch: Pending[], state: BatchState): Pending[] {
+    const ran = state.outcomes.length;
+    if (ran < batch.length) this.queue.unshift(...batch.slice(ran));
+    return batch.slice(0, ran);
+  }
+
+  private async commit(f: Flight): Promise<void> {
+    let batch = f.pending;
     for (let attempt = 0; ; attempt++) {
       let ev: Evaluated | undefined;
       let failure: unknown;
       try {
         const started = performance.now();
-        const shortcut = this.fenced.prepare(batch, stamp);
+        const shortcut = this.fenced.prepare(batch, f.stamp);
+        if (shortcut) {
+          batch = f.pending = this.keepRan(batch, shortcut.result.state);
+          f.open = shortcut.result;
+        }
         ev = shortcut?.result;
         ev = await this.dialect.write(async (tx) => {
-          if (shortcut) this.fenced.declined(shortcut);
+          if (shortcut) {
+            f.open = undefined;
+            // Not here, holding a connection: taking it back waits for its request, which may need one.
+            if (f.next) throw TAKE_BACK;
+            this.fenced.declined(shortcut);
+          }
           ev = undefined;
-          ev = await this.evaluate(tx, batch, stamp);
+          ev = await this.evaluate(tx, batch, f.stamp);
           await this.store(tx, ev);
           return ev;
         }, shortcut);
         this.observer?.commit((performance.now() - started) / 1000, ev?.state.outcomes.length ?? batch.length);
       } catch (e) {
-        failure = e;
-        if (e instanceof CommitUnknownError && ev) failure = await this.resolveUnknown(ev, stamp, e);
+        f.open = undefined;
+        failure = await settleUnknown(this.host, f, ev, e);
       }
       if (failure === undefined && ev) {
         this.fenced.committed(ev);
         return this.finish(batch, ev.state);
       }
+      await takeBackBehind(this.host, f, failure);
       ev?.state.undoAll();
+      if (failure === TAKE_BACK) {
+        this.fenced.forget();
+        continue;
+      }
       if (this.dialect.isDiskFull(failure)) {
         this.log.error({ error: (failure as Error).message, jobs: batch.length }, 'database or disk is full; NOSPACE alarm raised');
         this.space?.diskFull();
@@ -199,31 +285,6 @@ export class BatchWriter {
     if (deletes.length > 0) await tx.deleteLeases(deletes);
     if (state.authOps.length > 0) await tx.writeAuth(state.authChanges());
     if (meta[this.stampName] !== undefined) await tx.setMeta(meta);
-  }
-
-  /**
-   * The connection died during COMMIT: did our stamp land? Reads back until the deadline. Returns
-   * undefined when it landed, the original error (a retry follows) when it did not, and etcd's
-   * timeout when nobody can tell. Undoing in memory is right even then: had it landed, the next
-   * pass of the follower applies the rows from the database like another instance's.
-   */
-  private async resolveUnknown(ev: Evaluated, stamp: string, e: CommitUnknownError): Promise<unknown> {
-    // Nothing was written (no stamp): the outcome does not matter.
-    if (ev.meta[this.stampName] === undefined) return undefined;
-    const deadline = Date.now() + READBACK_DEADLINE_MS;
-    for (let delay = 50; ; delay = Math.min(delay * 2, 1000)) {
-      try {
-        const landed = (await this.dialect.getMeta(this.stampName)) === stamp;
-        this.log.warn({ stamp, landed }, 'commit outcome was unknown; read back');
-        return landed ? undefined : e;
-      } catch (readErr) {
-        if (Date.now() > deadline) {
-          this.log.error({ err: readErr }, 'commit outcome still unknown; failing the batch');
-          return Errors.timeout();
-        }
-        await sleep(delay);
-      }
-    }
   }
 
   private finish(batch: Pending[], state: BatchState): void {
