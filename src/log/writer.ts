@@ -4,19 +4,22 @@
  * applied before anything is evaluated, so every compare sees the latest committed state. Jobs are
  * evaluated in order, each change-making job taking the next revision; then one multi-row INSERT,
  * one fence update, one COMMIT, and only then is any caller answered. Where the dialect can, a batch
- * whose writer is known to be up to date goes in one round trip instead (fenced-commit.ts).
+ * whose writer is known to be up to date goes in one round trip instead (fenced-commit.ts), and the
+ * jobs that arrive while that request is in flight are sent behind it (flight.ts).
  */
 import type { Logger } from 'pino';
-import { CommitUnknownError, type Dialect, type WriteTx } from '../dialect/dialect';
+import { CommitUnknownError, type Dialect } from '../dialect/dialect';
 import { EtcdError, Errors } from '../errors';
 import type { Follower } from './follower';
 import type { LogObserver } from './types';
-import { MARKS, marksFrom, META, writerStampName } from './meta';
-import { BatchState, runJobs, type Job } from './batch';
+import { writerStampName } from './meta';
+import type { BatchState, Job } from './batch';
 import { FencedCommits, type Evaluated } from './fenced-commit';
 import { Behind, settleUnknown, takeBackBehind, type Flight, type FlightHost, type Pending } from './flight';
 import { Readback } from './readback';
-import { batchByteCap } from '../dialect/rules';
+import { BatchSql } from './batch-sql';
+import { JobQueue } from './job-queue';
+import { failJobs } from './batch-failure';
 import { retryDelayMs, sleep } from './backoff';
 
 /** What the writer tells the space quota: bytes committed, and a full disk. */
@@ -25,7 +28,6 @@ interface SpaceEvents {
   diskFull(): void;
 }
 
-const MAX_BATCH = 1024;
 /**
  * How long a write is retried through transient failures (lost certification, deadlock, lost
  * connection) before it fails with etcd's "request timed out": etcd's own request timeout
@@ -37,7 +39,7 @@ const REQUEST_TIMEOUT_MS = 7_000;
 const TAKE_BACK = new Error('a batch sent behind this one is taken back first');
 
 export class BatchWriter {
-  private queue: Pending[] = [];
+  private readonly queue = new JobQueue();
   private running = false;
   private stopped = false;
   private idle: Array<() => void> = [];
@@ -45,9 +47,8 @@ export class BatchWriter {
   private readonly stampName: string;
   private seq = 0;
   private readonly fenced: FencedCommits;
+  private readonly sql: BatchSql;
   private readonly host: FlightHost;
-  /** Called by the next submit: a batch may be sent behind the one in flight. */
-  private wake: (() => void) | undefined;
 
   constructor(
     private readonly dialect: Dialect,
@@ -58,10 +59,11 @@ export class BatchWriter {
     private readonly observer?: LogObserver,
   ) {
     this.stampName = writerStampName(instanceId);
+    this.sql = new BatchSql(dialect, follower, this.stampName);
     this.fenced = new FencedCommits(
       dialect,
       follower,
-      (state, fenceRevision, stamp) => this.metaOf(state, fenceRevision, stamp),
+      (state, fenceRevision, stamp) => this.sql.metaOf(state, fenceRevision, stamp),
       this.stampName,
     );
     this.host = {
@@ -74,7 +76,7 @@ export class BatchWriter {
         this.finish(pending, ev.state);
       },
       fail: (pending, failure) => this.fail(pending, failure),
-      requeue: (pending) => this.queue.unshift(...pending),
+      requeue: (pending) => this.queue.putBack(pending),
       forget: () => this.fenced.forget(),
     };
   }
@@ -84,7 +86,6 @@ export class BatchWriter {
     if (this.stopped) return Promise.reject(Errors.stopped());
     return new Promise<T>((resolve, reject) => {
       this.queue.push({ job, deadline: Date.now() + REQUEST_TIMEOUT_MS, resolve: resolve as (v: unknown) => void, reject });
-      this.wake?.();
       if (!this.running) {
         this.running = true;
         setImmediate(() => void this.loop());
@@ -124,7 +125,7 @@ export class BatchWriter {
   /** A batch from the queue, through the fence or in one request (commit). */
   private start(): Flight {
     const f: Flight = {
-      pending: this.queue.splice(0, MAX_BATCH),
+      pending: this.queue.take(),
       stamp: String(++this.seq),
       open: undefined,
       next: undefined,
@@ -141,29 +142,21 @@ export class BatchWriter {
     void head.done.finally(() => (settled = true)).catch(() => undefined);
     while (!settled) {
       if (this.queue.length === 0 || !head.open) {
-        await Promise.race([head.done, new Promise<void>((r) => (this.wake = r))]).catch(() => undefined);
-        this.wake = undefined;
+        await Promise.race([head.done, this.queue.arrival()]).catch(() => undefined);
         continue;
       }
       await new Promise<void>((r) => setImmediate(r));
       const ahead = head.open;
       if (settled || !ahead || this.queue.length === 0) continue;
       if (this.follower.waiting > 0) return;
-      const pending = this.queue.splice(0, MAX_BATCH);
+      const pending = this.queue.take();
       const stamp = String(++this.seq);
       const shortcut = this.fenced.prepare(pending, stamp, ahead);
       // A job needs what only the fence gives: it waits for the batch ahead.
-      if (!shortcut) return void this.queue.unshift(...pending);
-      head.next = new Behind(this.host, head, this.keepRan(pending, shortcut.result.state), stamp, shortcut);
+      if (!shortcut) return this.queue.putBack(pending);
+      head.next = new Behind(this.host, head, this.queue.keep(pending, shortcut.result.state.outcomes.length), stamp, shortcut);
       return;
     }
-  }
-
-  /** The jobs a shortcut's evaluation ran; those past the transaction cap go back to the head of the queue. */
-  private keepRan(batch: Pending[], state: BatchState): Pending[] {
-    const ran = state.outcomes.length;
-    if (ran < batch.length) this.queue.unshift(...batch.slice(ran));
-    return batch.slice(0, ran);
   }
 
   private async commit(f: Flight): Promise<void> {
@@ -175,7 +168,8 @@ export class BatchWriter {
         const started = performance.now();
         const shortcut = this.fenced.prepare(batch, f.stamp);
         if (shortcut) {
-          batch = f.pending = this.keepRan(batch, shortcut.result.state);
+          // Jobs past the transaction cap wait: a batch sent behind this one takes them.
+          batch = f.pending = this.queue.keep(batch, shortcut.result.state.outcomes.length);
           f.open = shortcut.result;
         }
         ev = shortcut?.result;
@@ -187,8 +181,8 @@ export class BatchWriter {
             this.fenced.declined(shortcut);
           }
           ev = undefined;
-          ev = await this.evaluate(tx, batch, f.stamp);
-          await this.store(tx, ev);
+          ev = await this.sql.evaluate(tx, batch, f.stamp);
+          await this.sql.store(tx, ev);
           return ev;
         }, shortcut);
         this.observer?.commit((performance.now() - started) / 1000, ev?.state.outcomes.length ?? batch.length);
@@ -235,56 +229,7 @@ export class BatchWriter {
 
   /** Fails every job of `batch` with what a client is told about `failure`. */
   private fail(batch: Pending[], failure: unknown): void {
-    const transient = failure instanceof CommitUnknownError || this.dialect.isTransient(failure);
-    const err =
-      failure instanceof EtcdError
-        ? failure
-        : this.dialect.isUnreachable(failure) || transient
-          ? Errors.timeout()
-          : Errors.internal(`storage error: ${(failure as Error)?.message ?? String(failure)}`);
-    if (failure instanceof EtcdError || transient) {
-      this.log.warn({ error: (failure as Error)?.message, jobs: batch.length }, 'write batch failed; rolled back');
-    } else {
-      this.log.error({ err: failure, jobs: batch.length }, 'write batch failed; rolled back');
-    }
-    for (const p of batch) p.reject(err);
-  }
-
-  /** Catches up under the fence, then runs every job in order against the latest state. */
-  private async evaluate(tx: WriteTx, batch: Pending[], stamp: string): Promise<Evaluated> {
-    const locked = await tx.lockMeta(MARKS);
-    const fence = marksFrom(locked.values);
-    // Another instance committed meanwhile: its changes come first, so every compare sees them.
-    if (this.follower.behind(fence)) await this.follower.advance(tx, fence);
-    const state = new BatchState(fence.revision, locked.nowMs);
-    runJobs(state, batch, batchByteCap(this.dialect.capabilities));
-    return { state, fence: locked.values, meta: this.metaOf(state, fence.revision, stamp) };
-  }
-
-  /** The meta rows a batch writes: the marks it moved, and this process's stamp if it wrote anything. */
-  private metaOf(state: BatchState, fenceRevision: number, stamp: string): Record<string, string> {
-    const meta: Record<string, string> = {};
-    if (state.revision !== fenceRevision) meta[META.revision] = String(state.revision);
-    if (state.compactedTo !== undefined) meta[META.compactRevision] = String(state.compactedTo);
-    if (state.leaseOps.length > 0) {
-      state.leaseStamp = `${this.stampName}.${stamp}`;
-      meta[META.leaseStamp] = state.leaseStamp;
-    }
-    if (state.authMarks) {
-      meta[META.authRevision] = String(state.authMarks.revision);
-      meta[META.authEnabled] = String(state.authMarks.enabledAt);
-    }
-    if (Object.keys(meta).length > 0) meta[this.stampName] = stamp;
-    return meta;
-  }
-
-  private async store(tx: WriteTx, { state, meta }: Evaluated): Promise<void> {
-    if (state.rows.length > 0) await tx.insertRows(state.rows);
-    const { upserts, deletes } = state.leaseChanges();
-    if (upserts.length > 0) await tx.upsertLeases(upserts);
-    if (deletes.length > 0) await tx.deleteLeases(deletes);
-    if (state.authOps.length > 0) await tx.writeAuth(state.authChanges());
-    if (meta[this.stampName] !== undefined) await tx.setMeta(meta);
+    failJobs(this.dialect, this.log, batch, failure);
   }
 
   private finish(batch: Pending[], state: BatchState): void {
@@ -301,6 +246,6 @@ export class BatchWriter {
       if (o.ok) p.resolve(o.value);
       else p.reject(o.value);
     });
-    if (ran < batch.length) this.queue.unshift(...batch.slice(ran));
+    if (ran < batch.length) this.queue.putBack(batch.slice(ran));
   }
 }
