@@ -57,6 +57,8 @@ export class BatchWriter {
     instanceId: string,
     private readonly space?: SpaceEvents,
     private readonly observer?: LogObserver,
+    /** Whether a batch may be sent while the one ahead is in flight. */
+    private readonly pipelined = false,
   ) {
     this.stampName = writerStampName(instanceId);
     this.sql = new BatchSql(dialect, follower, this.stampName);
@@ -137,7 +139,7 @@ export class BatchWriter {
 
   /** While `head` may commit, sends the jobs that arrive meanwhile behind it (a turn later, so those arriving together go as one). */
   private async sendBehind(head: Flight): Promise<void> {
-    if (!this.dialect.commitFenced || !this.dialect.capabilities.fencedWrites) return;
+    if (!this.pipelined || !this.dialect.commitFenced || !this.dialect.capabilities.fencedWrites) return;
     let settled = false;
     void head.done.finally(() => (settled = true)).catch(() => undefined);
     while (!settled) {

@@ -33,9 +33,11 @@ export function dialectFor(e: Endpoint): Dialect {
   return new MysqlDialect(e, OPTS, log);
 }
 
-/** A Store over its own Log over `dialect`, as app.ts builds them. */
-export function storeOn(dialect: Dialect): Store {
-  return new Store(new Log(dialect, log, { pollIntervalMs: OPTS.pollIntervalMs }), log, { watchProgressNotifyIntervalMs: 60_000 });
+/** A Store over its own Log over `dialect`, as app.ts builds them; `pipelinedCommits` as --datastore-pipelined-commits. */
+export function storeOn(dialect: Dialect, pipelinedCommits = false): Store {
+  return new Store(new Log(dialect, log, { pollIntervalMs: OPTS.pollIntervalMs, pipelinedCommits }), log, {
+    watchProgressNotifyIntervalMs: 60_000,
+  });
 }
 
 export const put = (key: string, value: string): PutRequest => putRequest({ key: Buffer.from(key), value: Buffer.from(value) });

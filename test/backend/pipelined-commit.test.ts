@@ -1,6 +1,6 @@
 /**
- * Pipelining against the real databases: while one batch's commit request is in flight, the next
- * is sent behind it on another connection. The first batch is held in the database by a fence
+ * Pipelining (--datastore-pipelined-commits) against the real databases: while one batch's commit
+ * request is in flight, the next is sent behind it on another connection. The first batch is held in the database by a fence
  * row lock taken from outside, so the second is provably sent while the first is in flight. Then
  * the first fails for real (its backend terminated, its connection killed) or another instance
  * commits between the two: no caller of the second batch may be told success for a write the
@@ -149,7 +149,7 @@ forEachBackend(
     beforeEach(async () => {
       dir = mkdtempSync(path.join(tmpdir(), 'strata-pipelined-'));
       aDialect = dialectFor(parseEndpoint(backend.endpoint(dir)));
-      a = storeOn(aDialect);
+      a = storeOn(aDialect, true);
       await a.open();
       await a.put(put('warm', 'x')); // memory is where this instance's last batch left it
       admin = await (backend.name === 'postgres' ? pgAdmin : mysqlAdmin)(databaseFor(dir));
