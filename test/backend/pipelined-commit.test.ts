@@ -17,10 +17,9 @@ import { parseEndpoint } from '../../src/config';
 import type { Dialect } from '../../src/dialect/dialect';
 import { MARKS, marksFrom } from '../../src/log/meta';
 import type { Store } from '../../src/mvcc/store';
-import { CompareResult, CompareTarget, type TxnRequest } from '../../src/mvcc/types';
 import { databaseFor, MYSQL_BASE, PG_BASE, type Backend } from '../helpers/targets';
 import { forEachBackend } from '../helpers/targets';
-import { dialectFor, put, range, storeOn } from './helpers';
+import { dialectFor, put, putIf, range, storeOn } from './helpers';
 
 /** A plain connection to the test database, beside strata's. */
 interface Admin {
@@ -103,20 +102,6 @@ const waiters = (admin: Admin, n: number): Promise<string[]> =>
     const w = await admin.lockWaiters();
     return w.length >= n ? w : undefined;
   });
-
-const valueIs = (key: string, value: string): TxnRequest['compare'][number] => ({
-  result: CompareResult.EQUAL,
-  target: CompareTarget.VALUE,
-  key: Buffer.from(key),
-  range_end: Buffer.alloc(0),
-  operand: { kind: 'value', value: Buffer.from(value) },
-});
-
-const putIf = (compareKey: string, expected: string, key: string, value: string): TxnRequest => ({
-  compare: [valueIs(compareKey, expected)],
-  success: [{ kind: 'put', put: put(key, value) }],
-  failure: [],
-});
 
 /** Every answered revision holds exactly the answered write, once; the log's revisions since `before` have no gap. */
 async function expectLogMatches(
