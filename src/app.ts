@@ -43,6 +43,7 @@ async function openStore(config: Config, log: Logger, metrics: Metrics, o: Start
     const store = new Store(
       new Log(dialect, log, {
         pollIntervalMs: config.datastore.pollIntervalMs,
+        pipelinedCommits: config.datastore.pipelinedCommits ?? false,
         quotaBytes: config.ops.quotaBackendBytes,
         observer: metrics.sql,
         slowSqlMs: config.ops.slowSqlMs,

@@ -138,6 +138,12 @@ function buildBaseProgram(version: string): Command {
           DEFAULTS.writerElection,
         ),
       )
+      .addOption(
+        new Option(
+          '--datastore-pipelined-commits',
+          'send the next write batch while the one ahead is in flight (PostgreSQL, MySQL; off: it did not pay in the benchmark)',
+        ).env('STRATA_DATASTORE_PIPELINED_COMMITS'),
+      )
       // Authentication, with etcd's flags.
       .addOption(
         opt(

@@ -41,6 +41,8 @@ export interface DatastoreOptions {
   connectionMaxIdleMs: number;
   /** How often the log is polled for other instances' writes where the database cannot notify. */
   pollIntervalMs: number;
+  /** --datastore-pipelined-commits: a batch is sent while the one ahead is in flight (PostgreSQL, MySQL). */
+  pipelinedCommits?: boolean;
 }
 
 export interface Config {
@@ -97,6 +99,7 @@ export interface RawOptions extends ServerTlsRaw, RawOpsOptions {
   datastoreMaxOpenConnections?: string;
   datastoreConnectionMaxIdleTime?: string;
   pollInterval?: string;
+  datastorePipelinedCommits?: boolean;
   // Authentication (etcd's flags).
   authToken?: string;
   authTokenTtl?: string;
@@ -160,6 +163,7 @@ export function parseConfig(raw: RawOptions): Config {
         'datastore-connection-max-idle-time',
       ),
       pollIntervalMs: parseDuration(raw.pollInterval ?? DEFAULTS.pollInterval, 'poll-interval'),
+      ...(raw.datastorePipelinedCommits ? { pipelinedCommits: true } : {}),
     },
     logLevel: parseLogLevel(raw.logLevel ?? DEFAULTS.logLevel),
     emulatedEtcdVersion: parseVersion(raw.emulatedEtcdVersion ?? DEFAULTS.emulatedEtcdVersion),

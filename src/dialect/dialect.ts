@@ -199,6 +199,14 @@ export interface Dialect extends LogSource {
    */
   write<T>(fn: (tx: WriteTx) => Promise<T>, shortcut?: Shortcut<T>): Promise<T>;
   /**
+   * The shortcut of `write` alone, where `capabilities.fencedWrites`: true when the changes
+   * committed in one request, false when nothing was written (the fence rows did not hold
+   * `expect`, or the changes are too large for one request). Sent while another such request is
+   * in flight, it waits in the database for that one's fence lock, so the two commit in order. A
+   * connection lost once the request was sent is a CommitUnknownError.
+   */
+  commitFenced?(changes: FencedWrite): Promise<boolean>;
+  /**
    * The named meta rows as committed, read outside any write transaction. A dialect may answer
    * from a cache only where it can prove nothing was committed since (SQLite's data_version).
    */

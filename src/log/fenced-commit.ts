@@ -8,6 +8,10 @@
  * committed since, and the evaluation saw the latest committed state — the same state the
  * transaction under the fence would have shown it. Otherwise nothing is written, the evaluation is
  * undone, and the writer takes the long way: lock, catch up, evaluate, store, commit.
+ *
+ * A batch may also be evaluated behind one still in flight (pipelining): against memory with that
+ * batch's changes in it, expecting the fence rows as that batch leaves them — its marks and this
+ * writer's stamp row, which only that batch writes, so the expectation holds only if it committed.
  */
 import type { Dialect, MetaValues, Shortcut } from '../dialect/dialect';
 import type { Follower } from './follower';
@@ -32,17 +36,20 @@ export class FencedCommits {
     private readonly dialect: Dialect,
     private readonly follower: Follower,
     private readonly metaOf: MetaOf,
+    /** This writer's stamp row: a batch sent behind another expects the stamp that one writes. */
+    private readonly stampName: string,
   ) {}
 
   /**
    * Evaluates the batch against memory, before any lock, when memory is known to be where this
-   * writer's last batch left it; undefined (nothing left of the attempt) when it is not, or when
-   * a job needs what only the fence gives.
+   * writer's last batch left it — or, with `behind`, where that batch in flight leaves it once it
+   * commits; undefined (nothing left of the attempt) when it is not, or when a job needs what only
+   * the fence gives.
    */
-  prepare(batch: ReadonlyArray<{ job: Job<unknown> }>, stamp: string): Shortcut<Evaluated> | undefined {
-    const known = this.known;
-    if (!this.dialect.capabilities.fencedWrites || !known || known.passes !== this.follower.passes) return undefined;
-    const revision = Number(known.marks.get(META.revision));
+  prepare(batch: ReadonlyArray<{ job: Job<unknown> }>, stamp: string, behind?: Evaluated): Shortcut<Evaluated> | undefined {
+    const expect = this.expectation(behind);
+    if (!this.dialect.capabilities.fencedWrites || !expect) return undefined;
+    const revision = Number(expect.get(META.revision));
     const state = new BatchState(revision, undefined);
     // The engine's transaction cap, as under the fence: jobs past it wait for the next batch.
     runJobs(state, batch, batchByteCap(this.dialect.capabilities));
@@ -51,9 +58,9 @@ export class FencedCommits {
       state.undoAll();
       return undefined;
     }
-    const ev: Evaluated = { state, fence: known.marks, meta: this.metaOf(state, revision, stamp) };
+    const ev: Evaluated = { state, fence: expect, meta: this.metaOf(state, revision, stamp) };
     const { upserts, deletes } = state.leaseChanges();
-    return { changes: { expect: known.marks, rows: state.rows, leaseUpserts: upserts, leaseDeletes: deletes, meta: ev.meta }, result: ev };
+    return { changes: { expect, rows: state.rows, leaseUpserts: upserts, leaseDeletes: deletes, meta: ev.meta }, result: ev };
   }
 
   /** The shortcut was not taken: its evaluation is undone, and the marks are read under the fence again. */
@@ -64,15 +71,34 @@ export class FencedCommits {
 
   /** A batch committed (either way): memory now stands at its fence overlaid with what it wrote. */
   committed(ev: Evaluated): void {
-    const marks = new Map<string, string>();
-    for (const name of MARKS) {
+    const marks = this.after(ev, false);
+    this.known = marks && { marks, passes: this.follower.passes };
+  }
+
+  /** A batch did not commit, or nobody can tell: the marks are read under the fence again. */
+  forget(): void {
+    this.known = undefined;
+  }
+
+  /** The fence rows a batch expects: as this writer's last batch left them, or as `behind` will. */
+  private expectation(behind: Evaluated | undefined): MetaValues | undefined {
+    if (behind) return this.after(behind, true);
+    const known = this.known;
+    return known && known.passes === this.follower.passes ? known.marks : undefined;
+  }
+
+  /**
+   * The fence rows as `ev` leaves them once committed, in lock (name) order; with `stamped`, this
+   * writer's stamp row too (its name sorts after every mark's), which proves it was `ev` that
+   * committed and not another instance reaching the same revision. Undefined if a mark is missing.
+   */
+  private after(ev: Evaluated, stamped: boolean): MetaValues | undefined {
+    const rows = new Map<string, string>();
+    for (const name of stamped ? [...MARKS, this.stampName] : MARKS) {
       const value = ev.meta[name] ?? ev.fence.get(name);
-      if (value === undefined) {
-        this.known = undefined;
-        return;
-      }
-      marks.set(name, value);
+      if (value !== undefined) rows.set(name, value);
+      else if (name !== this.stampName) return undefined;
     }
-    this.known = { marks, passes: this.follower.passes };
+    return rows;
   }
 }

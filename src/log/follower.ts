@@ -20,6 +20,8 @@ export class Follower {
   authMarks: AuthMarks | undefined;
   /** Counts the passes that changed memory: the writer knows memory is where its last batch left it while this holds still. */
   passes = 0;
+  /** Exclusive sections queued and not started yet: the writer ends a run of pipelined batches for them. */
+  waiting = 0;
   private tail: Promise<unknown> = Promise.resolve();
 
   constructor(
@@ -34,7 +36,12 @@ export class Follower {
 
   /** Runs fn after every earlier exclusive section has finished. */
   exclusive<T>(fn: () => Promise<T>): Promise<T> {
-    const run = this.tail.then(fn, fn);
+    this.waiting++;
+    const start = (): Promise<T> => {
+      this.waiting--;
+      return fn();
+    };
+    const run = this.tail.then(start, start);
     this.tail = run.catch(() => undefined);
     return run;
   }

@@ -34,6 +34,8 @@ interface LogOptions {
   observer?: LogObserver;
   /** SQL calls slower than this are logged (0: never). */
   slowSqlMs?: number;
+  /** The next write batch is sent while the one ahead is in flight, where the dialect can (flight.ts). */
+  pipelinedCommits?: boolean;
 }
 
 export type { WriterLease } from '../dialect/dialect';
@@ -97,6 +99,7 @@ export class Log {
         diskFull: () => void this.alarms.activate({ memberId: this.memberId, alarm: 'NOSPACE' }),
       },
       this.opts.observer,
+      this.opts.pipelinedCommits ?? false,
     );
     this.tailer = new Tailer(
       this.dialect,

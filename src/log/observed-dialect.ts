@@ -5,7 +5,7 @@
  * write transaction's calls are timed through one small object per transaction.
  */
 import type { Logger } from 'pino';
-import type { Dialect, Shortcut, WriteTx } from '../dialect/dialect';
+import type { Dialect, FencedWrite, Shortcut, WriteTx } from '../dialect/dialect';
 import type { Outage } from './outage';
 import type { LogObserver } from './types';
 
@@ -84,6 +84,10 @@ export function observeDialect(inner: Dialect, o: ObserveOptions): Dialect {
   const { claimWriter, releaseWriter } = inner;
   if (claimWriter) wrapped.claimWriter = (...a) => timed('claim_writer', () => claimWriter.apply(inner, a));
   if (releaseWriter) wrapped.releaseWriter = (owner) => timed('release_writer', () => releaseWriter.call(inner, owner));
+  if (inner.commitFenced) {
+    wrapped.commitFenced = (changes: FencedWrite) =>
+      timed('commit_fenced', () => (inner.commitFenced as (c: FencedWrite) => Promise<boolean>).call(inner, changes));
+  }
   wrapped.write = <T>(fn: (tx: WriteTx) => Promise<T>, shortcut?: Shortcut<T>): Promise<T> =>
     timed('write', () => inner.write((tx) => fn(observeTx(tx, timed)), shortcut));
   return wrapped;

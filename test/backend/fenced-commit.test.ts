@@ -13,10 +13,9 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { parseEndpoint } from '../../src/config';
 import { CommitUnknownError, type Dialect, type Shortcut, type WriteTx } from '../../src/dialect/dialect';
 import type { Store } from '../../src/mvcc/store';
-import { CompareResult, CompareTarget, type TxnRequest } from '../../src/mvcc/types';
 import { putRequest } from '../helpers/requests';
 import { forEachBackend } from '../helpers/targets';
-import { dialectFor, put, range, storeOn } from './helpers';
+import { dialectFor, put, putIf, range, storeOn } from './helpers';
 
 /** How each write of a dialect went: in one request, or in a transaction (after a refused shortcut or none). */
 interface WriteCounts {
@@ -56,20 +55,6 @@ function gateMetaReads(dialect: Dialect): { close(): void; open(): void } {
     },
   };
 }
-
-const valueIs = (key: string, value: string): TxnRequest['compare'][number] => ({
-  result: CompareResult.EQUAL,
-  target: CompareTarget.VALUE,
-  key: Buffer.from(key),
-  range_end: Buffer.alloc(0),
-  operand: { kind: 'value', value: Buffer.from(value) },
-});
-
-const putIf = (compareKey: string, expected: string, key: string, value: string): TxnRequest => ({
-  compare: [valueIs(compareKey, expected)],
-  success: [{ kind: 'put', put: put(key, value) }],
-  failure: [],
-});
 
 forEachBackend(
   'fenced commit',

@@ -15,7 +15,14 @@ import { PostgresDialect } from '../../src/dialect/postgres/dialect';
 import { SqliteDialect } from '../../src/dialect/sqlite/dialect';
 import { Log } from '../../src/log/log';
 import { Store } from '../../src/mvcc/store';
-import type { DeleteRangeRequest, PutRequest, RangeRequest } from '../../src/mvcc/types';
+import {
+  CompareResult,
+  CompareTarget,
+  type DeleteRangeRequest,
+  type PutRequest,
+  type RangeRequest,
+  type TxnRequest,
+} from '../../src/mvcc/types';
 import { deleteRangeRequest, putRequest, rangeRequest } from '../helpers/requests';
 import type { Backend } from '../helpers/targets';
 
@@ -33,14 +40,31 @@ export function dialectFor(e: Endpoint): Dialect {
   return new MysqlDialect(e, OPTS, log);
 }
 
-/** A Store over its own Log over `dialect`, as app.ts builds them. */
-export function storeOn(dialect: Dialect): Store {
-  return new Store(new Log(dialect, log, { pollIntervalMs: OPTS.pollIntervalMs }), log, { watchProgressNotifyIntervalMs: 60_000 });
+/** A Store over its own Log over `dialect`, as app.ts builds them; `pipelinedCommits` as --datastore-pipelined-commits. */
+export function storeOn(dialect: Dialect, pipelinedCommits = false): Store {
+  return new Store(new Log(dialect, log, { pollIntervalMs: OPTS.pollIntervalMs, pipelinedCommits }), log, {
+    watchProgressNotifyIntervalMs: 60_000,
+  });
 }
 
 export const put = (key: string, value: string): PutRequest => putRequest({ key: Buffer.from(key), value: Buffer.from(value) });
 
 export const del = (key: string): DeleteRangeRequest => deleteRangeRequest({ key: Buffer.from(key) });
+
+/** A Txn that puts `key` = `value` if `compareKey` holds `expected`, and does nothing otherwise. */
+export const putIf = (compareKey: string, expected: string, key: string, value: string): TxnRequest => ({
+  compare: [
+    {
+      result: CompareResult.EQUAL,
+      target: CompareTarget.VALUE,
+      key: Buffer.from(compareKey),
+      range_end: Buffer.alloc(0),
+      operand: { kind: 'value', value: Buffer.from(expected) },
+    },
+  ],
+  success: [{ kind: 'put', put: put(key, value) }],
+  failure: [],
+});
 
 /** A linearizable Range of `key` (to `rangeEnd` if given) with every option at its default. */
 export const range = (key: string, rangeEnd = ''): RangeRequest =>

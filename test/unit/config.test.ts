@@ -168,6 +168,15 @@ describe('parseCli', () => {
     expect(run(['--datastore-max-open-connections', '0']).kind).toBe('exit');
   });
 
+  it('takes --datastore-pipelined-commits (off unless given), from its flag or its environment variable', () => {
+    const off = run([]);
+    expect(off.kind === 'run' && off.config.datastore.pipelinedCommits).toBeFalsy();
+    const on = run(['--datastore-pipelined-commits']);
+    expect(on.kind === 'run' && on.config.datastore.pipelinedCommits).toBe(true);
+    const env = run([], { STRATA_DATASTORE_PIPELINED_COMMITS: '1' });
+    expect(env.kind === 'run' && env.config.datastore.pipelinedCommits).toBe(true);
+  });
+
   it('takes --datastore-endpoint as an alias of --endpoint', () => {
     const r = run(['--datastore-endpoint', 'sqlite:///k3s.db']);
     expect(r.kind === 'run' && sqlitePath(r.config.endpoint)).toBe('/k3s.db');

@@ -146,7 +146,7 @@ export class MysqlDialect implements Dialect {
   }
 
   /** The shortcut of `write`: true when it committed, false when nothing was written. */
-  private async commitFenced(w: FencedWrite): Promise<boolean> {
+  async commitFenced(w: FencedWrite): Promise<boolean> {
     const expect = [...w.expect].map(([name, value]) => `${name}=${value}`).join(',');
     const texts = [...w.expect.keys(), ...w.expect.values(), ...Object.keys(w.meta), ...Object.values(w.meta)];
     let bytes = 0;

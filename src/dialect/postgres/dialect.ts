@@ -125,7 +125,7 @@ export class PostgresDialect implements Dialect {
   }
 
   /** The shortcut of `write`: true when it committed, false when nothing was written. */
-  private async commitFenced(w: FencedWrite): Promise<boolean> {
+  async commitFenced(w: FencedWrite): Promise<boolean> {
     let bytes = 0;
     for (const r of w.rows) bytes += r.key.length + r.value.length;
     if (bytes > INSERT_BYTES) return false;
