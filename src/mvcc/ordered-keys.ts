@@ -3,6 +3,8 @@
  * comparison is etcd's byte order. Stored as sorted chunks so an insert moves at most one chunk.
  */
 const MAX_CHUNK = 512;
+/** Pinned revisions whose per-chunk counts are kept (a paged list reads all its pages at one). */
+const PINNED_MAX = 16;
 
 export interface Keyed {
   readonly k: string;
@@ -13,6 +15,12 @@ export class OrderedKeys<T extends Keyed> {
   /** Per chunk, how many of its items are "live" (the owner's notion; see `addLive`). */
   private live: number[] = [];
   private count = 0;
+  /**
+   * Per pinned (committed, older) revision, the live count of whole chunks at it. The owner's items
+   * change only above its committed revision, so a count at a committed revision stays true until a
+   * split moves items between chunks; a split forgets the chunk it cut.
+   */
+  private readonly pinned = new Map<number, WeakMap<T[], number>>();
 
   get size(): number {
     return this.count;
@@ -65,6 +73,7 @@ export class OrderedKeys<T extends Keyed> {
     c.splice(OrderedKeys.lowerBound(c, item.k), 0, item);
     if (c.length > MAX_CHUNK) {
       const upper = c.splice(MAX_CHUNK / 2);
+      for (const memo of this.pinned.values()) memo.delete(c);
       this.chunks.splice(ci + 1, 0, upper);
       const upperLive = countIf(upper, isLive);
       this.live.splice(ci + 1, 0, upperLive);
@@ -103,6 +112,31 @@ export class OrderedKeys<T extends Keyed> {
    * chunks at the edges item by item.
    */
   countLive(start: string, end: string | null, isLive: (item: T) => boolean): number {
+    return this.countBy(start, end, isLive, (ci) => this.live[ci]);
+  }
+
+  /**
+   * The same count at `rev`, a committed revision older than the owner's current one: whole chunks
+   * are counted once per revision and remembered, so the pages of a list at `rev` share them.
+   */
+  countPinned(start: string, end: string | null, rev: number, isLiveAt: (item: T) => boolean): number {
+    let memo = this.pinned.get(rev);
+    if (!memo) {
+      if (this.pinned.size >= PINNED_MAX) this.pinned.delete(this.pinned.keys().next().value as number);
+      memo = new WeakMap();
+      this.pinned.set(rev, memo);
+    }
+    const known = memo;
+    return this.countBy(start, end, isLiveAt, (ci) => {
+      const c = this.chunks[ci];
+      let n = known.get(c);
+      if (n === undefined) known.set(c, (n = countIf(c, isLiveAt)));
+      return n;
+    });
+  }
+
+  /** Live items in [start, end): `whole` counts a chunk inside the range, the edge chunks item by item. */
+  private countBy(start: string, end: string | null, isLive: (item: T) => boolean, whole: (ci: number) => number): number {
     const chunks = this.chunks;
     if (chunks.length === 0) return 0;
     let n = 0;
@@ -110,7 +144,7 @@ export class OrderedKeys<T extends Keyed> {
       const c = chunks[ci];
       if (end !== null && c[0].k >= end) break;
       if (c[0].k >= start && (end === null || c[c.length - 1].k < end)) {
-        n += this.live[ci];
+        n += whole(ci);
         continue;
       }
       for (const item of c) if (item.k >= start && (end === null || item.k < end) && isLive(item)) n++;

@@ -2,7 +2,8 @@
 import { Errors } from '../errors';
 import type { LogRow } from '../log/types';
 import { keyRange } from './key-range';
-import type { KeyHistory, RevisionIndex } from './revision-index';
+import { keyValueBytes } from './kv-bytes';
+import type { RevisionIndex } from './revision-index';
 import { SortOrder, SortTarget, type KeyValue, type RangeRequest } from './types';
 
 const EMPTY = Buffer.alloc(0);
@@ -24,6 +25,21 @@ export function toKeyValue(v: LogRow, keysOnly = false): KeyValue {
     version: v.version,
     value: keysOnly ? EMPTY : v.value,
     lease: v.lease,
+  };
+}
+
+/** A version as a read returns it: with its encoded bytes (built now if this is its first read). */
+function readKeyValue(v: LogRow, keysOnly: boolean): KeyValue {
+  if (keysOnly) return toKeyValue(v, true);
+  const encoded = keyValueBytes(v);
+  return {
+    key: v.key,
+    create_revision: v.createRevision,
+    mod_revision: v.revision,
+    version: v.version,
+    value: v.value,
+    lease: v.lease,
+    encoded,
   };
 }
 
@@ -51,30 +67,42 @@ export function readRange(index: RevisionIndex, req: RangeRequest, rev: number):
   // Keys come out in ascending key order, so that sort needs no work.
   const sorted = order !== SortOrder.NONE && !(req.sort_target === SortTarget.KEY && order === SortOrder.ASCEND);
 
+  // At the committed revision the per-chunk live counts answer without a walk.
+  if (req.count_only) return { kvs: [], count: index.countAt(r, rev), more: false };
   let count = 0;
-  const picked: Array<[KeyHistory, LogRow]> = [];
-  if (req.count_only) {
-    // At the committed revision the per-chunk live counts answer without a walk.
-    if (rev === index.revision) return { kvs: [], count: index.countLive(r), more: false };
-    index.forEachHistory(r, (h) => void (h.at(rev) && count++));
-    return { kvs: [], count, more: false };
+  const rows: LogRow[] = [];
+  const keys: string[] = [];
+  if (fetchLimit === Infinity) {
+    index.forEachHistory(r, (h) => {
+      const v = h.at(rev);
+      if (!v) return;
+      count++;
+      if (filtered && !passes(req, v)) return;
+      rows.push(v);
+      if (sorted) keys.push(h.k);
+    });
+  } else {
+    // A limited read stops at limit + 1 keys; the count comes from the per-chunk counts.
+    index.forEachHistory(r, (h) => {
+      const v = h.at(rev);
+      if (v) {
+        rows.push(v);
+        if (sorted) keys.push(h.k);
+      }
+      return rows.length < fetchLimit;
+    });
+    count = rows.length < fetchLimit ? rows.length : index.countAt(r, rev);
   }
-  index.forEachHistory(r, (h) => {
-    const v = h.at(rev);
-    if (!v) return;
-    count++;
-    if (picked.length >= fetchLimit) return;
-    if (filtered && !passes(req, v)) return;
-    picked.push([h, v]);
-  });
 
-  if (sorted) sortLogRows(picked, req.sort_target as SortTarget, order);
+  const picked = sorted ? sortRows(rows, keys, req.sort_target as SortTarget, order) : rows;
   let more = false;
   if (req.limit > 0 && picked.length > req.limit) {
     picked.length = req.limit;
     more = true;
   }
-  return { kvs: picked.map(([, v]) => toKeyValue(v, req.keys_only)), count, more };
+  const kvs = new Array<KeyValue>(picked.length);
+  for (let i = 0; i < picked.length; i++) kvs[i] = readKeyValue(picked[i], req.keys_only);
+  return { kvs, count, more };
 }
 
 function passes(req: RangeRequest, v: LogRow): boolean {
@@ -85,22 +113,23 @@ function passes(req: RangeRequest, v: LogRow): boolean {
   return true;
 }
 
-function sortLogRows(items: Array<[KeyHistory, LogRow]>, target: SortTarget, order: SortOrder): void {
+function sortRows(rows: LogRow[], keys: string[], target: SortTarget, order: SortOrder): LogRow[] {
   const sign = order === SortOrder.DESCEND ? -1 : 1;
-  const cmp = (a: [KeyHistory, LogRow], b: [KeyHistory, LogRow]): number => {
+  const cmp = (a: number, b: number): number => {
     switch (target) {
       case SortTarget.KEY:
-        return a[0].k < b[0].k ? -1 : a[0].k > b[0].k ? 1 : 0;
+        return keys[a] < keys[b] ? -1 : keys[a] > keys[b] ? 1 : 0;
       case SortTarget.VERSION:
-        return a[1].version - b[1].version;
+        return rows[a].version - rows[b].version;
       case SortTarget.CREATE:
-        return a[1].createRevision - b[1].createRevision;
+        return rows[a].createRevision - rows[b].createRevision;
       case SortTarget.MOD:
-        return a[1].revision - b[1].revision;
+        return rows[a].revision - rows[b].revision;
       case SortTarget.VALUE:
-        return Buffer.compare(a[1].value, b[1].value);
+        return Buffer.compare(rows[a].value, rows[b].value);
     }
   };
   // Array.prototype.sort is stable: ties keep ascending key order, as etcd answers them.
-  items.sort((a, b) => sign * cmp(a, b));
+  const at = rows.map((_, i) => i).sort((a, b) => sign * cmp(a, b));
+  return at.map((i) => rows[i]);
 }

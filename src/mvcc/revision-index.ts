@@ -134,6 +134,22 @@ export class RevisionIndex {
     return this.ordered.countLive(r.start, r.end, this.isLive);
   }
 
+  /**
+   * Live keys in range at `rev`. At the committed revision, from the per-chunk live counts; at an
+   * older committed one (the later pages of a paged list), from per-chunk counts kept for it; above
+   * the committed revision (a write txn's own writes), by a walk, since that state may still change.
+   */
+  countAt(r: KeyRange, rev: number): number {
+    if (rev === this.revision) return this.countLive(r);
+    if (r.end === undefined) return this.byKey.get(r.start)?.at(rev) ? 1 : 0;
+    if (r.end !== null && r.end <= r.start) return 0;
+    const liveAt = (h: KeyHistory): boolean => h.at(rev) !== undefined;
+    if (rev < this.revision) return this.ordered.countPinned(r.start, r.end, rev, liveAt);
+    let n = 0;
+    this.ordered.forEach(r.start, r.end, (h) => void (liveAt(h) && n++));
+    return n;
+  }
+
   /** Makes `changes` (already appended) visible: the committed revision moves to `upTo`. */
   commitTo(changes: readonly Change[], upTo: number): void {
     for (const c of changes) {

@@ -15,6 +15,8 @@ export interface KeyValue {
   version: number;
   value: Buffer;
   lease: bigint;
+  /** These very fields as etcd's encoded KeyValue, when the version had them built (a read's). */
+  encoded?: Buffer;
 }
 
 export enum SortOrder {

@@ -4,11 +4,28 @@
  * int64 strings to Longs) and then walks it by reflection; for a 10,000-key Range that was most of
  * the request's CPU. Field numbers are etcd's (proto/rpc.proto, proto/kv.proto). The header's
  * identity fields are encoded once per encoder set; encoded watch events are cached per mvcc Event,
- * so an event fanned out to many watchers is encoded once. Output follows proto3: zero values are
- * left out. This file is a leaf (types from mvcc only) and longer than most: one encoder per
- * message, each with its size pass, reads best in one place.
+ * so an event fanned out to many watchers is encoded once; a KeyValue that carries its encoded
+ * bytes (what a read returns) is copied as it is. A Range response is written behind room for
+ * gRPC's message prefix (framed-message.ts), so grpc-js sends it without copying it again. Output
+ * follows proto3: zero values are left out. Longer than most files: one encoder per message, each
+ * with its size pass, reads best in one place.
  */
 import type { Event, KeyValue, PutResponse, RangeResponse, WatchResponse } from '../mvcc/types';
+import {
+  WIRE_LEN,
+  WIRE_VARINT,
+  Writer,
+  boolFieldSize,
+  bytesFieldSize,
+  int64FieldBytes,
+  int64FieldSize,
+  msgFieldSize,
+  narrow,
+  writeBoolField,
+  writeBytesField,
+  writeInt64Field,
+} from '../protobuf-writer';
+import { framedMessage } from './framed-message';
 
 /** The identity fields of every top-level header (int64 ids as decimal strings). */
 interface FastHeaderIdentity {
@@ -24,112 +41,6 @@ interface FastEncoders {
   range(r: RangeResponse): Buffer;
   put(r: PutResponse): Buffer;
   watch(r: FastWatchResponse): Buffer;
-}
-
-const WIRE_VARINT = 0;
-const WIRE_LEN = 2;
-const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
-
-type Int64 = number | bigint;
-
-function varintSize(v: number): number {
-  let n = 1;
-  while (v >= 0x80) {
-    v = Math.floor(v / 128);
-    n++;
-  }
-  return n;
-}
-
-/**
- * Varint bytes of int64 values outside the safe non-negative numbers (lease IDs, watch_id -1,
- * negative values), as the unsigned 64-bit two's complement protobuf puts on the wire: computed
- * with BigInt once per distinct value.
- */
-const slowVarints = new Map<Int64, Buffer>();
-const SLOW_VARINTS_MAX = 4096;
-function slowVarint(v: Int64): Buffer {
-  let buf = slowVarints.get(v);
-  if (buf) return buf;
-  const bytes: number[] = [];
-  let b = BigInt.asUintN(64, BigInt(v));
-  while (b >= 0x80n) {
-    bytes.push(Number(b & 0x7fn) | 0x80);
-    b >>= 7n;
-  }
-  bytes.push(Number(b));
-  buf = Buffer.from(bytes);
-  if (slowVarints.size >= SLOW_VARINTS_MAX) slowVarints.clear();
-  slowVarints.set(v, buf);
-  return buf;
-}
-
-/** A bigint that fits the fast path becomes a number; anything else stays as it is. */
-const narrow = (v: Int64): Int64 => (typeof v === 'bigint' && v >= 0n && v <= MAX_SAFE ? Number(v) : v);
-const isFast = (v: Int64): v is number => typeof v === 'number' && v >= 0 && v <= Number.MAX_SAFE_INTEGER;
-const int64Size = (v: Int64): number => (isFast(v) ? varintSize(v) : slowVarint(v).length);
-
-class Writer {
-  pos = 0;
-  constructor(readonly buf: Buffer) {}
-
-  varint(v: number): void {
-    const buf = this.buf;
-    while (v >= 0x80) {
-      buf[this.pos++] = (v & 0x7f) | 0x80;
-      v = Math.floor(v / 128);
-    }
-    buf[this.pos++] = v;
-  }
-
-  int64(v: Int64): void {
-    if (isFast(v)) return this.varint(v);
-    this.raw(slowVarint(v));
-  }
-
-  tag(field: number, wire: number): void {
-    this.buf[this.pos++] = (field << 3) | wire;
-  }
-
-  raw(b: Uint8Array): void {
-    this.buf.set(b, this.pos);
-    this.pos += b.length;
-  }
-
-  bytes(b: Uint8Array): void {
-    this.varint(b.length);
-    this.raw(b);
-  }
-}
-
-// --- size and write per field; a field of value zero is skipped in both -------------------------
-
-const int64FieldSize = (v: Int64): number => (v === 0 || v === 0n ? 0 : 1 + int64Size(v));
-const bytesFieldSize = (b: Uint8Array | undefined): number => (b && b.length > 0 ? 1 + varintSize(b.length) + b.length : 0);
-const boolFieldSize = (v: boolean | undefined): number => (v ? 2 : 0);
-const msgFieldSize = (size: number): number => 1 + varintSize(size) + size;
-
-function writeInt64Field(w: Writer, field: number, v: Int64): void {
-  if (v === 0 || v === 0n) return;
-  w.tag(field, WIRE_VARINT);
-  w.int64(v);
-}
-function writeBytesField(w: Writer, field: number, b: Uint8Array | undefined): void {
-  if (!b || b.length === 0) return;
-  w.tag(field, WIRE_LEN);
-  w.bytes(b);
-}
-function writeBoolField(w: Writer, field: number, v: boolean | undefined): void {
-  if (!v) return;
-  w.tag(field, WIRE_VARINT);
-  w.varint(1);
-}
-
-/** A field's complete bytes (tag and value), or nothing for a zero value. */
-function int64FieldBytes(field: number, v: Int64): Buffer {
-  const w = new Writer(Buffer.alloc(int64FieldSize(v)));
-  writeInt64Field(w, field, v);
-  return w.buf;
 }
 
 /**
@@ -162,6 +73,7 @@ class HeaderWriter {
 // --- KeyValue (key = 1, create_revision = 2, mod_revision = 3, version = 4, value = 5, lease = 6) ---
 
 function kvSize(kv: KeyValue): number {
+  if (kv.encoded) return kv.encoded.length;
   return (
     bytesFieldSize(kv.key) +
     int64FieldSize(kv.create_revision) +
@@ -174,6 +86,7 @@ function kvSize(kv: KeyValue): number {
 function writeKv(w: Writer, field: number, kv: KeyValue, size: number): void {
   w.tag(field, WIRE_LEN);
   w.varint(size);
+  if (kv.encoded) return w.raw(kv.encoded);
   writeBytesField(w, 1, kv.key);
   writeInt64Field(w, 2, kv.create_revision);
   writeInt64Field(w, 3, kv.mod_revision);
@@ -218,7 +131,7 @@ export function fastEncoders(id: FastHeaderIdentity): FastEncoders {
       const sizes = new Array<number>(kvs.length);
       let total = msgFieldSize(hs) + boolFieldSize(r.more) + int64FieldSize(r.count);
       for (let i = 0; i < kvs.length; i++) total += msgFieldSize((sizes[i] = kvSize(kvs[i])));
-      const w = new Writer(Buffer.allocUnsafe(total));
+      const w = new Writer(framedMessage(total));
       head.write(w, 1, r.header.revision, hs);
       for (let i = 0; i < kvs.length; i++) writeKv(w, 2, kvs[i], sizes[i]);
       writeBoolField(w, 3, r.more);

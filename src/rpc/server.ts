@@ -2,6 +2,7 @@
 import * as grpc from '@grpc/grpc-js';
 import type { RpcContext } from './context';
 import { fastEncoders } from './fast-encode';
+import { sendFramedMessages } from './framed-message';
 import { grpcService, type ResultSerializer } from './grpc-service';
 import { receiveLimit } from './limits';
 import { presentedByGrpc } from './auth/presented';
@@ -20,6 +21,7 @@ export function createGrpcServer(ctx: RpcContext, interceptors: grpc.ServerInter
     // No ping policy to set: grpc-js servers answer every client keepalive ping, so
     // kube-apiserver's 30 s pings never earn a GOAWAY (etcd allows one every 5 s).
   });
+  sendFramedMessages(ctx.log);
   const fast = fastEncoders(ctx.identity);
   const hot: Partial<Record<ServiceName, Record<string, ResultSerializer>>> = {
     KV: { Range: { serialize: fast.range }, Put: { serialize: fast.put } },

@@ -172,6 +172,45 @@ describe('RevisionIndex', () => {
     expect(stepped.countLive({ start: '', end: null })).toBe(whole.countLive({ start: '', end: null }));
   });
 
+  it('counts at older revisions as a walk would, across splits, deletes, reverts and compaction', () => {
+    const idx = new RevisionIndex();
+    const key = (i: number) => `key/${String((i * 7919) % 4000).padStart(4, '0')}`;
+    const commit = (k: string, extra: Partial<LogRow>) => {
+      const rev = idx.revision + 1;
+      idx.commitTo([idx.append(k, v(rev, extra, k))], rev);
+    };
+    for (let i = 0; i < 1500; i++) commit(key(i), {});
+    for (let i = 0; i < 1500; i += 4) commit(key(i), { deleted: true });
+    const walk = (r: { start: string; end: string | null }, at: number) => {
+      let n = 0;
+      idx.forEachHistory(r, (h) => void (h.at(at) && n++));
+      return n;
+    };
+    const ranges = [
+      { start: '', end: null },
+      { start: 'key/0100', end: 'key/2500' },
+      { start: 'key/1', end: 'key/2' },
+      { start: 'key/3999', end: null },
+    ];
+    const revs = [2, 700, 1501, 1700, idx.revision];
+    const check = () => {
+      for (const at of revs.filter((r) => r >= idx.compactRevision))
+        for (const r of ranges) expect(idx.countAt(r, at), `${r.start}..${r.end} at ${at}`).toBe(walk(r, at));
+    };
+    check();
+    // New keys split the chunks whose counts were kept; a reverted write leaves no trace.
+    for (let i = 1500; i < 4000; i++) commit(key(i), {});
+    const rev = idx.revision + 1;
+    idx.revert(idx.append('key/x', v(rev, {}, 'key/x')));
+    check();
+    // A write txn reads its own writes above the committed revision: walked, never kept.
+    idx.append('key/y', v(rev, {}, 'key/y'));
+    expect(idx.countAt({ start: 'key/x', end: null }, rev)).toBe(1);
+    expect(idx.countAt({ start: 'key/x', end: null }, idx.revision)).toBe(0);
+    idx.compact(1600);
+    check();
+  });
+
   it('a trim of an index since rebuilt stops', () => {
     const idx = new RevisionIndex();
     idx.append('a', v(2));

@@ -5,7 +5,8 @@
 import { Errors } from '../../errors';
 import { JsonNumber, type JsonValue } from './json';
 import type { Scalar } from './schema';
-import { int32Size, int64Size, varintSize } from './wire-size';
+import { varintSize } from '../../protobuf-writer';
+import { int32Size, int64Size } from './wire-size';
 
 /** Request JSON that does not fit the message: etcd's gateway answers InvalidArgument. */
 export const bad = (message: string) => Errors.badRequest(message);

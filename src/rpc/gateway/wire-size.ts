@@ -2,16 +2,7 @@
  * Protobuf encoded sizes, for the size a JSON request would have had over gRPC (etcd's request
  * limit is checked against it). Canonical proto3: what a Go client puts on the wire.
  */
-
-/** Bytes of a varint holding a non-negative safe integer. */
-export function varintSize(v: number): number {
-  let n = 1;
-  while (v >= 0x80) {
-    v = Math.floor(v / 128);
-    n++;
-  }
-  return n;
-}
+import { varintSize } from '../../protobuf-writer';
 
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 
