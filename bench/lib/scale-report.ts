@@ -34,6 +34,12 @@ function scaleResults(lines: Line[]): Results {
   );
 }
 
+/** "180 s" if the target's compaction was still running when the load generator gave up on it. */
+function unfinished(lines: Line[], target: string): string | undefined {
+  const l = lines.find((x) => x.kind === 'result' && x.id === 'scale-compact' && x.target === target);
+  return l?.compact_finished === false ? `${num(Number(l.compact_s))} s` : undefined;
+}
+
 export function hasScale(lines: Line[]): boolean {
   return lines.some((l) => l.kind === 'result' && l.group === 'scale');
 }
@@ -56,6 +62,8 @@ export function scaleVerdicts(lines: Line[]): Verdict[] {
       let detail = `${num(mine)} ${t.unit}`;
       if (t.etcdTimes !== undefined) detail += ` vs etcd ${num(etcd)} ${t.unit} (${fmtRatio(mine / (etcd ?? NaN))})`;
       if (!met) detail += ` — ${num(mine - bound)} ${t.unit} (${Math.round((mine / bound - 1) * 100)}%) over the bound`;
+      const giveUp = unfinished(lines, b);
+      if (t.id === 'scale-compact' && giveUp) detail += ` (the compaction had not finished after ${giveUp})`;
       out.push({ ...base, met, detail });
     }
   return out;
@@ -75,7 +83,8 @@ export function renderScale(lines: Line[]): string[] {
       `${num(Number(hist?.conc))} in flight: twice the versions); a restart (SIGTERM, spawn on the same data, until a ` +
       'linearizable get is answered); then a physical compaction to the latest revision while puts and linearizable ' +
       `gets of random keys run beside it at ${num(Number(comp?.rate))}/s each (open loop); its window stays open ` +
-      `${num(Number(comp?.window_s) - Number(comp?.compact_s))} s after the compaction returned. RSS (VmRSS) of the ` +
+      `${num(Number(comp?.window_s) - Number(comp?.compact_s))} s after the compaction returned (or after the load ` +
+      'generator gave up waiting for it: *unfinished*). RSS (VmRSS) of the ' +
       'server process 1 s after each step; for PostgreSQL that is strata alone. Disk: the data dir, or the database.',
     '',
   );
@@ -86,7 +95,7 @@ export function renderScale(lines: Line[]): string[] {
   const f = (t: string, id: string, field: string) => num(s.get(t, id, field)?.med);
   for (const t of present)
     out.push(
-      `| ${t === 'etcd' ? 'etcd' : `strata ${t}`} | ${f(t, 'scale-load', 'keys_per_s')} | ${f(t, 'scale-load', 'p99_ms')} | ${f(t, 'scale-load', 'max_ms')} | ${f(t, 'scale-load', 'rss_mib')} | ${f(t, 'scale-load', 'rss_peak_mib')} | ${f(t, 'scale-history', 'rss_mib')} | ${f(t, 'scale-restart', 'ready_s')} | ${f(t, 'scale-compact', 'compact_s')} | ${f(t, 'scale-compact', 'puts')} / ${f(t, 'scale-compact', 'gets')} | ${f(t, 'scale-compact', 'put_max_ms')} / ${f(t, 'scale-compact', 'get_max_ms')} | ${f(t, 'scale-compact', 'put_p99_ms')} / ${f(t, 'scale-compact', 'get_p99_ms')} | ${f(t, 'scale-compact', 'rss_mib')} | ${f(t, 'scale-load', 'disk_mib')} / ${f(t, 'scale-history', 'disk_mib')} / ${f(t, 'scale-compact', 'disk_mib')} |`,
+      `| ${t === 'etcd' ? 'etcd' : `strata ${t}`} | ${f(t, 'scale-load', 'keys_per_s')} | ${f(t, 'scale-load', 'p99_ms')} | ${f(t, 'scale-load', 'max_ms')} | ${f(t, 'scale-load', 'rss_mib')} | ${f(t, 'scale-load', 'rss_peak_mib')} | ${f(t, 'scale-history', 'rss_mib')} | ${f(t, 'scale-restart', 'ready_s')} | ${unfinished(lines, t) ? `unfinished after ${unfinished(lines, t) ?? ''}` : f(t, 'scale-compact', 'compact_s')} | ${f(t, 'scale-compact', 'puts')} / ${f(t, 'scale-compact', 'gets')} | ${f(t, 'scale-compact', 'put_max_ms')} / ${f(t, 'scale-compact', 'get_max_ms')} | ${f(t, 'scale-compact', 'put_p99_ms')} / ${f(t, 'scale-compact', 'get_p99_ms')} | ${f(t, 'scale-compact', 'rss_mib')} | ${f(t, 'scale-load', 'disk_mib')} / ${f(t, 'scale-history', 'disk_mib')} / ${f(t, 'scale-compact', 'disk_mib')} |`,
     );
   out.push('');
   out.push('| figure | backend | target | result | verdict |', '|---|---|---|---|---|');

@@ -7,7 +7,7 @@
  */
 import { runLoadgen, type Line } from './loadgen';
 import { loadAverage, rssMiB, run, sleep } from './proc';
-import { DB_NAME, freshSlot, releaseSlot, start, type Slot, type Started, type TargetName } from './targets';
+import { DB_NAME, freshSlot, psql, releaseSlot, start, type Slot, type Started, type TargetName } from './targets';
 
 export interface ScaleSizes {
   keys: number;
@@ -21,6 +21,8 @@ export interface ScaleSizes {
   compactRate: number;
   /** Seconds the compaction's window stays open after it returned (deferred work still counts). */
   compactTail: number;
+  /** Seconds after which a compaction still running is reported unfinished. */
+  compactGiveUp: number;
 }
 
 export const SCALE_FULL: ScaleSizes = {
@@ -31,6 +33,7 @@ export const SCALE_FULL: ScaleSizes = {
   historyConc: 8,
   compactRate: 100,
   compactTail: 3,
+  compactGiveUp: 180,
 };
 
 export const SCALE_SMOKE: ScaleSizes = { ...SCALE_FULL, keys: 3_000, compactRate: 50, compactTail: 0.5 };
@@ -44,16 +47,7 @@ const HOUR = 3_600_000;
 /** Disk used by the target's data: its data dir, or PostgreSQL's database. */
 function diskMiB(slot: Slot): number {
   if (slot.target === 'postgres') {
-    const r = run('/usr/bin/psql', [
-      '-h',
-      '127.0.0.1',
-      '-U',
-      'postgres',
-      '-d',
-      'postgres',
-      '-Atc',
-      `select pg_database_size('${DB_NAME}')`,
-    ]);
+    const r = psql(`select pg_database_size('${DB_NAME}')`);
     return r.code === 0 ? Math.round(Number(r.stdout.trim()) / 2 ** 20) : NaN;
   }
   const r = run('/usr/bin/du', ['-sm', slot.dataDir]);
@@ -127,6 +121,7 @@ export async function runScale(
         rate: sizes.compactRate,
         warmup: '1s',
         duration: `${sizes.compactTail}s`,
+        'give-up': `${sizes.compactGiveUp}s`,
         timeout: '60s',
         pids: again.pids(),
       },
@@ -135,7 +130,7 @@ export async function runScale(
     const rssCompact = await settledRss(again);
     result('scale-compact', { ...compact, rss_mib: rssCompact, disk_mib: diskMiB(slot) });
     log(
-      `  ${target} scale compaction: ${String(compact.compact_s)} s, worst put ${String(compact.put_max_ms)} ms / get ${String(compact.get_max_ms)} ms, RSS ${String(rssCompact)} MiB`,
+      `  ${target} scale compaction: ${String(compact.compact_s)} s${compact.compact_finished ? '' : ' (unfinished)'}, worst put ${String(compact.put_max_ms)} ms / get ${String(compact.get_max_ms)} ms, RSS ${String(rssCompact)} MiB`,
     );
   } finally {
     await server?.child.stop(60_000);

@@ -50,6 +50,7 @@ type options struct {
 	rate      int
 	batch     int
 	seed      int64
+	giveUp    time.Duration
 	since     int64
 	timeout   time.Duration
 	pids      string
@@ -77,6 +78,7 @@ func parseFlags() options {
 	flag.IntVar(&o.rate, "rate", 100, "puts per second by the writer (watch); puts and gets per second each (compact)")
 	flag.IntVar(&o.batch, "batch", 100, "puts per txn when loading keys (load, fill; fill -batch 1: plain puts)")
 	flag.Int64Var(&o.seed, "seed", 1, "fill: which value is written (a second fill with another seed overwrites every key)")
+	flag.DurationVar(&o.giveUp, "give-up", 30*time.Minute, "compact: report the compaction unfinished after this long")
 	flag.Int64Var(&o.since, "since", 0, "ready: unix ms the server was started at")
 	flag.DurationVar(&o.timeout, "timeout", 30*time.Second, "ready: give up after this long; load, fill, compact: per request")
 	flag.StringVar(&o.pids, "pids", "", "CPU accounting: label:pid,label:pid,... (one label may repeat; its CPU is summed)")
