@@ -7,11 +7,14 @@
  *   npm run bench -- --only put-64,get-lin-64 --no-memory
  *   npm run bench -- --rounds 5 --duration 3
  *   npm run bench -- --no-docs             keep docs/benchmarks.md as it is
- *   npm run bench -- --report <file.jsonl> regenerate docs/benchmarks.md from saved results
+ *   npm run bench -- --report <file.jsonl>[,<file.jsonl>] regenerate docs/benchmarks.md from saved results (a
+ *                                          run's tables and a scale run's section may come from different files)
  *   npm run bench -- --auth                put-64 and get-lin-64 with auth on (a user with a prefix role),
  *                                          on every target; no memory figure, docs/benchmarks.md untouched
  *   npm run bench -- --tls                 put-64 and get-lin-64 over mTLS on every target (etcd too); combines
  *                                          with --auth; no memory figure, docs/benchmarks.md untouched
+ *   npm run bench -- --scale               also the scale workload (1,000,000 keys on SQLite, PostgreSQL and etcd;
+ *                                          about 20 min); with --only scale nothing else
  *   npm run bench -- --profile             strata on SQLite under node --cpu-prof for put-64, get-lin-64,
  *                                          txn-update-64 (and txn-create-64), summarised
  */
@@ -23,7 +26,10 @@ import { makeBenchTls, removeBenchTls } from './lib/tls';
 import { readProfile, renderSummary, summarise } from './lib/cpuprofile';
 import { BENCH_DIR, buildLoadgen, runLoadgen } from './lib/loadgen';
 import { FULL, QUICK, workloads, type Sizes } from './lib/plan';
-import { readLines, renderTables, writeDocs } from './lib/report';
+import { readLines, writeDocs } from './lib/docs';
+import { renderTables } from './lib/report';
+import { renderScale } from './lib/scale-report';
+import { SCALE_FULL, type ScaleSizes } from './lib/scale';
 import { runBench } from './lib/runner';
 import { ALL_TARGETS, freshSlot, releaseSlot, ROOT, start, unavailable, type TargetName } from './lib/targets';
 
@@ -38,6 +44,7 @@ interface Cli {
   profileSeconds: number;
   auth: boolean;
   tls: boolean;
+  scale?: ScaleSizes;
 }
 
 function parseArgs(argv: string[]): Cli {
@@ -52,6 +59,7 @@ function parseArgs(argv: string[]): Cli {
     tls: false,
   };
   const overrides: Partial<Sizes> = {};
+  let scaleKeys: number | undefined;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const next = () => {
@@ -75,13 +83,23 @@ function parseArgs(argv: string[]): Cli {
     else if (a === '--profile') cli.profile = true;
     else if (a === '--auth') cli.auth = true;
     else if (a === '--tls') cli.tls = true;
+    else if (a === '--scale') cli.scale ??= { ...SCALE_FULL };
+    else if (a === '--scale-keys') scaleKeys = positive(a, next());
     else if (a === '--profile-seconds') cli.profileSeconds = positive(a, next());
     else if (a === '--help' || a === '-h') usage();
     else usage(`unknown option ${a}`);
   }
   cli.sizes = { ...cli.sizes, ...overrides };
+  if (cli.only?.includes('scale')) {
+    cli.scale ??= { ...SCALE_FULL };
+    cli.only = cli.only.filter((id) => id !== 'scale');
+    // `--only scale`: the scale workload alone.
+    if (cli.only.length === 0) cli.skipMemory = true;
+  }
+  if (cli.scale && scaleKeys) cli.scale.keys = Math.round(scaleKeys);
   if (cli.auth || cli.tls) {
     cli.only ??= AUTH_WORKLOADS;
+    cli.scale = undefined;
     cli.skipMemory = true;
     // The tables of docs/benchmarks.md are the figures without auth or TLS.
     cli.docs = false;
@@ -103,7 +121,8 @@ function usage(msg?: string): never {
   if (msg) process.stderr.write(`error: ${msg}\n`);
   process.stderr.write(
     'usage: npm run bench -- [--quick] [--targets sqlite,postgres,mysql,etcd] [--only id,...] [--rounds N] [--duration S]\n' +
-      '                        [--no-memory] [--no-docs] [--report results.jsonl] [--profile [--profile-seconds S]] [--auth] [--tls]\n',
+      '                        [--no-memory] [--no-docs] [--report results.jsonl[,...]] [--profile [--profile-seconds S]] [--auth] [--tls]\n' +
+      '                        [--scale [--scale-keys N]] (--only scale: the scale workload alone)\n',
   );
   process.exit(msg ? 2 : 0);
 }
@@ -132,15 +151,17 @@ async function benchmark(cli: Cli): Promise<void> {
     skipMemory: cli.skipMemory,
     auth: cli.auth,
     tls,
+    scale: cli.scale,
     log,
     emit: (l) => appendFileSync(file, `${JSON.stringify(l)}\n`),
   });
   if (tls) removeBenchTls(tls);
   const secs = (Date.now() - t0) / 1000;
   appendFileSync(file, `${JSON.stringify({ run: lines[0]?.run, kind: 'done', wall_s: Math.round(secs) })}\n`);
-  process.stdout.write(`\n${renderTables(lines)}\n`);
+  if (lines.some((l) => l.kind === 'result' && l.group !== 'scale')) process.stdout.write(`\n${renderTables(lines)}\n`);
+  if (cli.scale) process.stdout.write(`\n${renderScale(lines).join('\n')}\n`);
   if (cli.docs) {
-    writeDocs(DOCS, lines, path.relative(ROOT, file));
+    writeDocs(DOCS, [{ file: path.relative(ROOT, file), lines }]);
     log(`wrote ${path.relative(ROOT, DOCS)}`);
   }
   const whole = Math.round(secs);
@@ -195,9 +216,10 @@ async function profile(cli: Cli): Promise<void> {
 async function main(): Promise<void> {
   const cli = parseArgs(process.argv.slice(2));
   if (cli.report) {
-    const lines = readLines(cli.report);
-    process.stdout.write(`${renderTables(lines)}\n`);
-    if (cli.docs) writeDocs(DOCS, lines, path.relative(ROOT, path.resolve(cli.report)));
+    const runs = cli.report.split(',').map((f) => ({ file: path.relative(ROOT, path.resolve(f)), lines: readLines(f) }));
+    const lines = runs.flatMap((r) => r.lines);
+    process.stdout.write(`${renderTables(lines)}\n\n${renderScale(lines).join('\n')}\n`);
+    if (cli.docs) writeDocs(DOCS, runs);
     return;
   }
   if (cli.profile) return profile(cli);

@@ -22,7 +22,15 @@ export interface Sizes {
   putConc: number[];
   getConc: number[];
   txnConc: number[];
+  /**
+   * Workloads also measured in the many-connection shape: their in-flight requests spread over
+   * min(in flight, MAX_CONNS) gRPC connections instead of sharing one (one clientv3 client).
+   */
+  manyConns: string[];
 }
+
+/** The many-connection shape's connection count cap. */
+export const MAX_CONNS = 16;
 
 export const FULL: Sizes = {
   rounds: 3,
@@ -42,6 +50,8 @@ export const FULL: Sizes = {
   putConc: [1, 16, 64, 256],
   getConc: [1, 16, 64],
   txnConc: [16, 64],
+  // put-1 is absent: one request in flight uses one connection in either shape.
+  manyConns: ['put-16', 'put-64', 'get-lin-64', 'range-full'],
 };
 
 export const QUICK: Sizes = { ...FULL, rounds: 1, duration: 1, warmup: 0.2, watchDuration: 1 };
@@ -65,11 +75,14 @@ export const SMOKE: Sizes = {
   putConc: [1, 8],
   getConc: [1, 8],
   txnConc: [8],
+  manyConns: ['put-8', 'get-lin-8', 'range-full'],
 };
 
 /** One closed-loop or watch measurement: an id (the row of the tables) and the loadgen flags. */
 export interface Workload {
   id: string;
+  /** The many-connection variant's connection count (its id is `<base>/conns-<n>`). */
+  conns?: number;
   group: 'put' | 'get' | 'range' | 'txn' | 'watch';
   args: { workload: string } & Record<string, string | number>;
 }
@@ -125,45 +138,19 @@ export function workloads(s: Sizes): Workload[] {
         duration: `${s.watchDuration}s`,
       },
     });
-  return out;
+  return withManyConns(out, s.manyConns);
 }
 
-/** Issue 5's targets, as ratios strata/etcd of medians unless said otherwise. */
-export interface Target {
-  text: string;
-  /** Which backends the target applies to. */
-  backends: string[];
-  check: (m: { ratio: number; strataP99?: number; etcdP99?: number; missing?: number; strataValue?: number }) => boolean;
+/** Each workload named in `ids`, followed by its many-connection variant. */
+function withManyConns(plan: Workload[], ids: string[]): Workload[] {
+  return plan.flatMap((w) => {
+    if (!ids.includes(w.id)) return [w];
+    const conns = Math.min(Number(w.args.conc ?? 1), MAX_CONNS);
+    return [w, { ...w, id: `${w.id}/conns-${conns}`, conns, args: { ...w.args, conns } }];
+  });
 }
 
-const all = ['sqlite', 'postgres', 'mysql'];
-
-export function targetFor(id: string, backend: string): Target | undefined {
-  const t = TARGETS[id]?.find((x) => x.backends.includes(backend));
-  return t;
+/** The workload a many-connection variant measures (`put-64/conns-16` → `put-64`). */
+export function baseId(id: string): string {
+  return id.replace(/\/conns-\d+$/, '');
 }
-
-export const TARGETS: Record<string, Target[]> = {
-  'put-64': [
-    {
-      text: '≥ 1.5× ops/s, p99 ≤ etcd',
-      backends: ['sqlite'],
-      check: (m) => m.ratio >= 1.5 && (m.strataP99 ?? Infinity) <= (m.etcdP99 ?? 0),
-    },
-    { text: '≥ 1.0× ops/s', backends: ['postgres', 'mysql'], check: (m) => m.ratio >= 1.0 },
-  ],
-  'txn-update-64': [{ text: '≥ 1.5× ops/s', backends: ['sqlite'], check: (m) => m.ratio >= 1.5 }],
-  'get-lin-64': [{ text: '≥ 1.0× ops/s', backends: all, check: (m) => m.ratio >= 1.0 }],
-  'get-ser-64': [{ text: '≥ 1.0× ops/s', backends: all, check: (m) => m.ratio >= 1.0 }],
-  'range-full': [{ text: '≥ 2.0× ops/s', backends: all, check: (m) => m.ratio >= 2.0 }],
-  'range-paged': [{ text: '≥ 2.0× ops/s', backends: all, check: (m) => m.ratio >= 2.0 }],
-  'range-count': [{ text: '≥ 5.0× ops/s', backends: all, check: (m) => m.ratio >= 5.0 }],
-  'watch-100': [
-    { text: 'all delivered, p99 ≤ etcd', backends: all, check: (m) => m.missing === 0 && (m.strataP99 ?? Infinity) <= (m.etcdP99 ?? 0) },
-  ],
-  'watch-1000': [
-    { text: 'all delivered, p99 ≤ etcd', backends: all, check: (m) => m.missing === 0 && (m.strataP99 ?? Infinity) <= (m.etcdP99 ?? 0) },
-  ],
-  memory: [{ text: 'RSS ≤ 1.5× etcd', backends: all, check: (m) => m.ratio <= 1.5 }],
-  restart: [{ text: '≤ 5 s', backends: all, check: (m) => (m.strataValue ?? Infinity) <= 5 }],
-};

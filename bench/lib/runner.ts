@@ -9,6 +9,7 @@ import { clientTlsArgs, type BenchTls } from './tls';
 import { runLoadgen, type Line } from './loadgen';
 import { workloads, type Sizes } from './plan';
 import { loadAverage, rssMiB, run, sleep } from './proc';
+import { runScale, SCALE_TARGETS, type ScaleSizes } from './scale';
 import {
   ETCD_BIN,
   ROOT,
@@ -37,6 +38,8 @@ export interface RunOptions {
   auth?: boolean;
   /** The --tls variant: every target serves mTLS, the load generator presents a client certificate. */
   tls?: BenchTls;
+  /** The scale workload (--scale), after the rounds, on SCALE_TARGETS among `targets`. */
+  scale?: ScaleSizes;
 }
 
 function firstLine(s: string): string {
@@ -83,7 +86,12 @@ export async function runBench(opts: RunOptions): Promise<Line[]> {
     opts.emit?.(line);
   };
   emit(machineLine());
-  emit({ kind: 'plan', sizes: opts.sizes as unknown as Record<string, unknown>, targets: opts.targets });
+  emit({
+    kind: 'plan',
+    sizes: opts.sizes as unknown as Record<string, unknown>,
+    targets: opts.targets,
+    ...(opts.scale ? { scale: opts.scale } : {}),
+  });
 
   const active: TargetName[] = [];
   for (const t of opts.targets) {
@@ -95,8 +103,10 @@ export async function runBench(opts: RunOptions): Promise<Line[]> {
   }
   const plan = workloads(opts.sizes).filter((w) => !opts.only || opts.only.includes(w.id));
   const skipped = new Set<TargetName>();
+  // A scale-only run (no workload, no memory figure) starts no round at all.
+  const rounds = plan.length > 0 || !opts.skipMemory ? opts.sizes.rounds : 0;
 
-  for (let round = 0; round < opts.sizes.rounds; round++) {
+  for (let round = 0; round < rounds; round++) {
     const order = active.filter((t) => !skipped.has(t)).map((_, i, live) => live[(i + round) % live.length]);
     // 1. Every target on a fresh server, all up at once, so each workload runs on every target back
     //    to back: the figures compared are seconds apart, not minutes, and a change in the machine's
@@ -178,6 +188,16 @@ export async function runBench(opts: RunOptions): Promise<Line[]> {
       await memoryAndRestart(opts, target, tag, emit, log).catch((e: Error) => {
         emit({ kind: 'error', ...tag, id: 'memory', error: e.message });
         log(`  ${target} memory: ERROR ${e.message}`);
+      });
+    }
+  }
+  // 3. The scale workload: one target at a time, each alone on the machine.
+  if (opts.scale) {
+    for (const target of SCALE_TARGETS.filter((t) => active.includes(t) && !skipped.has(t))) {
+      log(`scale ${target}: ${opts.scale.keys} keys…`);
+      await runScale(opts.loadgen, target, opts.scale, emit, log).catch((e: Error) => {
+        emit({ kind: 'error', target, round: 0, id: 'scale', error: e.message });
+        log(`  ${target} scale: ERROR ${e.message}`);
       });
     }
   }

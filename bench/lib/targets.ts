@@ -74,19 +74,15 @@ export function unavailable(target: TargetName): string | null {
   }
 }
 
+/** Runs one statement on PostgreSQL's maintenance database as postgres; quiet, unaligned output. */
+export function psql(sql: string): ReturnType<typeof run> {
+  return run(PSQL, ['-h', '127.0.0.1', '-U', 'postgres', '-d', 'postgres', '-qAtc', sql]);
+}
+
 /** Drops the benchmark database (PostgreSQL/MySQL); strata creates it again on start. */
 export function dropDatabase(target: TargetName): void {
   if (target === 'postgres') {
-    const r = run(PSQL, [
-      '-h',
-      '127.0.0.1',
-      '-U',
-      'postgres',
-      '-d',
-      'postgres',
-      '-qAtc',
-      `DROP DATABASE IF EXISTS ${DB_NAME} WITH (FORCE)`,
-    ]);
+    const r = psql(`DROP DATABASE IF EXISTS ${DB_NAME} WITH (FORCE)`);
     if (r.code !== 0) throw new Error(`dropping ${DB_NAME} on PostgreSQL: ${r.stderr}`);
   } else if (target === 'mysql') {
     const r = run(MARIADB, ['--protocol=tcp', '-h', '127.0.0.1', '-P', '3306', '-u', 'root', '-e', `DROP DATABASE IF EXISTS ${DB_NAME}`]);

@@ -49,6 +49,8 @@ type options struct {
 	watchers  int
 	rate      int
 	batch     int
+	seed      int64
+	giveUp    time.Duration
 	since     int64
 	timeout   time.Duration
 	pids      string
@@ -63,20 +65,22 @@ type options struct {
 func parseFlags() options {
 	var o options
 	flag.StringVar(&o.endpoint, "endpoint", "127.0.0.1:2379", "host:port of the server under test; a comma list spreads the connections over them")
-	flag.StringVar(&o.workload, "workload", "put", "put | get | get-serializable | range-full | range-paged | range-count | txn-create | txn-update | watch | load | ready")
+	flag.StringVar(&o.workload, "workload", "put", "put | get | get-serializable | range-full | range-paged | range-count | txn-create | txn-update | watch | load | fill | compact | ready")
 	flag.IntVar(&o.conc, "conc", 1, "requests in flight (closed loop: one worker per request)")
 	flag.IntVar(&o.conns, "conns", 1, "gRPC connections (clients); workers and watchers are spread over them")
-	flag.DurationVar(&o.duration, "duration", 3*time.Second, "measured window")
+	flag.DurationVar(&o.duration, "duration", 3*time.Second, "measured window; compact: how long the window runs on after the compaction returned")
 	flag.DurationVar(&o.warmup, "warmup", 500*time.Millisecond, "load before the measured window")
 	flag.IntVar(&o.keys, "keys", 10000, "key space (put, txn-update), keys to load (load, range-*)")
 	flag.IntVar(&o.valueSize, "value-size", 256, "value bytes")
 	flag.StringVar(&o.prefix, "prefix", "", "key prefix (default: bench/<workload>/)")
 	flag.Int64Var(&o.limit, "limit", 500, "page size for range-paged")
 	flag.IntVar(&o.watchers, "watchers", 100, "watchers on the prefix (watch)")
-	flag.IntVar(&o.rate, "rate", 100, "puts per second by the writer (watch)")
-	flag.IntVar(&o.batch, "batch", 100, "puts per txn when loading keys")
+	flag.IntVar(&o.rate, "rate", 100, "puts per second by the writer (watch); puts and gets per second each (compact)")
+	flag.IntVar(&o.batch, "batch", 100, "puts per txn when loading keys (load, fill; fill -batch 1: plain puts)")
+	flag.Int64Var(&o.seed, "seed", 1, "fill: which value is written (a second fill with another seed overwrites every key)")
+	flag.DurationVar(&o.giveUp, "give-up", 30*time.Minute, "compact: report the compaction unfinished after this long")
 	flag.Int64Var(&o.since, "since", 0, "ready: unix ms the server was started at")
-	flag.DurationVar(&o.timeout, "timeout", 30*time.Second, "ready: give up after this long; load: per request")
+	flag.DurationVar(&o.timeout, "timeout", 30*time.Second, "ready: give up after this long; load, fill, compact: per request")
 	flag.StringVar(&o.pids, "pids", "", "CPU accounting: label:pid,label:pid,... (one label may repeat; its CPU is summed)")
 	flag.StringVar(&o.tag, "tag", "", "copied into the JSON line")
 	flag.StringVar(&o.user, "user", "", "user name to authenticate as (the --auth variant); empty: no auth")
@@ -90,6 +94,9 @@ func parseFlags() options {
 	}
 	if o.conns < 1 {
 		o.conns = 1
+	}
+	if o.batch < 1 {
+		o.batch = 1
 	}
 	return o
 }
@@ -847,6 +854,10 @@ func main() {
 		runWatch(o, pids)
 	case "load":
 		runLoad(o, pids)
+	case "fill":
+		runFill(o, pids, o.seed)
+	case "compact":
+		runCompact(o, pids)
 	case "ready":
 		runReady(o)
 	default:

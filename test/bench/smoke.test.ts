@@ -10,6 +10,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { buildLoadgen, CLIENTV3_DIR, GO_BIN, type Line } from '../../bench/lib/loadgen';
 import { SMOKE, workloads } from '../../bench/lib/plan';
 import { renderTables } from '../../bench/lib/report';
+import { SCALE_SMOKE } from '../../bench/lib/scale';
+import { renderScale } from '../../bench/lib/scale-report';
 import { runBench } from '../../bench/lib/runner';
 import { haveTool } from '../helpers/servers';
 
@@ -68,5 +70,47 @@ describe.skipIf(!ready)('benchmark smoke run (strata on SQLite, tiny sizes)', ()
     expect(md).toMatch(/\| put-1 \| strata sqlite \| [\d,.]+ \|/);
     expect(md).toMatch(/\| watch-100 writes\/s \| strata sqlite \|/);
     expect(md).toMatch(/\| strata sqlite \| [\d,.]+ \|/); // the memory row
+    expect(md).toMatch(/\| put-8 \| 8 \| strata sqlite \| [\d,.]+ \|/); // the many-connection table
+    expect(n(byId.get('put-8/conns-8')!, 'conns')).toBe(8);
+    expect(n(byId.get('put-8')!, 'conns')).toBe(1);
+  }, 240_000);
+
+  it('runs the scale workload with tiny sizes: load, overwrite, restart, compaction beside puts and gets', async () => {
+    const loadgen = buildLoadgen(path.join(dir, 'loadgen'));
+    const lines = await runBench({ sizes: SMOKE, targets: ['sqlite'], loadgen, only: [], skipMemory: true, scale: SCALE_SMOKE });
+
+    expect(lines.filter((l) => l.kind === 'error')).toEqual([]);
+    // No round ran: the scale workload alone.
+    expect(lines.filter((l) => l.kind === 'result' && l.group !== 'scale')).toEqual([]);
+    const of = (id: string) => lines.find((l) => l.kind === 'result' && l.id === id)!;
+    const load = of('scale-load');
+    expect(n(load, 'keys')).toBe(SCALE_SMOKE.keys);
+    expect(n(load, 'requests')).toBe(SCALE_SMOKE.keys); // plain puts, one key each
+    expect(n(load, 'max_ms')).toBeGreaterThanOrEqual(n(load, 'p99_ms'));
+    expect(n(load, 'rss_mib')).toBeGreaterThan(10);
+    expect(n(load, 'rss_peak_mib')).toBeGreaterThan(10);
+    expect(n(load, 'disk_mib')).toBeGreaterThan(0);
+    const history = of('scale-history');
+    expect(n(history, 'requests')).toBe(Math.ceil(SCALE_SMOKE.keys / SCALE_SMOKE.historyBatch));
+    expect(n(history, 'rss_mib')).toBeGreaterThan(10);
+    const restart = of('scale-restart');
+    expect(n(restart, 'ready_s')).toBeGreaterThan(0);
+    expect(n(restart, 'stop_exit_code')).toBe(0);
+    const compact = of('scale-compact');
+    // Two fills of every key, one revision each (the overwrite's txns one per batch), then the background puts.
+    expect(n(compact, 'compact_revision')).toBeGreaterThan(SCALE_SMOKE.keys + SCALE_SMOKE.keys / SCALE_SMOKE.historyBatch);
+    expect(n(compact, 'puts')).toBeGreaterThan(0);
+    expect(n(compact, 'gets')).toBeGreaterThan(0);
+    expect(n(compact, 'put_errors') + n(compact, 'get_errors') + n(compact, 'bad_responses')).toBe(0);
+    expect(n(compact, 'put_max_ms')).toBeGreaterThanOrEqual(n(compact, 'put_p99_ms'));
+    expect(n(compact, 'rss_mib')).toBeGreaterThan(10);
+
+    const md = renderScale(lines).join('\n');
+    expect(md).toContain(`## Scale: ${SCALE_SMOKE.keys.toLocaleString('en-US')} keys × 256 B`);
+    expect(md).toMatch(/\| strata sqlite \| [\d,.]+ \|/);
+    expect(md).toContain(
+      '| restart until a linearizable get | sqlite | ≤ etcd | no etcd figure in this run | n/a (no etcd figure in this run) |',
+    );
+    expect(md).toMatch(/\| worst put\/get latency during the compaction \| sqlite \| ≤ 50 ms \| [\d,.]+ ms/);
   }, 240_000);
 });
