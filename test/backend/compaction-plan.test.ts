@@ -66,7 +66,9 @@ else
           await c.query(`PREPARE ${name}(bigint, bigint) AS ${prepared(name, []).text}`);
           for (const mode of ['force_custom_plan', 'force_generic_plan']) {
             await c.query(`SET LOCAL plan_cache_mode = ${mode}`);
-            const r = await c.query<{ 'QUERY PLAN': [{ Plan: PlanNode }] }>(`EXPLAIN (FORMAT JSON) EXECUTE ${name}(${after}, ${after + 10})`);
+            const r = await c.query<{ 'QUERY PLAN': [{ Plan: PlanNode }] }>(
+              `EXPLAIN (FORMAT JSON) EXECUTE ${name}(${after}, ${after + 10})`,
+            );
             out[`${name} ${mode}`] = nodeTypes(r.rows[0]['QUERY PLAN'][0].Plan);
           }
         }
@@ -80,8 +82,14 @@ else
     function expectBounded(found: Record<string, string[]>): void {
       expect(Object.keys(found)).toHaveLength(4);
       for (const [statement, types] of Object.entries(found)) {
-        expect(types.filter((t) => WHOLE_TABLE.includes(t)), `${statement}: ${types.join(', ')}`).toEqual([]);
-        expect(types.some((t) => t.includes('Index')), `${statement} probes the primary key: ${types.join(', ')}`).toBe(true);
+        expect(
+          types.filter((t) => WHOLE_TABLE.includes(t)),
+          `${statement}: ${types.join(', ')}`,
+        ).toEqual([]);
+        expect(
+          types.some((t) => t.includes('Index')),
+          `${statement} probes the primary key: ${types.join(', ')}`,
+        ).toBe(true);
       }
     }
 
