@@ -52,6 +52,12 @@ export interface EngineRules {
    * Only where it was run and its locking is one server's; elsewhere batches take the transaction.
    */
   readonly fencedWrites: boolean;
+  /**
+   * Statements a compaction window's transaction runs after BEGIN. PostgreSQL's JIT compiles any
+   * plan estimated costly (every window's, on a log without statistics) in tens of milliseconds,
+   * for statements that run in one; the adaptive window then shrank to one revision.
+   */
+  readonly compactionSetup: readonly string[];
 }
 
 /** PostgreSQL's serialization failure, deadlock, too many connections. */
@@ -71,6 +77,7 @@ const MYSQL: EngineRules = {
   advisoryLocks: 'server',
   maxTxnBytes: undefined,
   fencedWrites: true,
+  compactionSetup: [],
 };
 
 export const ENGINE_RULES: Readonly<Record<Engine, EngineRules>> = {
@@ -84,6 +91,7 @@ export const ENGINE_RULES: Readonly<Record<Engine, EngineRules>> = {
     advisoryLocks: 'none',
     maxTxnBytes: undefined,
     fencedWrites: false,
+    compactionSetup: [],
   },
   postgres: {
     engine: 'postgres',
@@ -95,6 +103,7 @@ export const ENGINE_RULES: Readonly<Record<Engine, EngineRules>> = {
     advisoryLocks: 'server',
     maxTxnBytes: undefined,
     fencedWrites: true,
+    compactionSetup: ['SET LOCAL jit = off'],
   },
   mysql: MYSQL,
   mariadb: { ...MYSQL, engine: 'mariadb' },
@@ -113,6 +122,7 @@ export const ENGINE_RULES: Readonly<Record<Engine, EngineRules>> = {
     // wsrep_max_ws_size's default and ceiling (2 GiB); the dialect lowers it to the server's value.
     maxTxnBytes: 2048 * MiB - 1,
     fencedWrites: false,
+    compactionSetup: [],
   },
   cockroachdb: {
     engine: 'cockroachdb',
@@ -128,6 +138,7 @@ export const ENGINE_RULES: Readonly<Record<Engine, EngineRules>> = {
     // kv.raft.command.max_size: a transaction's writes beyond it fail.
     maxTxnBytes: 64 * MiB,
     fencedWrites: false,
+    compactionSetup: [],
   },
   yugabytedb: {
     engine: 'yugabytedb',
@@ -141,6 +152,7 @@ export const ENGINE_RULES: Readonly<Record<Engine, EngineRules>> = {
     // No documented hard cap; the RPC message limit (rpc_max_message_size, 255 MiB) bounds a batch.
     maxTxnBytes: 255 * MiB,
     fencedWrites: false,
+    compactionSetup: [],
   },
   tidb: {
     engine: 'tidb',
@@ -154,6 +166,7 @@ export const ENGINE_RULES: Readonly<Record<Engine, EngineRules>> = {
     // txn-total-size-limit's default.
     maxTxnBytes: 100 * 1000 * 1000,
     fencedWrites: false,
+    compactionSetup: [],
   },
 };
 

@@ -204,6 +204,7 @@ export class PostgresDialect implements Dialect {
 
   compactWindow(after: number, upTo: number, progressKey: string): Promise<number> {
     return this.driver.transaction(async (c) => {
+      for (const stmt of this.capabilities.compactionSetup) await c.query(stmt);
       // Predecessors first: a tombstone deleted first would hide the row it superseded.
       const predecessors = await c.query(prepared('compactPredecessors', [after, upTo]));
       const tombstones = await c.query(prepared('compactTombstones', [after, upTo]));

@@ -27,8 +27,17 @@ const PREPARED = {
   commit: `SELECT strata_commit($1::text[], $2::text[], $3::bigint[], $4::int[], $5::bytea[], $6::bigint[], $7::bigint[],
            $8::bigint[], $9::bigint[], $10::bytea[], $11::boolean[], $12::bigint[], $13::bigint[], $14::bigint[], $15::bigint[],
            $16::text[], $17::text[]) AS ok`,
-  compactPredecessors: `DELETE FROM log l USING log n WHERE n.revision > $1 AND n.revision <= $2 AND n.prev_revision > 0
-                        AND l.key = n.key AND l.revision = n.prev_revision`,
+  /**
+   * Each predecessor is looked up from its successor in the window, then deleted by primary key.
+   * Written as a plain join, the planner sorted or hashed the whole log for every window when it
+   * had no statistics (a bulk load not yet analysed) or used the generic plan; OFFSET 0 keeps the
+   * lookup from being flattened into such a join, so both steps are primary-key probes.
+   */
+  compactPredecessors: `DELETE FROM log l USING (
+                          SELECT p.revision, p.sub FROM log n CROSS JOIN LATERAL (
+                            SELECT revision, sub FROM log WHERE revision = n.prev_revision AND key = n.key OFFSET 0) p
+                          WHERE n.revision > $1 AND n.revision <= $2 AND n.prev_revision > 0) t
+                        WHERE l.revision = t.revision AND l.sub = t.sub`,
   compactTombstones: `DELETE FROM log WHERE revision > $1 AND revision <= $2 AND deleted`,
 } as const;
 
