@@ -41,6 +41,7 @@ import { SCHEMA, SCHEMA_LOCK } from './schema';
 import { errnoOf } from '../error-codes';
 import { FENCE_MOVED_ERRNO, fencedCommit, SQL, SQL_FOR_COUNT } from './statements';
 import { claimWriterLease, createWriterLease, releaseWriterLease } from './writer-lease';
+import { isWriteSetTooLarge, liveWriteSetCap } from './write-set';
 
 /** Meta names and values the fenced commit sends as text: nothing that needs escaping, no ',' or '=' (its separators). */
 const PLAIN_TEXT = /^[A-Za-z0-9._-]*$/;
@@ -78,7 +79,7 @@ export class MysqlDialect implements Dialect {
   }
 
   isTransient(e: unknown): boolean {
-    return this.transient(e);
+    return this.transient(e) || (this.capabilities.engine === 'galera' && isWriteSetTooLarge(e));
   }
 
   /** The rules learned from the server at open; the retry codes follow them. */
@@ -102,9 +103,8 @@ export class MysqlDialect implements Dialect {
       const [[server]] = await c.query<Rows<{ version: unknown }>>(SQL.version);
       if (this.capabilities.engine === 'mysql' && /mariadb/i.test(String(server.version))) this.useRules(ENGINE_RULES.mariadb);
       if (this.capabilities.engine === 'galera') {
-        const [[ws]] = await c.query<Rows<{ bytes: unknown }>>(SQL.maxWriteSet);
         // The live wsrep_max_ws_size, where it is set below the rules' ceiling (batchByteCap keeps a batch to a quarter of it).
-        const maxTxnBytes = Math.min(Number(ws.bytes), this.capabilities.maxTxnBytes ?? Infinity);
+        const maxTxnBytes = await liveWriteSetCap(c);
         this.useRules({ ...this.capabilities, maxTxnBytes });
         this.log.info({ maxTxnBytes }, 'the server is a Galera node: causal reads on');
       }
@@ -142,7 +142,24 @@ export class MysqlDialect implements Dialect {
 
   async write<T>(fn: (tx: WriteTx) => Promise<T>, shortcut?: Shortcut<T>): Promise<T> {
     if (shortcut && (await this.commitFenced(shortcut.changes))) return shortcut.result;
-    return this.driver.transaction((c) => fn(writeTxOn(c, this.insertBytes)));
+    try {
+      return await this.driver.transaction((c) => fn(writeTxOn(c, this.insertBytes)));
+    } catch (e) {
+      if (this.capabilities.engine === 'galera' && isWriteSetTooLarge(e)) await this.relearnWriteSetCap();
+      throw e;
+    }
+  }
+
+  /** wsrep_max_ws_size was lowered under us: the next attempt's batches are cut to the live value. */
+  private async relearnWriteSetCap(): Promise<void> {
+    const c = await this.driver.pool.getConnection();
+    try {
+      const maxTxnBytes = await liveWriteSetCap(c);
+      this.useRules({ ...this.capabilities, maxTxnBytes });
+      this.log.warn({ maxTxnBytes }, 'a write set passed wsrep_max_ws_size: write batches now kept under the live value');
+    } finally {
+      c.release();
+    }
   }
 
   /** The shortcut of `write`: true when it committed, false when nothing was written. */
