@@ -30,6 +30,7 @@ const PREPARED = {
   compactPredecessors: `DELETE FROM log l USING log n WHERE n.revision > $1 AND n.revision <= $2 AND n.prev_revision > 0
                         AND l.key = n.key AND l.revision = n.prev_revision`,
   compactTombstones: `DELETE FROM log WHERE revision > $1 AND revision <= $2 AND deleted`,
+  revisionAfterRows: `SELECT revision FROM log WHERE revision > $1 ORDER BY revision, sub LIMIT 1 OFFSET $2`,
 } as const;
 
 /** A server-side prepared statement with its values, named after its key in PREPARED. */
