@@ -239,6 +239,12 @@ export interface Dialect extends LogSource {
    */
   compactWindow(after: number, upTo: number, progressKey: string): Promise<number>;
   /**
+   * The revision of the log row that follows the first `rows` rows after revision `after` (in
+   * (revision, sub) order), or undefined if no more than `rows` rows follow: how far a compaction
+   * window may reach and still hold at most `rows` rows.
+   */
+  revisionAfterRows(after: number, rows: number): Promise<number | undefined>;
+  /**
    * After a compaction deleted rows: makes their space reusable where the database would
    * otherwise wait for a background job that may be off or late (PostgreSQL: a plain VACUUM of
    * strata's tables, which blocks no reads or writes). SQLite and InnoDB reuse freed pages

@@ -9,8 +9,10 @@ import { retryDelayMs, sleep } from './backoff';
 import { META } from './meta';
 
 /**
- * Revisions per window, adapted to keep each window near TARGET_MS: on SQLite a window blocks the
- * event loop, elsewhere it holds row locks, and a revision may hold one row or hundreds (a txn).
+ * Log rows per window, adapted to keep each window near TARGET_MS: on SQLite a window blocks the
+ * event loop, elsewhere it holds row locks. Counted in rows, not revisions: a revision holds one
+ * row or hundreds (a txn), and a window sized on a run of single-row revisions would swallow the
+ * next run of txns whole (a million rows in one statement after a load of a million keys).
  */
 const FIRST_WINDOW = 1;
 const MAX_WINDOW = 100_000;
@@ -63,8 +65,8 @@ export class Compactor {
     let lastReport = started;
     let window = FIRST_WINDOW;
     while (this.done < this.target && !this.stopped) {
-      const upTo = Math.min(this.target, this.done + window);
       const t0 = performance.now();
+      const upTo = await this.windowEnd(this.done, window);
       deleted += await this.window(this.done, upTo);
       window = nextWindow(window, performance.now() - t0);
       this.done = upTo;
@@ -80,6 +82,14 @@ export class Compactor {
       // The compaction itself has committed; space not reclaimed now is reclaimed after the next one.
       await this.dialect.reclaim().catch((e: unknown) => this.log.warn({ err: e }, 'reclaiming compacted space failed'));
     }
+  }
+
+  /** The last revision of a window after `after` holding at most `rows` rows, or one revision. */
+  private async windowEnd(after: number, rows: number): Promise<number> {
+    const next = await this.dialect.revisionAfterRows(after, rows);
+    if (next === undefined || next > this.target) return this.target;
+    // (after, next - 1] holds at most `rows` rows; a revision that alone holds more is its own window.
+    return next - 1 > after ? next - 1 : next;
   }
 
   private async window(after: number, upTo: number): Promise<number> {

@@ -24,6 +24,7 @@ const DIRECT = [
   'initMeta',
   'loadRows',
   'compactWindow',
+  'revisionAfterRows',
   'dbSize',
   'quotaBytes',
   'defragment',

@@ -3,9 +3,18 @@
  * version visible at the compact revision and what came after it; tombstones at or below it go.
  */
 import { describe, expect, it } from 'vitest';
-import { nextWindow } from '../../src/log/compactor';
+import type { Dialect } from '../../src/dialect/dialect';
+import { Compactor, nextWindow } from '../../src/log/compactor';
+import type { TxnRequest } from '../../src/mvcc/types';
 import { forEachBackend } from '../helpers/targets';
-import { del, put, storePerSuite } from './helpers';
+import { del, log, put, storePerSuite } from './helpers';
+
+/** One Txn putting every key given, at one revision. */
+const putAll = (keys: string[], value: string): TxnRequest => ({
+  compare: [],
+  success: keys.map((k) => ({ kind: 'put' as const, put: put(k, value) })),
+  failure: [],
+});
 
 forEachBackend('physical compaction', (backend) => {
   const fx = storePerSuite(backend, 'compact');
@@ -40,7 +49,55 @@ forEachBackend('physical compaction', (backend) => {
   });
 });
 
-describe('physical compaction windows', () => {
+forEachBackend('physical compaction windows', (backend) => {
+  const fx = storePerSuite(backend, 'compact-windows');
+
+  it('revisionAfterRows counts rows, not revisions', async () => {
+    const base = fx.store.revision;
+    await fx.store.put(put('r/a', '1')); // base+1: one row
+    await fx.store.txn(putAll(['r/b', 'r/c', 'r/d'], '1')); // base+2: three rows
+    await fx.store.put(put('r/a', '2')); // base+3: one row
+    const after = (rev: number, rows: number) => fx.dialect.revisionAfterRows(rev, rows);
+    expect(await after(base, 0)).toBe(base + 1);
+    expect(await after(base, 1)).toBe(base + 2);
+    expect(await after(base, 3)).toBe(base + 2);
+    expect(await after(base, 4)).toBe(base + 3);
+    expect(await after(base, 5)).toBeUndefined();
+    expect(await after(base + 1, 3)).toBe(base + 3);
+  });
+
+  it('a window holds no more rows than it was sized for, unless it is one revision', async () => {
+    const keys = [...Array(50).keys()].map((i) => `d/${i}`);
+    for (let i = 0; i < 300; i++) await fx.store.put(put(keys[i % keys.length], `s${i}`));
+    for (let i = 0; i < 20; i++) await fx.store.txn(putAll(keys, `t${i}`));
+    const target = fx.store.revision;
+    const before = await fx.dialect.loadRows(0, -1, 100_000);
+
+    // The real dialect, with each window's size and bounds written down on the way through.
+    const windows: { after: number; upTo: number; rows: number }[] = [];
+    let sizedFor = 0;
+    const seen = Object.create(fx.dialect) as Dialect;
+    seen.revisionAfterRows = (after, rows) => ((sizedFor = rows), fx.dialect.revisionAfterRows(after, rows));
+    seen.compactWindow = (after, upTo, key) => (windows.push({ after, upTo, rows: sizedFor }), fx.dialect.compactWindow(after, upTo, key));
+    const compactor = new Compactor(seen, log);
+    await compactor.init();
+    const from = Number((await fx.dialect.getMeta('compact_done')) ?? '0');
+    await compactor.compactTo(target);
+
+    expect(windows[0].after).toBe(from);
+    expect(windows[windows.length - 1].upTo).toBe(target);
+    for (const [i, w] of windows.entries()) {
+      if (i > 0) expect(w.after).toBe(windows[i - 1].upTo);
+      const inWindow = before.filter((r) => r.revision > w.after && r.revision <= w.upTo);
+      const oneRevision = new Set(inWindow.map((r) => r.revision)).size <= 1;
+      if (!oneRevision) expect(inWindow.length).toBeLessThanOrEqual(w.rows);
+    }
+    const left = (await fx.dialect.loadRows(0, -1, 100_000)).filter((r) => r.key.toString().startsWith('d/'));
+    expect(left.map((r) => `${r.key.toString()}@${r.revision}`)).toEqual(keys.map((k) => `${k}@${target}`));
+  });
+});
+
+describe('physical compaction window sizes', () => {
   it('halve after a slow window, double after a quick one, within bounds', () => {
     expect(nextWindow(64, 50)).toBe(32);
     expect(nextWindow(1, 50)).toBe(1);

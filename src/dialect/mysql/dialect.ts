@@ -282,6 +282,11 @@ export class MysqlDialect implements Dialect {
     });
   }
 
+  async revisionAfterRows(after: number, rows: number): Promise<number | undefined> {
+    const [[r]] = await this.driver.pool.query<Rows<{ revision: unknown }>>(SQL.revisionAfterRows(rows), [after]);
+    return r === undefined ? undefined : Number(r.revision);
+  }
+
   async quotaBytes(): Promise<number> {
     const [[r]] = await this.driver.pool.query<Rows<{ size: unknown }>>(SQL.quotaBytes);
     return Number(r.size);

@@ -45,6 +45,8 @@ export const SQL = {
   compactPredecessors: `DELETE l FROM log l JOIN log n ON l.\`key\` = n.\`key\` AND l.revision = n.prev_revision
                         WHERE n.revision > ? AND n.revision <= ? AND n.prev_revision > 0`,
   compactTombstones: 'DELETE FROM log WHERE revision > ? AND revision <= ? AND deleted = 1',
+  /** LIMIT as a literal, as in loadRows. */
+  revisionAfterRows: (rows: number) => `SELECT revision FROM log WHERE revision > ? ORDER BY revision, sub LIMIT ${Math.trunc(rows)}, 1`,
   dbSize: `SELECT COALESCE(SUM(data_length + index_length + data_free), 0) AS size,
                   COALESCE(SUM(data_length + index_length), 0) AS in_use
            FROM information_schema.tables WHERE table_schema = DATABASE()`,

@@ -213,6 +213,11 @@ export class PostgresDialect implements Dialect {
     });
   }
 
+  async revisionAfterRows(after: number, rows: number): Promise<number | undefined> {
+    const [r] = (await this.driver.pool.query<{ revision: string }>(prepared('revisionAfterRows', [after, rows]))).rows;
+    return r === undefined ? undefined : Number(r.revision);
+  }
+
   async reclaim(): Promise<void> {
     await this.driver.pool.query(SQL.reclaim);
   }

@@ -39,6 +39,7 @@ const PREPARED = {
                           WHERE n.revision > $1 AND n.revision <= $2 AND n.prev_revision > 0) t
                         WHERE l.revision = t.revision AND l.sub = t.sub`,
   compactTombstones: `DELETE FROM log WHERE revision > $1 AND revision <= $2 AND deleted`,
+  revisionAfterRows: `SELECT revision FROM log WHERE revision > $1 ORDER BY revision, sub LIMIT 1 OFFSET $2`,
 } as const;
 
 /** A server-side prepared statement with its values, named after its key in PREPARED. */

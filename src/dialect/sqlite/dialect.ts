@@ -217,6 +217,11 @@ export class SqliteDialect implements Dialect {
     });
   }
 
+  async revisionAfterRows(after: number, rows: number): Promise<number | undefined> {
+    const r = this.stmts.reader.revisionAfterRows.get(after, rows) as bigint | undefined;
+    return r === undefined ? undefined : Number(r);
+  }
+
   async defragment(): Promise<void> {
     // VACUUM rewrites the file without free pages; the checkpoint first folds the WAL in.
     this.driver.writer.pragma(PRAGMAS.checkpoint);

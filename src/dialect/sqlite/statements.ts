@@ -84,6 +84,7 @@ export function prepareStatements(writer: Db, reader: Db) {
       loadLeases: reader.prepare(LOAD_LEASES),
       loadAuth: reader.prepare(LOAD_AUTH),
       ping: reader.prepare('SELECT 1'),
+      revisionAfterRows: reader.prepare('SELECT revision FROM log WHERE revision > ? ORDER BY revision, sub LIMIT 1 OFFSET ?').pluck(),
       pageCount: reader.prepare('PRAGMA page_count').pluck(),
       freelistCount: reader.prepare('PRAGMA freelist_count').pluck(),
       pageSize: reader.prepare('PRAGMA page_size').pluck(),
