@@ -20,3 +20,10 @@ export const MAX_AUTH_NAME_BYTES = 512;
  * --max-txn-ops from nesting deeper than protobuf decoding and encoding can recurse.
  */
 export const MAX_TXN_DEPTH = 512;
+
+/**
+ * etcd's own request timeout (5 s + two election timeouts of 1 s): how long a write whose caller
+ * set no deadline is retried through transient failures before it fails with etcd's "request
+ * timed out", here or forwarded to an elected writer.
+ */
+export const ETCD_REQUEST_TIMEOUT_MS = 7_000;

@@ -3,17 +3,12 @@
  * put back at its head; the writer can wait for the next arrival (to send a batch behind the one in
  * flight).
  */
+import { ETCD_REQUEST_TIMEOUT_MS } from '../limits';
 import type { Job } from './batch';
 import type { Pending } from './flight';
 
 /** Jobs in one batch, at most. */
 const MAX_BATCH = 1024;
-/**
- * How long a write whose caller set no deadline is retried through transient failures (lost
- * certification, deadlock, lost connection) before it fails with etcd's "request timed out":
- * etcd's own request timeout (5 s + two election timeouts of 1 s).
- */
-const REQUEST_TIMEOUT_MS = 7_000;
 
 /** A job as it waits: its caller's deadline (Date.now() clock) if it set one, etcd's timeout otherwise. */
 export function pendingJob(
@@ -22,7 +17,7 @@ export function pendingJob(
   resolve: (v: unknown) => void,
   reject: (e: unknown) => void,
 ): Pending {
-  const timeout = Date.now() + REQUEST_TIMEOUT_MS;
+  const timeout = Date.now() + ETCD_REQUEST_TIMEOUT_MS;
   return { job, deadline: deadline ?? timeout, outageDeadline: Math.min(deadline ?? timeout, timeout), resolve, reject };
 }
 

@@ -10,6 +10,7 @@
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import { EtcdError, Errors } from '../../errors';
+import { ETCD_REQUEST_TIMEOUT_MS } from '../../limits';
 import type { RoutedWrite, RoutedWrites, WriteOp, WriteRoute } from '../../mvcc/write-route';
 import type { WriterElection } from './election';
 import { decodeAnswer, encodeWrite, FORWARD_PATH, frame, SECRET_HEADER, unframe, type ForwardAnswer } from './wire';
@@ -18,8 +19,6 @@ import { decodeAnswer, encodeWrite, FORWARD_PATH, frame, SECRET_HEADER, unframe,
 const CONNECT_WAIT_MS = 250;
 /** After the writer could not be reached, writes commit here for this long before it is tried again. */
 const UNREACHABLE_MS = 500;
-/** etcd's request timeout: a write's deadline when its caller gave none. */
-const REQUEST_TIMEOUT_MS = 7_000;
 /** The writer gives up on a write at its deadline; the call waits this much longer for the answer saying so. */
 const ANSWER_GRACE_MS = 3_000;
 /** Answers that prove the writer ran nothing: it refused the call before reading it. */
@@ -67,7 +66,12 @@ export class Forwarder implements WriteRoute {
     }
     const bytes = encodeWrite(w);
     return new Promise((resolve, reject) => {
-      this.waiting.push({ bytes, deadline: w.deadline ?? Date.now() + REQUEST_TIMEOUT_MS, resolve: resolve as Waiting['resolve'], reject });
+      this.waiting.push({
+        bytes,
+        deadline: w.deadline ?? Date.now() + ETCD_REQUEST_TIMEOUT_MS,
+        resolve: resolve as Waiting['resolve'],
+        reject,
+      });
       if (!this.scheduled) {
         this.scheduled = true;
         // Everything that arrives in this turn of the event loop goes in the same call.
