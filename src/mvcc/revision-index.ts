@@ -6,52 +6,10 @@
  */
 import type { LogRow } from '../log/types';
 import type { KeyRange } from './key-range';
+import { KeyHistory } from './key-history';
 import { Version } from './kv-bytes';
 import { OrderedKeys } from './ordered-keys';
 import { Slabs } from './slabs';
-
-/** Up to this many versions a key's array is copied to its exact size on append, not grown by half. */
-const EXACT_VERSIONS = 8;
-
-export class KeyHistory {
-  /** Oldest first. Most keys have one or two, so the array is kept at its exact size while short. */
-  versions: Version[];
-  constructor(
-    readonly k: string,
-    first: Version,
-  ) {
-    this.versions = [first];
-  }
-
-  push(v: Version): void {
-    const vs = this.versions;
-    if (vs.length < EXACT_VERSIONS) this.versions = vs.concat(v);
-    else vs.push(v);
-  }
-
-  /** The version visible at `rev`, or undefined if the key did not exist then. */
-  at(rev: number): Version | undefined {
-    const vs = this.versions;
-    for (let i = vs.length - 1; i >= 0; i--) {
-      const v = vs[i];
-      if (v.revision <= rev) return v.deleted ? undefined : v;
-    }
-    return undefined;
-  }
-
-  /** Index of the first version with revision >= rev. */
-  firstFrom(rev: number): number {
-    const vs = this.versions;
-    let lo = 0;
-    let hi = vs.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (vs[mid].revision < rev) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
-  }
-}
 
 /** A new version of a key and the version it follows (a tombstone, or none, for a create). */
 export interface Change {
@@ -120,15 +78,15 @@ export class RevisionIndex {
       this.ordered.insert(h, this.isLive);
       return { h, row: v, prev: undefined };
     }
-    const prev = h.versions[h.versions.length - 1];
+    const prev = h.latest();
     h.push(v);
     return { h, row: v, prev };
   }
 
   /** Takes back the latest append of a batch that failed to commit (undo runs newest first). */
   revert(c: Change): void {
-    c.h.versions.pop()?.release(this.slabs);
-    if (c.h.versions.length === 0) {
+    c.h.pop()?.release(this.slabs);
+    if (c.h.count === 0) {
       this.byKey.delete(c.h.k);
       this.ordered.remove(c.h.k);
     }
@@ -241,15 +199,15 @@ export class IndexTrim {
       const next = this.keys.next();
       if (next.done) return true;
       const h = next.value;
-      const vs = h.versions;
       let drop = h.firstFrom(this.rev + 1) - 1; // the version visible at rev, kept unless a tombstone
-      if (drop >= 0 && vs[drop].deleted) drop++;
-      if (drop > 0) for (const v of vs.splice(0, drop)) v.release(this.slabs);
-      if (vs.length === 0) {
+      if (drop >= 0 && h.nth(drop).deleted) drop++;
+      if (drop > 0) for (const v of h.dropOldest(drop)) v.release(this.slabs);
+      const left = h.count;
+      if (left === 0) {
         this.byKey.delete(h.k);
         this.ordered.remove(h.k);
       }
-      for (const v of vs) v.compact(this.slabs);
+      for (let i = 0; i < left; i++) h.nth(i).compact(this.slabs);
     }
     return false;
   }
