@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { LogRow } from '../../src/log/types';
+import { KeyHistory } from '../../src/mvcc/key-history';
 import { Version } from '../../src/mvcc/kv-bytes';
 import { RevisionIndex } from '../../src/mvcc/revision-index';
 import { Slabs } from '../../src/mvcc/slabs';
@@ -89,5 +90,41 @@ describe('stored versions', () => {
     }
     // The keys written once sat among dead versions: compaction moved them out.
     expect(moved).toBeGreaterThan(2_700);
+  });
+
+  it('a key history with one version or many answers as a plain list would, through pushes, pops and drops', () => {
+    const slabs = new Slabs();
+    const at = (r: number) => new Version(row(r, keyOf(1), Buffer.from(`v${r}`), { deleted: r % 5 === 0 }), slabs);
+    const h = new KeyHistory('k', at(2));
+    const model = [2];
+    const check = () => {
+      expect(h.versions.map((v) => v.revision)).toEqual(model);
+      expect(h.count).toBe(model.length);
+      expect(h.latest()?.revision).toBe(model[model.length - 1]);
+      for (let r = 0; r <= 40; r++) {
+        const seen = [...model].reverse().find((x) => x <= r);
+        expect(h.at(r)?.revision).toBe(seen === undefined || seen % 5 === 0 ? undefined : seen);
+        const first = model.findIndex((x) => x >= r);
+        expect(h.firstFrom(r)).toBe(first < 0 ? model.length : first);
+      }
+    };
+    check();
+    for (let r = 3; r <= 30; r++) {
+      h.push(at(r));
+      model.push(r);
+      check();
+      if (r % 4 === 0) {
+        expect(h.pop()?.revision).toBe(model.pop());
+        check();
+      }
+      if (r % 7 === 0) {
+        const n = model.length - 1;
+        expect(h.dropOldest(n).map((v) => v.revision)).toEqual(model.splice(0, n));
+        check();
+      }
+    }
+    expect(h.dropOldest(h.count).length).toBeGreaterThan(0);
+    expect(h.count).toBe(0);
+    expect(h.latest()).toBeUndefined();
   });
 });
