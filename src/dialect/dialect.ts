@@ -20,11 +20,6 @@ export interface LogRow {
   lease: bigint;
   value: Buffer;
   deleted: boolean;
-  /**
-   * Set by mvcc, never by a dialect: the version as etcd's encoded KeyValue once a read has built
-   * it (`value` is then a view into it).
-   */
-  encoded?: Buffer;
 }
 
 export interface LeaseRow {

@@ -2,7 +2,7 @@
 import { Errors } from '../errors';
 import type { LogRow } from '../log/types';
 import { keyRange } from './key-range';
-import { keyValueBytes } from './kv-bytes';
+import type { Version } from './kv-bytes';
 import type { RevisionIndex } from './revision-index';
 import { SortOrder, SortTarget, type KeyValue, type RangeRequest } from './types';
 
@@ -28,10 +28,10 @@ export function toKeyValue(v: LogRow, keysOnly = false): KeyValue {
   };
 }
 
-/** A version as a read returns it: with its encoded bytes (built now if this is its first read). */
-function readKeyValue(v: LogRow, keysOnly: boolean): KeyValue {
+/** A version as a read returns it: with its encoded bytes, kept since it was stored. */
+function readKeyValue(v: Version, keysOnly: boolean): KeyValue {
   if (keysOnly) return toKeyValue(v, true);
-  const encoded = keyValueBytes(v);
+  const encoded = v.bytes();
   return {
     key: v.key,
     create_revision: v.createRevision,
@@ -70,7 +70,7 @@ export function readRange(index: RevisionIndex, req: RangeRequest, rev: number):
   // At the committed revision the per-chunk live counts answer without a walk.
   if (req.count_only) return { kvs: [], count: index.countAt(r, rev), more: false };
   let count = 0;
-  const rows: LogRow[] = [];
+  const rows: Version[] = [];
   const keys: string[] = [];
   if (fetchLimit === Infinity) {
     index.forEachHistory(r, (h) => {
@@ -105,7 +105,7 @@ export function readRange(index: RevisionIndex, req: RangeRequest, rev: number):
   return { kvs, count, more };
 }
 
-function passes(req: RangeRequest, v: LogRow): boolean {
+function passes(req: RangeRequest, v: Version): boolean {
   if (req.max_mod_revision !== 0 && v.revision > req.max_mod_revision) return false;
   if (req.min_mod_revision !== 0 && v.revision < req.min_mod_revision) return false;
   if (req.max_create_revision !== 0 && v.createRevision > req.max_create_revision) return false;
@@ -113,7 +113,7 @@ function passes(req: RangeRequest, v: LogRow): boolean {
   return true;
 }
 
-function sortRows(rows: LogRow[], keys: string[], target: SortTarget, order: SortOrder): LogRow[] {
+function sortRows(rows: Version[], keys: string[], target: SortTarget, order: SortOrder): Version[] {
   const sign = order === SortOrder.DESCEND ? -1 : 1;
   const cmp = (a: number, b: number): number => {
     switch (target) {

@@ -6,55 +6,28 @@
  */
 import type { LogRow } from '../log/types';
 import type { KeyRange } from './key-range';
+import { KeyHistory } from './key-history';
+import { Version } from './kv-bytes';
 import { OrderedKeys } from './ordered-keys';
-
-export class KeyHistory {
-  readonly versions: LogRow[] = [];
-  constructor(
-    readonly k: string,
-    /** The key as bytes, shared by every version and every response. */
-    readonly key: Buffer,
-  ) {}
-
-  /** The version visible at `rev`, or undefined if the key did not exist then. */
-  at(rev: number): LogRow | undefined {
-    const vs = this.versions;
-    for (let i = vs.length - 1; i >= 0; i--) {
-      const v = vs[i];
-      if (v.revision <= rev) return v.deleted ? undefined : v;
-    }
-    return undefined;
-  }
-
-  /** Index of the first version with revision >= rev. */
-  firstFrom(rev: number): number {
-    const vs = this.versions;
-    let lo = 0;
-    let hi = vs.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (vs[mid].revision < rev) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
-  }
-}
+import { Slabs } from './slabs';
 
 /** A new version of a key and the version it follows (a tombstone, or none, for a create). */
 export interface Change {
   readonly h: KeyHistory;
-  readonly row: LogRow;
-  readonly prev: LogRow | undefined;
+  readonly row: Version;
+  readonly prev: Version | undefined;
 }
 
 /** The version a change follows, if the key was live before it. */
-export function livePrev(c: Change): LogRow | undefined {
+export function livePrev(c: Change): Version | undefined {
   return c.prev && !c.prev.deleted ? c.prev : undefined;
 }
 
 export class RevisionIndex {
   private readonly byKey = new Map<string, KeyHistory>();
   private ordered = new OrderedKeys<KeyHistory>();
+  /** The bytes of every version. */
+  private slabs = new Slabs();
   /** The last committed revision: reads at "now" read here. */
   revision = 1;
   /** Revisions below this have been compacted away; -1 (as etcd) before the first compaction. */
@@ -93,27 +66,27 @@ export class RevisionIndex {
   }
 
   /**
-   * Appends a version of key `k` (binary string of `row.key`); the row's key buffer becomes the
-   * one the key's history shares. Undone by `revert`.
+   * Appends a version of key `k` (binary string of `row.key`), copied from `row`: the change's
+   * `row` is the version as stored. Undone by `revert`.
    */
   append(k: string, row: LogRow): Change {
+    const v = new Version(row, this.slabs);
     let h = this.byKey.get(k);
     if (!h) {
-      h = new KeyHistory(k, row.key);
+      h = new KeyHistory(k, v);
       this.byKey.set(k, h);
       this.ordered.insert(h, this.isLive);
-    } else {
-      row.key = h.key;
+      return { h, row: v, prev: undefined };
     }
-    const prev = h.versions[h.versions.length - 1];
-    h.versions.push(row);
-    return { h, row, prev };
+    const prev = h.latest();
+    h.push(v);
+    return { h, row: v, prev };
   }
 
   /** Takes back the latest append of a batch that failed to commit (undo runs newest first). */
   revert(c: Change): void {
-    c.h.versions.pop();
-    if (c.h.versions.length === 0) {
+    c.h.pop()?.release(this.slabs);
+    if (c.h.count === 0) {
       this.byKey.delete(c.h.k);
       this.ordered.remove(c.h.k);
     }
@@ -164,6 +137,7 @@ export class RevisionIndex {
     this.epoch++;
     this.byKey.clear();
     this.ordered = new OrderedKeys<KeyHistory>();
+    this.slabs = new Slabs();
     this.revision = 1;
     this.compactRevision = -1;
   }
@@ -172,14 +146,10 @@ export class RevisionIndex {
   load(rows: Iterable<LogRow>): void {
     for (const row of rows) {
       const k = row.key.toString('latin1');
-      let h = this.byKey.get(k);
-      if (!h) {
-        h = new KeyHistory(k, row.key);
-        this.byKey.set(k, h);
-      } else {
-        row.key = h.key;
-      }
-      h.versions.push(row);
+      const v = new Version(row, this.slabs);
+      const h = this.byKey.get(k);
+      if (h) h.push(v);
+      else this.byKey.set(k, new KeyHistory(k, v));
     }
     this.epoch++;
     const all = [...this.byKey.values()].sort((a, b) => (a.k < b.k ? -1 : a.k > b.k ? 1 : 0));
@@ -199,14 +169,15 @@ export class RevisionIndex {
   trim(rev: number): IndexTrim {
     this.compactRevision = Math.max(this.compactRevision, rev);
     const epoch = this.epoch;
-    return new IndexTrim(rev, this.byKey, this.ordered, () => this.epoch === epoch);
+    return new IndexTrim(rev, this.byKey, this.ordered, this.slabs, () => this.epoch === epoch);
   }
 }
 
 /**
  * Drops what compaction at `rev` makes unreachable: per key, every version older than the one
  * visible at `rev`, and that one too if it is a tombstone; a key left with none goes. Walks the
- * keys with one iterator across steps (a Map's iterator sees deletes and later inserts).
+ * keys with one iterator across steps (a Map's iterator sees deletes and later inserts). The
+ * versions kept move out of slabs that are mostly dead by then, so those can be freed.
  */
 export class IndexTrim {
   private readonly keys: Iterator<KeyHistory>;
@@ -215,6 +186,7 @@ export class IndexTrim {
     private readonly rev: number,
     private readonly byKey: Map<string, KeyHistory>,
     private readonly ordered: OrderedKeys<KeyHistory>,
+    private readonly slabs: Slabs,
     private readonly current: () => boolean,
   ) {
     this.keys = byKey.values();
@@ -227,15 +199,15 @@ export class IndexTrim {
       const next = this.keys.next();
       if (next.done) return true;
       const h = next.value;
-      const vs = h.versions;
-      let keep = h.firstFrom(this.rev + 1) - 1; // the version visible at rev
-      if (keep < 0) continue;
-      if (vs[keep].deleted) keep++;
-      if (keep > 0) vs.splice(0, keep);
-      if (vs.length === 0) {
+      let drop = h.firstFrom(this.rev + 1) - 1; // the version visible at rev, kept unless a tombstone
+      if (drop >= 0 && h.nth(drop).deleted) drop++;
+      if (drop > 0) for (const v of h.dropOldest(drop)) v.release(this.slabs);
+      const left = h.count;
+      if (left === 0) {
         this.byKey.delete(h.k);
         this.ordered.remove(h.k);
       }
+      for (let i = 0; i < left; i++) h.nth(i).compact(this.slabs);
     }
     return false;
   }

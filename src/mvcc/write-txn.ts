@@ -116,9 +116,9 @@ export class WriteTxn extends ReadView {
   private write(k: string, row: LogRow): void {
     row.sub = this.changes.length;
     const c = this.index.append(k, row);
-    row.prevRevision = c.prev ? c.prev.revision : 0;
+    c.row.prevRevision = c.prev ? c.prev.revision : 0;
     this.batch.onUndo(() => this.index.revert(c));
     this.changes.push(c);
-    this.batch.append(row);
+    this.batch.append(c.row);
   }
 }

@@ -1,14 +1,15 @@
 /**
- * A version's kept KeyValue bytes, and Range responses framed from them, must be exactly the bytes
+ * A stored version's KeyValue bytes, and Range responses framed from them, must be exactly the bytes
  * protobufjs writes for the same message with its zero fields left out (what etcd, in Go, sends):
- * every field, zero values, leases beyond 2^53 and negative, empty and large values.
+ * every field, zero values, leases beyond 2^53 and negative, empty and large values, binary keys.
  */
 import type * as grpc from '@grpc/grpc-js';
 import { describe, expect, it } from 'vitest';
 import type { LogRow } from '../../src/log/types';
-import { keyValueBytes } from '../../src/mvcc/kv-bytes';
+import { Version } from '../../src/mvcc/kv-bytes';
 import { readRange } from '../../src/mvcc/range';
 import { RevisionIndex } from '../../src/mvcc/revision-index';
+import { Slabs } from '../../src/mvcc/slabs';
 import type { KeyValue, RangeResponse } from '../../src/mvcc/types';
 import { fastEncoders } from '../../src/rpc/fast-encode';
 import { loadPackage } from '../../src/rpc/proto';
@@ -71,28 +72,44 @@ const shapes: Array<Partial<LogRow>> = [
 ];
 
 describe('kept KeyValue bytes', () => {
-  it('are what protobufjs writes for the KeyValue, and the value becomes a view into them', () => {
+  it('are what protobufjs writes for the KeyValue, with the key and the value views into them', () => {
+    const slabs = new Slabs();
     for (const [i, shape] of shapes.entries()) {
       const r = row(Number.MAX_SAFE_INTEGER - i, shape);
+      const key = Buffer.from(r.key);
       const value = Buffer.from(r.value);
+      const given = { ...r, key: Buffer.from(key), value: Buffer.from(value) };
+      const v = new Version(given, slabs);
+      // The version holds a copy: the driver's or the request's buffers can be reused or freed.
+      given.key.fill(0xee);
+      given.value.fill(0xee);
       const kv: KeyValue = {
-        key: r.key,
+        key: Buffer.from(v.key),
         create_revision: r.createRevision,
         mod_revision: r.revision,
         version: r.version,
         value,
         lease: r.lease,
       };
-      const bytes = keyValueBytes(r);
+      const bytes = v.bytes();
       // A RangeResponse holding only this KeyValue: field 2, then the message's own bytes.
       const ref = Range.responseSerialize({ kvs: [kvMessage(kv)] });
       const field = new Writer(Buffer.alloc(1 + varintSize(bytes.length)));
       field.tag(2, WIRE_LEN);
       field.varint(bytes.length);
       expect(Buffer.concat([field.buf, bytes]).equals(ref), JSON.stringify(nonZero(shape))).toBe(true);
-      expect(r.value.equals(value)).toBe(true);
-      if (value.length > 0) expect(r.value.buffer).toBe(bytes.buffer);
-      expect(keyValueBytes(r)).toBe(bytes);
+      expect(v.value.equals(value)).toBe(true);
+      expect(v.key.equals(key)).toBe(true);
+      if (value.length > 0) expect(v.value.buffer).toBe(bytes.buffer);
+      expect(v.key.buffer).toBe(bytes.buffer);
+      expect(v.bytes().equals(bytes) && v.bytes().byteOffset === bytes.byteOffset).toBe(true);
+      expect([v.revision, v.createRevision, v.version, v.lease, v.deleted]).toEqual([
+        r.revision,
+        r.createRevision,
+        r.version,
+        r.lease,
+        r.deleted,
+      ]);
     }
   });
 

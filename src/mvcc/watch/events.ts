@@ -5,7 +5,8 @@
 import type { LogRow } from '../../log/types';
 import { inRange } from '../key-range';
 import { toKeyValue } from '../range';
-import type { KeyHistory, RevisionIndex } from '../revision-index';
+import type { KeyHistory } from '../key-history';
+import type { RevisionIndex } from '../revision-index';
 import { EventType, type Event, type KeyValue } from '../types';
 import type { Watcher } from './watcher';
 
@@ -49,13 +50,13 @@ export function historyEvents(index: RevisionIndex, w: Watcher, from: number, to
 }
 
 function collect(h: KeyHistory, w: Watcher, from: number, to: number, compacted: number, out: Array<{ row: LogRow; ev: Event }>): void {
-  const vs = h.versions;
-  for (let i = h.firstFrom(from); i < vs.length && vs[i].revision <= to; i++) {
-    const row = vs[i];
+  const n = h.count;
+  for (let i = h.firstFrom(from); i < n && h.nth(i).revision <= to; i++) {
+    const row = h.nth(i);
     // Compaction drops a tombstone at the compact revision; one a trim has not reached yet is not shown either.
     if (row.deleted && row.revision <= compacted) continue;
     if (!w.wants(row.deleted ? EventType.DELETE : EventType.PUT)) continue;
-    out.push({ row, ev: eventOf(row, vs[i - 1], w.prevKv) });
+    out.push({ row, ev: eventOf(row, i > 0 ? h.nth(i - 1) : undefined, w.prevKv) });
   }
 }
 
