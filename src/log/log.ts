@@ -22,7 +22,7 @@ import { observeDialect } from './observed-dialect';
 import { Outage } from './outage';
 import type { DbSize, LogFollower, LogIdentity, LogObserver } from './types';
 import { BatchWriter } from './writer';
-import { SOLO_ENGINES, SOLO_QUIET_MS, SOLO_TTL_MS, SoloLease } from './solo';
+import { SOLO_QUIET_MS, SOLO_TTL_MS, SoloLease, soloReadsOn, startupWatchMs } from './solo';
 
 interface LogOptions {
   /** How often the log is polled for other instances' writes (databases without notifications). */
@@ -97,7 +97,12 @@ export class Log {
     const instanceId = randomBytes(6).toString('hex');
     this.solo = new SoloLease(
       instanceId,
-      { enabled: this.soloEnabled(), ttlMs: this.opts.solo?.ttlMs ?? SOLO_TTL_MS, quietMs: this.opts.solo?.quietMs ?? SOLO_QUIET_MS },
+      {
+        enabled: soloReadsOn(this.dialect.capabilities.engine, this.opts.solo ?? {}),
+        ttlMs: this.opts.solo?.ttlMs ?? SOLO_TTL_MS,
+        quietMs: this.opts.solo?.quietMs ?? SOLO_QUIET_MS,
+        startupWatchMs: startupWatchMs(this.opts.pollIntervalMs),
+      },
       this.baseLog.child({ component: 'solo' }),
       // Reading the clock sends the batch through the fence, where the lease is taken or renewed.
       () => this.writer.submit((b) => void b.nowMs),
@@ -174,7 +179,7 @@ export class Log {
    * is in flight (one may have committed before memory has it); else through the fence.
    */
   async linearize(): Promise<void> {
-    if (!this.writer.busy && this.solo.serves()) return;
+    if (this.solo.serves(!this.writer.busy)) return;
     try {
       await this.tailer.syncTo(await this.fence.committed());
     } catch (e) {
@@ -229,20 +234,6 @@ export class Log {
   /** Whether this instance holds the solo lease now (linearizable reads without SQL). */
   get soloLeaseHeld(): boolean {
     return this.solo?.holding ?? false;
-  }
-
-  /**
-   * Whether this instance takes the solo lease: where --solo-reads can take effect, unless it is
-   * off; on where it cannot is a start-up error.
-   */
-  private soloEnabled(): boolean {
-    const { engine } = this.dialect.capabilities;
-    const election = this.opts.solo?.writerElection ?? false;
-    const capable = SOLO_ENGINES.includes(engine) && !election;
-    if (this.opts.solo?.on === true && !capable) {
-      throw new Error(`--solo-reads=on cannot take effect on ${engine}${election ? ' with --writer-election' : ''}`);
-    }
-    return (this.opts.solo?.on ?? true) && capable;
   }
 
   /** The pool's connections in use and idle, where the database has a pool. */

@@ -21,6 +21,11 @@ export interface SoloOptions {
   ttlMs: number;
   /** How long this instance must have seen nothing from another one before it takes the lease. */
   quietMs: number;
+  /**
+   * How long a new instance watches for the others first (shorter than the quiet period: it has
+   * seen nothing yet, and any instance at work shows itself within a few polls).
+   */
+  startupWatchMs: number;
 }
 
 /** The engines whose locks are the whole cluster's (not Galera's node-local ones), where no commit can pass the lease's row. */
@@ -28,6 +33,23 @@ export const SOLO_ENGINES: readonly string[] = ['postgres', 'mysql', 'mariadb'];
 
 export const SOLO_TTL_MS = 2000;
 export const SOLO_QUIET_MS = 30_000;
+
+/**
+ * Whether an instance on `engine` takes the solo lease: where --solo-reads can take effect, unless
+ * it is off; on where it cannot is a start-up error.
+ */
+export function soloReadsOn(engine: string, flags: { on?: boolean; writerElection?: boolean }): boolean {
+  const capable = SOLO_ENGINES.includes(engine) && !flags.writerElection;
+  if (flags.on === true && !capable) {
+    throw new Error(`--solo-reads=on cannot take effect on ${engine}${flags.writerElection ? ' with --writer-election' : ''}`);
+  }
+  return (flags.on ?? true) && capable;
+}
+
+/** A new instance's watch for the others: a second, or a few polls where they are slower. */
+export function startupWatchMs(pollIntervalMs: number): number {
+  return Math.max(1000, 3 * pollIntervalMs);
+}
 /** The lease is renewed only while linearizable reads come: an idle instance writes nothing. */
 const WANTED_MS = 10_000;
 
@@ -74,7 +96,7 @@ export class SoloLease {
   /** When the lease was last taken (a read sent before may not show it yet). */
   private takenAt = 0;
   /** When this instance last saw another one at work (rows, a lease of its own, a revoke). */
-  private foreignAt = performance.now();
+  private foreignAt: number;
   private readAt = -Infinity;
   private requesting = false;
   private timer: NodeJS.Timeout | undefined;
@@ -85,7 +107,9 @@ export class SoloLease {
     private readonly log: Logger,
     /** Sends a batch through the fence (which takes or renews the lease); resolves when it settled. */
     private readonly request: () => Promise<unknown>,
-  ) {}
+  ) {
+    this.foreignAt = performance.now() - opts.quietMs + Math.min(opts.quietMs, opts.startupWatchMs);
+  }
 
   start(): void {
     if (!this.opts.enabled) return;
@@ -98,10 +122,14 @@ export class SoloLease {
     this.end('stopped');
   }
 
-  /** Whether a linearizable read arriving now may be answered from memory alone. */
-  serves(): boolean {
+  /**
+   * Whether a linearizable read arriving now may be answered from memory alone: while the lease
+   * holds and no batch of this instance's is in flight (`settled`: one may have committed before
+   * memory has it). Reads keep the lease wanted, and ask for it when it is not held.
+   */
+  serves(settled: boolean): boolean {
     this.readAt = performance.now();
-    if (this.readAt < this.validUntil) return true;
+    if (this.readAt < this.validUntil) return settled;
     if (this.opts.enabled && this.quiet()) this.renew();
     return false;
   }
