@@ -100,6 +100,7 @@ export class SoloLease {
   private readAt = -Infinity;
   private requesting = false;
   private timer: NodeJS.Timeout | undefined;
+  private readonly quietMs: number;
 
   constructor(
     private readonly owner: string,
@@ -108,7 +109,9 @@ export class SoloLease {
     /** Sends a batch through the fence (which takes or renews the lease); resolves when it settled. */
     private readonly request: () => Promise<unknown>,
   ) {
-    this.foreignAt = performance.now() - opts.quietMs + Math.min(opts.quietMs, opts.startupWatchMs);
+    // At least two TTLs: an instance that revoked this one's lease commits before it can be taken again.
+    this.quietMs = Math.max(opts.quietMs, 2 * opts.ttlMs);
+    this.foreignAt = performance.now() - this.quietMs + Math.min(this.quietMs, opts.startupWatchMs);
   }
 
   start(): void {
@@ -207,7 +210,7 @@ export class SoloLease {
   }
 
   private quiet(): boolean {
-    return performance.now() - this.foreignAt >= this.opts.quietMs;
+    return performance.now() - this.foreignAt >= this.quietMs;
   }
 
   private wanted(): boolean {

@@ -119,14 +119,14 @@ forEachBackend(
           expect(ms).toBeGreaterThan(200);
         }
         expect(ms).toBeLessThan(TTL_MS + 2000);
-        // a takes the lease again once it has seen no other instance for its quiet period.
+        // a takes the lease again once it has seen no other instance for its quiet period (at least two TTLs).
         await until(
           'the solo lease again',
           async () => {
             await a.range(range('k'));
             return a.maintenance.soloLeaseHeld();
           },
-          5000,
+          4 * TTL_MS + 3000,
         );
         expect(await value(a, 'k')).toBe(`v${n}`);
       }

@@ -51,8 +51,9 @@ describe('solo lease under the fence', () => {
     expect(solo.underFence('', 1000, 0, true)).toEqual({ kind: 'commit', write: undefined });
     expect(solo.serves(true)).toBe(false);
     expect(solo.underFence('', 1000, 0, false)).toEqual({ kind: 'commit', write: undefined });
-    const turn = solo.underFence('', 1000, 50, true);
-    expect(turn).toEqual({ kind: 'commit', write: 'me:3000:0', validUntil: 50 + 2000 - 300 });
+    const startedAt = performance.now();
+    const turn = solo.underFence('', 1000, startedAt, true);
+    expect(turn).toEqual({ kind: 'commit', write: 'me:3000:0', validUntil: startedAt + 2000 - 300 });
     solo.committed(turn);
     expect(solo.holding).toBe(true);
     expect(solo.serves(true)).toBe(true);
@@ -80,5 +81,8 @@ describe('solo lease under the fence', () => {
     third.committed(third.underFence('', 1000, performance.now(), true));
     third.sawForeign('test');
     expect(third.holding).toBe(false);
+    // However short the flag, the quiet period is two TTLs: the revoker commits before the lease is taken again.
+    third.serves(true);
+    expect(third.underFence('', 2000, performance.now(), true)).toEqual({ kind: 'commit', write: undefined });
   });
 });
