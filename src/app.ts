@@ -44,6 +44,7 @@ async function openStore(config: Config, log: Logger, metrics: Metrics, o: Start
       new Log(dialect, log, {
         pollIntervalMs: config.datastore.pollIntervalMs,
         pipelinedCommits: config.datastore.pipelinedCommits ?? false,
+        solo: { on: config.soloReads.on, quietMs: config.soloReads.quietMs, writerElection: config.writerElection === 'on' },
         quotaBytes: config.ops.quotaBackendBytes,
         observer: metrics.sql,
         slowSqlMs: config.ops.slowSqlMs,
@@ -96,6 +97,7 @@ export async function startApp(config: Config, log: Logger, o: StartOptions = {}
     hosts: () => store.maintenance.opsStats().hosts,
     alarms: () => store.maintenance.activeAlarms().map((a) => a.alarm),
     watchLag: () => store.maintenance.watchLag(),
+    soloLeaseHeld: () => store.maintenance.soloLeaseHeld(),
     version: config.emulatedEtcdVersion,
   });
 

@@ -139,6 +139,21 @@ function buildBaseProgram(version: string): Command {
         ),
       )
       .addOption(
+        opt(
+          '--solo-reads <on|off>',
+          'a lone instance answers linearizable reads from memory under a lease in the database (PostgreSQL, MySQL; default on there)',
+          'STRATA_SOLO_READS',
+        ),
+      )
+      .addOption(
+        opt(
+          '--solo-reads-quiet-period <duration>',
+          'how long an instance must have seen no other instance write before it takes the solo lease',
+          'STRATA_SOLO_READS_QUIET_PERIOD',
+          DEFAULTS.soloReadsQuietPeriod,
+        ),
+      )
+      .addOption(
         new Option(
           '--datastore-pipelined-commits',
           'send the next write batch while the one ahead is in flight (PostgreSQL, MySQL; off: it did not pay in the benchmark)',

@@ -9,6 +9,7 @@ import type { Bounds } from './rpc/limits';
 import { parseAuth, type AuthOptions } from './auth-config';
 import { parseDuration, parsePositiveInt } from './config-values';
 import { parseWriterElection, type WriterElectionMode } from './writer-election-config';
+import { parseSoloReads, type SoloReadsOptions } from './solo-reads-config';
 
 type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
 const LOG_LEVELS: readonly LogLevel[] = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
@@ -73,6 +74,8 @@ export interface Config {
   bounds: Bounds;
   /** --writer-election: one elected instance commits the others' writes (src/rpc/forward). */
   writerElection: WriterElectionMode;
+  /** --solo-reads, --solo-reads-quiet-period: linearizable reads from memory on a lone instance (src/log/solo.ts). */
+  soloReads: SoloReadsOptions;
 }
 
 /** Raw option strings as they come from flags or STRATA_* variables. */
@@ -112,6 +115,8 @@ export interface RawOptions extends ServerTlsRaw, RawOpsOptions {
   grpcKeepaliveInterval?: string;
   grpcKeepaliveTimeout?: string;
   writerElection?: string;
+  soloReads?: string;
+  soloReadsQuietPeriod?: string;
 }
 
 export const DEFAULTS = {
@@ -140,6 +145,7 @@ export const DEFAULTS = {
   grpcKeepaliveInterval: '2h',
   grpcKeepaliveTimeout: '20s',
   writerElection: 'off',
+  soloReadsQuietPeriod: '30s',
 } as const;
 
 export function parseConfig(raw: RawOptions): Config {
@@ -178,6 +184,10 @@ export function parseConfig(raw: RawOptions): Config {
     ops: parseOpsOptions(raw, parseDuration),
     bounds: parseBounds(raw),
     writerElection: parseWriterElection(raw.writerElection ?? DEFAULTS.writerElection, endpoint),
+    soloReads: {
+      on: parseSoloReads(raw.soloReads, endpoint, parseWriterElection(raw.writerElection ?? DEFAULTS.writerElection, endpoint)),
+      quietMs: parseDuration(raw.soloReadsQuietPeriod ?? DEFAULTS.soloReadsQuietPeriod, 'solo-reads-quiet-period'),
+    },
   };
 }
 

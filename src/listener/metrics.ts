@@ -34,6 +34,8 @@ interface MetricSources {
   alarms(): string[];
   /** Committed revisions this instance has not applied yet. */
   watchLag(): Promise<number>;
+  /** Whether this instance holds the solo lease (src/log/solo.ts). */
+  soloLeaseHeld(): boolean;
   version: string;
 }
 
@@ -134,6 +136,9 @@ export class Metrics {
     gauge('strata_revision', 'Current revision of the key space', (s) => s.revision());
     gauge('strata_db_size_bytes', 'Bytes the database occupies', (s) => s.dbSize().then((d) => d.size));
     gauge('strata_db_size_in_use_bytes', 'Bytes of the database holding live data', (s) => s.dbSize().then((d) => d.inUse));
+    gauge('strata_solo_lease_held', 'Whether this instance holds the solo lease: linearizable reads need no SQL (1) or not (0)', (s) =>
+      s.soloLeaseHeld() ? 1 : 0,
+    );
     gauge('strata_quota_size_bytes', 'The size the space quota is checked against', (s) => s.quota().sizeBytes);
     new Gauge({
       name: 'etcd_server_version',

@@ -9,6 +9,7 @@ import { BatchState, runJobs, type Job } from './batch';
 import type { Evaluated } from './fenced-commit';
 import type { Follower } from './follower';
 import { MARKS, marksFrom, META } from './meta';
+import type { SoloLease } from './solo';
 
 export class BatchSql {
   constructor(
@@ -16,17 +17,26 @@ export class BatchSql {
     private readonly follower: Follower,
     /** This process's own meta row: every batch stamps it, so a lost COMMIT can be read back. */
     private readonly stampName: string,
+    private readonly solo: SoloLease,
   ) {}
 
-  /** Catches up under the fence, then runs every job in order against the latest state. */
+  /**
+   * Catches up under the fence, then runs every job in order against the latest state — unless
+   * another instance's solo lease stands: then the batch only revokes it, and runs again once the
+   * lease has ended (`solo.waitMs`).
+   */
   async evaluate(tx: WriteTx, batch: ReadonlyArray<{ job: Job<unknown> }>, stamp: string): Promise<Evaluated> {
+    const startedAt = performance.now();
     const locked = await tx.lockMeta(MARKS);
     const fence = marksFrom(locked.values);
     // Another instance committed meanwhile: its changes come first, so every compare sees them.
     if (this.follower.behind(fence)) await this.follower.advance(tx, fence);
+    const solo = this.solo.underFence(fence.solo, locked.nowMs, startedAt, !this.follower.behind(fence));
     const state = new BatchState(fence.revision, locked.nowMs);
-    runJobs(state, batch, batchByteCap(this.dialect.capabilities));
-    return { state, fence: locked.values, meta: this.metaOf(state, fence.revision, stamp) };
+    if (solo.kind === 'commit') runJobs(state, batch, batchByteCap(this.dialect.capabilities));
+    const meta = this.metaOf(state, fence.revision, stamp);
+    if (solo.write !== undefined) Object.assign(meta, { [META.soloLease]: solo.write, [this.stampName]: stamp });
+    return { state, fence: locked.values, meta, solo };
   }
 
   /** The meta rows a batch writes: the marks it moved, and this process's stamp if it wrote anything. */

@@ -12,7 +12,11 @@ export class Fence {
   /** The next fence read, not started yet: every read that arrives until it starts joins it. */
   private next: Promise<Marks> | null = null;
 
-  constructor(private readonly dialect: Dialect) {}
+  constructor(
+    private readonly dialect: Dialect,
+    /** Shown every marks read, and when it was sent (the solo lease ends when its row no longer names this instance). */
+    private readonly seen: (marks: Marks, sentAt: number) => void = () => undefined,
+  ) {}
 
   committed(): Promise<Marks> {
     if (!this.next) {
@@ -24,7 +28,10 @@ export class Fence {
 
   /** The marks as committed now, read on their own (not shared with other readers). */
   async read(): Promise<Marks> {
-    return marksFrom(await this.dialect.readMeta(MARKS));
+    const sentAt = performance.now();
+    const marks = marksFrom(await this.dialect.readMeta(MARKS));
+    this.seen(marks, sentAt);
+    return marks;
   }
 
   private start(): Promise<Marks> {

@@ -4,9 +4,10 @@
  * and the dialect sends the fence check, the rows, the lease changes, the meta rows and the commit
  * as one request: the database applies it only if the marks still hold the values this writer
  * last saw. Marks never repeat (the revision and compaction only grow, a lease stamp is unique per
- * writer and batch, the auth revision grows with every auth change), so equal marks prove nobody
- * committed since, and the evaluation saw the latest committed state — the same state the
- * transaction under the fence would have shown it. Otherwise nothing is written, the evaluation is
+ * writer and batch, the auth revision grows with every auth change; the solo lease may return to
+ * '' but changes no data), so equal marks prove nobody committed a change since, and the
+ * evaluation saw the latest committed state — the same state the transaction under the fence would
+ * have shown it. Otherwise nothing is written, the evaluation is
  * undone, and the writer takes the long way: lock, catch up, evaluate, store, commit.
  *
  * A batch may also be evaluated behind one still in flight (pipelining): against memory with that
@@ -18,12 +19,15 @@ import type { Follower } from './follower';
 import { batchByteCap } from '../dialect/rules';
 import { BatchState, runJobs, type Job } from './batch';
 import { MARKS, META } from './meta';
+import type { SoloLease, SoloTurn } from './solo';
 
 /** A batch evaluated against the marks in `fence`, and the meta rows its transaction writes. */
 export interface Evaluated {
   state: BatchState;
   fence: MetaValues;
   meta: Record<string, string>;
+  /** What the batch did about the solo lease (under the fence only). */
+  solo?: SoloTurn;
 }
 
 type MetaOf = (state: BatchState, fenceRevision: number, stamp: string) => Record<string, string>;
@@ -38,6 +42,7 @@ export class FencedCommits {
     private readonly metaOf: MetaOf,
     /** This writer's stamp row: a batch sent behind another expects the stamp that one writes. */
     private readonly stampName: string,
+    private readonly solo: SoloLease,
   ) {}
 
   /**
@@ -49,6 +54,8 @@ export class FencedCommits {
   prepare(batch: ReadonlyArray<{ job: Job<unknown> }>, stamp: string, behind?: Evaluated): Shortcut<Evaluated> | undefined {
     const expect = this.expectation(behind);
     if (!this.dialect.capabilities.fencedWrites || !expect) return undefined;
+    // Another instance's solo lease: only the fence can tell whether it still stands.
+    if (!this.solo.mayShortcut(expect.get(META.soloLease))) return undefined;
     const revision = Number(expect.get(META.revision));
     const state = new BatchState(revision, undefined);
     // The engine's transaction cap, as under the fence: jobs past it wait for the next batch.

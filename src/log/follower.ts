@@ -23,6 +23,8 @@ export class Follower {
   /** Exclusive sections queued and not started yet: the writer ends a run of pipelined batches for them. */
   waiting = 0;
   private tail: Promise<unknown> = Promise.resolve();
+  /** Told whenever another instance's commit is about to reach memory (it ends the solo lease). */
+  foreign: () => void = () => undefined;
 
   constructor(
     private readonly memory: LogFollower,
@@ -63,6 +65,7 @@ export class Follower {
    */
   async advance(source: LogSource, marks: Marks, recheck?: () => Promise<Marks>): Promise<void> {
     this.passes++;
+    this.foreign();
     const applied = this.memory.appliedRevision();
     // Compacted past what we applied: the rows in between may be gone.
     if (marks.compactRevision > applied) return this.reload(marks);

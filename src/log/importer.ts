@@ -7,6 +7,8 @@
 import { randomBytes } from 'node:crypto';
 import type { Dialect, LogRow } from '../dialect/dialect';
 import { MARKS, META, marksFrom } from './meta';
+import { othersLease } from './solo';
+import { sleep } from './backoff';
 import { openSchema } from './schema';
 
 export interface ImportLease {
@@ -51,9 +53,23 @@ const BATCH_ROWS = 1000;
 
 export async function importLog(dialect: Dialect, source: ImportSource, opts: ImportOptions): Promise<ImportResult> {
   await openSchema(dialect);
+  for (;;) {
+    const out = await importOnce(dialect, source, opts);
+    if (!('waitMs' in out)) return out;
+    // A running instance's solo lease stands (revoked now): nothing may commit until it ends.
+    await sleep(out.waitMs + 5);
+  }
+}
+
+function importOnce(dialect: Dialect, source: ImportSource, opts: ImportOptions): Promise<ImportResult | { waitMs: number }> {
   return dialect.write(async (tx) => {
     const { values, nowMs } = await tx.lockMeta(MARKS);
     const marks = marksFrom(values);
+    const solo = othersLease(marks.solo, 'import', nowMs);
+    if (solo?.kind === 'wait') {
+      if (solo.write !== undefined) await tx.setMeta({ [META.soloLease]: solo.write });
+      return { waitMs: solo.waitMs };
+    }
     const leasesHeld = await tx.loadLeases();
     if (marks.revision > 1 || leasesHeld.length > 0) {
       if (!opts.force) {
@@ -98,6 +114,8 @@ export async function importLog(dialect: Dialect, source: ImportSource, opts: Im
       // Only rows etcd keeps after its compaction were imported: nothing is left to delete.
       [META.compactDone]: String(Math.max(0, compactRevision)),
       [META.leaseStamp]: randomBytes(8).toString('hex'),
+      // Whoever held the solo lease has not seen this import.
+      [META.soloLease]: '',
     });
     return { rows, leases: leases.length, revision, compactRevision };
   });

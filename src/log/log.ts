@@ -22,6 +22,7 @@ import { observeDialect } from './observed-dialect';
 import { Outage } from './outage';
 import type { DbSize, LogFollower, LogIdentity, LogObserver } from './types';
 import { BatchWriter } from './writer';
+import { SOLO_QUIET_MS, SOLO_TTL_MS, SoloLease, soloReadsOn, startupWatchMs } from './solo';
 
 interface LogOptions {
   /** How often the log is polled for other instances' writes (databases without notifications). */
@@ -36,6 +37,8 @@ interface LogOptions {
   slowSqlMs?: number;
   /** The next write batch is sent while the one ahead is in flight, where the dialect can (flight.ts). */
   pipelinedCommits?: boolean;
+  /** --solo-reads (undefined: on where it can take effect), and its quiet period and lease length. */
+  solo?: { on?: boolean; quietMs?: number; ttlMs?: number; writerElection?: boolean };
 }
 
 export type { WriterLease } from '../dialect/dialect';
@@ -56,6 +59,7 @@ export class Log {
   private readonly compactor: Compactor;
   private follower!: Follower;
   private writer!: BatchWriter;
+  private solo!: SoloLease;
   private tailer!: Tailer;
   private memory!: LogFollower;
   /** etcd's alarms and the space quota, shared by every instance on the database. */
@@ -73,7 +77,7 @@ export class Log {
     const sqlLog = baseLog.child({ component: 'sql' });
     this.outage = new Outage(sqlLog, (e) => dialect.isUnreachable(e));
     this.dialect = observeDialect(dialect, { observer: opts.observer, slowSqlMs: opts.slowSqlMs ?? 0, log: sqlLog, outage: this.outage });
-    this.fence = new Fence(this.dialect);
+    this.fence = new Fence(this.dialect, (marks, sentAt) => this.solo?.observe(marks.solo, sentAt));
     this.compactor = new Compactor(this.dialect, baseLog.child({ component: 'compactor' }));
     this.alarms = new Alarms(
       this.dialect,
@@ -89,11 +93,27 @@ export class Log {
   async open(memory: LogFollower): Promise<{ identity: LogIdentity; authTokenSecret: Buffer; rows: number }> {
     this.memory = memory;
     this.follower = new Follower(memory, (marks) => this.reload(marks));
+    const { identity, authTokenSecret } = await openSchema(this.dialect);
+    const instanceId = randomBytes(6).toString('hex');
+    this.solo = new SoloLease(
+      instanceId,
+      {
+        enabled: soloReadsOn(this.dialect.capabilities.engine, this.opts.solo ?? {}),
+        ttlMs: this.opts.solo?.ttlMs ?? SOLO_TTL_MS,
+        quietMs: this.opts.solo?.quietMs ?? SOLO_QUIET_MS,
+        startupWatchMs: startupWatchMs(this.opts.pollIntervalMs),
+      },
+      this.baseLog.child({ component: 'solo' }),
+      // Reading the clock sends the batch through the fence, where the lease is taken or renewed.
+      () => this.writer.submit((b) => void b.nowMs),
+    );
+    this.follower.foreign = () => this.solo.sawForeign('another instance committed');
     this.writer = new BatchWriter(
       this.dialect,
       this.follower,
       this.baseLog.child({ component: 'writer' }),
-      randomBytes(6).toString('hex'),
+      instanceId,
+      this.solo,
       {
         wrote: (bytes) => this.alarms.wrote(bytes),
         diskFull: () => void this.alarms.activate({ memberId: this.memberId, alarm: 'NOSPACE' }),
@@ -107,8 +127,8 @@ export class Log {
       this.follower,
       this.baseLog.child({ component: 'tailer' }),
       this.opts.pollIntervalMs,
+      () => this.solo.holding,
     );
-    const { identity, authTokenSecret } = await openSchema(this.dialect);
     this.memberId = identity.memberId;
     const marks = await this.fence.read();
     // A k3s/kine database: serving an empty keyspace beside its data would re-bootstrap the cluster.
@@ -122,6 +142,7 @@ export class Log {
     await this.compactor.init();
     void this.compactRows(this.memory.compactRevision());
     await this.tailer.start();
+    this.solo.start();
     return { identity, authTokenSecret, rows };
   }
 
@@ -152,8 +173,13 @@ export class Log {
     };
   }
 
-  /** Waits until memory holds everything committed before the call (etcd's linearizable read). */
+  /**
+   * Waits until memory holds everything committed before the call (etcd's linearizable read): at
+   * once while this instance holds the solo lease (nobody else can commit) and no batch of its own
+   * is in flight (one may have committed before memory has it); else through the fence.
+   */
   async linearize(): Promise<void> {
+    if (this.solo.serves(!this.writer.busy)) return;
     try {
       await this.tailer.syncTo(await this.fence.committed());
     } catch (e) {
@@ -205,6 +231,11 @@ export class Log {
     return Math.max(0, marks.revision - this.memory.appliedRevision());
   }
 
+  /** Whether this instance holds the solo lease now (linearizable reads without SQL). */
+  get soloLeaseHeld(): boolean {
+    return this.solo?.holding ?? false;
+  }
+
   /** The pool's connections in use and idle, where the database has a pool. */
   poolStats(): { inUse: number; idle: number } | undefined {
     return this.dialect.poolStats?.();
@@ -222,6 +253,7 @@ export class Log {
   /** Stops following, lets queued writes commit, and closes the database. */
   async close(): Promise<void> {
     await this.alarms.stop();
+    this.solo?.stop();
     await this.tailer?.stop();
     await this.writer?.stop();
     await this.compactor.stop();

@@ -21,6 +21,8 @@ export const META = {
   authTokenSecret: 'auth_token_secret',
   /** etcd's alarm list (JSON), shared by every instance: changed under its own row lock. */
   alarms: 'alarms',
+  /** The solo lease (solo.ts): who may answer linearizable reads from memory alone, and until when. */
+  soloLease: 'solo_lease',
   schemaVersion: 'schema_version',
   clusterId: 'cluster_id',
   memberId: 'member_id',
@@ -31,8 +33,24 @@ export function writerStampName(instanceId: string): string {
   return `writer.${instanceId}`;
 }
 
-/** The marks, in name order (the order the fence locks them in). */
-export const MARKS: readonly string[] = [META.authEnabled, META.authRevision, META.compactRevision, META.leaseStamp, META.revision];
+/**
+ * The marks, in name order (the order the fence locks them in). The solo lease is one: every commit
+ * locks it, and a one-request commit fails its guard when it changed since the writer saw it.
+ */
+export const MARKS: readonly string[] = [
+  META.authEnabled,
+  META.authRevision,
+  META.compactRevision,
+  META.leaseStamp,
+  META.revision,
+  META.soloLease,
+];
+
+/**
+ * The marks whose changes other instances are told of (PostgreSQL's NOTIFY): all but the solo
+ * lease, which its holder renews every moment and which changes nothing in memory.
+ */
+export const ANNOUNCED: readonly string[] = MARKS.filter((n) => n !== META.soloLease);
 
 /** etcd's auth revision and whether (since which revision) auth is on; both change only under the fence. */
 export interface AuthMarks {
@@ -48,6 +66,8 @@ export interface Marks {
   leaseStamp: string;
   /** An instance whose auth marks differ reloads users and roles. */
   auth: AuthMarks;
+  /** The solo lease as the fence row holds it ('' when nobody holds it; solo.ts). */
+  solo: string;
 }
 
 export const sameAuthMarks = (a: AuthMarks | undefined, b: AuthMarks): boolean =>
@@ -61,5 +81,6 @@ export function marksFrom(values: MetaValues): Marks {
     compactRevision: Number(values.get(META.compactRevision) ?? '-1'),
     leaseStamp: values.get(META.leaseStamp) ?? '',
     auth: { revision: Number(values.get(META.authRevision) ?? '1'), enabledAt: Number(values.get(META.authEnabled) ?? '0') },
+    solo: values.get(META.soloLease) ?? '',
   };
 }

@@ -4,14 +4,15 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Dialect } from '../dialect/dialect';
-import { MARKS, META } from './meta';
+import { ANNOUNCED, META } from './meta';
 import type { LogIdentity } from './types';
 
 /**
  * 2: the (key, revision) index is gone (schema 1 had it); the lease_stamp mark exists.
  * 3: the auth tables (auth_user, auth_role) and the auth marks and token secret exist.
+ * 4: the solo lease mark exists (a strata that does not lock it would commit inside a holder's lease).
  */
-export const SCHEMA_VERSION = 3;
+export const SCHEMA_VERSION = 4;
 
 function randomId(): string {
   return (randomBytes(8).readBigUInt64BE() >> 1n).toString();
@@ -25,7 +26,7 @@ interface OpenedSchema {
 
 /** Opens the database, creates what is missing and refuses a schema newer than this build. */
 export async function openSchema(dialect: Dialect): Promise<OpenedSchema> {
-  await dialect.open({ announce: MARKS });
+  await dialect.open({ announce: ANNOUNCED });
   await dialect.initMeta({
     [META.schemaVersion]: String(SCHEMA_VERSION),
     // An empty etcd answers revision 1; the first write is revision 2.
@@ -39,6 +40,8 @@ export async function openSchema(dialect: Dialect): Promise<OpenedSchema> {
     [META.authRevision]: '1',
     [META.authEnabled]: '0',
     [META.authTokenSecret]: randomBytes(32).toString('hex'),
+    // Nobody holds the solo lease.
+    [META.soloLease]: '',
   });
   const version = Number(await dialect.getMeta(META.schemaVersion));
   if (version > SCHEMA_VERSION) {

@@ -26,6 +26,8 @@ export class Tailer {
     private readonly follower: Follower,
     private readonly log: Logger,
     private readonly pollIntervalMs: number,
+    /** While this holds (this instance's solo lease), no other instance can commit: nothing to look for. */
+    private readonly idle: () => boolean = () => false,
   ) {}
 
   async start(): Promise<void> {
@@ -67,6 +69,7 @@ export class Tailer {
   }
 
   private async run(): Promise<void> {
+    if (this.idle()) return;
     try {
       await this.syncTo(await this.fence.read());
       if (this.failing) this.log.info('log tail recovered');

@@ -21,12 +21,16 @@ import { BatchSql } from './batch-sql';
 import { JobQueue, pendingJob } from './job-queue';
 import { failJobs } from './batch-failure';
 import { retryDelayMs, sleep } from './backoff';
+import type { SoloLease, SoloTurn } from './solo';
 
 /** What the writer tells the space quota: bytes committed, and a full disk. */
 interface SpaceEvents {
   wrote(bytes: number): void;
   diskFull(): void;
 }
+
+/** Past the end of another instance's solo lease by the database clock, before a batch runs again. */
+const SOLO_SLACK_MS = 5;
 
 /** The shortcut was refused while a batch was sent behind it: that one is taken back first, then this one runs again. */
 const TAKE_BACK = new Error('a batch sent behind this one is taken back first');
@@ -42,24 +46,28 @@ export class BatchWriter {
   private readonly fenced: FencedCommits;
   private readonly sql: BatchSql;
   private readonly host: FlightHost;
+  /** performance.now() before which no batch starts: another instance's solo lease stands until then. */
+  private resumeAt = 0;
 
   constructor(
     private readonly dialect: Dialect,
     private readonly follower: Follower,
     private readonly log: Logger,
     instanceId: string,
+    private readonly solo: SoloLease,
     private readonly space?: SpaceEvents,
     private readonly observer?: LogObserver,
     /** Whether a batch may be sent while the one ahead is in flight. */
     private readonly pipelined = false,
   ) {
     this.stampName = writerStampName(instanceId);
-    this.sql = new BatchSql(dialect, follower, this.stampName);
+    this.sql = new BatchSql(dialect, follower, this.stampName, solo);
     this.fenced = new FencedCommits(
       dialect,
       follower,
       (state, fenceRevision, stamp) => this.sql.metaOf(state, fenceRevision, stamp),
       this.stampName,
+      solo,
     );
     this.host = {
       dialect,
@@ -91,6 +99,11 @@ export class BatchWriter {
     });
   }
 
+  /** Whether a batch is queued or in flight (its commit may have landed before memory has it). */
+  get busy(): boolean {
+    return this.running;
+  }
+
   /** Stops taking jobs and resolves once everything queued has been committed. */
   async stop(): Promise<void> {
     this.stopped = true;
@@ -99,7 +112,11 @@ export class BatchWriter {
   }
 
   private async loop(): Promise<void> {
-    while (this.queue.length > 0) await this.follower.exclusive(() => this.drain());
+    while (this.queue.length > 0) {
+      const pause = this.resumeAt - performance.now();
+      if (pause > 0) await sleep(pause);
+      await this.follower.exclusive(() => this.drain());
+    }
     this.running = false;
     const idle = this.idle;
     this.idle = [];
@@ -190,6 +207,7 @@ export class BatchWriter {
       }
       if (failure === undefined && ev) {
         this.fenced.committed(ev);
+        if (ev.solo) this.soloCommitted(ev.solo);
         return this.finish(batch, ev.state);
       }
       await takeBackBehind(this.host, f, failure);
@@ -226,6 +244,12 @@ export class BatchWriter {
       this.fail(batch, failure);
       return;
     }
+  }
+
+  /** A batch under the fence committed: the lease it took or renewed holds; one that revoked another's waits it out. */
+  private soloCommitted(turn: SoloTurn): void {
+    this.solo.committed(turn);
+    if (turn.kind === 'wait') this.resumeAt = performance.now() + turn.waitMs + SOLO_SLACK_MS;
   }
 
   /** Fails every job of `batch` with what a client is told about `failure`. */

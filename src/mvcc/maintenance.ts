@@ -66,6 +66,11 @@ export class StoreMaintenance {
     return { watch: this.hub.counts(), pool: this.log.poolStats(), hosts: this.log.hostHealth(), recoveries: this.log.outage.recoveries };
   }
 
+  /** Whether this instance holds the solo lease (linearizable reads answered without SQL). */
+  soloLeaseHeld(): boolean {
+    return this.log.soloLeaseHeld;
+  }
+
   /** Committed revisions not yet applied here (watch lag), read from the database. */
   watchLag(): Promise<number> {
     return this.log.lag();
