@@ -16,6 +16,12 @@ import { META } from './meta';
  */
 const FIRST_WINDOW = 1;
 const MAX_WINDOW = 100_000;
+/**
+ * Where a window holds the event loop (SQLite): a row whose predecessor is deleted costs tens of
+ * microseconds, one that has none (a key's first version) under one, so windows grown on a run of
+ * first versions took 100-400 ms at the first run of overwrites. This many stay near 50 ms there.
+ */
+const MAX_BLOCKING_WINDOW = 2048;
 const TARGET_MS = 10;
 /** A compaction that takes longer than this reports its progress this often. */
 const PROGRESS_EVERY_MS = 5000;
@@ -69,7 +75,7 @@ export class Compactor {
       const upTo = await this.windowEnd(this.done, window);
       deleted += await this.window(this.done, upTo);
       const took = performance.now() - t0;
-      window = nextWindow(window, took);
+      window = nextWindow(window, took, this.dialect.capabilities.blocksEventLoop ? MAX_BLOCKING_WINDOW : MAX_WINDOW);
       this.done = upTo;
       if (Date.now() - lastReport >= PROGRESS_EVERY_MS) {
         lastReport = Date.now();
@@ -116,9 +122,12 @@ export class Compactor {
   }
 }
 
-/** Halves the window after a slow one, doubles it after a quick one. */
-export function nextWindow(window: number, ms: number): number {
-  if (ms > 2 * TARGET_MS) return Math.max(1, Math.floor(window / 2));
-  if (ms < TARGET_MS / 2) return Math.min(MAX_WINDOW, window * 2);
-  return window;
+/**
+ * After a slow window, the size that would have taken TARGET_MS at its pace (at most half); after
+ * a quick one, twice the size, up to `max`.
+ */
+export function nextWindow(window: number, ms: number, max = MAX_WINDOW): number {
+  if (ms > 2 * TARGET_MS) return Math.max(1, Math.min(Math.floor(window / 2), Math.floor((window * TARGET_MS) / ms)));
+  if (ms < TARGET_MS / 2) return Math.min(max, window * 2);
+  return Math.min(max, window);
 }

@@ -127,11 +127,15 @@ forEachBackend('physical compaction windows', (backend) => {
 });
 
 describe('physical compaction window sizes', () => {
-  it('halve after a slow window, double after a quick one, within bounds', () => {
-    expect(nextWindow(64, 50)).toBe(32);
+  it('shrink to the pace of a slow window (at least by half), double after a quick one, within bounds', () => {
+    expect(nextWindow(64, 50)).toBe(12);
+    expect(nextWindow(64, 25)).toBe(25);
+    expect(nextWindow(16_384, 400)).toBe(409);
     expect(nextWindow(1, 50)).toBe(1);
     expect(nextWindow(64, 1)).toBe(128);
     expect(nextWindow(100_000, 1)).toBe(100_000);
+    expect(nextWindow(2048, 1, 2048)).toBe(2048);
+    expect(nextWindow(4096, 10, 2048)).toBe(2048);
     expect(nextWindow(64, 10)).toBe(64);
   });
 });
