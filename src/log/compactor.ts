@@ -122,12 +122,9 @@ export class Compactor {
   }
 }
 
-/**
- * After a slow window, the size that would have taken TARGET_MS at its pace (at most half); after
- * a quick one, twice the size, up to `max`.
- */
+/** Halves the window after a slow one, doubles it after a quick one, up to `max`. */
 export function nextWindow(window: number, ms: number, max = MAX_WINDOW): number {
-  if (ms > 2 * TARGET_MS) return Math.max(1, Math.min(Math.floor(window / 2), Math.floor((window * TARGET_MS) / ms)));
+  if (ms > 2 * TARGET_MS) return Math.max(1, Math.floor(window / 2));
   if (ms < TARGET_MS / 2) return Math.min(max, window * 2);
   return Math.min(max, window);
 }

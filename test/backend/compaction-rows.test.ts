@@ -121,16 +121,14 @@ forEachBackend('physical compaction windows', (backend) => {
     if (!fx.dialect.capabilities.blocksEventLoop) return;
     const held = windows.slice(0, -1).reduce((n, w) => n + w.ms, 0);
     expect(held).toBeGreaterThan(10);
-    // Timers fire on the loop's cached clock, up to a millisecond early by performance.now().
+    // Timers run on millisecond ticks: one may fire up to a millisecond early by performance.now().
     for (let i = 1; i < windows.length; i++) expect(windows[i].idleBefore).toBeGreaterThanOrEqual(windows[i - 1].ms - 1.5);
   });
 });
 
 describe('physical compaction window sizes', () => {
-  it('shrink to the pace of a slow window (at least by half), double after a quick one, within bounds', () => {
-    expect(nextWindow(64, 50)).toBe(12);
-    expect(nextWindow(64, 25)).toBe(25);
-    expect(nextWindow(16_384, 400)).toBe(409);
+  it('halve after a slow window, double after a quick one, within bounds', () => {
+    expect(nextWindow(64, 50)).toBe(32);
     expect(nextWindow(1, 50)).toBe(1);
     expect(nextWindow(64, 1)).toBe(128);
     expect(nextWindow(100_000, 1)).toBe(100_000);
