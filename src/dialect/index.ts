@@ -8,7 +8,7 @@ export function createDialect(endpoint: Endpoint, opts: DatastoreOptions, log: L
   switch (endpoint.kind) {
     case 'sqlite': {
       const { SqliteDialect } = loadModule<typeof import('./sqlite/dialect')>('./sqlite/dialect');
-      return new SqliteDialect(endpoint);
+      return new SqliteDialect(endpoint, log);
     }
     case 'postgres': {
       const { PostgresDialect } = loadModule<typeof import('./postgres/dialect')>('./postgres/dialect');

@@ -9,3 +9,8 @@ const load = createRequire(__filename);
 export function loadModule<T>(id: string): T {
   return load(id) as T;
 }
+
+/** The file `loadModule(id)` would load: for a worker thread, which has no such folder to resolve from. */
+export function modulePath(id: string): string {
+  return load.resolve(id);
+}

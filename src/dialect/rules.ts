@@ -58,6 +58,11 @@ export interface EngineRules {
    * for statements that run in one; the adaptive window then shrank to one revision.
    */
   readonly compactionSetup: readonly string[];
+  /**
+   * The engine runs inside this process and its calls are synchronous (better-sqlite3): while a
+   * statement runs, no request is served, so long work leaves the event loop free between steps.
+   */
+  readonly blocksEventLoop: boolean;
 }
 
 /** PostgreSQL's serialization failure, deadlock, too many connections. */
@@ -78,6 +83,7 @@ const MYSQL: EngineRules = {
   maxTxnBytes: undefined,
   fencedWrites: true,
   compactionSetup: [],
+  blocksEventLoop: false,
 };
 
 export const ENGINE_RULES: Readonly<Record<Engine, EngineRules>> = {
@@ -92,6 +98,7 @@ export const ENGINE_RULES: Readonly<Record<Engine, EngineRules>> = {
     maxTxnBytes: undefined,
     fencedWrites: false,
     compactionSetup: [],
+    blocksEventLoop: true,
   },
   postgres: {
     engine: 'postgres',
@@ -104,6 +111,7 @@ export const ENGINE_RULES: Readonly<Record<Engine, EngineRules>> = {
     maxTxnBytes: undefined,
     fencedWrites: true,
     compactionSetup: ['SET LOCAL jit = off'],
+    blocksEventLoop: false,
   },
   mysql: MYSQL,
   mariadb: { ...MYSQL, engine: 'mariadb' },
@@ -123,6 +131,7 @@ export const ENGINE_RULES: Readonly<Record<Engine, EngineRules>> = {
     maxTxnBytes: 2048 * MiB - 1,
     fencedWrites: false,
     compactionSetup: [],
+    blocksEventLoop: false,
   },
   cockroachdb: {
     engine: 'cockroachdb',
@@ -139,6 +148,7 @@ export const ENGINE_RULES: Readonly<Record<Engine, EngineRules>> = {
     maxTxnBytes: 64 * MiB,
     fencedWrites: false,
     compactionSetup: [],
+    blocksEventLoop: false,
   },
   yugabytedb: {
     engine: 'yugabytedb',
@@ -153,6 +163,7 @@ export const ENGINE_RULES: Readonly<Record<Engine, EngineRules>> = {
     maxTxnBytes: 255 * MiB,
     fencedWrites: false,
     compactionSetup: [],
+    blocksEventLoop: false,
   },
   tidb: {
     engine: 'tidb',
@@ -167,6 +178,7 @@ export const ENGINE_RULES: Readonly<Record<Engine, EngineRules>> = {
     maxTxnBytes: 100 * 1000 * 1000,
     fencedWrites: false,
     compactionSetup: [],
+    blocksEventLoop: false,
   },
 };
 

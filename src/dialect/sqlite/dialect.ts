@@ -1,4 +1,5 @@
 /** The SQLite dialect: one writer connection in WAL mode plus one reader, all calls synchronous. */
+import type { Logger } from 'pino';
 import type { SqliteEndpoint } from '../../config';
 import { authName, encodeRole, encodeUser, toAuthRows, type RawAuthRowOfKind } from '../auth-rows';
 import {
@@ -58,8 +59,8 @@ export class SqliteDialect implements Dialect {
   /** Committed meta rows by the names read, valid while data_version holds. */
   private readonly readCache = new Map<string, CachedMeta>();
 
-  constructor(endpoint: SqliteEndpoint) {
-    this.driver = new SqliteDriver(endpoint);
+  constructor(endpoint: SqliteEndpoint, log?: Logger) {
+    this.driver = new SqliteDriver(endpoint, log);
   }
 
   async open(options?: OpenOptions): Promise<void> {
@@ -68,7 +69,7 @@ export class SqliteDialect implements Dialect {
   }
 
   async close(): Promise<void> {
-    this.driver.close();
+    await this.driver.close();
   }
 
   async write<T>(fn: (tx: WriteTx) => Promise<T>): Promise<T> {

@@ -6,9 +6,11 @@
 import { closeSync, mkdirSync, openSync } from 'node:fs';
 import * as path from 'node:path';
 import type BetterSqlite3 from 'better-sqlite3';
+import type { Logger } from 'pino';
 import type { SqliteEndpoint } from '../../config';
 import { loadModule } from '../load-module';
 import { PRAGMAS, prepareTransaction, type TransactionStatements } from './statements';
+import { BACKSTOP_PAGES, Checkpointer } from './checkpointer';
 
 type Db = BetterSqlite3.Database;
 
@@ -16,8 +18,12 @@ export class SqliteDriver {
   writer!: Db;
   reader!: Db;
   private tx!: TransactionStatements;
+  private checkpointer: Checkpointer | undefined;
 
-  constructor(private readonly endpoint: SqliteEndpoint) {}
+  constructor(
+    private readonly endpoint: SqliteEndpoint,
+    private readonly log?: Logger,
+  ) {}
 
   /** Opens the file (creating it and its folder if missing) and runs `schema` before the reader opens. */
   open(schema: string): void {
@@ -34,6 +40,12 @@ export class SqliteDriver {
     this.reader = new Database(file, { timeout: this.endpoint.busyTimeoutMs, readonly: true });
     this.reader.defaultSafeIntegers(true);
     this.tx = prepareTransaction(this.writer);
+    if (file !== ':memory:') {
+      this.writer.pragma(PRAGMAS.autoCheckpoint(BACKSTOP_PAGES));
+      this.checkpointer = new Checkpointer(file, this.endpoint.busyTimeoutMs, (error) =>
+        this.log?.warn({ error }, 'WAL checkpoint failed; the writer checkpoints past its backstop'),
+      );
+    }
   }
 
   /** A read-only connection of its own on the same file (a long read that must not share the reader). */
@@ -44,8 +56,11 @@ export class SqliteDriver {
     return db;
   }
 
-  close(): void {
+  async close(): Promise<void> {
     if (!this.writer) return;
+    // The worker's connection first: the last one to close folds the WAL in and removes it.
+    await this.checkpointer?.stop();
+    this.checkpointer = undefined;
     this.reader.close();
     this.writer.close();
   }

@@ -31,6 +31,7 @@ export const PRAGMAS = {
   journalMode: 'journal_mode = WAL',
   synchronous: (mode: SqliteSync) => `synchronous = ${mode}`,
   checkpoint: 'wal_checkpoint(TRUNCATE)',
+  autoCheckpoint: (pages: number) => `wal_autocheckpoint = ${pages}`,
 } as const;
 
 export const VACUUM = 'VACUUM';
