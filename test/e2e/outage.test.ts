@@ -16,6 +16,7 @@ import { dbProxy } from '../helpers/db-proxy';
 import { expectGrpcError } from '../helpers/grpc-error';
 import { freePort, waitFor } from '../helpers/ports';
 import { startStrata, STRATA_BIN } from '../helpers/servers';
+import { SOLO_TTL_MS, takeSoloLease } from '../helpers/solo';
 import { databaseFor, PG_BASE, testBackend } from '../helpers/targets';
 
 const TIMED_OUT = 'etcdserver: request timed out';
@@ -79,7 +80,8 @@ describe.runIf(pg)('database outages (PostgreSQL behind a proxy)', () => {
 
   it('an outage answers Unavailable "request timed out", logs one line at each end, and heals', async () => {
     const proxy = await dbProxy(pgTarget());
-    const server = await startStrata({ endpoint: pgBehind(proxy.port), onCleanup: (d) => pg!.drop(d) });
+    // Every linearizable read through the database (the solo lease's case is the next test).
+    const server = await startStrata({ endpoint: pgBehind(proxy.port), args: ['--solo-reads', 'off'], onCleanup: (d) => pg!.drop(d) });
     const c = createClient(server.address);
     try {
       await c.kv.Put({ key: b('k'), value: b('1') });
@@ -97,6 +99,37 @@ describe.runIf(pg)('database outages (PostgreSQL behind a proxy)', () => {
       expect(logs.match(/"msg":"database reachable again"/g), logs).toHaveLength(1);
       // No stack traces (pino's err serializer writes "stack":"Error: …\n    at …").
       expect(logs).not.toMatch(/\\n\s+at /);
+    } finally {
+      c.close();
+      await proxy.open();
+      expect(await server.stop()).toBe(0);
+      server.cleanup();
+      await proxy.cut();
+    }
+  }, 60_000);
+
+  it('with the solo lease held, linearizable reads answer from memory only until the lease would have ended', async () => {
+    const proxy = await dbProxy(pgTarget());
+    const server = await startStrata({ endpoint: pgBehind(proxy.port), args: ['--solo-reads', 'on'], onCleanup: (d) => pg!.drop(d) });
+    const c = createClient(server.address);
+    try {
+      await c.kv.Put({ key: b('k'), value: b('1') });
+      await takeSoloLease(server, c, 'k');
+      await proxy.cut();
+      const cutAt = Date.now();
+      // Nobody else can commit before the lease's end: the read from memory is still linearizable.
+      const early = await c.kv.Range({ key: b('k') }).then(
+        (r) => r.kvs[0].value.toString(),
+        (e: grpc.ServiceError) => `${e.code} ${e.details}`,
+      );
+      expect(['1', `${grpc.status.UNAVAILABLE} ${TIMED_OUT}`]).toContain(early);
+      await expectGrpcError(c.kv.Put({ key: b('k'), value: b('2') }), grpc.status.UNAVAILABLE, TIMED_OUT);
+      // The lease could not be renewed: once it would have ended, the fence is read again and fails.
+      await new Promise((r) => setTimeout(r, Math.max(0, cutAt + SOLO_TTL_MS + 100 - Date.now())));
+      await expectGrpcError(c.kv.Range({ key: b('k') }), grpc.status.UNAVAILABLE, TIMED_OUT);
+      await proxy.open();
+      await waitFor(async () => !!(await c.kv.Put({ key: b('k'), value: b('3') })), 20_000, 'writes again');
+      expect((await c.kv.Range({ key: b('k') })).kvs[0].value.toString()).toBe('3');
     } finally {
       c.close();
       await proxy.open();

@@ -7,29 +7,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { get } from '../gateway/http';
 import { b, createClient, s, type EtcdClient } from '../helpers/client';
 import { startStrata, type Server } from '../helpers/servers';
+import { SOLO_TTL_MS, takeSoloLease as takeLease } from '../helpers/solo';
 import { forEachBackend, type Backend } from '../helpers/targets';
 import { requireBuild } from './strata-cli';
 
-const TTL_MS = 2000;
-
-async function held(server: Server): Promise<boolean> {
-  const text = (await get(server.url, '/metrics')).text;
-  return /^strata_solo_lease_held 1$/m.test(text);
-}
-
-/** Reads `key` linearizably through `c` until `server` reports the lease held. */
-async function takeLease(server: Server, c: EtcdClient, key: string): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    await c.kv.Range({ key: b(key) });
-    if (await held(server)) return;
-    if (Date.now() > deadline) throw new Error(`no solo lease within 10 s; logs:\n${server.logs()}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+const TTL_MS = SOLO_TTL_MS;
 
 const valueOf = async (c: EtcdClient, key: string): Promise<string | undefined> => {
   const kvs = (await c.kv.Range({ key: b(key) })).kvs ?? [];
