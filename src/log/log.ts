@@ -261,11 +261,17 @@ export class Log {
   }
 
   private async restore(marks: Marks, reason: 'open' | 'reload'): Promise<number> {
-    const loaded = await loadSnapshot(this.dialect, () => this.fence.read(), marks, this.baseLog.child({ component: 'loader' }));
-    this.memory.restore(loaded.snapshot, reason);
+    const loaded = await loadSnapshot(
+      this.dialect,
+      () => this.fence.read(),
+      marks,
+      () => this.memory.rebuild(),
+      this.baseLog.child({ component: 'loader' }),
+    );
+    loaded.build.finish(loaded.snapshot, reason);
     this.follower.leaseStamp = loaded.marks.leaseStamp;
     this.follower.authMarks = loaded.marks.auth;
-    return loaded.snapshot.rows.length;
+    return loaded.rows;
   }
 
   /** Fell behind a compaction by another instance: memory is rebuilt from the database. */

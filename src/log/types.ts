@@ -39,14 +39,23 @@ export interface LogIdentity {
   memberId: bigint;
 }
 
-/** The database's state at one revision: what memory is rebuilt from. */
+/** The database's state at one revision besides its rows: what memory is rebuilt from. */
 export interface LogSnapshot {
   revision: number;
   compactRevision: number;
-  /** Every row at or below `revision`, in (revision, sub) order. */
-  rows: LogRow[];
   leases: LeaseRow[];
   auth: AuthSnapshot;
+}
+
+/**
+ * Memory's next state, built beside the current one from a snapshot's rows (every row at or below
+ * its revision), handed over chunk by chunk in (revision, sub) order as they are read, so no row is
+ * held twice and a chunk's temporaries die young. Nothing changes until `finish`.
+ */
+export interface SnapshotBuild {
+  add(rows: LogRow[]): void;
+  /** Replaces memory by the build, at the snapshot's revision. */
+  finish(snapshot: LogSnapshot, reason: 'open' | 'reload'): void;
 }
 
 /** Registers an in-memory change to revert if the job fails or its batch does not commit. */
@@ -99,8 +108,9 @@ export interface LogFollower {
   /** Another instance compacted the log at `revision`. */
   compactRemote(revision: number): void;
   /**
-   * Memory is replaced by the database's state: at open, and when this instance fell behind a
-   * compaction that may have deleted rows it never applied.
+   * Memory is to be replaced by the database's state: at open, and when this instance fell behind
+   * a compaction that may have deleted rows it never applied. A build that is never finished (the
+   * load raced a compaction and starts again) is dropped.
    */
-  restore(snapshot: LogSnapshot, reason: 'open' | 'reload'): void;
+  rebuild(): SnapshotBuild;
 }

@@ -3,10 +3,10 @@
  * whole snapshots at open or after falling behind a compaction, applied to the index, the lease
  * table and the watchers exactly as local commits are.
  */
-import type { AuthSnapshot, LeaseRow, LogFollower, LogRow, LogSnapshot } from '../log/types';
+import type { AuthSnapshot, LeaseRow, LogFollower, LogRow, LogSnapshot, SnapshotBuild } from '../log/types';
 import type { AuthState } from './auth/auth-state';
 import type { LeaseTable } from './lease-table';
-import { livePrev, type Change, type RevisionIndex } from './revision-index';
+import { IndexLoad, livePrev, type Change, type RevisionIndex } from './revision-index';
 import type { WatchHub } from './watch/watch-hub';
 
 /** Makes changes (already appended to the index) committed up to `upTo` and tells the watchers. */
@@ -56,10 +56,15 @@ export class LogApplier implements LogFollower {
     this.compacted(revision);
   }
 
-  restore(s: LogSnapshot, reason: 'open' | 'reload'): void {
+  rebuild(): SnapshotBuild {
+    const load = new IndexLoad();
+    return { add: (rows) => load.add(rows), finish: (s, reason) => this.restore(load, s, reason) };
+  }
+
+  private restore(load: IndexLoad, s: LogSnapshot, reason: 'open' | 'reload'): void {
     const index = this.index;
     index.reset();
-    index.load(s.rows);
+    index.install(load);
     index.revision = s.revision;
     index.compact(s.compactRevision);
     index.recountLive();

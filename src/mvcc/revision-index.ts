@@ -23,8 +23,29 @@ export function livePrev(c: Change): Version | undefined {
   return c.prev && !c.prev.deleted ? c.prev : undefined;
 }
 
+/**
+ * A bulk load built beside the index: rows in revision order, in as many calls as they come in;
+ * `RevisionIndex.install` swaps it in.
+ */
+export class IndexLoad {
+  readonly byKey = new Map<string, KeyHistory>();
+  /** The bytes of the versions loaded. */
+  readonly slabs = new Slabs();
+
+  add(rows: Iterable<LogRow>): void {
+    const byKey = this.byKey;
+    for (const row of rows) {
+      const k = row.key.toString('latin1');
+      const v = new Version(row, this.slabs);
+      const h = byKey.get(k);
+      if (h) h.push(v);
+      else byKey.set(k, new KeyHistory(k, v));
+    }
+  }
+}
+
 export class RevisionIndex {
-  private readonly byKey = new Map<string, KeyHistory>();
+  private byKey = new Map<string, KeyHistory>();
   private ordered = new OrderedKeys<KeyHistory>();
   /** The bytes of every version. */
   private slabs = new Slabs();
@@ -144,15 +165,17 @@ export class RevisionIndex {
 
   /** Loads history in bulk (rows in revision order); liveness is counted by `recountLive`. */
   load(rows: Iterable<LogRow>): void {
-    for (const row of rows) {
-      const k = row.key.toString('latin1');
-      const v = new Version(row, this.slabs);
-      const h = this.byKey.get(k);
-      if (h) h.push(v);
-      else this.byKey.set(k, new KeyHistory(k, v));
-    }
+    const l = new IndexLoad();
+    l.add(rows);
+    this.install(l);
+  }
+
+  /** Replaces every key by a finished bulk load; liveness is counted by `recountLive`. */
+  install(l: IndexLoad): void {
     this.epoch++;
-    const all = [...this.byKey.values()].sort((a, b) => (a.k < b.k ? -1 : a.k > b.k ? 1 : 0));
+    this.byKey = l.byKey;
+    this.slabs = l.slabs;
+    const all = [...l.byKey.values()].sort((a, b) => (a.k < b.k ? -1 : a.k > b.k ? 1 : 0));
     this.ordered = OrderedKeys.fromSorted(all);
   }
 

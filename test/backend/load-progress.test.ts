@@ -1,6 +1,7 @@
 /** Start-up load reports progress: with the report interval at 0 every chunk is logged. */
 import pino from 'pino';
 import { expect, it } from 'vitest';
+import type { LogRow } from '../../src/dialect/dialect';
 import { loadSnapshot } from '../../src/log/loader';
 import { marksFrom } from '../../src/log/meta';
 import { MARKS } from '../../src/log/meta';
@@ -15,8 +16,17 @@ forEachBackend('load progress', (backend) => {
     const lines: Array<Record<string, unknown>> = [];
     const log = pino({ level: 'info' }, { write: (s: string) => void lines.push(JSON.parse(s) as Record<string, unknown>) });
     const marks = marksFrom(await fx.dialect.readMeta(MARKS));
-    const loaded = await loadSnapshot(fx.dialect, async () => marks, marks, log, 0);
-    expect(loaded.snapshot.rows.length).toBe(5);
+    const rows: LogRow[] = [];
+    const loaded = await loadSnapshot(
+      fx.dialect,
+      async () => marks,
+      marks,
+      () => ({ add: (rs: LogRow[]) => void rows.push(...rs) }),
+      log,
+      0,
+    );
+    expect(loaded.rows).toBe(5);
+    expect(rows.map((r) => r.key.toString())).toEqual(['k0', 'k1', 'k2', 'k3', 'k4']);
     expect(lines.find((l) => l.msg === 'loading the log')).toMatchObject({ rows: 5, of: marks.revision });
   });
 });

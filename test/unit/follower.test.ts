@@ -12,7 +12,7 @@ import { SqliteDialect } from '../../src/dialect/sqlite/dialect';
 import { Follower } from '../../src/log/follower';
 import { MARKS, marksFrom, META, type Marks } from '../../src/log/meta';
 import { openSchema } from '../../src/log/schema';
-import type { AuthSnapshot, LeaseRow, LogFollower, LogRow, LogSnapshot } from '../../src/log/types';
+import type { AuthSnapshot, LeaseRow, LogFollower, LogRow, SnapshotBuild } from '../../src/log/types';
 
 /** Memory as the follower sees it: records every call, in order. */
 class Recorder implements LogFollower {
@@ -39,8 +39,8 @@ class Recorder implements LogFollower {
     this.calls.push(`compact ${revision}`);
     this.compacted = revision;
   }
-  restore(s: LogSnapshot): void {
-    this.calls.push(`restore ${s.revision}`);
+  rebuild(): SnapshotBuild {
+    return { add: () => undefined, finish: (s) => void this.calls.push(`restore ${s.revision}`) };
   }
 }
 

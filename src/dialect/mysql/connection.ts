@@ -6,12 +6,14 @@ import type { PoolConnection, RowDataPacket } from 'mysql2/promise';
 import { authName, encodeRole, encodeUser, toAuthRows, type RawAuthRowOfKind } from '../auth-rows';
 import { insertChunks, powerOfTwoChunks } from '../chunks';
 import type { AuthChanges, AuthRows, LeaseRow, LogRow, WriteTx } from '../dialect';
-import { toLeaseRow, toLockedMeta, toLogRow, type RawLeaseRow, type RawLockedMetaRow, type RawLogRow } from '../rows';
+import { toLeaseRow, toLockedMeta, toLogRow, type RawLeaseRow, type RawLockedMetaRow, type RawLogColumns } from '../rows';
 import { SQL, SQL_FOR_COUNT } from './statements';
 
 export type Queryable = Pick<PoolConnection, 'execute' | 'query'>;
 /** Rows as mysql2 types them. */
 export type Rows<T> = Array<T & RowDataPacket>;
+/** Log rows asked for as arrays of columns (`rowsAsArray`). */
+export type LogColumns = Array<RawLogColumns & RowDataPacket[]>;
 
 /** Rows or names per statement, at most. */
 export const MAX_CHUNK = 256;
@@ -62,7 +64,7 @@ async function insertRowsOn(c: Queryable, rows: LogRow[], insertBytes: number): 
 }
 
 export async function rowsAfterOn(c: Queryable, after: number, upTo: number): Promise<LogRow[]> {
-  const [rows] = await c.execute<Rows<RawLogRow>>(SQL.rowsAfter, [after, upTo]);
+  const [rows] = await c.execute<LogColumns>({ sql: SQL.rowsAfter, rowsAsArray: true }, [after, upTo]);
   return rows.map(toLogRow);
 }
 

@@ -31,8 +31,8 @@ import {
   type WriteTx,
   type WriterLease,
 } from '../dialect';
-import { toKineRow, toLogRow, toMetaValues, type RawKineRow, type RawLogRow, type RawMetaRow } from '../rows';
-import { loadAuthOn, loadLeasesOn, rowsAfterOn, setMetaOn, writeTxOn, type Rows } from './connection';
+import { toKineRow, toLogRow, toMetaValues, type RawKineRow, type RawMetaRow } from '../rows';
+import { loadAuthOn, loadLeasesOn, rowsAfterOn, setMetaOn, writeTxOn, type LogColumns, type Rows } from './connection';
 import { MysqlDriver } from './driver';
 import type { HostHealth } from '../hosts';
 import { ENGINE_RULES } from '../rules';
@@ -247,7 +247,11 @@ export class MysqlDialect implements Dialect {
   }
 
   async loadRows(afterRevision: number, afterSub: number, limit: number): Promise<LogRow[]> {
-    const [rows] = await this.driver.pool.query<Rows<RawLogRow>>(SQL.loadRows(limit), [afterRevision, afterRevision, afterSub]);
+    const [rows] = await this.driver.pool.query<LogColumns>({ sql: SQL.loadRows(limit), rowsAsArray: true }, [
+      afterRevision,
+      afterRevision,
+      afterSub,
+    ]);
     return rows.map(toLogRow);
   }
 
@@ -266,7 +270,9 @@ export class MysqlDialect implements Dialect {
       fn({
         readMeta: async (names) => toMetaValues((await c.execute<Rows<RawMetaRow>>(SQL_FOR_COUNT.meta(names.length), [...names]))[0]),
         loadRows: async (afterRevision, afterSub, limit) =>
-          (await c.query<Rows<RawLogRow>>(SQL.loadRows(limit), [afterRevision, afterRevision, afterSub]))[0].map(toLogRow),
+          (await c.query<LogColumns>({ sql: SQL.loadRows(limit), rowsAsArray: true }, [afterRevision, afterRevision, afterSub]))[0].map(
+            toLogRow,
+          ),
         loadLeases: () => loadLeasesOn(c),
       }),
     );

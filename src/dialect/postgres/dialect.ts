@@ -35,7 +35,7 @@ import {
   type RawKineRow,
   type RawLeaseRow,
   type RawLockedMetaRow,
-  type RawLogRow,
+  type RawLogColumns,
   type RawMetaRow,
 } from '../rows';
 import { PostgresDriver } from './driver';
@@ -43,7 +43,7 @@ import type { HostHealth } from '../hosts';
 import { ENGINE_RULES } from '../rules';
 import { isConnectionError, isDiskFull, isSchemaRace, transientFor } from './errors';
 import { schema, SCHEMA_LOCK_ID } from './schema';
-import { AUTH_SQL, prepared, SQL } from './statements';
+import { AUTH_SQL, prepared, preparedLogRows, SQL } from './statements';
 
 type Queryable = Pick<PoolClient, 'query'>;
 
@@ -178,7 +178,7 @@ export class PostgresDialect implements Dialect {
   }
 
   async loadRows(afterRevision: number, afterSub: number, limit: number): Promise<LogRow[]> {
-    return (await this.driver.pool.query<RawLogRow>(prepared('loadRows', [afterRevision, afterSub, limit]))).rows.map(toLogRow);
+    return logRowsOn(this.driver.pool, 'loadRows', [afterRevision, afterSub, limit]);
   }
 
   async hasKineTable(): Promise<boolean> {
@@ -194,8 +194,7 @@ export class PostgresDialect implements Dialect {
       (c) =>
         fn({
           readMeta: async (names) => toMetaValues((await c.query<RawMetaRow>(prepared('meta', [names]))).rows),
-          loadRows: async (afterRevision, afterSub, limit) =>
-            (await c.query<RawLogRow>(prepared('loadRows', [afterRevision, afterSub, limit]))).rows.map(toLogRow),
+          loadRows: (afterRevision, afterSub, limit) => logRowsOn(c, 'loadRows', [afterRevision, afterSub, limit]),
           loadLeases: () => loadLeasesOn(c),
         }),
       SQL.beginConsistent,
@@ -237,8 +236,12 @@ export class PostgresDialect implements Dialect {
   }
 }
 
-async function rowsAfterOn(c: Queryable, after: number, upTo: number): Promise<LogRow[]> {
-  return (await c.query<RawLogRow>(prepared('rowsAfter', [after, upTo]))).rows.map(toLogRow);
+function rowsAfterOn(c: Queryable, after: number, upTo: number): Promise<LogRow[]> {
+  return logRowsOn(c, 'rowsAfter', [after, upTo]);
+}
+
+async function logRowsOn(c: Queryable, name: 'rowsAfter' | 'loadRows', values: unknown[]): Promise<LogRow[]> {
+  return (await c.query<RawLogColumns>(preparedLogRows(name, values))).rows.map(toLogRow);
 }
 
 async function loadLeasesOn(c: Queryable): Promise<LeaseRow[]> {

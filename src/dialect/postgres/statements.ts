@@ -3,7 +3,7 @@
  * (server-side prepared, parsed once per connection); the rest run rarely and go as plain text.
  * Multi-row writes bind one array per column and `unnest` them: one statement text for any count.
  */
-import type { QueryConfig } from 'pg';
+import type { QueryArrayConfig, QueryConfig } from 'pg';
 import { LOAD_AUTH } from '../auth-rows';
 import { NOTIFY_CHANNEL } from './schema';
 
@@ -45,6 +45,11 @@ const PREPARED = {
 /** A server-side prepared statement with its values, named after its key in PREPARED. */
 export function prepared(name: keyof typeof PREPARED, values: unknown[]): QueryConfig {
   return { name: `strata_${name}`, text: PREPARED[name], values };
+}
+
+/** The same for a statement of log rows, which come as arrays of columns (rows.ts's RawLogColumns). */
+export function preparedLogRows(name: 'rowsAfter' | 'loadRows', values: unknown[]): QueryArrayConfig {
+  return { ...prepared(name, values), rowMode: 'array' };
 }
 
 /** Rarely run: auth changes. */

@@ -16,7 +16,16 @@ import {
   type WriteTx,
 } from '../dialect';
 import { insertChunks } from '../chunks';
-import { toKineRow, toLeaseRow, toLogRow, toMetaValues, type RawKineRow, type RawLeaseRow, type RawLogRow, type RawMetaRow } from '../rows';
+import {
+  toKineRow,
+  toLeaseRow,
+  toLogRow,
+  toMetaValues,
+  type RawKineRow,
+  type RawLeaseRow,
+  type RawLogColumns,
+  type RawMetaRow,
+} from '../rows';
 import { SqliteDriver } from './driver';
 import { ENGINE_RULES } from '../rules';
 import { isDiskFull, isTransient } from './errors';
@@ -33,7 +42,7 @@ interface CachedMeta {
   version: bigint;
 }
 
-const logRows = (rows: unknown[]): LogRow[] => (rows as RawLogRow[]).map(toLogRow);
+const logRows = (rows: unknown[]): LogRow[] => (rows as RawLogColumns[]).map(toLogRow);
 const leaseRows = (rows: unknown[]): LeaseRow[] => (rows as RawLeaseRow[]).map(toLeaseRow);
 const metaValues = (rows: unknown[]): MetaValues => toMetaValues(rows as RawMetaRow[]);
 const authRows = (rows: unknown[]): AuthRows => toAuthRows(rows as RawAuthRowOfKind[]);

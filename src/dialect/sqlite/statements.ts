@@ -10,8 +10,18 @@ type Db = BetterSqlite3.Database;
 type Statement = BetterSqlite3.Statement;
 
 const ROW_COLUMNS = 'revision, sub, key, create_revision, prev_revision, version, lease, value, deleted';
+/**
+ * The same columns as read: a lease id may need all 64 bits, so it comes as text unless it is 0 and
+ * every other integer as a plain number (no bigint per column per row).
+ */
+const READ_COLUMNS =
+  'revision, sub, key, create_revision, prev_revision, version, CASE WHEN lease = 0 THEN 0 ELSE CAST(lease AS TEXT) END, value, deleted';
+/** A statement of log rows, read as arrays of columns (rows.ts's RawLogColumns). */
+const logRowsOf = (db: Db, sql: string): Statement => db.prepare(sql).raw(true).safeIntegers(false);
+
 const META_BY_NAMES = 'SELECT name, value FROM meta WHERE name IN (SELECT value FROM json_each(?))';
-const ROWS_AFTER = `SELECT ${ROW_COLUMNS} FROM log WHERE revision > ? AND revision <= ? ORDER BY revision, sub`;
+const ROWS_AFTER = `SELECT ${READ_COLUMNS} FROM log WHERE revision > ? AND revision <= ? ORDER BY revision, sub`;
+const LOAD_ROWS = `SELECT ${READ_COLUMNS} FROM log WHERE (revision, sub) > (?, ?) ORDER BY revision, sub LIMIT ?`;
 const LOAD_LEASES = 'SELECT id, ttl, expires_at FROM lease';
 const UPSERT_META = 'ON CONFLICT (name) DO UPDATE SET value = excluded.value';
 const AUTH_TABLES = { user: 'auth_user', role: 'auth_role' } as const;
@@ -52,7 +62,7 @@ export function prepareStatements(writer: Db, reader: Db) {
     writer: {
       lockMeta: writer.prepare(META_BY_NAMES),
       dataVersion: writer.prepare('PRAGMA data_version').pluck(),
-      rowsAfter: writer.prepare(ROWS_AFTER),
+      rowsAfter: logRowsOf(writer, ROWS_AFTER),
       loadLeases: writer.prepare(LOAD_LEASES),
       upsertLease: writer.prepare(
         'INSERT INTO lease (id, ttl, expires_at) VALUES (?, ?, ?) ON CONFLICT (id) DO UPDATE SET ttl = excluded.ttl, expires_at = excluded.expires_at',
@@ -80,8 +90,8 @@ export function prepareStatements(writer: Db, reader: Db) {
     reader: {
       meta: reader.prepare(META_BY_NAMES),
       oneMeta: reader.prepare('SELECT value FROM meta WHERE name = ?').pluck(),
-      rowsAfter: reader.prepare(ROWS_AFTER),
-      loadRows: reader.prepare(`SELECT ${ROW_COLUMNS} FROM log WHERE (revision, sub) > (?, ?) ORDER BY revision, sub LIMIT ?`),
+      rowsAfter: logRowsOf(reader, ROWS_AFTER),
+      loadRows: logRowsOf(reader, LOAD_ROWS),
       loadLeases: reader.prepare(LOAD_LEASES),
       loadAuth: reader.prepare(LOAD_AUTH),
       ping: reader.prepare('SELECT 1'),
@@ -106,7 +116,7 @@ export function prepareConsistentReader(db: Db) {
     start: db.prepare('SELECT count(*) FROM meta').pluck(),
     end: db.prepare('COMMIT'),
     meta: db.prepare(META_BY_NAMES),
-    loadRows: db.prepare(`SELECT ${ROW_COLUMNS} FROM log WHERE (revision, sub) > (?, ?) ORDER BY revision, sub LIMIT ?`),
+    loadRows: logRowsOf(db, LOAD_ROWS),
     loadLeases: db.prepare(LOAD_LEASES),
   };
 }
