@@ -11,11 +11,11 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { describe, expect, it } from 'vitest';
-import { b, createClient } from '../helpers/client';
-import { dbProxy } from '../helpers/db-proxy';
+import { b, createClient, type EtcdClient } from '../helpers/client';
+import { dbProxy, type DbProxy } from '../helpers/db-proxy';
 import { expectGrpcError } from '../helpers/grpc-error';
 import { freePort, waitFor } from '../helpers/ports';
-import { startStrata, STRATA_BIN } from '../helpers/servers';
+import { startStrata, STRATA_BIN, type Server } from '../helpers/servers';
 import { SOLO_TTL_MS, takeSoloLease } from '../helpers/solo';
 import { databaseFor, PG_BASE, testBackend } from '../helpers/targets';
 
@@ -31,6 +31,22 @@ const pgTarget = () => {
   const u = new URL(PG_BASE);
   return { host: u.hostname, port: Number(u.port || 5432) };
 };
+
+/** A strata on PostgreSQL behind a proxy the test cuts, with a client; stopped (exit 0) after `fn`. */
+async function behindProxy(args: string[], fn: (s: { proxy: DbProxy; server: Server; c: EtcdClient }) => Promise<void>): Promise<void> {
+  const proxy = await dbProxy(pgTarget());
+  const server = await startStrata({ endpoint: pgBehind(proxy.port), args, onCleanup: (d) => pg!.drop(d) });
+  const c = createClient(server.address);
+  try {
+    await fn({ proxy, server, c });
+  } finally {
+    c.close();
+    await proxy.open();
+    expect(await server.stop()).toBe(0);
+    server.cleanup();
+    await proxy.cut();
+  }
+}
 
 describe.runIf(pg)('database outages (PostgreSQL behind a proxy)', () => {
   it('start-up waits for the database, logging the reason once, then serves', async () => {
@@ -79,11 +95,8 @@ describe.runIf(pg)('database outages (PostgreSQL behind a proxy)', () => {
   });
 
   it('an outage answers Unavailable "request timed out", logs one line at each end, and heals', async () => {
-    const proxy = await dbProxy(pgTarget());
     // Every linearizable read through the database (the solo lease's case is the next test).
-    const server = await startStrata({ endpoint: pgBehind(proxy.port), args: ['--solo-reads', 'off'], onCleanup: (d) => pg!.drop(d) });
-    const c = createClient(server.address);
-    try {
+    await behindProxy(['--solo-reads', 'off'], async ({ proxy, server, c }) => {
       await c.kv.Put({ key: b('k'), value: b('1') });
       await proxy.cut();
       await expectGrpcError(c.kv.Range({ key: b('k') }), grpc.status.UNAVAILABLE, TIMED_OUT);
@@ -99,20 +112,11 @@ describe.runIf(pg)('database outages (PostgreSQL behind a proxy)', () => {
       expect(logs.match(/"msg":"database reachable again"/g), logs).toHaveLength(1);
       // No stack traces (pino's err serializer writes "stack":"Error: …\n    at …").
       expect(logs).not.toMatch(/\\n\s+at /);
-    } finally {
-      c.close();
-      await proxy.open();
-      expect(await server.stop()).toBe(0);
-      server.cleanup();
-      await proxy.cut();
-    }
+    });
   }, 60_000);
 
   it('with the solo lease held, linearizable reads answer from memory only until the lease would have ended', async () => {
-    const proxy = await dbProxy(pgTarget());
-    const server = await startStrata({ endpoint: pgBehind(proxy.port), args: ['--solo-reads', 'on'], onCleanup: (d) => pg!.drop(d) });
-    const c = createClient(server.address);
-    try {
+    await behindProxy(['--solo-reads', 'on'], async ({ proxy, server, c }) => {
       await c.kv.Put({ key: b('k'), value: b('1') });
       await takeSoloLease(server, c, 'k');
       await proxy.cut();
@@ -130,13 +134,7 @@ describe.runIf(pg)('database outages (PostgreSQL behind a proxy)', () => {
       await proxy.open();
       await waitFor(async () => !!(await c.kv.Put({ key: b('k'), value: b('3') })), 20_000, 'writes again');
       expect((await c.kv.Range({ key: b('k') })).kvs[0].value.toString()).toBe('3');
-    } finally {
-      c.close();
-      await proxy.open();
-      expect(await server.stop()).toBe(0);
-      server.cleanup();
-      await proxy.cut();
-    }
+    });
   }, 60_000);
 });
 
