@@ -105,12 +105,19 @@ function watchFrames(stream: http2.ServerHttp2Stream, encoding: string | string[
     return false;
   };
   // The stream's own emit, wrapped for this stream only: what grpc-js hears of the request body.
-  const emit = stream.emit.bind(stream) as (event: string | symbol, ...args: unknown[]) => boolean;
-  stream.emit = ((event: string | symbol, ...args: unknown[]): boolean => {
+  const own = Object.hasOwn(stream, 'emit');
+  const original = stream.emit;
+  const emit = original.bind(stream) as (event: string | symbol, ...args: unknown[]) => boolean;
+  const guarded = ((event: string | symbol, ...args: unknown[]): boolean => {
     if (unsupported && !refused && (event === 'data' || event === 'end')) refuse(unsupported);
     if (event === 'end') {
       const r = refused ? undefined : framing.atEnd();
       if (r) refuse(r);
+      // The request body is over: the stream's later events (finish, trailers, close) skip the check.
+      if (stream.emit === guarded) {
+        if (own) stream.emit = original;
+        else delete (stream as { emit?: unknown }).emit;
+      }
       // Passed on even when refused: node:http2 destroys the stream on it, and grpc-js, seeing
       // the stream closed, ends its call without answering.
       return emit(event);
@@ -123,6 +130,7 @@ function watchFrames(stream: http2.ServerHttp2Stream, encoding: string | string[
     }
     return emit(event, ...args);
   }) as typeof stream.emit;
+  stream.emit = guarded;
 }
 
 /**

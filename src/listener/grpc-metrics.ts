@@ -5,7 +5,8 @@
  * a call costs map look-ups, a few increments and one observation — no label objects per call.
  */
 import * as grpc from '@grpc/grpc-js';
-import type { CounterChild, FastCounter, FastHistogram, FastMetrics, HistogramChild } from './fast-metrics';
+import { CountedCall, type MethodChildren } from './counted-call';
+import type { CounterChild, FastCounter, FastHistogram, FastMetrics } from './fast-metrics';
 
 type GrpcType = 'unary' | 'client_stream' | 'server_stream' | 'bidi_stream';
 type Transport = 'grpc' | 'gateway';
@@ -38,16 +39,6 @@ interface KvCounters {
   Put: Child;
   DeleteRange: Child;
   Txn: Child;
-}
-
-interface MethodChildren {
-  started: Child;
-  /** The handled counter of one code, bound on first use. */
-  handledOf(code: number): Child;
-  /** strata_requests_total of one code, bound on first use. */
-  requestsOf(code: number): Child;
-  seconds: HistogramChild;
-  kv: Child | undefined;
 }
 
 export class GrpcMetrics {
@@ -127,18 +118,7 @@ export class GrpcMetrics {
         : descriptor.responseStream
           ? 'server_stream'
           : 'unary';
-      const c = this.children('grpc', descriptor.path, type);
-      c.started.inc();
-      const started = performance.now();
-      return new grpc.ServerInterceptingCall(call, {
-        sendStatus: (status, next) => {
-          c.handledOf(status.code).inc();
-          c.requestsOf(status.code).inc();
-          c.seconds.observe((performance.now() - started) / 1000);
-          if (status.code === 0) c.kv?.inc();
-          next(status);
-        },
-      });
+      return new CountedCall(call, this.children('grpc', descriptor.path, type));
     };
   }
 }

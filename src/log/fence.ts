@@ -21,7 +21,9 @@ export class Fence {
   committed(): Promise<Marks> {
     if (!this.next) {
       const before = this.inFlight?.catch(() => undefined);
-      this.next = new Promise<void>((r) => setImmediate(r)).then(() => before).then(() => this.start());
+      const turn = new Promise<void>((r) => setImmediate(r));
+      // With no read in flight there is nothing to wait for after the turn: one promise hop fewer.
+      this.next = (before ? turn.then(() => before) : turn).then(() => this.start());
     }
     return this.next;
   }
