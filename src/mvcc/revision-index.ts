@@ -163,13 +163,6 @@ export class RevisionIndex {
     this.compactRevision = -1;
   }
 
-  /** Loads history in bulk (rows in revision order); liveness is counted by `recountLive`. */
-  load(rows: Iterable<LogRow>): void {
-    const l = new IndexLoad();
-    l.add(rows);
-    this.install(l);
-  }
-
   /** Replaces every key by a finished bulk load; liveness is counted by `recountLive`. */
   install(l: IndexLoad): void {
     this.epoch++;

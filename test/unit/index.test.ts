@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { LogRow } from '../../src/log/types';
 import { inRange, keyRange } from '../../src/mvcc/key-range';
 import { OrderedKeys } from '../../src/mvcc/ordered-keys';
-import { RevisionIndex } from '../../src/mvcc/revision-index';
+import { IndexLoad, RevisionIndex } from '../../src/mvcc/revision-index';
 
 /** A version of `key` written at `revision`. */
 const v = (revision: number, extra: Partial<LogRow> = {}, key = 'k'): LogRow => ({
@@ -217,7 +217,9 @@ describe('RevisionIndex', () => {
     idx.append('a', v(3));
     const trim = idx.trim(3);
     idx.reset();
-    idx.load([v(2, {}, 'a'), v(3, {}, 'a')]);
+    const rebuilt = new IndexLoad();
+    rebuilt.add([v(2, {}, 'a'), v(3, {}, 'a')]);
+    idx.install(rebuilt);
     expect(trim.step(Infinity)).toBe(true);
     expect(idx.get('a')!.versions.map((x) => x.revision)).toEqual([2, 3]);
   });

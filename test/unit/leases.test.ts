@@ -9,7 +9,7 @@ import type { LogRow } from '../../src/log/types';
 import { effectiveTTL, LeaseTable, MAX_TTL, MIN_TTL } from '../../src/mvcc/lease-table';
 import { AuthState } from '../../src/mvcc/auth/auth-state';
 import { LogApplier } from '../../src/mvcc/log-applier';
-import { RevisionIndex } from '../../src/mvcc/revision-index';
+import { IndexLoad, RevisionIndex } from '../../src/mvcc/revision-index';
 import { WatchHub } from '../../src/mvcc/watch/watch-hub';
 import { b, Harness, putReq } from './helpers';
 
@@ -123,7 +123,9 @@ describe('revision index', () => {
     expect(h.index.countLive(all)).toBe(3);
     expect(h.index.get('d')).toBeUndefined();
     const fresh = new RevisionIndex();
-    fresh.load(h.rows);
+    const load = new IndexLoad();
+    load.add(h.rows);
+    fresh.install(load);
     fresh.revision = h.index.revision;
     fresh.recountLive();
     expect(fresh.countLive(all)).toBe(3);
