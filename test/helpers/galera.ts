@@ -11,7 +11,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { chownSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import * as path from 'node:path';
-import { freePort, sleep } from './ports';
+import { freePorts, sleep } from './ports';
 
 const MARIADBD = '/usr/sbin/mariadbd';
 const INSTALL_DB = '/usr/bin/mariadb-install-db';
@@ -68,13 +68,6 @@ function mysqlUser(): { uid: number; gid: number } | undefined {
   return { uid: Number(r.stdout.trim()), gid: Number(g.stdout.trim()) };
 }
 
-/** `n` free ports, all different (a port freed a moment ago may come back from the kernel). */
-async function distinctPorts(n: number): Promise<number[]> {
-  const out = new Set<number>();
-  while (out.size < n) out.add(await freePort());
-  return [...out];
-}
-
 interface NodeState extends GaleraNode {
   dir: string;
   gcommPort: number;
@@ -93,7 +86,7 @@ export async function startGalera(): Promise<GaleraCluster> {
   const root = mkdtempSync(path.join(tmpdir(), 'strata-galera-'));
   chownSync(root, owner.uid, owner.gid);
   const nodes: NodeState[] = [];
-  const ports = await distinctPorts(12);
+  const ports = await freePorts(12);
   for (let i = 0; i < 3; i++) {
     const dir = path.join(root, `node${i}`);
     mkdirSync(dir);

@@ -14,6 +14,13 @@ export function freePort(): Promise<number> {
   });
 }
 
+/** `n` free ports, all different (a port freed a moment ago may come back from the kernel). */
+export async function freePorts(n: number): Promise<number[]> {
+  const out = new Set<number>();
+  while (out.size < n) out.add(await freePort());
+  return [...out];
+}
+
 export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { createClient } from './client';
 import { skipped } from './notice';
-import { freePort, waitFor } from './ports';
+import { freePort, freePorts, waitFor } from './ports';
 
 export const ROOT = path.resolve(__dirname, '../..');
 export const STRATA_BIN = path.join(ROOT, 'dist/main.js');
@@ -54,22 +54,25 @@ function track(proc: ChildProcess): { exited: Promise<number | null>; logs: () =
 }
 
 async function waitReady(address: string, exited: Promise<number | null>, logs: () => string): Promise<void> {
-  let dead = false;
-  void exited.then(() => (dead = true));
   const c = createClient(address);
+  // A server that exits during start fails the wait at once, not after its timeout.
+  const died = exited.then((code) => Promise.reject(new Error(`server exited during start (code ${String(code)}):\n${logs()}`)));
   try {
-    await waitFor(
-      async () => {
-        if (dead) throw new Error(`server exited during start:\n${logs()}`);
-        await c.maintenance.Status({});
-        return true;
-      },
-      20_000,
-      `server at ${address}`,
-    ).catch((e: Error) => {
-      throw new Error(`${e.message}\n${logs()}`);
-    });
+    await Promise.race([
+      waitFor(
+        async () => {
+          await c.maintenance.Status({});
+          return true;
+        },
+        20_000,
+        `server at ${address}`,
+      ).catch((e: Error) => {
+        throw new Error(`${e.message}\n${logs()}`);
+      }),
+      died,
+    ]);
   } finally {
+    died.catch(() => undefined);
     c.close();
   }
 }
@@ -154,9 +157,21 @@ export interface EtcdOptions {
 
 /** Spawns Debian's etcd (3.4) on loopback ports, by default with a fresh data dir. */
 export async function startEtcd(opts: EtcdOptions = {}): Promise<Server> {
-  const ownDir = !opts.dataDir;
-  const dataDir = opts.dataDir ?? mkdtempSync(path.join(tmpdir(), 'etcd-test-'));
-  const [cport, pport] = opts.ports ?? [await freePort(), await freePort()];
+  for (let attempt = 1; ; attempt++) {
+    const ownDir = !opts.dataDir;
+    const dataDir = opts.dataDir ?? mkdtempSync(path.join(tmpdir(), 'etcd-test-'));
+    const ports = opts.ports ?? ((await freePorts(2)) as [number, number]);
+    try {
+      return await launchEtcd(dataDir, ownDir, ports, opts.args ?? []);
+    } catch (e) {
+      if (ownDir) rmSync(dataDir, { recursive: true, force: true });
+      // A port free a moment ago was taken by another test's server before etcd bound it.
+      if (opts.ports || attempt >= 3 || !/address already in use/.test((e as Error).message)) throw e;
+    }
+  }
+}
+
+async function launchEtcd(dataDir: string, ownDir: boolean, [cport, pport]: [number, number], args: string[]): Promise<Server> {
   const address = `127.0.0.1:${cport}`;
   const peer = `http://127.0.0.1:${pport}`;
   const proc = spawn(
@@ -180,7 +195,7 @@ export async function startEtcd(opts: EtcdOptions = {}): Promise<Server> {
       'error',
       '--logger',
       'zap',
-      ...(opts.args ?? []),
+      ...args,
     ],
     { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ETCD_UNSUPPORTED_ARCH: process.arch } },
   );
