@@ -122,8 +122,10 @@ export const ENGINE_RULES: Readonly<Record<Engine, EngineRules>> = {
     // write set committed cluster-wide before them; otherwise they see the node's lagging copy.
     causalReads: ['SET SESSION wsrep_sync_wait = 1'],
     // Certification failure surfaces as a deadlock (1213); 1047: a (re)joining node not ready yet,
-    // retried only when its message says WSREP (mysql/errors.ts).
-    retryCodes: [...MYSQL_RETRY, '1047'],
+    // retried only when its message says WSREP (mysql/errors.ts); 1062: the fence's lock is the
+    // node's own, so another node's batch, applied here after our fence read, can hold the revision
+    // our INSERT takes — a lost race like a certification failure, before any COMMIT.
+    retryCodes: [...MYSQL_RETRY, '1047', '1062'],
     ambiguousCommitCodes: [],
     notifications: false,
     advisoryLocks: 'node-local',

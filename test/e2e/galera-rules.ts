@@ -31,6 +31,8 @@ forEachBackend(
         const notReady = Object.assign(new Error('WSREP has not yet prepared node for application use'), { errno: 1047 });
         const unknownCommand = Object.assign(new Error('Unknown command'), { errno: 1047 });
         expect([dialect.isTransient(notReady), dialect.isTransient(unknownCommand)]).toEqual([true, false]);
+        const duplicate = Object.assign(new Error("Duplicate entry '3487-0' for key 'PRIMARY'"), { errno: 1062 });
+        expect(dialect.isTransient(duplicate), 'a revision another node took first').toBe(true);
         const pool = (dialect as unknown as { driver: { pool: Pool } }).driver.pool;
         const [rows] = await pool.query<Array<{ wait: unknown } & RowDataPacket>>('SELECT @@session.wsrep_sync_wait AS wait');
         expect(Number(rows[0].wait), 'causal reads on a pooled connection').toBe(1);

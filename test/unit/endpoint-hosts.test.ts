@@ -80,6 +80,8 @@ describe('engine schemes', () => {
     expect(ENGINE_RULES.tidb.retryCodes).toEqual(expect.arrayContaining(['9007', '8022']));
     expect(ENGINE_RULES.galera).toMatchObject({ locking: 'node-local-certification', causalReads: ['SET SESSION wsrep_sync_wait = 1'] });
     expect(ENGINE_RULES.galera.retryCodes).toEqual(expect.arrayContaining(['1213', '1047']));
+    // A duplicate revision is a lost race only where the fence's lock is node-local.
+    expect([ENGINE_RULES.galera.retryCodes.includes('1062'), ENGINE_RULES.mysql.retryCodes.includes('1062')]).toEqual([true, false]);
     expect(ENGINE_RULES.postgres).toMatchObject({ notifications: true, advisoryLocks: 'server' });
     expect(batchByteCap(ENGINE_RULES.cockroachdb)).toBe(16 << 20);
     expect(batchByteCap(ENGINE_RULES.tidb)).toBe(25_000_000);
